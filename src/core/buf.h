@@ -1,0 +1,36 @@
+/*
+ * buf: a growable byte buffer with a mandatory maximum size.
+ *
+ * Every dynamic buffer in bankfeed has a hard limit (curl's DYNBUF rule): a
+ * write that would cross it fails with -1 and leaves the buffer unchanged, so
+ * the caller can answer with a specific error (413, 1000...) instead of
+ * growing without bound.  The contents are always NUL-terminated.
+ */
+#ifndef BF_BUF_H
+#define BF_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char   *p;		/* NUL-terminated contents, NULL until first write */
+	size_t  len;
+	size_t  cap;
+	size_t  max;		/* hard limit on len */
+};
+
+void	 buf_init(struct buf *, size_t max);
+void	 buf_free(struct buf *);
+void	 buf_reset(struct buf *);
+int	 buf_add(struct buf *, const void *, size_t);
+int	 buf_addstr(struct buf *, const char *);
+int	 buf_addc(struct buf *, char);
+int	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 buf_vprintf(struct buf *, const char *, va_list);
+/* Returns the contents ("" when empty); the buffer keeps ownership. */
+const char *buf_str(const struct buf *);
+/* Hands the malloc'd contents to the caller and resets the buffer. */
+char	*buf_steal(struct buf *, size_t *lenp);
+
+#endif

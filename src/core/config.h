@@ -1,0 +1,38 @@
+/*
+ * config: the server's settings, from flags, BANKFEED_* variables and
+ * defaults (config.def lists them all; the README's table is made from it).
+ */
+#ifndef BF_CONFIG_H
+#define BF_CONFIG_H
+
+#include <stdio.h>
+
+enum cfg_kind { CFG_STR, CFG_INT };
+
+struct config {
+#define C(field, kind, flag, env, def, help) CFG_FIELD_##kind(field)
+#define CFG_FIELD_CFG_STR(f) char *f;
+#define CFG_FIELD_CFG_INT(f) long long f;
+#include "core/config.def"
+#undef C
+	/* derived */
+	char	*host;
+	int	 port;
+};
+
+/* The settings in force, set once at start. */
+extern struct config cfg;
+
+/*
+ * Fills cfg from defaults, then the environment, then argv (flags of the
+ * form --name VALUE or --name=VALUE).  Unknown flags are left in place:
+ * *argcp/argv are compacted to the arguments config did not take.
+ * Returns 0, or -1 after printing the problem to stderr.
+ */
+int	config_load(int *argcp, char **argv);
+void	config_free(void);
+void	config_usage(FILE *);
+/* The same table as Markdown, for the README. */
+void	config_markdown(FILE *);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * db: the one small interface bankfeed's code uses to reach its database.
+ *
+ * A driver implements it (sqlite.c now; pg.c is planned behind the same
+ * calls).  SQL is written once, portable between SQLite and PostgreSQL:
+ * '?' placeholders, INTEGER/BIGINT/TEXT columns, unix seconds for times,
+ * INSERT ... ON CONFLICT, RETURNING.
+ *
+ * A struct db is one connection, used by one thread at a time; store.h hands
+ * each thread its own.  Statements are prepared once per connection and kept:
+ * db_prepare() returns the cached one for the same SQL text.
+ */
+#ifndef BF_DB_H
+#define BF_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct db_stmt;
+
+enum db_rc {
+	DB_OK = 0,
+	DB_ROW,		/* db_step: a row is ready */
+	DB_DONE,	/* db_step: no more rows */
+	DB_CONSTRAINT,	/* a unique or foreign key constraint refused the write */
+	DB_BUSY,	/* the database stayed locked past the busy timeout */
+	DB_ERROR
+};
+
+/*
+ * Opens a connection.  url is "sqlite:PATH", "sqlite::memory:" or a bare
+ * path.  On failure returns DB_ERROR and a static reason in *why.
+ */
+enum db_rc	 db_open(const char *url, struct db **out, const char **why);
+void		 db_close(struct db *);
+const char	*db_errmsg(struct db *);
+
+/* Runs SQL without results or parameters (schema changes, pragmas). */
+enum db_rc	 db_exec(struct db *, const char *sql);
+
+/*
+ * Prepares sql (taken from this connection's cache when it was prepared
+ * before) and binds the arguments described by types, one letter each:
+ *   't' const char * (NULL binds NULL)   'i' int64_t   'n' int (as integer)
+ *   'b' const void *, size_t (blob)      'z' NULL
+ * The statement is the caller's until db_done().  NULL on failure.
+ */
+struct db_stmt	*db_q(struct db *, const char *sql, const char *types, ...);
+enum db_rc	 db_step(struct db_stmt *);
+/* Ends use of a statement: reset, unbound, back in the cache.  NULL-safe. */
+void		 db_done(struct db_stmt *);
+
+/* Runs a statement that returns no rows to completion. */
+enum db_rc	 db_run(struct db *, const char *sql, const char *types, ...);
+
+int		 db_col_null(struct db_stmt *, int);
+const char	*db_col_text(struct db_stmt *, int);	/* NULL for SQL NULL */
+int64_t		 db_col_int(struct db_stmt *, int);
+const void	*db_col_blob(struct db_stmt *, int, size_t *);
+int64_t		 db_changes(struct db *);
+
+/* Transactions: db_begin takes the write lock at once (BEGIN IMMEDIATE). */
+enum db_rc	 db_begin(struct db *);
+enum db_rc	 db_commit(struct db *);
+void		 db_rollback(struct db *);
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * The SQLite driver of db.h.  One sqlite3 handle per struct db, opened with
+ * WAL, a busy timeout and foreign keys on; a cache of prepared statements
+ * keyed by SQL text.
+ */
+#include "store/db.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUSY_TIMEOUT_MS 10000
+
+struct db_stmt {
+	struct db	*db;
+	sqlite3_stmt	*st;
+	const char	*sql;		/* the caller's text, for cache lookup */
+	int		 in_use;
+	int		 cached;
+	struct db_stmt	*next;
+};
+
+struct db {
+	sqlite3		*h;
+	struct db_stmt	*cache;
+};
+
+static enum db_rc
+map_rc(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+		return DB_OK;
+	case SQLITE_ROW:
+		return DB_ROW;
+	case SQLITE_DONE:
+		return DB_DONE;
+	case SQLITE_CONSTRAINT:
+		return DB_CONSTRAINT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return DB_BUSY;
+	default:
+		return DB_ERROR;
+	}
+}
+
+enum db_rc
+db_open(const char *url, struct db **out, const char **why)
+{
+	struct db	*db;
+	const char	*path = url;
+
+	*out = NULL;
+	*why = NULL;
+	if (strncmp(url, "sqlite:", 7) == 0)
+		path = url + 7;
+	else if (strstr(url, "://") != NULL) {
+		*why = "unsupported database URL scheme (this build knows sqlite:PATH)";
+		return DB_ERROR;
+	}
+	if ((db = calloc(1, sizeof(*db))) == NULL) {
+		*why = "out of memory";
+		return DB_ERROR;
+	}
+	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*why = "cannot open the SQLite database file";
+		db_close(db);
+		return DB_ERROR;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+	if (db_exec(db, "PRAGMA journal_mode=WAL") != DB_OK ||
+	    db_exec(db, "PRAGMA foreign_keys=ON") != DB_OK ||
+	    db_exec(db, "PRAGMA synchronous=NORMAL") != DB_OK) {
+		*why = "cannot set up the SQLite database (is it a database file?)";
+		db_close(db);
+		return DB_ERROR;
+	}
+	*out = db;
+	return DB_OK;
+}
+
+void
+db_close(struct db *db)
+{
+	struct db_stmt	*s, *n;
+
+	if (db == NULL)
+		return;
+	for (s = db->cache; s != NULL; s = n) {
+		n = s->next;
+		sqlite3_finalize(s->st);
+		free(s);
+	}
+	sqlite3_close(db->h);
+	free(db);
+}
+
+const char *
+db_errmsg(struct db *db)
+{
+	return sqlite3_errmsg(db->h);
+}
+
+enum db_rc
+db_exec(struct db *db, const char *sql)
+{
+	int	rc;
+
+	rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_OK;
+	return map_rc(rc);
+}
+
+static struct db_stmt *
+stmt_get(struct db *db, const char *sql)
+{
+	struct db_stmt	*s;
+
+	for (s = db->cache; s != NULL; s = s->next)
+		if (!s->in_use && (s->sql == sql || strcmp(s->sql, sql) == 0)) {
+			s->in_use = 1;
+			return s;
+		}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &s->st, NULL) != SQLITE_OK) {
+		free(s);
+		return NULL;
+	}
+	s->db = db;
+	s->sql = sql;
+	s->in_use = 1;
+	/*
+	 * Callers pass SQL literals, whose address outlives the cache; a
+	 * statement asked for while its twin is in use is cached too.
+	 */
+	s->cached = 1;
+	s->next = db->cache;
+	db->cache = s;
+	return s;
+}
+
+static int
+bind_args(struct db_stmt *s, const char *types, va_list ap)
+{
+	int	 i, rc = SQLITE_OK;
+
+	for (i = 1; *types != '\0' && rc == SQLITE_OK; types++, i++) {
+		switch (*types) {
+		case 't': {
+			const char *v = va_arg(ap, const char *);
+
+			rc = v ? sqlite3_bind_text(s->st, i, v, -1, SQLITE_TRANSIENT)
+			    : sqlite3_bind_null(s->st, i);
+			break;
+		}
+		case 'i':
+			rc = sqlite3_bind_int64(s->st, i, va_arg(ap, int64_t));
+			break;
+		case 'n':
+			rc = sqlite3_bind_int64(s->st, i, va_arg(ap, int));
+			break;
+		case 'b': {
+			const void *p = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+
+			rc = sqlite3_bind_blob64(s->st, i, p, n, SQLITE_TRANSIENT);
+			break;
+		}
+		case 'z':
+			rc = sqlite3_bind_null(s->st, i);
+			break;
+		default:
+			rc = SQLITE_MISUSE;
+		}
+	}
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static struct db_stmt *
+db_vq(struct db *db, const char *sql, const char *types, va_list ap)
+{
+	struct db_stmt	*s;
+
+	if ((s = stmt_get(db, sql)) == NULL)
+		return NULL;
+	if (bind_args(s, types, ap) == -1) {
+		db_done(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct db_stmt *
+db_q(struct db *db, const char *sql, const char *types, ...)
+{
+	struct db_stmt	*s;
+	va_list		 ap;
+
+	va_start(ap, types);
+	s = db_vq(db, sql, types, ap);
+	va_end(ap);
+	return s;
+}
+
+enum db_rc
+db_run(struct db *db, const char *sql, const char *types, ...)
+{
+	struct db_stmt	*s;
+	enum db_rc	 rc;
+	va_list		 ap;
+
+	va_start(ap, types);
+	s = db_vq(db, sql, types, ap);
+	va_end(ap);
+	if (s == NULL)
+		return DB_ERROR;
+	while ((rc = db_step(s)) == DB_ROW)
+		;
+	db_done(s);
+	return rc == DB_DONE ? DB_OK : rc;
+}
+
+enum db_rc
+db_step(struct db_stmt *s)
+{
+	return map_rc(sqlite3_step(s->st));
+}
+
+void
+db_done(struct db_stmt *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_reset(s->st);
+	sqlite3_clear_bindings(s->st);
+	s->in_use = 0;
+}
+
+int
+db_col_null(struct db_stmt *s, int i)
+{
+	return sqlite3_column_type(s->st, i) == SQLITE_NULL;
+}
+
+const char *
+db_col_text(struct db_stmt *s, int i)
+{
+	return (const char *)sqlite3_column_text(s->st, i);
+}
+
+int64_t
+db_col_int(struct db_stmt *s, int i)
+{
+	return sqlite3_column_int64(s->st, i);
+}
+
+const void *
+db_col_blob(struct db_stmt *s, int i, size_t *n)
+{
+	const void	*p = sqlite3_column_blob(s->st, i);
+
+	*n = (size_t)sqlite3_column_bytes(s->st, i);
+	return p;
+}
+
+int64_t
+db_changes(struct db *db)
+{
+	return sqlite3_changes64(db->h);
+}
+
+enum db_rc
+db_begin(struct db *db)
+{
+	return db_exec(db, "BEGIN IMMEDIATE");
+}
+
+enum db_rc
+db_commit(struct db *db)
+{
+	return db_exec(db, "COMMIT");
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		db_exec(db, "ROLLBACK");
+}

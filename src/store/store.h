@@ -1,0 +1,22 @@
+/*
+ * store: the process's database.  store_init() opens it and applies the
+ * schema migrations; afterwards each thread gets its own connection from
+ * store_db(), opened on first use and kept (with its prepared statements)
+ * until store_shutdown().
+ */
+#ifndef BF_STORE_H
+#define BF_STORE_H
+
+#include "store/db.h"
+
+/* Opens url, applies pending migrations.  0, or -1 with a reason logged. */
+int		 store_init(const char *url);
+/* The calling thread's connection; NULL when the database cannot be opened. */
+struct db	*store_db(void);
+void		 store_shutdown(void);
+
+/* schema.c: applies every migration newer than the database's version. */
+int		 schema_migrate(struct db *);
+int		 schema_version(struct db *);
+
+#endif

@@ -1,0 +1,170 @@
+/* Unit tests of the core helpers: money, ids, the JSON writer, buffers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+
+#include "core/buf.h"
+#include "core/ids.h"
+#include "core/jw.h"
+#include "core/money.h"
+
+static void
+money_parses_exact_amounts(void **state)
+{
+	int64_t	v;
+
+	(void)state;
+	assert_int_equal(money_parse("-12.3", 5, '.', 2, &v), MONEY_OK);
+	assert_int_equal(v, -1230);
+	assert_int_equal(money_parse("1500", 4, '.', 0, &v), MONEY_OK);
+	assert_int_equal(v, 1500);
+	assert_int_equal(money_parse("9,", 2, ',', 2, &v), MONEY_OK);
+	assert_int_equal(v, 900);
+	assert_int_equal(money_parse(".5", 2, '.', 2, &v), MONEY_OK);
+	assert_int_equal(v, 50);
+	assert_int_equal(money_parse("18.150", 6, '.', 2, &v), MONEY_OK);
+	assert_int_equal(v, 1815);
+	assert_int_equal(money_parse("1.234", 5, '.', 3, &v), MONEY_OK);
+	assert_int_equal(v, 1234);
+}
+
+static void
+money_rounds_half_even_and_says_so(void **state)
+{
+	int64_t	v;
+
+	(void)state;
+	assert_int_equal(money_parse("115.8331", 8, '.', 2, &v), MONEY_INEXACT);
+	assert_int_equal(v, 11583);
+	assert_int_equal(money_parse("0.125", 5, '.', 2, &v), MONEY_INEXACT);
+	assert_int_equal(v, 12);
+	assert_int_equal(money_parse("0.135", 5, '.', 2, &v), MONEY_INEXACT);
+	assert_int_equal(v, 14);
+	assert_int_equal(money_parse("0.1251", 6, '.', 2, &v), MONEY_INEXACT);
+	assert_int_equal(v, 13);
+}
+
+static void
+money_refuses_garbage(void **state)
+{
+	int64_t	v;
+
+	(void)state;
+	assert_int_equal(money_parse("", 0, '.', 2, &v), MONEY_BAD);
+	assert_int_equal(money_parse("-", 1, '.', 2, &v), MONEY_BAD);
+	assert_int_equal(money_parse("1.2.3", 5, '.', 2, &v), MONEY_BAD);
+	assert_int_equal(money_parse("1e5", 3, '.', 2, &v), MONEY_BAD);
+	assert_int_equal(money_parse("12 3", 4, '.', 2, &v), MONEY_BAD);
+	assert_int_equal(money_parse("99999999999999999999", 20, '.', 2, &v),
+	    MONEY_OVERFLOW);
+}
+
+static void
+money_formats_with_currency_digits(void **state)
+{
+	char	out[MONEY_STRLEN];
+
+	(void)state;
+	money_format(-1230, 2, out);
+	assert_string_equal(out, "-12.30");
+	money_format(5, 2, out);
+	assert_string_equal(out, "0.05");
+	money_format(-5, 3, out);
+	assert_string_equal(out, "-0.005");
+	money_format(1500, 0, out);
+	assert_string_equal(out, "1500");
+	money_format(INT64_MIN, 2, out);
+	assert_string_equal(out, "-92233720368547758.08");
+	assert_int_equal(currency_exponent("EUR"), 2);
+	assert_int_equal(currency_exponent("JPY"), 0);
+	assert_int_equal(currency_exponent("KWD"), 3);
+	assert_int_equal(currency_exponent("XXX"), -1);
+	assert_int_equal(currency_exponent("eur"), -1);
+}
+
+static void
+ids_are_prefixed_random_and_distinct(void **state)
+{
+	char	a[ID_MAX], b[ID_MAX];
+
+	(void)state;
+	id_new("usr", a);
+	id_new("usr", b);
+	assert_int_equal(strlen(a), 4 + 24);
+	assert_true(id_valid(a, "usr"));
+	assert_false(id_valid(a, "con"));
+	assert_false(id_valid("usr_", "usr"));
+	assert_false(id_valid("usr_ABC", "usr"));
+	assert_string_not_equal(a, b);
+}
+
+static void
+jw_writes_valid_json(void **state)
+{
+	struct buf	b;
+	struct jw	w;
+
+	(void)state;
+	buf_init(&b, 1024);
+	jw_init(&w, &b);
+	jw_obj(&w);
+	jw_kstr(&w, "a", "x\"y\\\n\x01");
+	jw_key(&w, "list");
+	jw_arr(&w);
+	jw_int(&w, -5);
+	jw_bool(&w, 1);
+	jw_null(&w);
+	jw_str(&w, "\xff\xc3\xa9");
+	jw_arr_end(&w);
+	jw_knull(&w, "n");
+	jw_obj_end(&w);
+	assert_int_equal(jw_finish(&w), 0);
+	assert_string_equal(buf_str(&b),
+	    "{\"a\":\"x\\\"y\\\\\\n\\u0001\",\"list\":[-5,true,null,"
+	    "\"\\ufffd\xc3\xa9\"],\"n\":null}");
+	buf_free(&b);
+}
+
+static void
+buf_refuses_past_its_limit(void **state)
+{
+	struct buf	b;
+	struct jw	w;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_addstr(&b, "12345678"), 0);
+	assert_int_equal(buf_addc(&b, '9'), -1);
+	assert_int_equal(b.len, 8);
+	assert_string_equal(buf_str(&b), "12345678");
+	buf_reset(&b);
+	jw_init(&w, &b);
+	jw_obj(&w);
+	jw_kstr(&w, "long", "0123456789");
+	jw_obj_end(&w);
+	assert_int_equal(jw_finish(&w), -1);
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(money_parses_exact_amounts),
+		cmocka_unit_test(money_rounds_half_even_and_says_so),
+		cmocka_unit_test(money_refuses_garbage),
+		cmocka_unit_test(money_formats_with_currency_digits),
+		cmocka_unit_test(ids_are_prefixed_random_and_distinct),
+		cmocka_unit_test(jw_writes_valid_json),
+		cmocka_unit_test(buf_refuses_past_its_limit),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
