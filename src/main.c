@@ -1,13 +1,22 @@
 /*
  * bankfeed: argv, configuration, and the commands of the one binary.
  */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
+#include "api/api.h"
 #include "core/config.h"
+#include "core/errors_doc.h"
 #include "core/log.h"
+#include "http/http.h"
+#include "store/store.h"
 
 struct command {
 	const char	*name;
@@ -16,8 +25,16 @@ struct command {
 };
 
 static int cmd_help(int, char **);
+static int cmd_serve(int, char **);
+static int cmd_clients(int, char **);
+static int cmd_errors(int, char **);
+static int cmd_version(int, char **);
 
 static const struct command commands[] = {
+	{ "serve", cmd_serve, "run the HTTP server (--demo: also make a demo client and print it)" },
+	{ "clients", cmd_clients, "create|list|delete API clients" },
+	{ "errors", cmd_errors, "print the error catalog (--markdown: docs/errors.md, --json)" },
+	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this text" },
 };
 
@@ -31,8 +48,146 @@ cmd_help(int argc, char **argv)
 	printf("usage: bankfeed COMMAND [options]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		printf("  %-10s %s\n", commands[i].name, commands[i].help);
-	printf("\nserver options (flag, environment variable):\n");
+	printf("\nserver options (flag, environment variable, meaning):\n");
 	config_usage(stdout);
+	return 0;
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("bankfeed %s\n", BANKFEED_VERSION);
+	return 0;
+}
+
+/* Loads the configuration and opens the database: what every command
+ * that touches data needs. */
+static int
+setup(int *argcp, char **argv)
+{
+	enum log_level	 lvl;
+	char		 url[4096];
+
+	if (config_load(argcp, argv) == -1)
+		return -1;
+	if (log_level_parse(cfg.log_level, &lvl) == -1) {
+		fprintf(stderr, "bankfeed: unknown log level \"%s\"\n",
+		    cfg.log_level);
+		return -1;
+	}
+	log_set_level(lvl);
+	if (mkdir(cfg.data_dir, 0700) == -1 && errno != EEXIST) {
+		fprintf(stderr, "bankfeed: cannot create data dir %s: %s\n",
+		    cfg.data_dir, strerror(errno));
+		return -1;
+	}
+	if (*cfg.database_url == '\0')
+		snprintf(url, sizeof(url), "sqlite:%s/bankfeed.db", cfg.data_dir);
+	else
+		snprintf(url, sizeof(url), "%s", cfg.database_url);
+	if (store_init(url) == -1) {
+		fprintf(stderr, "bankfeed: cannot open the database %s\n", url);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+teardown(void)
+{
+	store_shutdown();
+	config_free();
+}
+
+/* Replaces the demo client (its old secret cannot be shown again). */
+static int
+make_demo_client(const char *host, int port)
+{
+	char		 id[ID_MAX], secret[CLIENT_SECRET_MAX];
+	struct db	*db = store_db();
+
+	if (db == NULL)
+		return -1;
+	db_run(db, "DELETE FROM clients WHERE name = 'demo'", "");
+	if (clients_create("demo", id, secret) != 0)
+		return -1;
+	printf("\nDemo client (made anew at each start with --demo):\n"
+	    "  client_id:     %s\n  client_secret: %s\n\n"
+	    "Get a token:\n  curl -s -u '%s:%s' -d grant_type=client_credentials "
+	    "http://%s:%d/oauth/token\n\n", id, secret, id, secret, host, port);
+	sodium_memzero(secret, sizeof(secret));
+	return 0;
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+	struct server	*srv;
+	sigset_t	 set;
+	int		 sig, demo = 0, i;
+
+	if (setup(&argc, argv) == -1)
+		return 1;
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--demo") == 0)
+			demo = 1;
+		else {
+			fprintf(stderr, "bankfeed serve: unknown option %s\n",
+			    argv[i]);
+			teardown();
+			return 2;
+		}
+	}
+	/* Signals go to this thread alone, through sigwait. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (server_start(&srv, cfg.host, cfg.port) == -1) {
+		teardown();
+		return 1;
+	}
+	log_info("msg=\"listening\" host=%s port=%d version=%s", cfg.host,
+	    server_port(srv), BANKFEED_VERSION);
+	printf("bankfeed: listening on http://%s:%d\n", cfg.host,
+	    server_port(srv));
+	if (demo && make_demo_client(cfg.host, server_port(srv)) == -1)
+		log_error("msg=\"cannot create the demo client\"");
+	fflush(stdout);
+	sigwait(&set, &sig);
+	log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
+	server_stop(srv, (int)cfg.shutdown_grace);
+	log_info("msg=\"stopped\"");
+	teardown();
+	return 0;
+}
+
+static int
+cmd_clients(int argc, char **argv)
+{
+	int	rc;
+
+	if (setup(&argc, argv) == -1)
+		return 1;
+	rc = clients_cmd(argc, argv);
+	teardown();
+	return rc;
+}
+
+static int
+cmd_errors(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--markdown") == 0)
+		errors_markdown(stdout);
+	else if (argc == 1 || (argc == 2 && strcmp(argv[1], "--json") == 0))
+		errors_json(stdout);
+	else {
+		fprintf(stderr, "usage: bankfeed errors [--markdown|--json]\n");
+		return 2;
+	}
 	return 0;
 }
 

@@ -1,0 +1,45 @@
+/*
+ * api: one file per resource.  Handlers take a struct req (http.h) and
+ * answer it; they reach the database through store.h.
+ */
+#ifndef BF_API_H
+#define BF_API_H
+
+#include <stdio.h>
+
+#include "core/ids.h"
+
+struct req;
+
+/* clients.c: API clients (fintech apps) and their access tokens */
+#define CLIENT_SECRET_MAX 64
+#define TOKEN_MAX 64
+
+/* Creates a client; secret_out receives the secret (shown once). */
+int	clients_create(const char *name, char id_out[ID_MAX],
+	    char secret_out[CLIENT_SECRET_MAX]);
+/* Deletes a client with its users and their data.  0, or -1 if unknown. */
+int	clients_delete(const char *id);
+void	clients_list(FILE *);
+/* Checks a client's secret (argon2id).  0 when right. */
+int	clients_verify(const char *id, const char *secret);
+/* Issues an access token; its hash alone is stored. */
+int	clients_token_issue(const char *client_id, char token_out[TOKEN_MAX],
+	    long long *expires_in);
+/* The client of a live token, or -1. */
+int	clients_token_lookup(const char *token, char client_id_out[ID_MAX]);
+/* The CLI: bankfeed clients create|list|delete. */
+int	clients_cmd(int argc, char **argv);
+
+/* handlers */
+void	h_health(struct req *);
+void	h_errors_list(struct req *);
+void	h_oauth_token(struct req *);
+void	h_institutions_list(struct req *);
+void	h_institutions_get(struct req *);
+void	h_users_create(struct req *);
+void	h_users_list(struct req *);
+void	h_users_get(struct req *);
+void	h_users_delete(struct req *);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * clients: the fintech apps that call bankfeed.  A client's secret is
+ * stored only as an argon2id hash (libsodium's crypto_pwhash_str); its access
+ * tokens carry 256 random bits and are stored only as BLAKE2b hashes, which
+ * is enough for random tokens and keeps each request's check fast.
+ */
+#include "api/api.h"
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/config.h"
+#include "core/log.h"
+#include "store/store.h"
+
+/*
+ * argon2id takes 64 MiB per check: at most two run at once, so a flood of
+ * token requests cannot take the server's memory.
+ */
+static sem_t		pwhash_sem;
+static pthread_once_t	pwhash_once = PTHREAD_ONCE_INIT;
+
+static void
+pwhash_init(void)
+{
+	sem_init(&pwhash_sem, 0, 2);
+}
+
+static void
+random_token(const char *prefix, char *out, size_t n)
+{
+	unsigned char	rnd[32];
+	size_t		pl = strlen(prefix);
+
+	randombytes_buf(rnd, sizeof(rnd));
+	if (n < pl + 54)
+		return;
+	memcpy(out, prefix, pl);
+	base32_lower(rnd, sizeof(rnd), out + pl);
+	sodium_memzero(rnd, sizeof(rnd));
+}
+
+static void
+token_hash(const char *token, char out[65])
+{
+	unsigned char	h[32];
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)token,
+	    strlen(token), NULL, 0);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+}
+
+int
+clients_create(const char *name, char id_out[ID_MAX],
+    char secret_out[CLIENT_SECRET_MAX])
+{
+	char		 hash[crypto_pwhash_STRBYTES];
+	struct db	*db = store_db();
+
+	if (db == NULL)
+		return -1;
+	id_new("cli", id_out);
+	random_token("bfs_", secret_out, CLIENT_SECRET_MAX);
+	if (crypto_pwhash_str(hash, secret_out, strlen(secret_out),
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		return -1;
+	if (db_run(db, "INSERT INTO clients (id, name, secret_hash, created_at)"
+	    " VALUES (?, ?, ?, ?)", "ttti", id_out, name, hash,
+	    (int64_t)time(NULL)) != DB_OK)
+		return -1;
+	return 0;
+}
+
+int
+clients_delete(const char *id)
+{
+	struct db	*db = store_db();
+
+	if (db == NULL || db_run(db, "DELETE FROM clients WHERE id = ?", "t",
+	    id) != DB_OK)
+		return -1;
+	return db_changes(db) > 0 ? 0 : -1;
+}
+
+void
+clients_list(FILE *f)
+{
+	struct db	*db = store_db();
+	struct db_stmt	*s;
+	char		 ts[32];
+
+	if (db == NULL)
+		return;
+	s = db_q(db, "SELECT id, name, created_at FROM clients ORDER BY "
+	    "created_at, id", "");
+	while (s != NULL && db_step(s) == DB_ROW) {
+		time_rfc3339(db_col_int(s, 2), ts, sizeof(ts));
+		fprintf(f, "%s\t%s\t%s\n", db_col_text(s, 0), ts,
+		    db_col_text(s, 1));
+	}
+	db_done(s);
+}
+
+/* A hash of a random secret, checked when the id is unknown, so that a
+ * wrong id takes as long as a wrong secret. */
+static char		dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t	dummy_once = PTHREAD_ONCE_INIT;
+
+static void
+make_dummy(void)
+{
+	char	secret[CLIENT_SECRET_MAX];
+
+	random_token("bfs_", secret, sizeof(secret));
+	if (crypto_pwhash_str(dummy_hash, secret, strlen(secret),
+	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		dummy_hash[0] = '\0';	/* verify then fails, as it should */
+}
+
+int
+clients_verify(const char *id, const char *secret)
+{
+	struct db	*db = store_db();
+	struct db_stmt	*s = NULL;
+	char		 hash[crypto_pwhash_STRBYTES];
+	int		 known = 0, ok;
+
+	pthread_once(&pwhash_once, pwhash_init);
+	pthread_once(&dummy_once, make_dummy);
+	snprintf(hash, sizeof(hash), "%s", dummy_hash);
+	if (db != NULL && strlen(id) < ID_MAX &&
+	    (s = db_q(db, "SELECT secret_hash FROM clients WHERE id = ?", "t",
+	    id)) != NULL && db_step(s) == DB_ROW) {
+		snprintf(hash, sizeof(hash), "%s", db_col_text(s, 0));
+		known = 1;
+	}
+	db_done(s);
+	sem_wait(&pwhash_sem);
+	ok = crypto_pwhash_str_verify(hash, secret, strlen(secret)) == 0;
+	sem_post(&pwhash_sem);
+	return known && ok ? 0 : -1;
+}
+
+int
+clients_token_issue(const char *client_id, char token_out[TOKEN_MAX],
+    long long *expires_in)
+{
+	struct db	*db = store_db();
+	char		 hash[65];
+	long long	 now = (long long)time(NULL);
+
+	if (db == NULL)
+		return -1;
+	random_token("bft_", token_out, TOKEN_MAX);
+	token_hash(token_out, hash);
+	*expires_in = cfg.token_ttl;
+	/* Expired tokens of this client go as new ones come. */
+	db_run(db, "DELETE FROM tokens WHERE client_id = ? AND expires_at <= ?",
+	    "ti", client_id, (int64_t)now);
+	if (db_run(db, "INSERT INTO tokens (token_hash, client_id, expires_at) "
+	    "VALUES (?, ?, ?)", "tti", hash, client_id,
+	    (int64_t)(now + cfg.token_ttl)) != DB_OK) {
+		sodium_memzero(token_out, TOKEN_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+int
+clients_token_lookup(const char *token, char client_id_out[ID_MAX])
+{
+	struct db	*db = store_db();
+	struct db_stmt	*s;
+	char		 hash[65];
+	int		 rc = -1;
+
+	if (db == NULL || strncmp(token, "bft_", 4) != 0 ||
+	    strlen(token) >= TOKEN_MAX)
+		return -1;
+	token_hash(token, hash);
+	s = db_q(db, "SELECT client_id FROM tokens WHERE token_hash = ? AND "
+	    "expires_at > ?", "ti", hash, (int64_t)time(NULL));
+	if (s != NULL && db_step(s) == DB_ROW) {
+		snprintf(client_id_out, ID_MAX, "%s", db_col_text(s, 0));
+		rc = 0;
+	}
+	db_done(s);
+	return rc;
+}
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: bankfeed clients create --name NAME\n"
+	    "       bankfeed clients list\n"
+	    "       bankfeed clients delete CLIENT_ID\n"
+	    "(with the server's --data-dir / --database-url options)\n");
+	return 2;
+}
+
+int
+clients_cmd(int argc, char **argv)
+{
+	char	 id[ID_MAX], secret[CLIENT_SECRET_MAX];
+	int	 rc;
+
+	if (argc < 2)
+		return usage();
+	if (strcmp(argv[1], "create") == 0) {
+		const char *name = NULL;
+
+		if (argc == 4 && strcmp(argv[2], "--name") == 0)
+			name = argv[3];
+		else if (argc == 3 && strncmp(argv[2], "--name=", 7) == 0)
+			name = argv[2] + 7;
+		if (name == NULL || *name == '\0' || strlen(name) > 200)
+			return usage();
+		if (clients_create(name, id, secret) != 0) {
+			fprintf(stderr, "bankfeed: could not create the client\n");
+			return 1;
+		}
+		printf("client_id:     %s\nclient_secret: %s\n", id, secret);
+		printf("(the secret is shown only now: bankfeed keeps only its "
+		    "hash)\n");
+		sodium_memzero(secret, sizeof(secret));
+		return 0;
+	}
+	if (strcmp(argv[1], "list") == 0 && argc == 2) {
+		clients_list(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "delete") == 0 && argc == 3) {
+		rc = clients_delete(argv[2]);
+		if (rc != 0)
+			fprintf(stderr, "bankfeed: no client %s\n", argv[2]);
+		else
+			printf("deleted %s\n", argv[2]);
+		return rc == 0 ? 0 : 1;
+	}
+	return usage();
+}

@@ -1,0 +1,33 @@
+/*
+ * errors_doc: the catalog as listings: JSON (GET /v1/errors, `bankfeed
+ * errors --json`) and Markdown (docs/errors.md), with the seed-row mapping.
+ */
+#ifndef BF_ERRORS_DOC_H
+#define BF_ERRORS_DOC_H
+
+#include <stdio.h>
+
+#include "core/errors.h"
+#include "core/jw.h"
+
+struct seedrow {
+	int		 seed;
+	const char	*status;
+	const char	*name;
+	const char	*code;
+	const char	*text;
+	enum err	 entry;		/* ERR_OK: not an error */
+	const char	*note;
+};
+
+extern const struct seedrow seedrows[];
+extern const size_t nseedrows;
+
+/* One catalog entry as GET /v1/errors lists it. */
+void	errors_write_entry(struct jw *, enum err);
+/* {"data": [every entry], "next_cursor": null} */
+void	errors_write_list(struct jw *);
+void	errors_json(FILE *);
+void	errors_markdown(FILE *);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * auth: bearer tokens on /v1 routes, and the per-client request rate limit.
+ */
+#include "http/http.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "core/config.h"
+
+int
+auth_bearer(struct req *r)
+{
+	const char	*h = req_header(r, "Authorization");
+	const char	*why;
+
+	if (h == NULL)
+		why = "Send Authorization: Bearer <access_token> (POST /oauth/token gives one).";
+	else if (strncasecmp(h, "Bearer ", 7) != 0)
+		why = "The Authorization header must use the Bearer scheme.";
+	else if (clients_token_lookup(h + 7, r->client_id) != 0)
+		why = "The access token is unknown or expired; get a new one from POST /oauth/token.";
+	else
+		return 0;
+	r->client_id[0] = '\0';
+	resp_header(r, "WWW-Authenticate", "Bearer realm=\"bankfeed\"");
+	resp_error_field(r, ERR_INVALID_CLIENT_AUTHORIZATION, "Authorization",
+	    "%s", why);
+	return -1;
+}
+
+/*
+ * A token bucket per client: it holds up to rate_burst tokens, refills at
+ * rate_limit per second, and each request takes one.  Buckets live in a
+ * fixed hash table; a client idle long enough to refill fully needs no
+ * bucket, so entries are reused freely.
+ */
+#define RL_SLOTS 1024
+
+struct bucket {
+	char	client_id[ID_MAX];
+	double	tokens;
+	double	last;		/* monotonic seconds */
+};
+
+static struct bucket	 rl_table[RL_SLOTS];
+static pthread_mutex_t	 rl_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static double
+mono_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned
+slot_of(const char *id)
+{
+	unsigned	h = 2166136261u;
+
+	for (; *id != '\0'; id++)
+		h = (h ^ (unsigned char)*id) * 16777619u;
+	return h % RL_SLOTS;
+}
+
+int
+rate_limit_check(const char *client_id, int *retry_after)
+{
+	struct bucket	*b;
+	double		 now, rate = (double)cfg.rate_limit;
+	double		 burst = (double)(cfg.rate_burst > 0 ? cfg.rate_burst : 1);
+	int		 rc = 0;
+
+	if (cfg.rate_limit <= 0)
+		return 0;
+	pthread_mutex_lock(&rl_lock);
+	now = mono_s();
+	b = &rl_table[slot_of(client_id)];
+	if (strcmp(b->client_id, client_id) != 0) {
+		/* A new client, or another one hashed here: start full. */
+		snprintf(b->client_id, sizeof(b->client_id), "%s", client_id);
+		b->tokens = burst;
+		b->last = now;
+	}
+	b->tokens += (now - b->last) * rate;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	b->last = now;
+	if (b->tokens >= 1.0)
+		b->tokens -= 1.0;
+	else {
+		/* The true wait until one token is back, rounded up. */
+		double wait = (1.0 - b->tokens) / rate;
+
+		*retry_after = (int)wait + ((double)(int)wait < wait ? 1 : 0);
+		if (*retry_after < 1)
+			*retry_after = 1;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&rl_lock);
+	return rc;
+}
+
+void
+rate_limit_reset(void)
+{
+	pthread_mutex_lock(&rl_lock);
+	memset(rl_table, 0, sizeof(rl_table));
+	pthread_mutex_unlock(&rl_lock);
+}

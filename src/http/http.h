@@ -1,0 +1,168 @@
+/*
+ * http: the server's edge.  libmicrohttpd glue, the router, request and
+ * response helpers, authentication, rate limits, idempotency, validation.
+ *
+ * A handler receives a struct req whose route, path parameters, client and
+ * parsed JSON body are ready, and answers exactly once with resp_*().  The
+ * catalog entry of an error becomes a status and the error object of
+ * API.md here, at the edge, and nowhere else.
+ */
+#ifndef BF_HTTP_H
+#define BF_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/errors.h"
+#include "core/ids.h"
+#include "core/jw.h"
+
+struct MHD_Connection;
+struct req;
+
+typedef void (*handler_fn)(struct req *);
+
+enum route_flags {
+	RT_AUTH		= 1 << 0,	/* needs a bearer token */
+	RT_JSON		= 1 << 1,	/* body is a JSON object (empty = {}) */
+	RT_FORM		= 1 << 2,	/* body is application/x-www-form-urlencoded */
+	RT_UPLOAD	= 1 << 3,	/* raw body up to the upload limit */
+	RT_IDEMPOTENT	= 1 << 4	/* honours Idempotency-Key */
+};
+
+struct route {
+	const char	*method;
+	const char	*pattern;	/* "/v1/users/{id}" */
+	handler_fn	 handler;
+	unsigned	 flags;
+};
+
+/* api/routes.c: the table of every route. */
+extern const struct route routes[];
+extern const size_t nroutes;
+
+#define REQ_MAX_PARAMS	4
+#define REQ_MAX_HEADERS	8
+
+struct req {
+	struct MHD_Connection	*conn;
+	const char		*method;
+	const char		*url;		/* path, without the query */
+	const struct route	*route;
+	int			 match;		/* enum route_match */
+	char			 allow[64];	/* methods of the path, for 405 */
+	const char		*params[REQ_MAX_PARAMS];
+	char			*param_buf;	/* storage of params */
+	struct buf		 body;
+	int			 body_too_large;
+	json_t			*json;		/* RT_JSON routes: the body */
+	char			 request_id[72];
+	char			 client_id[ID_MAX];	/* "" when anonymous */
+	int			 vendor_type;	/* answer with the vnd media type */
+	long long		 t0_ns;
+	/* idempotency */
+	char			 idem_key[256];
+	char			 idem_hash[65];
+	/* the response */
+	int			 status;
+	struct buf		 out;
+	int			 out_empty;	/* no body (204) */
+	const char		*hdr_name[REQ_MAX_HEADERS];
+	char			*hdr_value[REQ_MAX_HEADERS];
+	size_t			 nhdrs;
+	int			 answered;
+};
+
+/* server.c */
+struct server;
+int		 server_start(struct server **, const char *host, int port);
+int		 server_port(struct server *);
+/* Stops taking connections, lets in-flight requests finish (grace seconds). */
+void		 server_stop(struct server *, int grace_seconds);
+int		 server_stopping(void);
+
+/* router.c: matches method and path; fills params. */
+enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
+enum route_match router_match(struct req *, char *allow, size_t allowlen);
+
+/* request accessors */
+const char	*req_header(struct req *, const char *name);
+const char	*req_query(struct req *, const char *name);
+const char	*req_param(struct req *, size_t i);
+
+/*
+ * Responses.  resp_begin() returns a JSON writer on the response body;
+ * the handler writes one JSON value with it.  resp_error() answers with
+ * the error object; data is a JSON object text or NULL ({}); message is the
+ * bank's own message or NULL.
+ */
+struct jw	*resp_begin(struct req *, int status, struct jw *w);
+void		 resp_empty(struct req *, int status);
+void		 resp_header(struct req *, const char *name, const char *value);
+void		 resp_error(struct req *, enum err, const char *data,
+		    const char *message);
+/* An error whose data names one field: {"field": ["message"]}. */
+void		 resp_error_field(struct req *, enum err, const char *field,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* 500 after logging why (never shown to the client). */
+void		 resp_internal(struct req *, const char *why);
+
+/*
+ * Writes the inner error object (the value of "error") for an entry:
+ * code, name, group, description, data, message, request_id (when given).
+ */
+void		 error_object_write(struct jw *, enum err, const char *data,
+		    const char *message, const char *request_id);
+
+/* auth.c */
+int		 auth_bearer(struct req *);	/* 0, or answered 401 */
+int		 rate_limit_check(const char *client_id, int *retry_after);
+void		 rate_limit_reset(void);
+
+/* idem.c: Idempotency-Key.  Returns 1 when the request was answered. */
+int		 idem_begin(struct req *);
+void		 idem_end(struct req *);
+
+/* form.c: a field of an x-www-form-urlencoded body, decoded.  0 or -1. */
+int		 form_get(const char *body, size_t len, const char *key,
+		    char *out, size_t outn);
+int		 form_decode(const char *s, size_t n, char *out, size_t outn);
+
+/* validate.c: per-field validation, all problems at once (code 1000). */
+struct vctx {
+	json_t	*errors;	/* {"field.path": ["message", ...]} */
+};
+
+void		 v_init(struct vctx *);
+void		 v_free(struct vctx *);
+void		 v_add(struct vctx *, const char *field, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+int		 v_failed(const struct vctx *);
+/* Answers 400 INVALID_REQUEST with the collected errors; returns 1. */
+int		 v_respond(struct vctx *, struct req *);
+/* Refuses members of obj not in the NULL-terminated allowed list. */
+void		 v_known(struct vctx *, json_t *obj, const char *prefix,
+		    const char *const *allowed);
+const char	*v_string(struct vctx *, json_t *obj, const char *prefix,
+		    const char *key, int required, size_t minlen, size_t maxlen);
+int		 v_bool(struct vctx *, json_t *obj, const char *prefix,
+		    const char *key, int dflt);
+long long	 v_int(struct vctx *, json_t *obj, const char *prefix,
+		    const char *key, long long min, long long max, long long dflt);
+json_t		*v_object(struct vctx *, json_t *obj, const char *prefix,
+		    const char *key, int required);
+/* Whether s is YYYY-MM-DD of a real calendar day. */
+int		 v_is_date(const char *s);
+
+/* List parameters: ?limit= (1-500, default 100) and ?cursor=. */
+struct page {
+	int	 limit;
+	char	 after[256];	/* decoded cursor: the last key seen, "" = start */
+};
+/* Fills p from the query; answers 400 and returns -1 on bad values. */
+int		 page_parse(struct req *, struct page *);
+/* Writes "next_cursor": encoded key, or null. */
+void		 page_write_next(struct jw *, const char *last_key, int more);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * router: finds the route of a request in the routes table (api/routes.c).
+ * A pattern is a path whose "{name}" segments match any one non-empty
+ * segment; the matched values become the request's params, in order.
+ * Routes are tried in table order, so a literal path listed before a
+ * pattern that also matches it wins.
+ */
+#include "http/http.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Whether path matches pattern; fills params (pointing into scratch). */
+static int
+match(const char *pattern, const char *path, char *scratch,
+    const char **params, size_t *nparams)
+{
+	const char	*p = pattern;
+	char		*s = scratch;
+
+	memcpy(scratch, path, strlen(path) + 1);	/* scratch has room */
+	*nparams = 0;
+	for (;;) {
+		size_t	pl = strcspn(p, "/"), sl = strcspn(s, "/");
+		int	last_p = p[pl] == '\0', last_s = s[sl] == '\0';
+
+		if (pl > 2 && p[0] == '{' && p[pl - 1] == '}') {
+			if (sl == 0 || *nparams >= REQ_MAX_PARAMS)
+				return 0;
+			params[(*nparams)++] = s;
+		} else if (pl != sl || strncmp(p, s, pl) != 0)
+			return 0;
+		if (last_p || last_s) {
+			if (last_p != last_s)
+				return 0;
+			s[sl] = '\0';
+			return 1;
+		}
+		s[sl] = '\0';
+		p += pl + 1;
+		s += sl + 1;
+	}
+}
+
+enum route_match
+router_match(struct req *r, char *allow, size_t allowlen)
+{
+	const char	*params[REQ_MAX_PARAMS];
+	size_t		 i, n, plen = strlen(r->url), alen = 0;
+	int		 path_known = 0;
+	char		*scratch;
+
+	allow[0] = '\0';
+	r->route = NULL;
+	if ((scratch = malloc(plen + 1)) == NULL)
+		return ROUTE_NO_PATH;
+	for (i = 0; i < nroutes; i++) {
+		if (!match(routes[i].pattern, r->url, scratch, params, &n))
+			continue;
+		if (strcmp(routes[i].method, r->method) == 0) {
+			r->route = &routes[i];
+			memcpy(r->params, params, sizeof(params));
+			r->param_buf = scratch;
+			return ROUTE_FOUND;
+		}
+		path_known = 1;
+		if (strstr(allow, routes[i].method) == NULL &&
+		    alen + strlen(routes[i].method) + 3 < allowlen) {
+			if (alen > 0) {
+				memcpy(allow + alen, ", ", 2);
+				alen += 2;
+			}
+			memcpy(allow + alen, routes[i].method,
+			    strlen(routes[i].method) + 1);
+			alen += strlen(routes[i].method);
+		}
+	}
+	free(scratch);
+	return path_known ? ROUTE_NO_METHOD : ROUTE_NO_PATH;
+}
+
+const char *
+req_param(struct req *r, size_t i)
+{
+	return i < REQ_MAX_PARAMS ? r->params[i] : NULL;
+}
