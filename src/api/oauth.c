@@ -86,9 +86,10 @@ h_oauth_token(struct req *r)
 		goto out;
 	}
 	b = basic_credentials(r, id, sizeof(id), secret, sizeof(secret));
-	if (b == 1 && (body_field(r, json, "client_id", id, sizeof(id)) != 0 ||
-	    body_field(r, json, "client_secret", secret, sizeof(secret)) != 0))
-		b = -1;
+	if (b == 1)
+		b = body_field(r, json, "client_id", id, sizeof(id)) == 0 &&
+		    body_field(r, json, "client_secret", secret,
+		    sizeof(secret)) == 0 ? 0 : -1;
 	if (b != 0 || clients_verify(id, secret) != 0) {
 		resp_header(r, "WWW-Authenticate", "Basic realm=\"bankfeed\"");
 		resp_error_field(r, ERR_INVALID_CLIENT_AUTHORIZATION, "client",

@@ -1,0 +1,412 @@
+#include "harness.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/jw.h"
+
+static void
+spawn(struct srv *s, const char *const *env, int *outfd)
+{
+	int	p[2], logfd;
+
+	if (pipe(p) == -1)
+		abort();
+	s->pid = fork();
+	if (s->pid == 0) {
+		const char *const *e;
+
+		dup2(p[1], STDOUT_FILENO);
+		close(p[0]);
+		close(p[1]);
+		logfd = open(s->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (logfd >= 0)
+			dup2(logfd, STDERR_FILENO);
+		setenv("BANKFEED_LOG_LEVEL", "info", 1);
+		for (e = env; e != NULL && *e != NULL; e++)
+			putenv((char *)*e);
+		execl(BANKFEED_BIN, BANKFEED_BIN, "serve", "--listen",
+		    "127.0.0.1:0", "--data-dir", s->dir, (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	*outfd = p[0];
+}
+
+/* Reads the "listening on http://HOST:PORT" line. */
+static int
+read_port(int fd)
+{
+	char	line[512];
+	size_t	n = 0;
+	ssize_t	r;
+	char	*p;
+
+	while (n + 1 < sizeof(line) && (r = read(fd, line + n, 1)) == 1) {
+		if (line[n] == '\n')
+			break;
+		n++;
+	}
+	line[n] = '\0';
+	close(fd);
+	if ((p = strrchr(line, ':')) == NULL || strstr(line, "listening") == NULL)
+		return -1;
+	return (int)strtol(p + 1, NULL, 10);
+}
+
+static int
+fetch_token(struct srv *s, struct srv *c)
+{
+	char		 body[512];
+	const char	*hdrs[] = {
+		"Content-Type: application/x-www-form-urlencoded", NULL };
+	struct res	 r;
+	int		 rc = -1;
+
+	snprintf(body, sizeof(body), "grant_type=client_credentials&"
+	    "client_id=%s&client_secret=%s", c->client_id, c->client_secret);
+	if (req(s, "POST", "/oauth/token", NULL, hdrs, body, strlen(body), &r) == 0 &&
+	    r.status == 200 && jstr(r.json, "access_token") != NULL) {
+		snprintf(c->token, sizeof(c->token), "%s",
+		    jstr(r.json, "access_token"));
+		rc = 0;
+	}
+	res_free(&r);
+	return rc;
+}
+
+int
+srv_new_client(struct srv *s, struct srv *c)
+{
+	char	 cmd[1024], line[512];
+	FILE	*f;
+
+	*c = *s;
+	snprintf(cmd, sizeof(cmd), "%s clients create --name test --data-dir %s "
+	    "2>/dev/null", BANKFEED_BIN, s->dir);
+	if ((f = popen(cmd, "r")) == NULL)
+		return -1;
+	c->client_id[0] = c->client_secret[0] = '\0';
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "client_id:", 10) == 0)
+			snprintf(c->client_id, sizeof(c->client_id), "%s",
+			    line + 10 + strspn(line + 10, " "));
+		else if (strncmp(line, "client_secret:", 14) == 0)
+			snprintf(c->client_secret, sizeof(c->client_secret), "%s",
+			    line + 14 + strspn(line + 14, " "));
+	}
+	if (pclose(f) != 0 || c->client_id[0] == '\0')
+		return -1;
+	return fetch_token(s, c);
+}
+
+static int
+start_on_dir(struct srv *s, const char *const *env)
+{
+	int	fd;
+
+	spawn(s, env, &fd);
+	if ((s->port = read_port(fd)) <= 0) {
+		fprintf(stderr, "harness: server did not start; log %s\n", s->log);
+		return -1;
+	}
+	return 0;
+}
+
+int
+srv_start(struct srv *s, const char *const *env)
+{
+	static int	 curl_ready;
+	char		 tmpl[] = "/tmp/bankfeed-test-XXXXXX";
+	struct srv	 c;
+
+	if (!curl_ready) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		curl_ready = 1;
+	}
+	memset(s, 0, sizeof(*s));
+	if (mkdtemp(tmpl) == NULL)
+		return -1;
+	snprintf(s->dir, sizeof(s->dir), "%s", tmpl);
+	snprintf(s->log, sizeof(s->log), "%s/server.log", s->dir);
+	if (start_on_dir(s, env) == -1)
+		return -1;
+	if (srv_new_client(s, &c) == -1) {
+		fprintf(stderr, "harness: cannot create a client\n");
+		return -1;
+	}
+	memcpy(s->client_id, c.client_id, sizeof(s->client_id));
+	memcpy(s->client_secret, c.client_secret, sizeof(s->client_secret));
+	memcpy(s->token, c.token, sizeof(s->token));
+	return 0;
+}
+
+int
+srv_restart(struct srv *s, const char *const *env)
+{
+	return start_on_dir(s, env);
+}
+
+static void
+wait_child(struct srv *s, int sig)
+{
+	int	status;
+
+	if (s->pid <= 0)
+		return;
+	kill(s->pid, sig);
+	waitpid(s->pid, &status, 0);
+	s->pid = 0;
+}
+
+void srv_stop(struct srv *s) { wait_child(s, SIGTERM); }
+void srv_kill(struct srv *s) { wait_child(s, SIGKILL); }
+
+void
+srv_cleanup(struct srv *s)
+{
+	char	cmd[400];
+
+	srv_stop(s);
+	if (s->dir[0] != '\0' && getenv("BANKFEED_KEEP_TEST_DIRS") == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "harness: could not remove %s\n", s->dir);
+	}
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	return buf_add(arg, p, size * n) == 0 ? size * n : 0;
+}
+
+static void
+record(const char *method, const char *path, struct res *r)
+{
+	const char	*file = getenv("BANKFEED_EXCHANGES");
+	struct buf	 b;
+	struct jw	 w;
+	const char	*h;
+	FILE		*f;
+
+	if (file == NULL || *file == '\0')
+		return;
+	buf_init(&b, 64u << 20);
+	jw_init(&w, &b);
+	jw_obj(&w);
+	jw_kstr(&w, "method", method);
+	jw_kstr(&w, "path", path);
+	jw_kint(&w, "status", r->status);
+	jw_key(&w, "headers");
+	jw_obj(&w);
+	/* Header lines "Name: value"; names lowercased. */
+	for (h = r->headers; h != NULL && *h != '\0';) {
+		size_t	 n = strcspn(h, "\r\n"), i, colon;
+		char	 name[128];
+		const char *v;
+
+		colon = strcspn(h, ":");
+		if (colon < n && colon < sizeof(name)) {
+			for (i = 0; i < colon; i++)
+				name[i] = (char)((h[i] >= 'A' && h[i] <= 'Z') ?
+				    h[i] + 32 : h[i]);
+			name[colon] = '\0';
+			v = h + colon + 1;
+			while (*v == ' ')
+				v++;
+			jw_key(&w, name);
+			jw_strn(&w, v, (size_t)(h + n - v));
+		}
+		h += n;
+		h += strspn(h, "\r\n");
+	}
+	jw_obj_end(&w);
+	jw_key(&w, "body");
+	jw_strn(&w, r->body ? r->body : "", r->len);
+	jw_obj_end(&w);
+	if ((f = fopen(file, "a")) != NULL) {
+		flock(fileno(f), LOCK_EX);
+		fprintf(f, "%s\n", buf_str(&b));
+		flock(fileno(f), LOCK_UN);
+		fclose(f);
+	}
+	buf_free(&b);
+}
+
+int
+req(struct srv *s, const char *method, const char *path, const char *token,
+    const char *const *headers, const char *body, size_t len, struct res *out)
+{
+	CURL			*c;
+	struct curl_slist	*hl = NULL;
+	struct buf		 bb, hb;
+	char			 url[4096], auth[256];
+	const char *const	*h;
+	int			 have_ct = 0, rc = -1;
+	CURLcode		 cc;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&bb, 256u << 20);
+	buf_init(&hb, 1u << 20);
+	if ((c = curl_easy_init()) == NULL)
+		return -1;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", s->port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &bb);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	for (h = headers; h != NULL && *h != NULL; h++) {
+		hl = curl_slist_append(hl, *h);
+		if (strncasecmp(*h, "Content-Type:", 13) == 0)
+			have_ct = 1;
+	}
+	if (token != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		hl = curl_slist_append(hl, auth);
+	}
+	hl = curl_slist_append(hl, "Expect:");
+	if (body != NULL) {
+		if (!have_ct)
+			hl = curl_slist_append(hl, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	}
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+		out->body = buf_steal(&bb, &out->len);
+		out->headers = buf_steal(&hb, NULL);
+		if (out->len > 0)
+			out->json = json_loadb(out->body, out->len, 0, NULL);
+		record(method, path, out);
+		rc = 0;
+	} else
+		fprintf(stderr, "harness: %s %s: %s\n", method, path,
+		    curl_easy_strerror(cc));
+	buf_free(&bb);
+	buf_free(&hb);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+int
+get(struct srv *s, const char *path, struct res *r)
+{
+	return req(s, "GET", path, s->token, NULL, NULL, 0, r);
+}
+
+int
+post(struct srv *s, const char *path, const char *json, struct res *r)
+{
+	return req(s, "POST", path, s->token, NULL, json, json ? strlen(json) : 0, r);
+}
+
+int
+del(struct srv *s, const char *path, struct res *r)
+{
+	return req(s, "DELETE", path, s->token, NULL, NULL, 0, r);
+}
+
+char *
+res_header(struct res *r, const char *name)
+{
+	const char	*h = r->headers;
+	size_t		 nl = strlen(name);
+
+	while (h != NULL && *h != '\0') {
+		size_t n = strcspn(h, "\r\n");
+
+		if (n > nl && strncasecmp(h, name, nl) == 0 && h[nl] == ':') {
+			const char *v = h + nl + 1;
+
+			while (*v == ' ')
+				v++;
+			return strndup(v, (size_t)(h + n - v));
+		}
+		h += n;
+		h += strspn(h, "\r\n");
+	}
+	return NULL;
+}
+
+void
+res_free(struct res *r)
+{
+	free(r->body);
+	free(r->headers);
+	json_decref(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+json_t *
+jget(json_t *j, const char *path)
+{
+	char	 key[128];
+	size_t	 n;
+
+	while (j != NULL && *path != '\0') {
+		n = strcspn(path, ".");
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		if (json_is_array(j))
+			j = json_array_get(j, strtoul(key, NULL, 10));
+		else
+			j = json_object_get(j, key);
+		path += n;
+		if (*path == '.')
+			path++;
+	}
+	return j;
+}
+
+const char *
+jstr(json_t *j, const char *path)
+{
+	return json_string_value(jget(j, path));
+}
+
+long long
+jint(json_t *j, const char *path)
+{
+	return json_integer_value(jget(j, path));
+}
+
+int
+log_contains(struct srv *s, const char *needle)
+{
+	FILE	*f = fopen(s->log, "r");
+	char	 line[8192];
+	int	 found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}

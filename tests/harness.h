@@ -1,0 +1,84 @@
+/*
+ * harness: what the API tests share.  Starts the real bankfeed binary on a
+ * free loopback port with a fresh data directory, and talks HTTP to it
+ * through libcurl.  Every exchange is appended to the file named by
+ * BANKFEED_EXCHANGES (JSON lines), which the OpenAPI checker reads.
+ */
+#ifndef BF_HARNESS_H
+#define BF_HARNESS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct srv {
+	pid_t	 pid;
+	int	 port;
+	char	 dir[256];		/* data dir, removed at the end */
+	char	 log[300];		/* the server's stderr */
+	char	 client_id[64];
+	char	 client_secret[128];
+	char	 token[128];
+};
+
+struct res {
+	long	 status;
+	char	*body;
+	size_t	 len;
+	json_t	*json;			/* parsed body, or NULL */
+	char	*headers;		/* raw header block */
+};
+
+/*
+ * Starts a server; env is a NULL-terminated list of "NAME=value" settings
+ * (or NULL).  A client is created and a token fetched.  0 or -1.
+ */
+int	 srv_start(struct srv *, const char *const *env);
+/* Starts again on the same data dir (after srv_kill / srv_stop). */
+int	 srv_restart(struct srv *, const char *const *env);
+void	 srv_stop(struct srv *);	/* SIGTERM and wait */
+void	 srv_kill(struct srv *);	/* SIGKILL and wait */
+void	 srv_cleanup(struct srv *);	/* stop if running, remove the dir */
+/* Creates another client (CLI) and fills id/secret/token of c. */
+int	 srv_new_client(struct srv *, struct srv *c);
+
+/*
+ * One request.  token may be NULL; headers is a NULL-terminated list of
+ * "Name: value" lines or NULL; body may be NULL.  A JSON body is sent with
+ * Content-Type: application/json unless headers name another type.
+ */
+int	 req(struct srv *, const char *method, const char *path,
+	    const char *token, const char *const *headers, const char *body,
+	    size_t len, struct res *);
+/* Shorthands with the server's own token. */
+int	 get(struct srv *, const char *path, struct res *);
+int	 post(struct srv *, const char *path, const char *json, struct res *);
+int	 del(struct srv *, const char *path, struct res *);
+/* A header's value in a response (case-insensitive name), malloc'd or NULL. */
+char	*res_header(struct res *, const char *name);
+void	 res_free(struct res *);
+
+/* Field access in the parsed body: jstr(r->json, "error.name"). */
+const char *jstr(json_t *, const char *path);
+long long   jint(json_t *, const char *path);
+json_t	   *jget(json_t *, const char *path);
+
+/* Whether the server's log contains s. */
+int	 log_contains(struct srv *, const char *s);
+
+/* asserts with context: the response body is printed on failure */
+#define assert_status(r, want) do { \
+	if ((r)->status != (want)) { \
+		fprintf(stderr, "%s:%d: status %ld, want %d; body: %.2000s\n", \
+		    __FILE__, __LINE__, (r)->status, (want), \
+		    (r)->body ? (r)->body : ""); \
+		fail(); \
+	} } while (0)
+
+#define assert_error(r, want_status, want_name) do { \
+	assert_status(r, want_status); \
+	assert_non_null((r)->json); \
+	assert_string_equal(jstr((r)->json, "error.name"), want_name); \
+	} while (0)
+
+#endif

@@ -1,0 +1,662 @@
+/*
+ * API tests of the foundation: the real server on a loopback port with a
+ * fresh SQLite file, driven over HTTP as a client would.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+static struct srv S;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return srv_start(&S, NULL);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	srv_cleanup(&S);
+	return 0;
+}
+
+static void
+health_needs_no_token(void **state)
+{
+	struct res	r;
+
+	(void)state;
+	assert_int_equal(req(&S, "GET", "/health", NULL, NULL, NULL, 0, &r), 0);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "status"), "ok");
+	assert_non_null(jstr(r.json, "version"));
+	res_free(&r);
+}
+
+static void
+errors_catalog_is_public_and_complete(void **state)
+{
+	struct res	 r;
+	json_t		*e;
+	size_t		 i;
+	int		 saw_1000 = 0, saw_sandbox = 0;
+
+	(void)state;
+	assert_int_equal(req(&S, "GET", "/v1/errors", NULL, NULL, NULL, 0, &r), 0);
+	assert_status(&r, 200);
+	assert_true(json_array_size(jget(r.json, "data")) > 60);
+	json_array_foreach(jget(r.json, "data"), i, e) {
+		assert_non_null(jstr(e, "name"));
+		assert_non_null(jstr(e, "group"));
+		assert_non_null(jstr(e, "description"));
+		assert_non_null(jstr(e, "reproduce"));
+		assert_true(json_is_array(jget(e, "aliases")));
+		assert_true(json_is_boolean(jget(e, "retryable")));
+		assert_true(jint(e, "http_status") >= 400);
+		if (jint(e, "code") == 1000)
+			saw_1000 = 1;
+		if (strcmp(jstr(e, "name"), "ONLINE_ACCESS_BLOCKED") == 0) {
+			assert_non_null(strstr(jstr(e, "reproduce"),
+			    "user_online_access_blocked"));
+			saw_sandbox = 1;
+		}
+	}
+	assert_true(saw_1000 && saw_sandbox);
+	res_free(&r);
+}
+
+static void
+token_by_basic_form_and_json(void **state)
+{
+	struct res	 r;
+	char		 body[512], basic[512], hdr[600];
+	const char	*form[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+	const char	*json[] = { "Content-Type: application/json", NULL };
+	FILE		*p;
+
+	(void)state;
+	/* HTTP Basic, as curl -u sends it */
+	snprintf(body, sizeof(body), "printf '%%s' '%s:%s' | base64 -w0",
+	    S.client_id, S.client_secret);
+	p = popen(body, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(basic, sizeof(basic), p));
+	pclose(p);
+	snprintf(hdr, sizeof(hdr), "Authorization: Basic %s", basic);
+	{
+		const char *h[] = { hdr, form[0], NULL };
+
+		assert_int_equal(req(&S, "POST", "/oauth/token", NULL, h,
+		    "grant_type=client_credentials", 29, &r), 0);
+	}
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "token_type"), "Bearer");
+	assert_int_equal(jint(r.json, "expires_in"), 3600);
+	assert_non_null(jstr(r.json, "access_token"));
+	res_free(&r);
+
+	snprintf(body, sizeof(body), "{\"grant_type\":\"client_credentials\","
+	    "\"client_id\":\"%s\",\"client_secret\":\"%s\"}", S.client_id,
+	    S.client_secret);
+	assert_int_equal(req(&S, "POST", "/oauth/token", NULL, json, body,
+	    strlen(body), &r), 0);
+	assert_status(&r, 200);
+	res_free(&r);
+}
+
+static void
+token_refused_for_wrong_secret_or_grant(void **state)
+{
+	struct res	 r;
+	char		 body[512];
+	const char	*form[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
+
+	(void)state;
+	snprintf(body, sizeof(body), "grant_type=client_credentials&client_id=%s"
+	    "&client_secret=bfs_wrong", S.client_id);
+	assert_int_equal(req(&S, "POST", "/oauth/token", NULL, form, body,
+	    strlen(body), &r), 0);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	assert_int_equal(jint(r.json, "error.code"), 1004);
+	res_free(&r);
+
+	snprintf(body, sizeof(body), "grant_type=client_credentials&client_id="
+	    "cli_nope&client_secret=%s", S.client_secret);
+	assert_int_equal(req(&S, "POST", "/oauth/token", NULL, form, body,
+	    strlen(body), &r), 0);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+
+	snprintf(body, sizeof(body), "grant_type=password&client_id=%s"
+	    "&client_secret=%s", S.client_id, S.client_secret);
+	assert_int_equal(req(&S, "POST", "/oauth/token", NULL, form, body,
+	    strlen(body), &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	assert_non_null(jget(r.json, "error.data.grant_type"));
+	res_free(&r);
+
+	assert_int_equal(req(&S, "POST", "/oauth/token", NULL, form,
+	    "grant_type=client_credentials", 29, &r), 0);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+}
+
+static void
+v1_needs_a_valid_bearer_token(void **state)
+{
+	struct res	 r;
+	const char	*basic[] = { "Authorization: Basic Zm9vOmJhcg==", NULL };
+
+	(void)state;
+	assert_int_equal(req(&S, "GET", "/v1/users", NULL, NULL, NULL, 0, &r), 0);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	assert_int_equal(jint(r.json, "error.code"), 1004);
+	res_free(&r);
+	assert_int_equal(req(&S, "GET", "/v1/users", "bft_notarealtoken", NULL,
+	    NULL, 0, &r), 0);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+	assert_int_equal(req(&S, "GET", "/v1/institutions", NULL, basic, NULL, 0,
+	    &r), 0);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+}
+
+static void
+expired_tokens_are_refused(void **state)
+{
+	struct srv	 t;
+	const char	*env[] = { "BANKFEED_TOKEN_TTL_SECONDS=1", NULL };
+	struct res	 r;
+
+	(void)state;
+	assert_int_equal(srv_start(&t, env), 0);
+	assert_int_equal(get(&t, "/v1/users", &r), 0);
+	assert_status(&r, 200);
+	res_free(&r);
+	sleep(2);
+	assert_int_equal(get(&t, "/v1/users", &r), 0);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+	srv_cleanup(&t);
+}
+
+static void
+content_negotiation(void **state)
+{
+	struct res	 r;
+	char		*ct;
+	const char	*ok[] = { "Accept: */*", "Accept: application/json",
+	    "Accept: application/vnd.bankfeed.v1+json",
+	    "Accept: text/html, application/json;q=0.9", NULL };
+	const char	*v9[] = { "Accept: application/vnd.bankfeed.v9+json", NULL };
+	const char	*xml[] = { "Accept: text/xml", NULL };
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; ok[i] != NULL; i++) {
+		const char *h[] = { ok[i], NULL };
+
+		assert_int_equal(req(&S, "GET", "/v1/users", S.token, h, NULL, 0,
+		    &r), 0);
+		assert_status(&r, 200);
+		ct = res_header(&r, "Content-Type");
+		assert_non_null(ct);
+		if (strstr(ok[i], "vnd") != NULL)
+			assert_string_equal(ct, "application/vnd.bankfeed.v1+json");
+		free(ct);
+		res_free(&r);
+	}
+	assert_int_equal(req(&S, "GET", "/v1/users", S.token, v9, NULL, 0, &r), 0);
+	assert_error(&r, 404, "VERSION_NOT_FOUND");
+	assert_string_equal(jstr(r.json, "error.description"),
+	    "Specific version not found. Supported versions are 'v1'");
+	res_free(&r);
+	assert_int_equal(req(&S, "GET", "/v1/users", S.token, xml, NULL, 0, &r), 0);
+	assert_error(&r, 406, "NOT_ACCEPTABLE");
+	ct = res_header(&r, "Content-Type");
+	assert_string_equal(ct, "application/json");
+	free(ct);
+	res_free(&r);
+}
+
+static void
+unknown_paths_and_methods(void **state)
+{
+	struct res	 r;
+	char		*allow;
+
+	(void)state;
+	assert_int_equal(get(&S, "/v1/nothing-here", &r), 0);
+	assert_error(&r, 404, "ENTITY_NOT_FOUND");
+	assert_int_equal(jint(r.json, "error.code"), 1002);
+	res_free(&r);
+	assert_int_equal(get(&S, "/", &r), 0);
+	assert_error(&r, 404, "ENTITY_NOT_FOUND");
+	res_free(&r);
+	assert_int_equal(req(&S, "PATCH", "/v1/users", S.token, NULL, NULL, 0,
+	    &r), 0);
+	assert_error(&r, 405, "METHOD_NOT_ALLOWED");
+	allow = res_header(&r, "Allow");
+	assert_non_null(allow);
+	assert_non_null(strstr(allow, "GET"));
+	assert_non_null(strstr(allow, "POST"));
+	free(allow);
+	res_free(&r);
+	assert_int_equal(req(&S, "PUT", "/health", NULL, NULL, "{}", 2, &r), 0);
+	assert_error(&r, 405, "METHOD_NOT_ALLOWED");
+	res_free(&r);
+}
+
+static void
+request_ids_are_echoed_or_made(void **state)
+{
+	struct res	 r;
+	const char	*h[] = { "X-Request-Id: my-trace-123", NULL };
+	char		*id;
+
+	(void)state;
+	assert_int_equal(req(&S, "GET", "/health", NULL, h, NULL, 0, &r), 0);
+	id = res_header(&r, "X-Request-Id");
+	assert_string_equal(id, "my-trace-123");
+	free(id);
+	res_free(&r);
+	assert_int_equal(get(&S, "/v1/nope", &r), 0);
+	id = res_header(&r, "X-Request-Id");
+	assert_non_null(id);
+	assert_string_equal(id, jstr(r.json, "error.request_id"));
+	free(id);
+	res_free(&r);
+}
+
+static void
+users_create_get_list_delete(void **state)
+{
+	struct res	 r;
+	char		 id[64], path[128];
+
+	(void)state;
+	assert_int_equal(post(&S, "/v1/users", "{\"external_ref\":\"cust-1\"}",
+	    &r), 0);
+	assert_status(&r, 201);
+	assert_true(strncmp(jstr(r.json, "id"), "usr_", 4) == 0);
+	assert_string_equal(jstr(r.json, "external_ref"), "cust-1");
+	assert_non_null(jstr(r.json, "created_at"));
+	snprintf(id, sizeof(id), "%s", jstr(r.json, "id"));
+	res_free(&r);
+
+	assert_int_equal(post(&S, "/v1/users", "{\"external_ref\":\"cust-1\"}",
+	    &r), 0);
+	assert_error(&r, 409, "ENTRY_ALREADY_EXISTS");
+	assert_int_equal(jint(r.json, "error.code"), 1001);
+	res_free(&r);
+
+	snprintf(path, sizeof(path), "/v1/users/%s", id);
+	assert_int_equal(get(&S, path, &r), 0);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "id"), id);
+	res_free(&r);
+
+	assert_int_equal(get(&S, "/v1/users?external_ref=cust-1", &r), 0);
+	assert_status(&r, 200);
+	assert_int_equal(json_array_size(jget(r.json, "data")), 1);
+	assert_true(json_is_null(jget(r.json, "next_cursor")));
+	res_free(&r);
+
+	assert_int_equal(del(&S, path, &r), 0);
+	assert_status(&r, 204);
+	res_free(&r);
+	assert_int_equal(get(&S, path, &r), 0);
+	assert_error(&r, 404, "ENTITY_NOT_FOUND");
+	res_free(&r);
+	assert_int_equal(del(&S, path, &r), 0);
+	assert_error(&r, 404, "ENTITY_NOT_FOUND");
+	res_free(&r);
+
+	/* With no body at all: a user without external_ref. */
+	assert_int_equal(post(&S, "/v1/users", NULL, &r), 0);
+	assert_status(&r, 201);
+	assert_true(json_is_null(jget(r.json, "external_ref")));
+	res_free(&r);
+}
+
+static void
+users_list_pages_without_skips_or_repeats(void **state)
+{
+	struct srv	 t;
+	struct res	 r;
+	char		 path[512], seen[40][64];
+	int		 nseen = 0, i, j, pages = 0;
+	const char	*cur = NULL;
+	char		 cursor[256] = "";
+
+	(void)state;
+	assert_int_equal(srv_new_client(&S, &t), 0);
+	for (i = 0; i < 7; i++) {
+		assert_int_equal(post(&t, "/v1/users", "{}", &r), 0);
+		assert_status(&r, 201);
+		res_free(&r);
+	}
+	do {
+		if (cursor[0] != '\0')
+			snprintf(path, sizeof(path), "/v1/users?limit=3&cursor=%s",
+			    cursor);
+		else
+			snprintf(path, sizeof(path), "/v1/users?limit=3");
+		assert_int_equal(get(&t, path, &r), 0);
+		assert_status(&r, 200);
+		for (i = 0; i < (int)json_array_size(jget(r.json, "data")); i++) {
+			const char *id = json_string_value(json_object_get(
+			    json_array_get(jget(r.json, "data"), (size_t)i), "id"));
+
+			for (j = 0; j < nseen; j++)
+				assert_string_not_equal(seen[j], id);
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", id);
+		}
+		/* a user made while paging shows up at most once too */
+		if (pages == 0) {
+			struct res r2;
+
+			assert_int_equal(post(&t, "/v1/users", "{}", &r2), 0);
+			res_free(&r2);
+		}
+		cur = jstr(r.json, "next_cursor");
+		snprintf(cursor, sizeof(cursor), "%s", cur ? cur : "");
+		res_free(&r);
+		pages++;
+	} while (cursor[0] != '\0' && pages < 10);
+	assert_true(nseen >= 7 && nseen <= 8);
+
+	assert_int_equal(get(&t, "/v1/users?limit=0", &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	assert_non_null(jget(r.json, "error.data.limit"));
+	res_free(&r);
+	assert_int_equal(get(&t, "/v1/users?limit=501", &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	assert_int_equal(get(&t, "/v1/users?cursor=garbage", &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	assert_non_null(jget(r.json, "error.data.cursor"));
+	res_free(&r);
+}
+
+static void
+another_clients_user_is_not_found(void **state)
+{
+	struct srv	 other;
+	struct res	 r;
+	char		 path[128];
+
+	(void)state;
+	assert_int_equal(post(&S, "/v1/users", "{\"external_ref\":\"mine\"}", &r), 0);
+	assert_status(&r, 201);
+	snprintf(path, sizeof(path), "/v1/users/%s", jstr(r.json, "id"));
+	res_free(&r);
+	assert_int_equal(srv_new_client(&S, &other), 0);
+	assert_int_equal(get(&other, path, &r), 0);
+	assert_error(&r, 404, "ENTITY_NOT_FOUND");
+	res_free(&r);
+	assert_int_equal(del(&other, path, &r), 0);
+	assert_error(&r, 404, "ENTITY_NOT_FOUND");
+	res_free(&r);
+	/* the same external_ref is fine for another client */
+	assert_int_equal(post(&other, "/v1/users", "{\"external_ref\":\"mine\"}",
+	    &r), 0);
+	assert_status(&r, 201);
+	res_free(&r);
+	assert_int_equal(get(&other, "/v1/users?external_ref=mine", &r), 0);
+	assert_int_equal(json_array_size(jget(r.json, "data")), 1);
+	res_free(&r);
+	/* and the owner still sees its own */
+	assert_int_equal(get(&S, path, &r), 0);
+	assert_status(&r, 200);
+	res_free(&r);
+}
+
+/* Counts the client's users: stored bytes must not change on bad input. */
+static int
+count_users(void)
+{
+	struct res	r;
+	int		n;
+
+	assert_int_equal(get(&S, "/v1/users?limit=500", &r), 0);
+	n = (int)json_array_size(jget(r.json, "data"));
+	res_free(&r);
+	return n;
+}
+
+static void
+bad_bodies_get_clear_errors_and_store_nothing(void **state)
+{
+	struct res	 r;
+	int		 before = count_users();
+	const char	*plain[] = { "Content-Type: text/plain", NULL };
+	static const char garbage[] = "\x00\xff\xfe\x01binary\x80\x81";
+	char		*big, *deep;
+	size_t		 i;
+
+	(void)state;
+	/* wrong types and unknown fields: all problems at once */
+	assert_int_equal(post(&S, "/v1/users", "{\"external_ref\":5,\"extra\":true}",
+	    &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	assert_int_equal(jint(r.json, "error.code"), 1000);
+	assert_string_equal(jstr(r.json, "error.data.external_ref.0"),
+	    "Not a valid string: got a number.");
+	assert_string_equal(jstr(r.json, "error.data.extra.0"), "Unknown field.");
+	assert_true(json_is_null(jget(r.json, "error.message")));
+	res_free(&r);
+	/* malformed JSON */
+	assert_int_equal(post(&S, "/v1/users", "{\"external_ref\": ", &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	assert_non_null(strstr(jstr(r.json, "error.data.body.0"), "Malformed JSON"));
+	res_free(&r);
+	/* not an object */
+	assert_int_equal(post(&S, "/v1/users", "[1,2]", &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	/* invalid UTF-8 inside a string */
+	assert_int_equal(post(&S, "/v1/users", "{\"external_ref\":\"a\xc3\x28\"}",
+	    &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	/* binary garbage */
+	assert_int_equal(req(&S, "POST", "/v1/users", S.token, NULL, garbage,
+	    sizeof(garbage) - 1, &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	/* empty and too long strings */
+	assert_int_equal(post(&S, "/v1/users", "{\"external_ref\":\"\"}", &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	/* a body that is not JSON */
+	assert_int_equal(req(&S, "POST", "/v1/users", S.token, plain, "hello", 5,
+	    &r), 0);
+	assert_error(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
+	res_free(&r);
+	/* 10 MB */
+	big = malloc(10u << 20);
+	memset(big, 'a', 10u << 20);
+	assert_int_equal(req(&S, "POST", "/v1/users", S.token, NULL, big,
+	    10u << 20, &r), 0);
+	assert_error(&r, 413, "PAYLOAD_TOO_LARGE");
+	res_free(&r);
+	free(big);
+	/* deep nesting */
+	deep = malloc(200001);
+	for (i = 0; i < 100000; i++)
+		deep[i] = '[';
+	for (; i < 200000; i++)
+		deep[i] = ']';
+	deep[i] = '\0';
+	assert_int_equal(post(&S, "/v1/users", deep, &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	free(deep);
+	assert_int_equal(count_users(), before);
+	/* and the server still answers */
+	assert_int_equal(req(&S, "GET", "/health", NULL, NULL, NULL, 0, &r), 0);
+	assert_status(&r, 200);
+	res_free(&r);
+}
+
+static void
+idempotency_key_replays_and_refuses_reuse(void **state)
+{
+	struct res	 a, b;
+	const char	*k1[] = { "Idempotency-Key: key-one", NULL };
+	const char	*body = "{\"external_ref\":\"idem-1\"}";
+	char		*replayed;
+
+	(void)state;
+	assert_int_equal(req(&S, "POST", "/v1/users", S.token, k1, body,
+	    strlen(body), &a), 0);
+	assert_status(&a, 201);
+	assert_int_equal(req(&S, "POST", "/v1/users", S.token, k1, body,
+	    strlen(body), &b), 0);
+	assert_status(&b, 201);
+	assert_string_equal(jstr(a.json, "id"), jstr(b.json, "id"));
+	replayed = res_header(&b, "Idempotent-Replayed");
+	assert_string_equal(replayed, "true");
+	free(replayed);
+	res_free(&b);
+	assert_int_equal(req(&S, "POST", "/v1/users", S.token, k1, "{}", 2, &b), 0);
+	assert_error(&b, 422, "IDEMPOTENCY_KEY_REUSED");
+	res_free(&b);
+	res_free(&a);
+	assert_int_equal(get(&S, "/v1/users?external_ref=idem-1", &a), 0);
+	assert_int_equal(json_array_size(jget(a.json, "data")), 1);
+	res_free(&a);
+}
+
+static void
+rate_limit_answers_429_with_retry_after(void **state)
+{
+	struct srv	 t;
+	const char	*env[] = { "BANKFEED_RATE_LIMIT=1", "BANKFEED_RATE_BURST=3",
+	    NULL };
+	struct res	 r;
+	char		*ra;
+	int		 i;
+
+	(void)state;
+	assert_int_equal(srv_start(&t, env), 0);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(get(&t, "/v1/users", &r), 0);
+		assert_status(&r, 200);
+		res_free(&r);
+	}
+	assert_int_equal(get(&t, "/v1/users", &r), 0);
+	assert_error(&r, 429, "TOO_MANY_REQUESTS");
+	ra = res_header(&r, "Retry-After");
+	assert_non_null(ra);
+	assert_true(atoi(ra) >= 1 && atoi(ra) <= 1);
+	free(ra);
+	res_free(&r);
+	sleep(1);
+	assert_int_equal(get(&t, "/v1/users", &r), 0);
+	assert_status(&r, 200);
+	res_free(&r);
+	srv_cleanup(&t);
+}
+
+static void
+institutions_list_and_filter(void **state)
+{
+	struct res	r;
+
+	(void)state;
+	assert_int_equal(get(&S, "/v1/institutions", &r), 0);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "data.0.id"), "sandbox");
+	assert_string_equal(jstr(r.json, "data.0.status"), "up");
+	res_free(&r);
+	assert_int_equal(get(&S, "/v1/institutions?country=de&q=psu", &r), 0);
+	assert_int_equal(json_array_size(jget(r.json, "data")), 1);
+	assert_string_equal(jstr(r.json, "data.0.id"), "sandbox_psu_ip");
+	assert_true(json_is_true(jget(r.json, "data.0.requires_psu_ip")));
+	res_free(&r);
+	assert_int_equal(get(&S, "/v1/institutions?country=FR", &r), 0);
+	assert_int_equal(json_array_size(jget(r.json, "data")), 0);
+	res_free(&r);
+	assert_int_equal(get(&S, "/v1/institutions?country=Germany", &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	assert_int_equal(get(&S, "/v1/institutions/sandbox", &r), 0);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "bic"), "SNDBDEB1XXX");
+	res_free(&r);
+	assert_int_equal(get(&S, "/v1/institutions/nope", &r), 0);
+	assert_error(&r, 404, "ENTITY_NOT_FOUND");
+	res_free(&r);
+}
+
+static void
+access_log_has_one_line_per_request_and_no_secrets(void **state)
+{
+	struct res	r;
+	const char	*h[] = { "X-Request-Id: log-line-check", NULL };
+
+	(void)state;
+	assert_int_equal(req(&S, "GET", "/v1/users?external_ref=zzz", S.token, h,
+	    NULL, 0, &r), 0);
+	res_free(&r);
+	assert_true(log_contains(&S, "method=GET path=\"/v1/users\" status=200"));
+	assert_true(log_contains(&S, "request_id=log-line-check"));
+	assert_false(log_contains(&S, S.token));
+	assert_false(log_contains(&S, S.client_secret));
+	assert_false(log_contains(&S, "external_ref=zzz"));
+}
+
+static void
+sigterm_stops_cleanly(void **state)
+{
+	struct srv	t;
+	struct res	r;
+
+	(void)state;
+	assert_int_equal(srv_start(&t, NULL), 0);
+	srv_stop(&t);
+	assert_true(log_contains(&t, "msg=\"stopped\""));
+	assert_int_not_equal(req(&t, "GET", "/health", NULL, NULL, NULL, 0, &r), 0);
+	srv_cleanup(&t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(health_needs_no_token),
+		cmocka_unit_test(errors_catalog_is_public_and_complete),
+		cmocka_unit_test(token_by_basic_form_and_json),
+		cmocka_unit_test(token_refused_for_wrong_secret_or_grant),
+		cmocka_unit_test(v1_needs_a_valid_bearer_token),
+		cmocka_unit_test(expired_tokens_are_refused),
+		cmocka_unit_test(content_negotiation),
+		cmocka_unit_test(unknown_paths_and_methods),
+		cmocka_unit_test(request_ids_are_echoed_or_made),
+		cmocka_unit_test(users_create_get_list_delete),
+		cmocka_unit_test(users_list_pages_without_skips_or_repeats),
+		cmocka_unit_test(another_clients_user_is_not_found),
+		cmocka_unit_test(bad_bodies_get_clear_errors_and_store_nothing),
+		cmocka_unit_test(idempotency_key_replays_and_refuses_reuse),
+		cmocka_unit_test(rate_limit_answers_429_with_retry_after),
+		cmocka_unit_test(institutions_list_and_filter),
+		cmocka_unit_test(access_log_has_one_line_per_request_and_no_secrets),
+		cmocka_unit_test(sigterm_stops_cleanly),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
