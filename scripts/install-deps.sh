@@ -12,6 +12,11 @@ PKGS=(
   sqlite3 curl
 )
 
+# Node.js runs the OpenAPI checker of the test suite (tests/openapi).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+fi
+
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -29,11 +29,13 @@ static int cmd_serve(int, char **);
 static int cmd_clients(int, char **);
 static int cmd_errors(int, char **);
 static int cmd_version(int, char **);
+static int cmd_config(int, char **);
 
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "run the HTTP server (--demo: also make a demo client and print it)" },
 	{ "clients", cmd_clients, "create|list|delete API clients" },
 	{ "errors", cmd_errors, "print the error catalog (--markdown: docs/errors.md, --json)" },
+	{ "config", cmd_config, "print the settings table as Markdown (for the README)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this text" },
 };
@@ -59,6 +61,15 @@ cmd_version(int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	printf("bankfeed %s\n", BANKFEED_VERSION);
+	return 0;
+}
+
+static int
+cmd_config(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	config_markdown(stdout);
 	return 0;
 }
 

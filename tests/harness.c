@@ -161,6 +161,30 @@ srv_restart(struct srv *s, const char *const *env)
 	return start_on_dir(s, env);
 }
 
+/*
+ * The server's log must hold no sanitizer report: under ASan/UBSan a leak
+ * or undefined behaviour in the server fails the test that ran it.
+ */
+static void
+check_log_clean(struct srv *s)
+{
+	static const char *const marks[] = { "AddressSanitizer",
+	    "LeakSanitizer", "runtime error:", "level=error msg=\"internal",
+	    NULL };
+	const char *const *m;
+	char	cmd[400];
+
+	for (m = marks; *m != NULL; m++)
+		if (log_contains(s, *m)) {
+			fprintf(stderr, "harness: server log %s shows \"%s\":\n",
+			    s->log, *m);
+			snprintf(cmd, sizeof(cmd), "tail -n 60 '%s' >&2", s->log);
+			if (system(cmd) != 0)
+				(void)0;
+			abort();
+		}
+}
+
 static void
 wait_child(struct srv *s, int sig)
 {
@@ -171,6 +195,19 @@ wait_child(struct srv *s, int sig)
 	kill(s->pid, sig);
 	waitpid(s->pid, &status, 0);
 	s->pid = 0;
+	if (sig == SIGTERM && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
+		char	cmd[400];
+
+		fprintf(stderr, "harness: server %s %d; its log %s ends:\n",
+		    WIFSIGNALED(status) ? "killed by signal" : "exited with",
+		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+		    s->log);
+		snprintf(cmd, sizeof(cmd), "tail -n 30 '%s' >&2", s->log);
+		if (system(cmd) != 0)
+			(void)0;
+		abort();
+	}
+	check_log_clean(s);
 }
 
 void srv_stop(struct srv *s) { wait_child(s, SIGTERM); }

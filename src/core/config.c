@@ -163,6 +163,8 @@ config_markdown(FILE *f)
 
 	fprintf(f, "| flag | environment | default | meaning |\n|---|---|---|---|\n");
 	for (i = 0; i < NENTRIES; i++)
-		fprintf(f, "| `--%s` | `%s` | `%s` | %s |\n", entries[i].flag,
-		    entries[i].env, entries[i].def, entries[i].help);
+		fprintf(f, "| `--%s` | `%s` | %s%s%s | %s |\n", entries[i].flag,
+		    entries[i].env, *entries[i].def ? "`" : "",
+		    *entries[i].def ? entries[i].def : "(empty)",
+		    *entries[i].def ? "`" : "", entries[i].help);
 }

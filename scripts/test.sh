@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds bankfeed twice (normal, and with AddressSanitizer + UBSan) and runs
+# every test in both: unit tests, API tests against the real server on
+# loopback, the OpenAPI check of the responses the API tests saw, and a short
+# run of each fuzzer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=$(nproc)
+
+echo "== normal build"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs" >/dev/null
+rm -f build/exchanges.jsonl
+(cd build && ctest --output-on-failure -j"$jobs")
+
+if [ -f tests/openapi/check.mjs ]; then
+  echo "== OpenAPI: the API tests' responses against docs/openapi.yaml"
+  (cd tests/openapi && npm ci --silent --no-audit --no-fund >/dev/null)
+  node tests/openapi/check.mjs --selftest
+  node tests/openapi/check.mjs docs/openapi.yaml build/exchanges.jsonl
+fi
+
+echo "== sanitizer build (ASan + UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBANKFEED_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs" >/dev/null
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure -j"$jobs")
+
+if [ -x fuzz/run.sh ]; then
+  echo "== fuzzers, a short run each"
+  fuzz/run.sh "${BANKFEED_FUZZ_SECONDS:-20}"
+fi
+echo "all tests passed"
