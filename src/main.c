@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/errors_doc.h"
 #include "core/log.h"
+#include "core/vault.h"
 #include "http/http.h"
 #include "store/store.h"
 
@@ -98,6 +99,10 @@ setup(int *argcp, char **argv)
 		snprintf(url, sizeof(url), "sqlite:%s/bankfeed.db", cfg.data_dir);
 	else
 		snprintf(url, sizeof(url), "%s", cfg.database_url);
+	if (vault_init(cfg.data_dir) == -1) {
+		fprintf(stderr, "bankfeed: no master key (see the log above)\n");
+		return -1;
+	}
 	if (store_init(url) == -1) {
 		fprintf(stderr, "bankfeed: cannot open the database %s\n", url);
 		return -1;
@@ -109,6 +114,7 @@ static void
 teardown(void)
 {
 	store_shutdown();
+	vault_shutdown();
 	config_free();
 }
 

@@ -37,6 +37,141 @@ static const char *const migrations[] = {
 	"  body TEXT,"
 	"  created_at BIGINT NOT NULL,"
 	"  PRIMARY KEY (client_id, idem_key));",
+
+	/*
+	 * 2: connections with their sessions, durable tasks, account data,
+	 * the PSD2 sync log, webhooks and their outbox.  Secrets (credentials,
+	 * MFA answers, a connector's state) are stored only sealed (vault.h).
+	 */
+	"CREATE TABLE connections ("
+	"  id TEXT PRIMARY KEY,"
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  client_id TEXT NOT NULL,"
+	"  institution_id TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"		/* pending authorized failed expired */
+	"  store_credentials INTEGER NOT NULL,"
+	"  secret BLOB,"			/* sealed credentials and answers */
+	"  state BLOB,"				/* sealed connector state */
+	"  authorized_at BIGINT,"		/* last authorization (SCA) */
+	"  consent_expires_at BIGINT,"
+	"  last_synced_at BIGINT,"
+	"  error_code INTEGER,"
+	"  error_message TEXT,"
+	"  created_at BIGINT NOT NULL);"
+	"CREATE INDEX connections_user ON connections(user_id, id);"
+	"CREATE INDEX connections_client ON connections(client_id, id);"
+	"CREATE TABLE sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,"
+	"  status TEXT NOT NULL,"		/* challenge_required authorized failed expired */
+	"  challenges TEXT NOT NULL,"		/* JSON array, as shown */
+	"  secret BLOB,"			/* sealed: credentials + answers so far */
+	"  state BLOB,"				/* sealed connector state mid-login */
+	"  expires_at BIGINT NOT NULL,"		/* idle expiry, moved by each request */
+	"  error_code INTEGER,"
+	"  error_message TEXT,"
+	"  created_at BIGINT NOT NULL);"
+	"CREATE INDEX sessions_connection ON sessions(connection_id, status);"
+	"CREATE TABLE tasks ("
+	"  id TEXT PRIMARY KEY,"
+	"  client_id TEXT NOT NULL,"
+	"  connection_id TEXT REFERENCES connections(id) ON DELETE CASCADE,"
+	"  kind TEXT NOT NULL,"			/* sync import */
+	"  status TEXT NOT NULL,"		/* queued running completed failed expired */
+	"  params TEXT,"			/* JSON: from, to, psu_ip */
+	"  error_code INTEGER,"
+	"  error_message TEXT,"
+	"  error_data TEXT,"
+	"  warnings TEXT,"			/* JSON array */
+	"  accounts INTEGER,"
+	"  added INTEGER,"
+	"  updated INTEGER,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  lease_until BIGINT,"			/* a running task's owner holds it until */
+	"  created_at BIGINT NOT NULL,"
+	"  started_at BIGINT,"
+	"  finished_at BIGINT);"
+	"CREATE INDEX tasks_queue ON tasks(status, created_at);"
+	"CREATE INDEX tasks_connection ON tasks(connection_id, created_at);"
+	"CREATE TABLE accounts ("
+	"  id TEXT PRIMARY KEY,"
+	"  connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,"
+	"  bank_key TEXT NOT NULL,"		/* the stable identity at the source */
+	"  name TEXT,"
+	"  type TEXT NOT NULL,"
+	"  iban TEXT,"
+	"  masked_number TEXT,"
+	"  currency TEXT NOT NULL,"
+	"  holder_name TEXT,"
+	"  holder_address TEXT,"
+	"  holder_email TEXT,"
+	"  status TEXT NOT NULL,"		/* active closed error */
+	"  error_code INTEGER,"
+	"  error_message TEXT,"
+	"  created_at BIGINT NOT NULL,"
+	"  updated_at BIGINT NOT NULL,"
+	"  UNIQUE (connection_id, bank_key));"
+	"CREATE TABLE balances ("
+	"  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  type TEXT NOT NULL,"
+	"  amount BIGINT NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  reference_date TEXT,"
+	"  PRIMARY KEY (account_id, type));"
+	/*
+	 * Rows are clustered by (account, sort date, id): a page of an
+	 * account's transactions is one contiguous read.  sort_date is the
+	 * booking date when first seen and never changes, so a cursor over it
+	 * neither skips nor repeats a row when a pending one books later.
+	 */
+	"CREATE TABLE transactions ("
+	"  account_id TEXT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+	"  sort_date TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  bank_key TEXT NOT NULL,"		/* bank id, or a content fingerprint */
+	"  pending_key TEXT,"			/* the bank id it had while pending */
+	"  status TEXT NOT NULL,"		/* booked pending */
+	"  booking_date TEXT,"
+	"  value_date TEXT,"
+	"  amount BIGINT NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  cp_name TEXT,"
+	"  cp_iban TEXT,"
+	"  description TEXT,"
+	"  bank_transaction_code TEXT,"
+	"  bank_reference TEXT,"
+	"  removed INTEGER NOT NULL DEFAULT 0,"
+	"  seq BIGINT NOT NULL,"		/* change sequence, for the sync feed */
+	"  connection_id TEXT NOT NULL,"
+	"  PRIMARY KEY (account_id, sort_date, id)) WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX transactions_key ON transactions(account_id, bank_key);"
+	"CREATE UNIQUE INDEX transactions_id ON transactions(id);"
+	"CREATE INDEX transactions_feed ON transactions(connection_id, seq);"
+	"CREATE TABLE sync_log ("
+	"  connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,"
+	"  at BIGINT NOT NULL,"
+	"  unattended INTEGER NOT NULL);"
+	"CREATE INDEX sync_log_connection ON sync_log(connection_id, at);"
+	"CREATE TABLE counters ("
+	"  name TEXT PRIMARY KEY,"
+	"  value BIGINT NOT NULL);"
+	"INSERT INTO counters (name, value) VALUES ('txn_seq', 0);"
+	"CREATE TABLE webhooks ("
+	"  client_id TEXT PRIMARY KEY REFERENCES clients(id) ON DELETE CASCADE,"
+	"  url TEXT NOT NULL,"
+	"  secret BLOB NOT NULL,"		/* sealed: HMAC key */
+	"  created_at BIGINT NOT NULL);"
+	"CREATE TABLE webhook_outbox ("
+	"  id TEXT PRIMARY KEY,"		/* evt_... */
+	"  client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,"
+	"  type TEXT NOT NULL,"
+	"  payload TEXT NOT NULL,"		/* the JSON body sent */
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at BIGINT NOT NULL,"
+	"  delivered_at BIGINT,"
+	"  last_error TEXT,"
+	"  created_at BIGINT NOT NULL);"
+	"CREATE INDEX webhook_outbox_due ON webhook_outbox(delivered_at, next_attempt_at);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

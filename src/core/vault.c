@@ -1,0 +1,157 @@
+#include "core/vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+
+#define KEYLEN crypto_aead_xchacha20poly1305_ietf_KEYBYTES
+#define NONCELEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
+#define TAGLEN crypto_aead_xchacha20poly1305_ietf_ABYTES
+
+static unsigned char *master;
+
+static int
+key_from_hex(const char *hex, unsigned char *key)
+{
+	size_t	n;
+
+	if (sodium_hex2bin(key, KEYLEN, hex, strlen(hex), " \n", &n, NULL) != 0 ||
+	    n != KEYLEN)
+		return -1;
+	return 0;
+}
+
+/* Reads DATA_DIR/master.key, or makes it (0600) when there is none. */
+static int
+key_from_file(const char *dir, unsigned char *key)
+{
+	char		path[4096], hex[2 * KEYLEN + 2];
+	struct stat	st;
+	ssize_t		n;
+	int		fd, rc = -1;
+
+	snprintf(path, sizeof(path), "%s/master.key", dir);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) >= 0) {
+		if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
+			log_warn("msg=\"master key file is readable by others\" "
+			    "path=\"%s\" mode=%o", path, st.st_mode & 0777);
+		n = read(fd, hex, sizeof(hex) - 1);
+		close(fd);
+		if (n > 0) {
+			hex[n] = '\0';
+			rc = key_from_hex(hex, key);
+		}
+		sodium_memzero(hex, sizeof(hex));
+		if (rc == -1)
+			log_error("msg=\"master key file is not 64 hex digits\" "
+			    "path=\"%s\"", path);
+		return rc;
+	}
+	if (errno != ENOENT) {
+		log_error("msg=\"cannot read master key\" path=\"%s\"", path);
+		return -1;
+	}
+	randombytes_buf(key, KEYLEN);
+	sodium_bin2hex(hex, sizeof(hex), key, KEYLEN);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd >= 0 && write(fd, hex, 2 * KEYLEN) == 2 * KEYLEN &&
+	    write(fd, "\n", 1) == 1 && fsync(fd) == 0)
+		rc = 0;
+	if (fd >= 0)
+		close(fd);
+	sodium_memzero(hex, sizeof(hex));
+	if (rc == 0)
+		log_info("msg=\"created master key\" path=\"%s\"", path);
+	else
+		log_error("msg=\"cannot create master key\" path=\"%s\"", path);
+	return rc;
+}
+
+int
+vault_init(const char *data_dir)
+{
+	const char	*env = getenv("BANKFEED_MASTER_KEY");
+	int		 rc;
+
+	if (master != NULL)
+		return 0;
+	if ((master = sodium_malloc(KEYLEN)) == NULL)
+		return -1;
+	if (env != NULL && *env != '\0') {
+		if ((rc = key_from_hex(env, master)) == -1)
+			log_error("msg=\"BANKFEED_MASTER_KEY is not 64 hex digits\"");
+	} else
+		rc = key_from_file(data_dir, master);
+	if (rc == -1) {
+		sodium_free(master);
+		master = NULL;
+		return -1;
+	}
+	sodium_mprotect_readonly(master);
+	return 0;
+}
+
+void
+vault_shutdown(void)
+{
+	if (master != NULL)
+		sodium_free(master);	/* wipes it */
+	master = NULL;
+}
+
+int
+vault_seal(const void *pt, size_t n, const char *aad, unsigned char **out,
+    size_t *outn)
+{
+	unsigned char		*b;
+	unsigned long long	 clen;
+
+	*out = NULL;
+	if (master == NULL || (b = malloc(NONCELEN + n + TAGLEN)) == NULL)
+		return -1;
+	randombytes_buf(b, NONCELEN);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(b + NONCELEN, &clen, pt, n,
+	    (const unsigned char *)aad, strlen(aad), NULL, b, master);
+	*out = b;
+	*outn = NONCELEN + (size_t)clen;
+	return 0;
+}
+
+int
+vault_open(const void *blob, size_t n, const char *aad, char **pt, size_t *ptn)
+{
+	const unsigned char	*b = blob;
+	unsigned long long	 plen;
+	char			*p;
+
+	*pt = NULL;
+	if (master == NULL || n < NONCELEN + TAGLEN)
+		return -1;
+	if ((p = sodium_malloc(n - NONCELEN - TAGLEN + 1)) == NULL)
+		return -1;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)p, &plen,
+	    NULL, b + NONCELEN, n - NONCELEN, (const unsigned char *)aad,
+	    strlen(aad), b, master) != 0) {
+		sodium_free(p);
+		return -1;
+	}
+	p[plen] = '\0';
+	*pt = p;
+	*ptn = (size_t)plen;
+	return 0;
+}
+
+void
+vault_free(char *pt, size_t n)
+{
+	(void)n;
+	if (pt != NULL)
+		sodium_free(pt);	/* sodium_free wipes before freeing */
+}

@@ -1,0 +1,27 @@
+/*
+ * vault: secrets at rest.  Bank credentials, stored MFA answers, connector
+ * state and webhook keys are sealed with XChaCha20-Poly1305 under one master
+ * key before they reach the database, each bound to its row (the row id is
+ * the associated data, so a sealed value copied to another row won't open).
+ *
+ * The master key comes from BANKFEED_MASTER_KEY (64 hex digits) or from
+ * DATA_DIR/master.key, created with mode 0600 on first start.  It lives in
+ * guarded, read-only sodium memory.  Opened secrets are returned in sodium
+ * memory too; vault_free() wipes them.
+ */
+#ifndef BF_VAULT_H
+#define BF_VAULT_H
+
+#include <stddef.h>
+
+int	vault_init(const char *data_dir);
+void	vault_shutdown(void);
+/* Seals n bytes; *out (malloc'd) holds nonce and ciphertext.  0 or -1. */
+int	vault_seal(const void *pt, size_t n, const char *aad,
+	    unsigned char **out, size_t *outn);
+/* Opens a sealed value; *pt is NUL-terminated sodium memory.  0 or -1. */
+int	vault_open(const void *blob, size_t n, const char *aad, char **pt,
+	    size_t *ptn);
+void	vault_free(char *pt, size_t n);
+
+#endif
