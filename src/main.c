@@ -217,6 +217,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bankfeed: libsodium failed to initialize\n");
 		return 1;
 	}
+	vault_wipe_json_allocations();
 	if (argc < 2)
 		return cmd_help(argc, argv);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

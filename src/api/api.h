@@ -41,5 +41,17 @@ void	h_users_create(struct req *);
 void	h_users_list(struct req *);
 void	h_users_get(struct req *);
 void	h_users_delete(struct req *);
+void	h_connections_create(struct req *);
+void	h_connections_list(struct req *);
+void	h_connections_get(struct req *);
+void	h_connections_delete(struct req *);
+void	h_connections_new_session(struct req *);
+void	h_connections_sync(struct req *);
+void	h_sessions_get(struct req *);
+void	h_sessions_answer(struct req *);
+void	h_tasks_get(struct req *);
+void	h_accounts_list(struct req *);
+void	h_accounts_get(struct req *);
+void	h_accounts_transactions(struct req *);
 
 #endif

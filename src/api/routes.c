@@ -20,6 +20,18 @@ const struct route routes[] = {
 	{ "GET",	"/v1/users",			h_users_list,		AUTH },
 	{ "GET",	"/v1/users/{id}",		h_users_get,		AUTH },
 	{ "DELETE",	"/v1/users/{id}",		h_users_delete,		AUTH },
+	{ "POST",	"/v1/connections",		h_connections_create,	IDEM | JSON },
+	{ "GET",	"/v1/connections",		h_connections_list,	AUTH },
+	{ "GET",	"/v1/connections/{id}",		h_connections_get,	AUTH },
+	{ "DELETE",	"/v1/connections/{id}",		h_connections_delete,	AUTH },
+	{ "POST",	"/v1/connections/{id}/sessions", h_connections_new_session, IDEM | JSON },
+	{ "POST",	"/v1/connections/{id}/sync",	h_connections_sync,	IDEM | JSON },
+	{ "GET",	"/v1/sessions/{id}",		h_sessions_get,		AUTH },
+	{ "POST",	"/v1/sessions/{id}/answers",	h_sessions_answer,	IDEM | JSON },
+	{ "GET",	"/v1/tasks/{id}",		h_tasks_get,		AUTH },
+	{ "GET",	"/v1/accounts",			h_accounts_list,	AUTH },
+	{ "GET",	"/v1/accounts/{id}",		h_accounts_get,		AUTH },
+	{ "GET",	"/v1/accounts/{id}/transactions", h_accounts_transactions, AUTH },
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

@@ -28,6 +28,13 @@ void	errors_write_entry(struct jw *, enum err);
 /* {"data": [every entry], "next_cursor": null} */
 void	errors_write_list(struct jw *);
 void	errors_json(FILE *);
+/*
+ * Writes the error object (the value of "error" in an answer, or a task's
+ * error): code, name, group, description, data (a JSON object text, or NULL
+ * for {}), message (the bank's, or NULL), request_id (omitted when NULL).
+ */
+void	error_object_write(struct jw *, enum err, const char *data,
+	    const char *message, const char *request_id);
 void	errors_markdown(FILE *);
 
 #endif

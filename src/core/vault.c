@@ -1,6 +1,8 @@
 #include "core/vault.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -154,4 +156,31 @@ vault_free(char *pt, size_t n)
 	(void)n;
 	if (pt != NULL)
 		sodium_free(pt);	/* sodium_free wipes before freeing */
+}
+
+int
+vault_mac_hex(const void *data, size_t n, char out[65])
+{
+	unsigned char	h[32];
+
+	if (master == NULL)
+		return -1;
+	crypto_generichash(h, sizeof(h), data, n, master, KEYLEN);
+	sodium_bin2hex(out, 65, h, sizeof(h));
+	return 0;
+}
+
+static void
+wiping_free(void *p)
+{
+	if (p != NULL) {
+		sodium_memzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+void
+vault_wipe_json_allocations(void)
+{
+	json_set_alloc_funcs(malloc, wiping_free);
 }

@@ -23,5 +23,16 @@ int	vault_seal(const void *pt, size_t n, const char *aad,
 int	vault_open(const void *blob, size_t n, const char *aad, char **pt,
 	    size_t *ptn);
 void	vault_free(char *pt, size_t n);
+/*
+ * A keyed hash (BLAKE2b under a key derived from the master key) as 64
+ * hex digits: recognizes the same login twice without storing it.
+ */
+int	vault_mac_hex(const void *data, size_t n, char out[65]);
+
+/*
+ * Makes jansson wipe every block it frees, so credentials parsed from a
+ * request body do not linger in freed heap memory.  Call once at start.
+ */
+void	vault_wipe_json_allocations(void);
 
 #endif

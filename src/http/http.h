@@ -15,6 +15,7 @@
 
 #include "core/buf.h"
 #include "core/errors.h"
+#include "core/errors_doc.h"
 #include "core/ids.h"
 #include "core/jw.h"
 
@@ -72,15 +73,29 @@ struct req {
 	char			*hdr_value[REQ_MAX_HEADERS];
 	size_t			 nhdrs;
 	int			 answered;
+	int			 suspended;	/* answered later by another thread */
+	int			 idem_pending;	/* idem_end() due once answered */
 };
 
 /* server.c */
 struct server;
 int		 server_start(struct server **, const char *host, int port);
 int		 server_port(struct server *);
-/* Stops taking connections, lets in-flight requests finish (grace seconds). */
-void		 server_stop(struct server *, int grace_seconds);
+/*
+ * Stops taking connections, calls release() (which must answer every
+ * suspended request), then lets in-flight requests finish (grace seconds).
+ */
+void		 server_stop(struct server *, int grace_seconds,
+		    void (*release)(void));
 int		 server_stopping(void);
+
+/*
+ * A handler that cannot answer yet (it waits for a background task) calls
+ * req_suspend() and returns; another thread later fills the answer with
+ * resp_*() and calls req_resume().  No server thread waits meanwhile.
+ */
+void		 req_suspend(struct req *);
+void		 req_resume(struct req *);
 
 /* router.c: matches method and path; fills params. */
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
@@ -108,12 +123,6 @@ void		 resp_error_field(struct req *, enum err, const char *field,
 /* 500 after logging why (never shown to the client). */
 void		 resp_internal(struct req *, const char *why);
 
-/*
- * Writes the inner error object (the value of "error") for an entry:
- * code, name, group, description, data, message, request_id (when given).
- */
-void		 error_object_write(struct jw *, enum err, const char *data,
-		    const char *message, const char *request_id);
 
 /* auth.c */
 int		 auth_bearer(struct req *);	/* 0, or answered 401 */

@@ -64,29 +64,6 @@ resp_header(struct req *r, const char *name, const char *value)
 }
 
 void
-error_object_write(struct jw *w, enum err e, const char *data,
-    const char *message, const char *request_id)
-{
-	const struct err_info	*ei = err_info(e);
-
-	jw_obj(w);
-	jw_kint(w, "code", ei->code);
-	jw_kstr(w, "name", ei->name);
-	jw_kstr(w, "group", err_group_name(ei->group));
-	jw_kstr(w, "description", ei->description);
-	jw_key(w, "data");
-	if (data != NULL && *data == '{')
-		jw_raw(w, data, strlen(data));
-	else
-		jw_raw(w, "{}", 2);
-	jw_key(w, "message");
-	jw_str(w, message != NULL && *message != '\0' ? message : NULL);
-	if (request_id != NULL)
-		jw_kstr(w, "request_id", request_id);
-	jw_obj_end(w);
-}
-
-void
 resp_error(struct req *r, enum err e, const char *data, const char *message)
 {
 	const struct err_info	*ei = err_info(e);

@@ -244,11 +244,27 @@ dispatch(struct req *r)
 		return;
 	if ((r->route->flags & RT_IDEMPOTENT) && idem_begin(r))
 		return;
+	r->idem_pending = (r->route->flags & RT_IDEMPOTENT) != 0;
 	r->route->handler(r);
+	if (r->suspended)
+		return;
 	if (!r->answered)
 		resp_internal(r, "handler gave no answer");
-	if (r->route->flags & RT_IDEMPOTENT)
-		idem_end(r);
+}
+
+void
+req_suspend(struct req *r)
+{
+	r->suspended = 1;
+	MHD_suspend_connection(r->conn);
+}
+
+void
+req_resume(struct req *r)
+{
+	if (!r->answered)
+		resp_internal(r, "resumed without an answer");
+	MHD_resume_connection(r->conn);
 }
 
 static enum MHD_Result
@@ -312,8 +328,22 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (!r->answered)
+	if (!r->answered && !r->suspended) {
 		dispatch(r);
+		/*
+		 * Suspended: another thread answers and resumes, maybe already
+		 * now; the answer is queued in the call that follows the resume,
+		 * never in this one.
+		 */
+		if (r->suspended)
+			return MHD_YES;
+	}
+	if (r->suspended && !r->answered)
+		return MHD_YES;
+	if (r->idem_pending) {
+		r->idem_pending = 0;
+		idem_end(r);
+	}
 	return queue(r);
 }
 
@@ -421,7 +451,7 @@ server_port(struct server *s)
 }
 
 void
-server_stop(struct server *s, int grace_seconds)
+server_stop(struct server *s, int grace_seconds, void (*release)(void))
 {
 	long long	deadline;
 
@@ -429,6 +459,8 @@ server_stop(struct server *s, int grace_seconds)
 		return;
 	atomic_store(&stopping, 1);
 	MHD_quiesce_daemon(s->d);
+	if (release != NULL)
+		release();
 	deadline = now_ns() + (long long)grace_seconds * 1000000000LL;
 	while (atomic_load(&inflight) > 0 && now_ns() < deadline)
 		usleep(10000);

@@ -50,6 +50,7 @@ static const char *const migrations[] = {
 	"  institution_id TEXT NOT NULL,"
 	"  status TEXT NOT NULL,"		/* pending authorized failed expired */
 	"  store_credentials INTEGER NOT NULL,"
+	"  login_hash TEXT NOT NULL,"		/* keyed hash of institution + username */
 	"  secret BLOB,"			/* sealed credentials and answers */
 	"  state BLOB,"				/* sealed connector state */
 	"  authorized_at BIGINT,"		/* last authorization (SCA) */
@@ -60,6 +61,7 @@ static const char *const migrations[] = {
 	"  created_at BIGINT NOT NULL);"
 	"CREATE INDEX connections_user ON connections(user_id, id);"
 	"CREATE INDEX connections_client ON connections(client_id, id);"
+	"CREATE INDEX connections_login ON connections(client_id, login_hash);"
 	"CREATE TABLE sessions ("
 	"  id TEXT PRIMARY KEY,"
 	"  connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,"
@@ -87,7 +89,8 @@ static const char *const migrations[] = {
 	"  added INTEGER,"
 	"  updated INTEGER,"
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
-	"  lease_until BIGINT,"			/* a running task's owner holds it until */
+	"  lease_owner TEXT,"			/* the node running it */
+	"  lease_until BIGINT,"			/* ... which holds it until */
 	"  created_at BIGINT NOT NULL,"
 	"  started_at BIGINT,"
 	"  finished_at BIGINT);"
@@ -140,6 +143,7 @@ static const char *const migrations[] = {
 	"  description TEXT,"
 	"  bank_transaction_code TEXT,"
 	"  bank_reference TEXT,"
+	"  chash TEXT NOT NULL,"		/* hash of the fields shown */
 	"  removed INTEGER NOT NULL DEFAULT 0,"
 	"  seq BIGINT NOT NULL,"		/* change sequence, for the sync feed */
 	"  connection_id TEXT NOT NULL,"

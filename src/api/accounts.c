@@ -1,0 +1,277 @@
+/*
+ * Accounts and their transactions: the read path clients call most, so the
+ * JSON is written straight from the rows with jw, and a page of an
+ * account's transactions is one range scan of the table's clustered key.
+ */
+#include "api/api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/money.h"
+#include "http/http.h"
+#include "store/store.h"
+
+static int
+exponent_of(const char *currency)
+{
+	int	e = currency_exponent(currency);
+
+	return e >= 0 ? e : 2;
+}
+
+static void
+write_amount(struct jw *w, int64_t minor, const char *currency)
+{
+	char	s[MONEY_STRLEN];
+
+	money_format(minor, exponent_of(currency), s);
+	jw_kstr(w, "amount", s);
+	jw_kstr(w, "currency", currency);
+}
+
+/* Writes one account; s is positioned on its row (ACCOUNT_COLS). */
+#define ACCOUNT_COLS "a.id, a.connection_id, a.name, a.type, a.iban, " \
+	"a.masked_number, a.currency, a.status, a.error_code, a.error_message, " \
+	"a.holder_name, a.holder_address, a.holder_email"
+
+static void
+write_account(struct jw *w, struct db *db, struct db_stmt *s)
+{
+	struct db_stmt	*b;
+
+	jw_obj(w);
+	jw_kstr(w, "id", db_col_text(s, 0));
+	jw_kstr(w, "connection_id", db_col_text(s, 1));
+	jw_kstr(w, "name", db_col_text(s, 2));
+	jw_kstr(w, "type", db_col_text(s, 3));
+	jw_kstr(w, "iban", db_col_text(s, 4));
+	jw_kstr(w, "masked_number", db_col_text(s, 5));
+	jw_kstr(w, "currency", db_col_text(s, 6));
+	jw_kstr(w, "status", db_col_text(s, 7));
+	jw_key(w, "error");
+	if (db_col_null(s, 8))
+		jw_null(w);
+	else
+		error_object_write(w, err_by_code((int)db_col_int(s, 8)), NULL,
+		    db_col_text(s, 9), NULL);
+	jw_key(w, "holder");
+	jw_obj(w);
+	jw_kstr(w, "name", db_col_text(s, 10));
+	jw_kstr(w, "address", db_col_text(s, 11));
+	jw_kstr(w, "email", db_col_text(s, 12));
+	jw_obj_end(w);
+	jw_key(w, "balances");
+	jw_arr(w);
+	b = db_q(db, "SELECT type, amount, currency, reference_date FROM balances "
+	    "WHERE account_id = ? ORDER BY type", "t", db_col_text(s, 0));
+	while (b != NULL && db_step(b) == DB_ROW) {
+		jw_obj(w);
+		jw_kstr(w, "type", db_col_text(b, 0));
+		write_amount(w, db_col_int(b, 1), db_col_text(b, 2));
+		jw_kstr(w, "reference_date", db_col_text(b, 3));
+		jw_obj_end(w);
+	}
+	db_done(b);
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
+void
+h_accounts_list(struct req *r)
+{
+	struct db	*db = store_db();
+	struct db_stmt	*s;
+	struct page	 p;
+	struct jw	 w;
+	const char	*user = req_query(r, "user_id");
+	const char	*con = req_query(r, "connection_id");
+	char		 last[ID_MAX];
+	int		 n = 0, more = 0;
+
+	if (page_parse(r, &p) == -1)
+		return;
+	if (db == NULL) {
+		resp_internal(r, "no database");
+		return;
+	}
+	if (con != NULL)
+		s = db_q(db, "SELECT " ACCOUNT_COLS " FROM accounts a JOIN "
+		    "connections c ON a.connection_id = c.id WHERE c.client_id = ? "
+		    "AND a.connection_id = ? AND a.id > ? ORDER BY a.id LIMIT ?",
+		    "ttti", r->client_id, con, p.after, (int64_t)p.limit + 1);
+	else if (user != NULL)
+		s = db_q(db, "SELECT " ACCOUNT_COLS " FROM accounts a JOIN "
+		    "connections c ON a.connection_id = c.id WHERE c.client_id = ? "
+		    "AND c.user_id = ? AND a.id > ? ORDER BY a.id LIMIT ?", "ttti",
+		    r->client_id, user, p.after, (int64_t)p.limit + 1);
+	else
+		s = db_q(db, "SELECT " ACCOUNT_COLS " FROM accounts a JOIN "
+		    "connections c ON a.connection_id = c.id WHERE c.client_id = ? "
+		    "AND a.id > ? ORDER BY a.id LIMIT ?", "tti", r->client_id,
+		    p.after, (int64_t)p.limit + 1);
+	if (s == NULL) {
+		resp_internal(r, db_errmsg(db));
+		return;
+	}
+	last[0] = '\0';
+	resp_begin(r, 200, &w);
+	jw_obj(&w);
+	jw_key(&w, "data");
+	jw_arr(&w);
+	while (db_step(s) == DB_ROW) {
+		if (n == p.limit) {
+			more = 1;
+			break;
+		}
+		write_account(&w, db, s);
+		snprintf(last, sizeof(last), "%s", db_col_text(s, 0));
+		n++;
+	}
+	db_done(s);
+	jw_arr_end(&w);
+	page_write_next(&w, last, more);
+	jw_obj_end(&w);
+}
+
+void
+h_accounts_get(struct req *r)
+{
+	struct db	*db = store_db();
+	struct db_stmt	*s;
+	struct jw	 w;
+
+	if (db == NULL) {
+		resp_internal(r, "no database");
+		return;
+	}
+	s = db_q(db, "SELECT " ACCOUNT_COLS " FROM accounts a JOIN connections c "
+	    "ON a.connection_id = c.id WHERE a.id = ? AND c.client_id = ?", "tt",
+	    req_param(r, 0), r->client_id);
+	if (s != NULL && db_step(s) == DB_ROW) {
+		resp_begin(r, 200, &w);
+		write_account(&w, db, s);
+	} else
+		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
+	db_done(s);
+}
+
+#define TXN_COLS "id, account_id, status, booking_date, value_date, amount, " \
+	"currency, cp_name, cp_iban, description, bank_transaction_code, " \
+	"bank_reference, sort_date"
+
+/* Writes one transaction; s is positioned on its row (TXN_COLS). */
+void
+accounts_write_txn(struct jw *w, struct db_stmt *s)
+{
+	jw_obj(w);
+	jw_kstr(w, "id", db_col_text(s, 0));
+	jw_kstr(w, "account_id", db_col_text(s, 1));
+	jw_kstr(w, "status", db_col_text(s, 2));
+	jw_kstr(w, "booking_date", db_col_text(s, 3));
+	jw_kstr(w, "value_date", db_col_text(s, 4));
+	write_amount(w, db_col_int(s, 5), db_col_text(s, 6));
+	jw_key(w, "counterparty");
+	jw_obj(w);
+	jw_kstr(w, "name", db_col_text(s, 7));
+	jw_kstr(w, "iban", db_col_text(s, 8));
+	jw_obj_end(w);
+	jw_kstr(w, "description", db_col_text(s, 9));
+	jw_kstr(w, "bank_transaction_code", db_col_text(s, 10));
+	jw_kstr(w, "bank_reference", db_col_text(s, 11));
+	jw_obj_end(w);
+}
+
+/*
+ * GET /v1/accounts/{id}/transactions: newest first, by the date a
+ * transaction was first seen with (its booking date, or a pending one's
+ * transaction date), then id.  That order never changes for a row, so the
+ * cursor (the last date and id seen) neither skips nor repeats rows while
+ * syncs insert or book transactions.
+ */
+void
+h_accounts_transactions(struct req *r)
+{
+	struct db	*db = store_db();
+	struct db_stmt	*s;
+	struct page	 p;
+	struct vctx	 v;
+	struct jw	 w;
+	const char	*from = req_query(r, "from"), *to = req_query(r, "to");
+	const char	*status = req_query(r, "status");
+	char		 after_date[11] = "9999-99-99", after_id[ID_MAX] = "~";
+	char		 last[ID_MAX + 16];
+	int		 n = 0, more = 0, found;
+
+	if (page_parse(r, &p) == -1)
+		return;
+	v_init(&v);
+	if (from != NULL && !v_is_date(from))
+		v_add(&v, "from", "Must be a date YYYY-MM-DD.");
+	if (to != NULL && !v_is_date(to))
+		v_add(&v, "to", "Must be a date YYYY-MM-DD.");
+	if (status != NULL && strcmp(status, "booked") != 0 &&
+	    strcmp(status, "pending") != 0)
+		v_add(&v, "status", "Must be booked or pending.");
+	if (p.after[0] != '\0') {
+		const char *bar = strchr(p.after, '|');
+
+		if (bar == NULL || bar - p.after != 10 ||
+		    strlen(bar + 1) >= sizeof(after_id))
+			v_add(&v, "cursor", "Not a cursor this server gave out.");
+		else {
+			memcpy(after_date, p.after, 10);
+			snprintf(after_id, sizeof(after_id), "%s", bar + 1);
+		}
+	}
+	if (v_failed(&v)) {
+		v_respond(&v, r);
+		v_free(&v);
+		return;
+	}
+	v_free(&v);
+	if (db == NULL) {
+		resp_internal(r, "no database");
+		return;
+	}
+	s = db_q(db, "SELECT 1 FROM accounts a JOIN connections c ON "
+	    "a.connection_id = c.id WHERE a.id = ? AND c.client_id = ?", "tt",
+	    req_param(r, 0), r->client_id);
+	found = s != NULL && db_step(s) == DB_ROW;
+	db_done(s);
+	if (!found) {
+		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
+		return;
+	}
+	s = db_q(db, "SELECT " TXN_COLS " FROM transactions WHERE account_id = ? "
+	    "AND removed = 0 AND (sort_date < ? OR (sort_date = ? AND id < ?)) "
+	    "AND sort_date >= ? AND sort_date <= ? AND status >= ? AND "
+	    "status <= ? ORDER BY sort_date DESC, id DESC LIMIT ?", "tttttttti",
+	    req_param(r, 0), after_date, after_date, after_id,
+	    from ? from : "0000-00-00", to ? to : "9999-99-99",
+	    status ? status : "", status ? status : "~", (int64_t)p.limit + 1);
+	if (s == NULL) {
+		resp_internal(r, db_errmsg(db));
+		return;
+	}
+	last[0] = '\0';
+	resp_begin(r, 200, &w);
+	jw_obj(&w);
+	jw_key(&w, "data");
+	jw_arr(&w);
+	while (db_step(s) == DB_ROW) {
+		if (n == p.limit) {
+			more = 1;
+			break;
+		}
+		accounts_write_txn(&w, s);
+		snprintf(last, sizeof(last), "%s|%s", db_col_text(s, 12),
+		    db_col_text(s, 0));
+		n++;
+	}
+	db_done(s);
+	jw_arr_end(&w);
+	page_write_next(&w, last, more);
+	jw_obj_end(&w);
+}

@@ -1,0 +1,355 @@
+#include "store/accdata.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int
+accdata_batch_begin(struct accdata_batch *b, struct db *db)
+{
+	struct db_stmt	*s;
+	int		 rc = -1;
+
+	b->db = db;
+	b->open = 0;
+	if (db_begin(db) != DB_OK)
+		return -1;
+	s = db_q(db, "SELECT value FROM counters WHERE name = 'txn_seq'", "");
+	if (s != NULL && db_step(s) == DB_ROW) {
+		b->seq = db_col_int(s, 0);
+		b->open = 1;
+		rc = 0;
+	}
+	db_done(s);
+	if (rc == -1)
+		db_rollback(db);
+	return rc;
+}
+
+int
+accdata_batch_commit(struct accdata_batch *b)
+{
+	if (!b->open)
+		return 0;
+	b->open = 0;
+	if (db_run(b->db, "UPDATE counters SET value = ? WHERE name = 'txn_seq'",
+	    "i", b->seq) != DB_OK || db_commit(b->db) != DB_OK) {
+		db_rollback(b->db);
+		return -1;
+	}
+	return 0;
+}
+
+void
+accdata_batch_abort(struct accdata_batch *b)
+{
+	if (b->open)
+		db_rollback(b->db);
+	b->open = 0;
+}
+
+const char *
+accdata_account_key(const struct rec_account *a)
+{
+	if (a->bank_id != NULL && *a->bank_id != '\0')
+		return a->bank_id;
+	if (a->iban != NULL && *a->iban != '\0')
+		return a->iban;
+	if (a->number != NULL && *a->number != '\0')
+		return a->number;
+	return a->name != NULL ? a->name : "account";
+}
+
+void
+accdata_mask_number(const char *number, char out[32])
+{
+	char	digits[64];
+	size_t	n = 0;
+
+	for (; number != NULL && *number != '\0' && n + 1 < sizeof(digits); number++)
+		if ((*number >= '0' && *number <= '9') ||
+		    (*number >= 'A' && *number <= 'Z') ||
+		    (*number >= 'a' && *number <= 'z'))
+			digits[n++] = *number;
+	digits[n] = '\0';
+	if (n == 0)
+		out[0] = '\0';
+	else if (n <= 4)
+		snprintf(out, 32, "****");
+	else
+		snprintf(out, 32, "****%s", digits + n - 4);
+}
+
+/* Finds an account by key; 1 found (id filled), 0 not, -1 error. */
+static int
+account_find(struct db *db, const char *connection_id, const char *key,
+    char id_out[ID_MAX])
+{
+	struct db_stmt	*s;
+	int		 rc = 0;
+
+	s = db_q(db, "SELECT id FROM accounts WHERE connection_id = ? AND "
+	    "bank_key = ?", "tt", connection_id, key);
+	if (s == NULL)
+		return -1;
+	if (db_step(s) == DB_ROW) {
+		snprintf(id_out, ID_MAX, "%s", db_col_text(s, 0));
+		rc = 1;
+	}
+	db_done(s);
+	return rc;
+}
+
+int
+accdata_account(struct accdata_batch *b, const char *connection_id,
+    const struct rec_account *a, char id_out[ID_MAX])
+{
+	const char	*key = accdata_account_key(a);
+	char		 masked[32];
+	int64_t		 now = (int64_t)time(NULL);
+	size_t		 i;
+	int		 found;
+
+	masked[0] = '\0';
+	if (a->number != NULL)
+		accdata_mask_number(a->number, masked);
+	if ((found = account_find(b->db, connection_id, key, id_out)) == -1)
+		return -1;
+	if (!found) {
+		id_new("acc", id_out);
+		if (db_run(b->db, "INSERT INTO accounts (id, connection_id, "
+		    "bank_key, name, type, iban, masked_number, currency, "
+		    "holder_name, holder_address, holder_email, status, "
+		    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		    "?, ?, 'active', ?, ?)", "ttttttttttttii", id_out,
+		    connection_id, key, a->name, acct_type_name(a->type), a->iban,
+		    masked[0] ? masked : NULL, a->currency, a->holder_name,
+		    a->holder_address, a->holder_email, now, now) != DB_OK)
+			return -1;
+	} else if (db_run(b->db, "UPDATE accounts SET name = ?, type = ?, "
+	    "iban = ?, masked_number = ?, currency = ?, holder_name = ?, "
+	    "holder_address = ?, holder_email = ?, status = 'active', "
+	    "error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?",
+	    "ttttttttit", a->name, acct_type_name(a->type), a->iban,
+	    masked[0] ? masked : NULL, a->currency, a->holder_name,
+	    a->holder_address, a->holder_email, now, id_out) != DB_OK)
+		return -1;
+	if (db_run(b->db, "DELETE FROM balances WHERE account_id = ?", "t",
+	    id_out) != DB_OK)
+		return -1;
+	for (i = 0; i < a->nbalances; i++) {
+		const struct rec_balance *bal = &a->balances[i];
+
+		if (db_run(b->db, "INSERT INTO balances (account_id, type, amount, "
+		    "currency, reference_date) VALUES (?, ?, ?, ?, ?) ON CONFLICT "
+		    "(account_id, type) DO UPDATE SET amount = excluded.amount, "
+		    "currency = excluded.currency, reference_date = "
+		    "excluded.reference_date", "ttitt", id_out,
+		    bal_type_name(bal->type), bal->amount, bal->currency,
+		    bal->date[0] ? bal->date : NULL) != DB_OK)
+			return -1;
+	}
+	return 0;
+}
+
+int
+accdata_account_error(struct accdata_batch *b, const char *connection_id,
+    const char *bank_key, enum err code, const char *message,
+    char id_out[ID_MAX])
+{
+	int64_t	now = (int64_t)time(NULL);
+	int	found;
+
+	if ((found = account_find(b->db, connection_id, bank_key, id_out)) == -1)
+		return -1;
+	if (!found) {
+		id_new("acc", id_out);
+		return db_run(b->db, "INSERT INTO accounts (id, connection_id, "
+		    "bank_key, type, currency, status, error_code, error_message, "
+		    "created_at, updated_at) VALUES (?, ?, ?, 'other', 'XXX', "
+		    "'error', ?, ?, ?, ?)", "tttntii", id_out, connection_id,
+		    bank_key, err_code(code), message, now, now) == DB_OK ? 0 : -1;
+	}
+	return db_run(b->db, "UPDATE accounts SET status = 'error', error_code = ?, "
+	    "error_message = ?, updated_at = ? WHERE id = ?", "ntit",
+	    err_code(code), message, now, id_out) == DB_OK ? 0 : -1;
+}
+
+/* A hash of every field a client sees: a change of any means "modified". */
+static void
+content_hash(const struct rec_txn *t, char out[33])
+{
+	crypto_generichash_state	st;
+	unsigned char			h[16];
+	const char			*f[] = { t->booking_date, t->value_date,
+	    t->currency, t->cp_name, t->cp_iban, t->description,
+	    t->bank_transaction_code, t->bank_reference,
+	    t->status == TXN_BOOKED ? "b" : "p" };
+	size_t				 i;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const unsigned char *)&t->amount,
+	    sizeof(t->amount));
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		const char *v = f[i] != NULL ? f[i] : "";
+
+		crypto_generichash_update(&st, (const unsigned char *)v,
+		    strlen(v) + 1);
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(out, 33, h, sizeof(h));
+}
+
+static const char *
+nz(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+int
+accdata_txn(struct accdata_batch *b, const char *connection_id,
+    const char *account_id, const struct rec_txn *t, const char *key,
+    const char *pending_key, char id_out[ID_MAX], enum txn_change *change)
+{
+	struct db_stmt	*s;
+	char		 chash[33], sort_date[11], old_hash[33];
+	const char	*status = t->status == TXN_BOOKED ? "booked" : "pending";
+	const char	*match_key = key;
+	int		 found = 0;
+
+	*change = TXN_SAME;
+	content_hash(t, chash);
+	s = db_q(b->db, "SELECT id, chash FROM transactions WHERE account_id = ? "
+	    "AND bank_key = ?", "tt", account_id, key);
+	if (s == NULL)
+		return -1;
+	if (db_step(s) == DB_ROW) {
+		snprintf(id_out, ID_MAX, "%s", db_col_text(s, 0));
+		snprintf(old_hash, sizeof(old_hash), "%s", db_col_text(s, 1));
+		found = 1;
+	}
+	db_done(s);
+	if (!found && pending_key != NULL) {
+		/* A booked transaction taking over its pending row. */
+		s = db_q(b->db, "SELECT id, chash FROM transactions WHERE "
+		    "account_id = ? AND bank_key = ?", "tt", account_id,
+		    pending_key);
+		if (s == NULL)
+			return -1;
+		if (db_step(s) == DB_ROW) {
+			snprintf(id_out, ID_MAX, "%s", db_col_text(s, 0));
+			old_hash[0] = '\0';
+			match_key = pending_key;
+			found = 1;
+		}
+		db_done(s);
+	}
+	if (found) {
+		if (strcmp(old_hash, chash) == 0)
+			return 0;
+		*change = TXN_UPDATED;
+		b->seq++;
+		return db_run(b->db, "UPDATE transactions SET bank_key = ?, "
+		    "pending_key = COALESCE(?, pending_key), status = ?, "
+		    "booking_date = ?, value_date = ?, amount = ?, currency = ?, "
+		    "cp_name = ?, cp_iban = ?, description = ?, "
+		    "bank_transaction_code = ?, bank_reference = ?, chash = ?, "
+		    "removed = 0, seq = ? WHERE account_id = ? AND bank_key = ?",
+		    "tttttittttttti" "tt", key, match_key != key ? pending_key : NULL,
+		    status, nz(t->booking_date), nz(t->value_date), t->amount,
+		    t->currency, t->cp_name, t->cp_iban, t->description,
+		    t->bank_transaction_code, t->bank_reference, chash, b->seq,
+		    account_id, match_key) == DB_OK ? 0 : -1;
+	}
+	/* The row's place in the account's order is fixed when first seen. */
+	snprintf(sort_date, sizeof(sort_date), "%s", t->booking_date[0] ?
+	    t->booking_date : t->value_date[0] ? t->value_date : "0000-00-00");
+	id_new("txn", id_out);
+	*change = TXN_ADDED;
+	b->seq++;
+	return db_run(b->db, "INSERT INTO transactions (account_id, sort_date, id, "
+	    "bank_key, pending_key, status, booking_date, value_date, amount, "
+	    "currency, cp_name, cp_iban, description, bank_transaction_code, "
+	    "bank_reference, chash, removed, seq, connection_id) VALUES (?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+	    "ttttttttittttttt" "it", account_id, sort_date, id_out, key, NULL,
+	    status, nz(t->booking_date), nz(t->value_date), t->amount,
+	    t->currency, t->cp_name, t->cp_iban, t->description,
+	    t->bank_transaction_code, t->bank_reference, chash, b->seq,
+	    connection_id) == DB_OK ? 0 : -1;
+}
+
+static int
+in_list(const char *id, const char *const *ids, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+int
+accdata_close_unseen(struct accdata_batch *b, const char *connection_id,
+    const char *const *seen, size_t nseen)
+{
+	struct db_stmt	*s;
+	char		 ids[64][ID_MAX];
+	size_t		 n = 0, i;
+
+	s = db_q(b->db, "SELECT id FROM accounts WHERE connection_id = ? AND "
+	    "status <> 'closed'", "t", connection_id);
+	if (s == NULL)
+		return -1;
+	while (db_step(s) == DB_ROW && n < 64)
+		if (!in_list(db_col_text(s, 0), seen, nseen))
+			snprintf(ids[n++], ID_MAX, "%s", db_col_text(s, 0));
+	db_done(s);
+	for (i = 0; i < n; i++)
+		if (db_run(b->db, "UPDATE accounts SET status = 'closed', "
+		    "updated_at = ? WHERE id = ?", "it", (int64_t)time(NULL),
+		    ids[i]) != DB_OK)
+			return -1;
+	return 0;
+}
+
+int
+accdata_remove_unseen_pending(struct accdata_batch *b,
+    const char *connection_id, const char *const *seen, size_t nseen)
+{
+	struct db_stmt	*s;
+	char		 (*ids)[ID_MAX] = NULL;
+	size_t		 n = 0, cap = 0, i;
+	int		 rc = 0;
+
+	s = db_q(b->db, "SELECT id FROM transactions WHERE connection_id = ? "
+	    "AND status = 'pending' AND removed = 0", "t", connection_id);
+	if (s == NULL)
+		return -1;
+	while (db_step(s) == DB_ROW) {
+		if (in_list(db_col_text(s, 0), seen, nseen))
+			continue;
+		if (n == cap) {
+			void *p = realloc(ids, (cap = cap ? cap * 2 : 16) * ID_MAX);
+
+			if (p == NULL) {
+				rc = -1;
+				break;
+			}
+			ids = p;
+		}
+		snprintf(ids[n++], ID_MAX, "%s", db_col_text(s, 0));
+	}
+	db_done(s);
+	for (i = 0; rc == 0 && i < n; i++) {
+		b->seq++;
+		if (db_run(b->db, "UPDATE transactions SET removed = 1, seq = ? "
+		    "WHERE id = ?", "it", b->seq, ids[i]) != DB_OK)
+			rc = -1;
+	}
+	free(ids);
+	return rc;
+}

@@ -1,0 +1,66 @@
+/*
+ * accdata: accounts, balances and transactions as every source writes them
+ * (bank syncs, statement imports).  Rows are upserted by a stable identity,
+ * so a re-sync or a re-import never stores anything twice:
+ *   - an account by its key at the source (bank id, else IBAN, else number);
+ *   - a transaction by the bank's id when it has a stable one, else by a
+ *     fingerprint of its content (see sync.c); a booked transaction that
+ *     names the id it had while pending takes over that row and its id.
+ * Every added or changed transaction gets the next change sequence number,
+ * which the incremental feed (GET /v1/transactions/sync) reads.
+ */
+#ifndef BF_ACCDATA_H
+#define BF_ACCDATA_H
+
+#include <stdint.h>
+
+#include "core/errors.h"
+#include "core/ids.h"
+#include "core/records.h"
+#include "store/db.h"
+
+enum txn_change { TXN_SAME, TXN_ADDED, TXN_UPDATED };
+
+/* A write batch: one transaction, one read and one write of the sequence. */
+struct accdata_batch {
+	struct db	*db;
+	int		 open;
+	int64_t		 seq;		/* last sequence number used */
+};
+
+int	accdata_batch_begin(struct accdata_batch *, struct db *);
+int	accdata_batch_commit(struct accdata_batch *);
+void	accdata_batch_abort(struct accdata_batch *);
+
+/* Upserts an account (and replaces its balances); fills its id. */
+int	accdata_account(struct accdata_batch *, const char *connection_id,
+	    const struct rec_account *, char id_out[ID_MAX]);
+/* Marks one account unreachable (created if new); fills its id. */
+int	accdata_account_error(struct accdata_batch *, const char *connection_id,
+	    const char *bank_key, enum err, const char *message,
+	    char id_out[ID_MAX]);
+/*
+ * Upserts a transaction under key (its stable identity) and, for a booked
+ * one, pending_key (the bank id it had while pending).  Fills its id and
+ * what changed.
+ */
+int	accdata_txn(struct accdata_batch *, const char *connection_id,
+	    const char *account_id, const struct rec_txn *, const char *key,
+	    const char *pending_key, char id_out[ID_MAX], enum txn_change *);
+
+/* After a complete sync: accounts not seen are closed, their history kept. */
+int	accdata_close_unseen(struct accdata_batch *, const char *connection_id,
+	    const char *const *seen_ids, size_t nseen);
+/*
+ * After a complete sync: pending transactions of the connection not seen
+ * again (and not booked) are removed: hidden, and reported by the feed.
+ */
+int	accdata_remove_unseen_pending(struct accdata_batch *,
+	    const char *connection_id, const char *const *seen_ids, size_t nseen);
+
+/* The account key of a record: bank id, IBAN, number or name. */
+const char *accdata_account_key(const struct rec_account *);
+/* Masks a card or account number: "****1234". out holds 32 bytes. */
+void	accdata_mask_number(const char *number, char out[32]);
+
+#endif
