@@ -16,7 +16,10 @@
 #include "core/errors_doc.h"
 #include "core/log.h"
 #include "core/vault.h"
+#include "banks/sandbox.h"
 #include "http/http.h"
+#include "jobs/engine.h"
+#include "jobs/webhooks.h"
 #include "store/store.h"
 
 struct command {
@@ -118,6 +121,31 @@ teardown(void)
 	config_free();
 }
 
+/*
+ * This node's id, kept in DATA_DIR/node.id: the tasks a node was running
+ * when it stopped are its own to take back when it starts again.
+ */
+static int
+node_id(char out[ID_MAX])
+{
+	char	 path[4096];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/node.id", cfg.data_dir);
+	if ((f = fopen(path, "r")) != NULL) {
+		if (fgets(out, ID_MAX, f) != NULL)
+			out[strcspn(out, "\n")] = '\0';
+		fclose(f);
+		if (id_valid(out, "nod"))
+			return 0;
+	}
+	id_new("nod", out);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "%s\n", out);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 /* Replaces the demo client (its old secret cannot be shown again). */
 static int
 make_demo_client(const char *host, int port)
@@ -144,6 +172,7 @@ cmd_serve(int argc, char **argv)
 	struct server	*srv;
 	sigset_t	 set;
 	int		 sig, demo = 0, i;
+	char		 node[ID_MAX];
 
 	if (setup(&argc, argv) == -1)
 		return 1;
@@ -163,7 +192,22 @@ cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	sandbox_set_slow_ms(cfg.sandbox_slow_ms);
+	if (node_id(node) == -1 || engine_start((int)cfg.workers,
+	    (int)cfg.max_active_tasks, node) == -1) {
+		fprintf(stderr, "bankfeed: cannot start the task workers\n");
+		teardown();
+		return 1;
+	}
+	if (webhooks_start() == -1) {
+		fprintf(stderr, "bankfeed: cannot start webhook delivery\n");
+		engine_stop();
+		teardown();
+		return 1;
+	}
 	if (server_start(&srv, cfg.host, cfg.port) == -1) {
+		webhooks_stop();
+		engine_stop();
 		teardown();
 		return 1;
 	}
@@ -176,7 +220,9 @@ cmd_serve(int argc, char **argv)
 	fflush(stdout);
 	sigwait(&set, &sig);
 	log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
-	server_stop(srv, (int)cfg.shutdown_grace);
+	server_stop(srv, (int)cfg.shutdown_grace, engine_release_waiters);
+	engine_stop();
+	webhooks_stop();
 	log_info("msg=\"stopped\"");
 	teardown();
 	return 0;
