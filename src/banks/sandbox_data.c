@@ -456,10 +456,15 @@ gen_day(const struct sb_gen *g, enum sb_kind k, long t, struct sb_ev *out)
 	return 0;
 }
 
-/* Whether an event survives the scenario's drops. */
+/*
+ * Whether an event survives the scenario's drops, which hit the checking
+ * account only (one account shows the warning, once).
+ */
 static int
-keep(const struct sb_gen *g, long tday, long bday)
+keep(const struct sb_gen *g, enum sb_kind k, long tday, long bday)
 {
+	if (k != KIND_CHECKING)
+		return 1;
 	if ((g->mut & MUT_DROP_LAST_MONTH) &&
 	    ((tday >= g->lm_first && tday <= g->lm_last) ||
 	    (bday >= g->lm_first && bday <= g->lm_last)))
@@ -501,7 +506,7 @@ own_sum(struct sb_gen *g, enum sb_kind k, long lo, long hi)
 		n = gen_day(g, k, t, ev);
 		for (i = 0; i < n; i++)
 			if (ev[i].bday >= lo && ev[i].bday <= hi &&
-			    keep(g, ev[i].tday, ev[i].bday))
+			    keep(g, k, ev[i].tday, ev[i].bday))
 				sum += ev[i].amount;
 	}
 	return sum;
@@ -537,7 +542,7 @@ month_end(struct sb_gen *g, enum sb_kind k, long d, struct sb_ev *out,
 	char		 ds[DAY_STRLEN];
 	const struct holder *h = holder_of(g);
 
-	if (!keep(g, d, d) || n + 2 > max)
+	if (!keep(g, k, d, d) || n + 2 > max)
 		return n;
 	day_format(d, ds);
 	if (k == KIND_CARD && card != 0) {
@@ -589,7 +594,7 @@ sb_day_booked(struct sb_gen *g, enum sb_kind k, long d, struct sb_ev *out,
 	for (t = d - 3; t <= d; t++) {
 		m = gen_day(g, k, t, ev);
 		for (i = 0; i < m && n < max; i++)
-			if (ev[i].bday == d && keep(g, ev[i].tday, ev[i].bday))
+			if (ev[i].bday == d && keep(g, k, ev[i].tday, ev[i].bday))
 				out[n++] = ev[i];
 	}
 	if (d == month_last(d))
@@ -606,7 +611,7 @@ sb_day_pending(struct sb_gen *g, enum sb_kind k, long t, struct sb_ev *out,
 
 	m = gen_day(g, k, t, ev);
 	for (i = 0; i < m && n < max; i++)
-		if (ev[i].bday > g->today && keep(g, ev[i].tday, ev[i].bday))
+		if (ev[i].bday > g->today && keep(g, k, ev[i].tday, ev[i].bday))
 			out[n++] = ev[i];
 	return n;
 }
@@ -683,6 +688,7 @@ sb_account_make(struct sb_gen *g, enum sb_kind k, const char *suffix, long s,
 	const struct holder	*h = holder_of(g);
 	struct rec_account	*r = &a->rec;
 	int64_t			 open, close, pend = 0;
+	unsigned		 mut;
 
 	memset(a, 0, sizeof(*a));
 	snprintf(a->bank_id, sizeof(a->bank_id), "sbx-%08llx-%s",
@@ -692,18 +698,21 @@ sb_account_make(struct sb_gen *g, enum sb_kind k, const char *suffix, long s,
 	snprintf(a->address, sizeof(a->address), "%s, %s, Germany", h->street,
 	    h->town);
 	snprintf(a->email, sizeof(a->email), "%s@example.de", h->local);
-	if (g->mut & MUT_ADDRESS_INCOMPLETE)
+	/* The holder mutations change the checking account only, so that
+	 * a warning user shows its warning once. */
+	mut = k == KIND_CHECKING ? g->mut : 0;
+	if (mut & MUT_ADDRESS_INCOMPLETE)
 		snprintf(a->address, sizeof(a->address), "%s", h->street);
-	if (g->mut & MUT_BAD_EMAIL)
+	if (mut & MUT_BAD_EMAIL)
 		snprintf(a->email, sizeof(a->email), "%s@example", h->local);
 
 	r->bank_id = a->bank_id;
 	r->name = a->name;
 	r->type = types[k];
 	memcpy(r->currency, "EUR", 4);
-	r->holder_name = (g->mut & MUT_NO_HOLDER) ? NULL : a->holder;
-	r->holder_address = (g->mut & MUT_NO_ADDRESS) ? NULL : a->address;
-	r->holder_email = (g->mut & MUT_NO_EMAIL) ? NULL : a->email;
+	r->holder_name = (mut & MUT_NO_HOLDER) ? NULL : a->holder;
+	r->holder_address = (mut & MUT_NO_ADDRESS) ? NULL : a->address;
+	r->holder_email = (mut & MUT_NO_EMAIL) ? NULL : a->email;
 	if (k == KIND_CARD) {
 		snprintf(a->number, sizeof(a->number), "**** **** **** %04llu",
 		    (unsigned long long)(g->user % 10000));
