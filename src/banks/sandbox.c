@@ -704,7 +704,11 @@ deliver(struct bank_op *op, size_t budget, int *stop)
 			op->lsum = 0;
 			if ((op->sc.mut & MUT_OUT_OF_PERIOD) &&
 			    k == KIND_CHECKING) {
-				sb_out_of_period(&op->gen, op->s - 1, &ev);
+				/* Just before what was asked for: outside the
+				 * request even when it reaches past the
+				 * bank's history. */
+				sb_out_of_period(&op->gen, op->req_from !=
+				    LONG_MIN ? op->req_from - 1 : op->s - 1, &ev);
 				budget--;
 				if (emit(op, &ev, 0) != 0) {
 					*stop = 1;

@@ -157,8 +157,11 @@ hit(struct qhit **slot, const char *txn_id, const char *fmt, ...)
 	if (*slot == NULL) {
 		if ((*slot = calloc(1, sizeof(**slot))) == NULL)
 			return -1;
-		if (txn_id != NULL && ((*slot)->txn_id = dupstr(txn_id)) == NULL)
+		if (txn_id != NULL && ((*slot)->txn_id = dupstr(txn_id)) == NULL) {
+			free(*slot);
+			*slot = NULL;
 			return -1;
+		}
 		va_start(ap, fmt);
 		vsnprintf((*slot)->detail, sizeof((*slot)->detail), fmt, ap);
 		va_end(ap);
