@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/vault.h"
 #include "http/http.h"
+#include "jobs/webhooks.h"
 #include "store/store.h"
 
 struct command {
@@ -167,6 +168,11 @@ cmd_serve(int argc, char **argv)
 		teardown();
 		return 1;
 	}
+	if (webhooks_start() == -1) {
+		server_stop(srv, 0);
+		teardown();
+		return 1;
+	}
 	log_info("msg=\"listening\" host=%s port=%d version=%s", cfg.host,
 	    server_port(srv), BANKFEED_VERSION);
 	printf("bankfeed: listening on http://%s:%d\n", cfg.host,
@@ -177,6 +183,12 @@ cmd_serve(int argc, char **argv)
 	sigwait(&set, &sig);
 	log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	server_stop(srv, (int)cfg.shutdown_grace);
+	/*
+	 * After the HTTP server: events queued by requests that finished
+	 * during its grace are still tried.  Undelivered ones wait in the
+	 * outbox for the next start.
+	 */
+	webhooks_stop();
 	log_info("msg=\"stopped\"");
 	teardown();
 	return 0;
