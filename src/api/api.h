@@ -41,5 +41,8 @@ void	h_users_create(struct req *);
 void	h_users_list(struct req *);
 void	h_users_get(struct req *);
 void	h_users_delete(struct req *);
+void	h_webhook_put(struct req *);
+void	h_webhook_get(struct req *);
+void	h_webhook_delete(struct req *);
 
 #endif

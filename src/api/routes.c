@@ -20,6 +20,9 @@ const struct route routes[] = {
 	{ "GET",	"/v1/users",			h_users_list,		AUTH },
 	{ "GET",	"/v1/users/{id}",		h_users_get,		AUTH },
 	{ "DELETE",	"/v1/users/{id}",		h_users_delete,		AUTH },
+	{ "PUT",	"/v1/webhook",			h_webhook_put,		AUTH | JSON },
+	{ "GET",	"/v1/webhook",			h_webhook_get,		AUTH },
+	{ "DELETE",	"/v1/webhook",			h_webhook_delete,	AUTH },
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
