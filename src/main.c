@@ -222,6 +222,11 @@ cmd_serve(int argc, char **argv)
 	log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	server_stop(srv, (int)cfg.shutdown_grace, engine_release_waiters);
 	engine_stop();
+	/*
+	 * After the HTTP server: events queued by requests that finished
+	 * during its grace are still tried.  Undelivered ones wait in the
+	 * outbox for the next start.
+	 */
 	webhooks_stop();
 	log_info("msg=\"stopped\"");
 	teardown();

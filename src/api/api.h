@@ -53,5 +53,8 @@ void	h_tasks_get(struct req *);
 void	h_accounts_list(struct req *);
 void	h_accounts_get(struct req *);
 void	h_accounts_transactions(struct req *);
+void	h_webhook_put(struct req *);
+void	h_webhook_get(struct req *);
+void	h_webhook_delete(struct req *);
 
 #endif
