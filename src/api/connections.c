@@ -21,9 +21,11 @@
 
 /* PSD2: unattended accesses per account and rolling 24 hours. */
 #define UNATTENDED_PER_DAY	4
-/* A fresh authorization (SCA) opens history older than 90 days for 5 min. */
+/* A fresh authorization (SCA) opens history older than 90 days for
+ * cfg.sca_fresh seconds (5 minutes). */
 #define HISTORY_FREE_DAYS	90
-#define SCA_FRESH_SECONDS	300
+/* "Everything" after a fresh SCA: as far back as banks usually keep. */
+#define FULL_HISTORY_DAYS	730
 
 /*
  * Reads credentials {username, password}.  Problems of the credentials
@@ -359,7 +361,7 @@ struct sync_wait {
 	struct req	*r;
 	char		 task_id[ID_MAX];
 	char		 client_id[ID_MAX];
-	char		 remaining[16];
+	char		 remaining[24];
 };
 
 static void
@@ -404,7 +406,8 @@ h_connections_sync(struct req *r)
 	long long	 wait, now = (long long)time(NULL), consent = 0, authz = 0;
 	long long	 count = 0, oldest = 0;
 	char		 cid[ID_MAX], inst_id[64], status[32], tid[ID_MAX];
-	char		 today[11], floor90[11], remaining[16], params[256], tmp[32];
+	char		 today[11], floor90[11], full[11], remaining[24], params[256];
+	char		 tmp[32];
 	int		 unattended = psu_ip == NULL || *psu_ip == '\0';
 	struct sync_wait *sw;
 
@@ -480,8 +483,9 @@ h_connections_sync(struct req *r)
 	}
 	ymd(now, today);
 	ymd(now - HISTORY_FREE_DAYS * 86400LL, floor90);
+	ymd(now - FULL_HISTORY_DAYS * 86400LL, full);
 	if (from != NULL && strcmp(from, floor90) < 0 &&
-	    now - authz > SCA_FRESH_SECONDS) {
+	    now - authz > cfg.sca_fresh) {
 		char data[512];
 
 		snprintf(data, sizeof(data), "{\"from\":[\"History before %s needs "
@@ -504,7 +508,7 @@ h_connections_sync(struct req *r)
 	}
 	/* Without an explicit start: everything after a fresh SCA, else 90 days. */
 	snprintf(params, sizeof(params), "{\"from\":\"%s\",\"to\":\"%s\"%s%s%s}",
-	    from != NULL ? from : now - authz <= SCA_FRESH_SECONDS ? "" : floor90,
+	    from != NULL ? from : now - authz <= cfg.sca_fresh ? full : floor90,
 	    today, unattended ? "" : ",\"psu_ip\":\"", unattended ? "" : psu_ip,
 	    unattended ? "" : "\"");
 	id_new("tsk", tid);

@@ -74,12 +74,11 @@ accdata_mask_number(const char *number, char out[32])
 		    (*number >= 'a' && *number <= 'z'))
 			digits[n++] = *number;
 	digits[n] = '\0';
+	/* Only ever the last four characters; a number is never stored whole. */
 	if (n == 0)
 		out[0] = '\0';
-	else if (n <= 4)
-		snprintf(out, 32, "****");
 	else
-		snprintf(out, 32, "****%s", digits + n - 4);
+		snprintf(out, 32, "****%s", digits + (n > 4 ? n - 4 : 0));
 }
 
 /* Finds an account by key; 1 found (id filled), 0 not, -1 error. */
@@ -123,7 +122,7 @@ accdata_account(struct accdata_batch *b, const char *connection_id,
 		    "bank_key, name, type, iban, masked_number, currency, "
 		    "holder_name, holder_address, holder_email, status, "
 		    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-		    "?, ?, 'active', ?, ?)", "ttttttttttttii", id_out,
+		    "?, ?, 'active', ?, ?)", "tttttttttttii", id_out,
 		    connection_id, key, a->name, acct_type_name(a->type), a->iban,
 		    masked[0] ? masked : NULL, a->currency, a->holder_name,
 		    a->holder_address, a->holder_email, now, now) != DB_OK)

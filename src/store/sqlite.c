@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +152,13 @@ bind_args(struct db_stmt *s, const char *types, va_list ap)
 {
 	int	 i, rc = SQLITE_OK;
 
+	/* A type letter per '?': a miscount is a programming error, caught
+	 * here before a wrong argument is read. */
+	if ((int)strlen(types) != sqlite3_bind_parameter_count(s->st)) {
+		fprintf(stderr, "db: %zu types for %d parameters in: %s\n",
+		    strlen(types), sqlite3_bind_parameter_count(s->st), s->sql);
+		return -1;
+	}
 	for (i = 1; *types != '\0' && rc == SQLITE_OK; types++, i++) {
 		switch (*types) {
 		case 't': {
