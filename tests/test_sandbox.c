@@ -15,6 +15,7 @@
 
 #include "banks/connector.h"
 #include "banks/sandbox.h"
+#include "banks/sandbox_int.h"
 #include "core/day.h"
 #include "core/iban.h"
 #include "core/warnings.h"
@@ -571,6 +572,22 @@ every_staged_entry_has_its_own_bank_message(void **unused)
 }
 
 static void
+every_staged_entry_has_a_message_in_the_table(void **unused)
+{
+	int	i;
+
+	(void)unused;
+	for (i = 1; i < ERR__COUNT; i++) {
+		if (err_info((enum err)i)->stage == STG_NONE)
+			continue;
+		if (strcmp(sb_message((enum err)i),
+		    "The bank could not process your request.") == 0)
+			fail_msg("%s has no line in src/banks/"
+			    "sandbox_messages.def", err_name((enum err)i));
+	}
+}
+
+static void
 question_not_found_unless_stored(void **unused)
 {
 	struct bank_answer		 q = { "sq_car_colour", "blue" };
@@ -1104,6 +1121,7 @@ main(void)
 		cmocka_unit_test(mfa_users_fetch_good_data),
 		cmocka_unit_test(every_staged_catalog_entry_fails_at_its_stage),
 		cmocka_unit_test(every_staged_entry_has_its_own_bank_message),
+		cmocka_unit_test(every_staged_entry_has_a_message_in_the_table),
 		cmocka_unit_test(question_not_found_unless_stored),
 		cmocka_unit_test(fetch_before_authorization_is_refused),
 		cmocka_unit_test(good_data_is_realistic_and_consistent),

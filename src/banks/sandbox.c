@@ -606,9 +606,8 @@ fetch_start(struct bank_op *op)
 	}
 	if (op->sc.fetch == FETCH_REAUTH) {
 		if (op->reauth == 0) {
-			bank_error_set(&res->error, ERR_QUESTION_NOT_FOUND,
-			    "For your security, please answer the following "
-			    "question: %s", reauth_question.prompt);
+			/* The message asks reauth_question. */
+			fail(&res->error, ERR_QUESTION_NOT_FOUND);
 			return -1;
 		}
 		if (op->reauth == 2) {
