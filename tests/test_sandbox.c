@@ -685,6 +685,41 @@ good_data_is_realistic_and_consistent(void **unused)
 	free(st);
 }
 
+static void
+any_window_keeps_balances_consistent(void **unused)
+{
+	static const int windows[][2] = {	/* days before today */
+		{ 10, 3 }, { -5, -9 }, { 400, 100 }, { 0, 0 }, { 45, 0 },
+		{ 119, 119 }, { 2000, -30 },
+	};
+	char	*st = login_ok("user_good");
+	long	 today = day_from_unix(NOW);
+	size_t	 i, j;
+
+	(void)unused;
+	for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		struct bank_fetch_result	res;
+		struct got			g;
+		char				from[DAY_STRLEN], to[DAY_STRLEN];
+
+		day_format(today - windows[i][0], from);
+		day_format(today - windows[i][1], to);
+		memset(&g, 0, sizeof(g));
+		fetch(&st, NOW, from, to, NULL, 0, &g, &res);
+		assert_int_equal(res.error.code, ERR_OK);
+		assert_int_equal(g.naccts, 2);
+		for (j = 0; j < g.naccts; j++)
+			assert_int_equal(g.open[j] + g.sum[j], g.close[j]);
+		if (g.first_day != 0) {
+			assert_true(g.first_day >= today - windows[i][0]);
+			assert_true(g.first_day >= today - 119);
+			assert_true(g.last_day <= today - windows[i][1]);
+		}
+		bank_fetch_result_free(&res);
+	}
+	free(st);
+}
+
 /* Checks the accounts themselves: IBAN, card number, balances. */
 static int
 check_account(void *arg, const struct rec_account *r)
@@ -1125,6 +1160,7 @@ main(void)
 		cmocka_unit_test(question_not_found_unless_stored),
 		cmocka_unit_test(fetch_before_authorization_is_refused),
 		cmocka_unit_test(good_data_is_realistic_and_consistent),
+		cmocka_unit_test(any_window_keeps_balances_consistent),
 		cmocka_unit_test(good_accounts_have_valid_iban_and_masked_card),
 		cmocka_unit_test(two_fetches_give_identical_data),
 		cmocka_unit_test(history_does_not_depend_on_when_it_is_fetched),
