@@ -15,6 +15,7 @@
 
 #include "banks/connector.h"
 #include "banks/sandbox.h"
+#include "banks/sandbox_int.h"
 #include "core/day.h"
 #include "core/iban.h"
 #include "core/warnings.h"
@@ -571,6 +572,22 @@ every_staged_entry_has_its_own_bank_message(void **unused)
 }
 
 static void
+every_staged_entry_has_a_message_in_the_table(void **unused)
+{
+	int	i;
+
+	(void)unused;
+	for (i = 1; i < ERR__COUNT; i++) {
+		if (err_info((enum err)i)->stage == STG_NONE)
+			continue;
+		if (strcmp(sb_message((enum err)i),
+		    "The bank could not process your request.") == 0)
+			fail_msg("%s has no line in src/banks/"
+			    "sandbox_messages.def", err_name((enum err)i));
+	}
+}
+
+static void
 question_not_found_unless_stored(void **unused)
 {
 	struct bank_answer		 q = { "sq_car_colour", "blue" };
@@ -665,6 +682,41 @@ good_data_is_realistic_and_consistent(void **unused)
 		assert_int_equal(g.open[i] + g.sum[i], g.close[i]);
 	}
 	bank_fetch_result_free(&res);
+	free(st);
+}
+
+static void
+any_window_keeps_balances_consistent(void **unused)
+{
+	static const int windows[][2] = {	/* days before today */
+		{ 10, 3 }, { -5, -9 }, { 400, 100 }, { 0, 0 }, { 45, 0 },
+		{ 119, 119 }, { 2000, -30 },
+	};
+	char	*st = login_ok("user_good");
+	long	 today = day_from_unix(NOW);
+	size_t	 i, j;
+
+	(void)unused;
+	for (i = 0; i < sizeof(windows) / sizeof(windows[0]); i++) {
+		struct bank_fetch_result	res;
+		struct got			g;
+		char				from[DAY_STRLEN], to[DAY_STRLEN];
+
+		day_format(today - windows[i][0], from);
+		day_format(today - windows[i][1], to);
+		memset(&g, 0, sizeof(g));
+		fetch(&st, NOW, from, to, NULL, 0, &g, &res);
+		assert_int_equal(res.error.code, ERR_OK);
+		assert_int_equal(g.naccts, 2);
+		for (j = 0; j < g.naccts; j++)
+			assert_int_equal(g.open[j] + g.sum[j], g.close[j]);
+		if (g.first_day != 0) {
+			assert_true(g.first_day >= today - windows[i][0]);
+			assert_true(g.first_day >= today - 119);
+			assert_true(g.last_day <= today - windows[i][1]);
+		}
+		bank_fetch_result_free(&res);
+	}
 	free(st);
 }
 
@@ -1104,9 +1156,11 @@ main(void)
 		cmocka_unit_test(mfa_users_fetch_good_data),
 		cmocka_unit_test(every_staged_catalog_entry_fails_at_its_stage),
 		cmocka_unit_test(every_staged_entry_has_its_own_bank_message),
+		cmocka_unit_test(every_staged_entry_has_a_message_in_the_table),
 		cmocka_unit_test(question_not_found_unless_stored),
 		cmocka_unit_test(fetch_before_authorization_is_refused),
 		cmocka_unit_test(good_data_is_realistic_and_consistent),
+		cmocka_unit_test(any_window_keeps_balances_consistent),
 		cmocka_unit_test(good_accounts_have_valid_iban_and_masked_card),
 		cmocka_unit_test(two_fetches_give_identical_data),
 		cmocka_unit_test(history_does_not_depend_on_when_it_is_fetched),

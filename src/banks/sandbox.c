@@ -606,9 +606,8 @@ fetch_start(struct bank_op *op)
 	}
 	if (op->sc.fetch == FETCH_REAUTH) {
 		if (op->reauth == 0) {
-			bank_error_set(&res->error, ERR_QUESTION_NOT_FOUND,
-			    "For your security, please answer the following "
-			    "question: %s", reauth_question.prompt);
+			/* The message asks reauth_question. */
+			fail(&res->error, ERR_QUESTION_NOT_FOUND);
 			return -1;
 		}
 		if (op->reauth == 2) {
@@ -637,6 +636,8 @@ account_start(struct bank_op *op, int *stop)
 	if (op->req_from > op->s)
 		op->s = op->req_from;
 	op->e = op->req_to < today ? op->req_to : today;
+	if (op->s > op->e)	/* nothing asked for: balances of e only */
+		op->s = op->e + 1;
 	sb_account_make(&op->gen, pa->kind, pa->suffix, op->s, op->e,
 	    &op->acct);
 	if (op->sc.stage == STG_ACCOUNT && pa->kind == KIND_CARD) {
