@@ -741,6 +741,31 @@ pending_events_survive_a_restart(void **state)
 	rx_free(rx);
 }
 
+/* Stopping waits for a delivery in flight: no repeat after the restart. */
+static void
+stopping_lets_a_delivery_in_flight_finish(void **state)
+{
+	struct receiver	*rx = rx_new(SECRET_A, 200);
+	char		 cli[ID_MAX], err[256];
+	long long	 attempts;
+	int		 delivered;
+
+	(void)state;
+	rx->delay_ms = 400;
+	new_client(cli);
+	set_webhook(cli, rx);
+	enqueue(cli, WEBHOOK_TASK_COMPLETED, 0);
+	assert_int_equal(wait_count(rx, 1, 5000), 0);
+	webhooks_stop();		/* while the receiver is still answering */
+	assert_true(outbox_row(cli, 0, &attempts, &delivered, err, sizeof(err)));
+	assert_true(delivered);
+	assert_int_equal(webhooks_start(), 0);
+	sleep_ms(500);
+	assert_int_equal(rx_count(rx), 1);
+	assert_int_equal(webhooks_delete(db(), cli), 0);
+	rx_free(rx);
+}
+
 static void
 a_new_url_gets_waiting_events_and_delete_drops_them(void **state)
 {
@@ -867,6 +892,7 @@ main(void)
 		cmocka_unit_test(events_are_given_up_after_max_age),
 		cmocka_unit_test(a_slow_receiver_holds_up_no_other_client),
 		cmocka_unit_test(pending_events_survive_a_restart),
+		cmocka_unit_test(stopping_lets_a_delivery_in_flight_finish),
 		cmocka_unit_test(a_new_url_gets_waiting_events_and_delete_drops_them),
 		cmocka_unit_test(redirects_are_not_followed_and_big_answers_are_cut),
 		cmocka_unit_test(no_secret_in_the_log),
