@@ -263,6 +263,7 @@ record_outcome(struct db *db, const char *client_id, const char *session_id,
 	ok = db_commit(db) == DB_OK;
 	if (!ok)
 		goto abort;
+	webhooks_wake();
 	goto out;
 abort:
 	db_rollback(db);

@@ -491,6 +491,7 @@ finish_completed(struct sync *s, struct db *db)
 	sync_announce(db, run->client_id, run->id, "task.completed");
 	if (accdata_batch_commit(&s->batch) == -1)
 		goto out;
+	webhooks_wake();
 	rc = 0;
 	goto out;
 abort:
