@@ -157,10 +157,6 @@ h_accounts_get(struct req *r)
 	db_done(s);
 }
 
-#define TXN_COLS "id, account_id, status, booking_date, value_date, amount, " \
-	"currency, cp_name, cp_iban, description, bank_transaction_code, " \
-	"bank_reference, sort_date"
-
 /* Writes one transaction; s is positioned on its row (TXN_COLS). */
 void
 accounts_write_txn(struct jw *w, struct db_stmt *s)

@@ -31,6 +31,14 @@ int	clients_token_lookup(const char *token, char client_id_out[ID_MAX]);
 /* The CLI: bankfeed clients create|list|delete. */
 int	clients_cmd(int argc, char **argv);
 
+/* accounts.c: a transaction as the API shows it, from a row of TXN_COLS. */
+#define TXN_COLS "id, account_id, status, booking_date, value_date, amount, " \
+	"currency, cp_name, cp_iban, description, bank_transaction_code, " \
+	"bank_reference, sort_date"
+struct jw;
+struct db_stmt;
+void	accounts_write_txn(struct jw *, struct db_stmt *);
+
 /* handlers */
 void	h_health(struct req *);
 void	h_errors_list(struct req *);
@@ -53,6 +61,7 @@ void	h_tasks_get(struct req *);
 void	h_accounts_list(struct req *);
 void	h_accounts_get(struct req *);
 void	h_accounts_transactions(struct req *);
+void	h_transactions_sync(struct req *);
 void	h_webhook_put(struct req *);
 void	h_webhook_get(struct req *);
 void	h_webhook_delete(struct req *);

@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "banks/connector.h"
 #include "banks/institutions.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/vault.h"
@@ -101,7 +102,7 @@ authflow_live_session(struct db *db, const char *client_id,
 {
 	struct db_stmt	*s;
 	int		 found = 0;
-	int64_t		 now = (int64_t)time(NULL);
+	int64_t		 now = (int64_t)clock_now();
 
 	if (connection_id != NULL)
 		s = db_q(db, "SELECT 1 FROM sessions WHERE connection_id = ? AND "
@@ -200,7 +201,7 @@ record_outcome(struct db *db, const char *client_id, const char *session_id,
 	unsigned char	*st = NULL, *sec = NULL;
 	size_t		 stn = 0, secn = 0;
 	char		*ch = challenges_json(a);
-	int64_t		 now = (int64_t)time(NULL);
+	int64_t		 now = (int64_t)clock_now();
 	int		 ok = 0;
 	struct buf	 b;
 	struct jw	 w;
@@ -308,7 +309,7 @@ authflow_login(struct req *r, struct db *db, const char *connection_id,
 		goto out;
 	}
 	ctx.institution_id = institution_id;
-	ctx.now = (long long)time(NULL);
+	ctx.now = clock_now();
 	ctx.psu_ip = req_header(r, "PSU-IP-Address");
 	if ((op = c->login(&ctx, &sec, &a)) == NULL) {
 		resp_internal(r, "connector could not start a login");
@@ -374,7 +375,7 @@ h_sessions_answer(struct req *r)
 	struct bank_op	*op;
 	const struct institution *inst;
 	const struct connector *c;
-	int64_t		 now = (int64_t)time(NULL), expires;
+	int64_t		 now = (int64_t)clock_now(), expires;
 	int		 store = 0;
 	struct jw	 w;
 
@@ -558,9 +559,9 @@ h_sessions_get(struct req *r)
 	 * kept alive by this request. */
 	db_run(db, "UPDATE sessions SET status = 'expired', state = NULL, "
 	    "secret = NULL WHERE id = ? AND status = 'challenge_required' AND "
-	    "expires_at <= ?", "ti", req_param(r, 0), (int64_t)time(NULL));
+	    "expires_at <= ?", "ti", req_param(r, 0), (int64_t)clock_now());
 	db_run(db, "UPDATE sessions SET expires_at = ? WHERE id = ? AND status = "
-	    "'challenge_required'", "it", (int64_t)time(NULL) + cfg.session_idle,
+	    "'challenge_required'", "it", (int64_t)clock_now() + cfg.session_idle,
 	    req_param(r, 0));
 	resp_begin(r, 200, &w);
 	session_write(&w, db, req_param(r, 0));

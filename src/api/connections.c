@@ -11,6 +11,7 @@
 
 #include "api/authflow.h"
 #include "banks/institutions.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/vault.h"
@@ -151,7 +152,7 @@ h_connections_create(struct req *r)
 	if (db_run(db, "INSERT INTO connections (id, user_id, client_id, "
 	    "institution_id, status, store_credentials, login_hash, created_at) "
 	    "VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)", "ttttnti", cid, user_id,
-	    r->client_id, inst_id, store, lh, (int64_t)time(NULL)) != DB_OK) {
+	    r->client_id, inst_id, store, lh, (int64_t)clock_now()) != DB_OK) {
 		resp_internal(r, db_errmsg(db));
 		goto out;
 	}
@@ -403,7 +404,7 @@ h_connections_sync(struct req *r)
 	struct vctx	 v;
 	const struct institution *inst;
 	const char	*from, *psu_ip = req_header(r, "PSU-IP-Address");
-	long long	 wait, now = (long long)time(NULL), consent = 0, authz = 0;
+	long long	 wait, now = clock_now(), consent = 0, authz = 0;
 	long long	 count = 0, oldest = 0;
 	char		 cid[ID_MAX], inst_id[64], status[32], tid[ID_MAX];
 	char		 today[11], floor90[11], full[11], remaining[24], params[256];
@@ -515,7 +516,7 @@ h_connections_sync(struct req *r)
 	if (db_begin(db) != DB_OK ||
 	    db_run(db, "INSERT INTO tasks (id, client_id, connection_id, kind, "
 	    "status, params, created_at) VALUES (?, ?, ?, 'sync', 'queued', ?, ?)",
-	    "tttti", tid, r->client_id, cid, params, (int64_t)now) != DB_OK ||
+	    "tttti", tid, r->client_id, cid, params, (int64_t)time(NULL)) != DB_OK ||
 	    db_run(db, "INSERT INTO sync_log (connection_id, at, unattended) "
 	    "VALUES (?, ?, ?)", "tin", cid, (int64_t)now, unattended) != DB_OK ||
 	    db_commit(db) != DB_OK) {

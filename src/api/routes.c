@@ -32,6 +32,7 @@ const struct route routes[] = {
 	{ "GET",	"/v1/accounts",			h_accounts_list,	AUTH },
 	{ "GET",	"/v1/accounts/{id}",		h_accounts_get,		AUTH },
 	{ "GET",	"/v1/accounts/{id}/transactions", h_accounts_transactions, AUTH },
+	{ "GET",	"/v1/transactions/sync",	h_transactions_sync,	AUTH },
 	{ "PUT",	"/v1/webhook",			h_webhook_put,		AUTH | JSON },
 	{ "GET",	"/v1/webhook",			h_webhook_get,		AUTH },
 	{ "DELETE",	"/v1/webhook",			h_webhook_delete,	AUTH },

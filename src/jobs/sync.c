@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "banks/institutions.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "core/vault.h"
@@ -381,7 +382,7 @@ sync_start(struct task_run *run)
 	db_done(st);
 	if (!ok || (inst = institution_find(s->institution_id)) == NULL ||
 	    (s->c = connector_for(inst->protocol)) == NULL ||
-	    (s->q = quality_new((long long)time(NULL))) == NULL) {
+	    (s->q = quality_new(clock_now())) == NULL) {
 		log_error("msg=\"cannot start sync\" task_id=%s", run->id);
 		fail_task(run, ERR_INTERNAL_ERROR, NULL);
 		sync_free(s);
@@ -394,7 +395,7 @@ sync_start(struct task_run *run)
 	json_decref(params);
 	load_secret(s);
 	s->ctx.institution_id = s->institution_id;
-	s->ctx.now = (long long)time(NULL);
+	s->ctx.now = clock_now();
 	s->ctx.psu_ip = s->psu_ip[0] ? s->psu_ip : NULL;
 	s->req.from = s->from;
 	s->req.to = s->to;
@@ -473,14 +474,14 @@ finish_completed(struct sync *s, struct db *db)
 		goto out;
 	if (accdata_close_unseen(&s->batch, run->connection_id, s->acc_ids,
 	    s->nacc) == -1 || accdata_remove_unseen_pending(&s->batch,
-	    run->connection_id, (const char *const *)s->pending_seen,
+	    s->acc_ids, s->nacc, (const char *const *)s->pending_seen,
 	    s->npending) == -1)
 		goto abort;
 	if (sealed != NULL && db_run(db, "UPDATE connections SET state = ? "
 	    "WHERE id = ?", "bt", sealed, sealedn, run->connection_id) != DB_OK)
 		goto abort;
 	if (db_run(db, "UPDATE connections SET last_synced_at = ?, error_code = "
-	    "NULL, error_message = NULL WHERE id = ?", "it", (int64_t)time(NULL),
+	    "NULL, error_message = NULL WHERE id = ?", "it", (int64_t)clock_now(),
 	    run->connection_id) != DB_OK ||
 	    db_run(db, "UPDATE tasks SET status = 'completed', accounts = ?, "
 	    "added = ?, updated = ?, warnings = ?, finished_at = ?, lease_owner = "

@@ -271,12 +271,12 @@ accdata_txn(struct accdata_batch *b, const char *connection_id,
 	return db_run(b->db, "INSERT INTO transactions (account_id, sort_date, id, "
 	    "bank_key, pending_key, status, booking_date, value_date, amount, "
 	    "currency, cp_name, cp_iban, description, bank_transaction_code, "
-	    "bank_reference, chash, removed, seq, connection_id) VALUES (?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-	    "ttttttttittttttt" "it", account_id, sort_date, id_out, key, NULL,
+	    "bank_reference, chash, removed, seq, first_seq, connection_id) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
+	    "ttttttttittttttt" "iit", account_id, sort_date, id_out, key, NULL,
 	    status, nz(t->booking_date), nz(t->value_date), t->amount,
 	    t->currency, t->cp_name, t->cp_iban, t->description,
-	    t->bank_transaction_code, t->bank_reference, chash, b->seq,
+	    t->bank_transaction_code, t->bank_reference, chash, b->seq, b->seq,
 	    connection_id) == DB_OK ? 0 : -1;
 }
 
@@ -317,32 +317,36 @@ accdata_close_unseen(struct accdata_batch *b, const char *connection_id,
 
 int
 accdata_remove_unseen_pending(struct accdata_batch *b,
-    const char *connection_id, const char *const *seen, size_t nseen)
+    const char *const *accounts, size_t naccounts, const char *const *seen,
+    size_t nseen)
 {
 	struct db_stmt	*s;
 	char		 (*ids)[ID_MAX] = NULL;
-	size_t		 n = 0, cap = 0, i;
+	size_t		 n = 0, cap = 0, i, a;
 	int		 rc = 0;
 
-	s = db_q(b->db, "SELECT id FROM transactions WHERE connection_id = ? "
-	    "AND status = 'pending' AND removed = 0", "t", connection_id);
-	if (s == NULL)
-		return -1;
-	while (db_step(s) == DB_ROW) {
-		if (in_list(db_col_text(s, 0), seen, nseen))
-			continue;
-		if (n == cap) {
-			void *p = realloc(ids, (cap = cap ? cap * 2 : 16) * ID_MAX);
+	for (a = 0; rc == 0 && a < naccounts; a++) {
+		s = db_q(b->db, "SELECT id FROM transactions WHERE account_id = ? "
+		    "AND status = 'pending' AND removed = 0", "t", accounts[a]);
+		if (s == NULL)
+			return -1;
+		while (db_step(s) == DB_ROW) {
+			if (in_list(db_col_text(s, 0), seen, nseen))
+				continue;
+			if (n == cap) {
+				void *p = realloc(ids, (cap = cap ? cap * 2 : 16) *
+				    ID_MAX);
 
-			if (p == NULL) {
-				rc = -1;
-				break;
+				if (p == NULL) {
+					rc = -1;
+					break;
+				}
+				ids = p;
 			}
-			ids = p;
+			snprintf(ids[n++], ID_MAX, "%s", db_col_text(s, 0));
 		}
-		snprintf(ids[n++], ID_MAX, "%s", db_col_text(s, 0));
+		db_done(s);
 	}
-	db_done(s);
 	for (i = 0; rc == 0 && i < n; i++) {
 		b->seq++;
 		if (db_run(b->db, "UPDATE transactions SET removed = 1, seq = ? "

@@ -52,11 +52,14 @@ int	accdata_txn(struct accdata_batch *, const char *connection_id,
 int	accdata_close_unseen(struct accdata_batch *, const char *connection_id,
 	    const char *const *seen_ids, size_t nseen);
 /*
- * After a complete sync: pending transactions of the connection not seen
- * again (and not booked) are removed: hidden, and reported by the feed.
+ * After a complete sync: pending transactions of the accounts it delivered
+ * that were not seen again (nor booked) are removed: hidden, and reported
+ * by the feed.  An account the bank no longer lists keeps its history
+ * whole.
  */
 int	accdata_remove_unseen_pending(struct accdata_batch *,
-	    const char *connection_id, const char *const *seen_ids, size_t nseen);
+	    const char *const *account_ids, size_t naccounts,
+	    const char *const *seen_ids, size_t nseen);
 
 /* The account key of a record: bank id, IBAN, number or name. */
 const char *accdata_account_key(const struct rec_account *);

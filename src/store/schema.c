@@ -146,6 +146,7 @@ static const char *const migrations[] = {
 	"  chash TEXT NOT NULL,"		/* hash of the fields shown */
 	"  removed INTEGER NOT NULL DEFAULT 0,"
 	"  seq BIGINT NOT NULL,"		/* change sequence, for the sync feed */
+	"  first_seq BIGINT NOT NULL,"		/* seq when added */
 	"  connection_id TEXT NOT NULL,"
 	"  PRIMARY KEY (account_id, sort_date, id)) WITHOUT ROWID;"
 	"CREATE UNIQUE INDEX transactions_key ON transactions(account_id, bank_key);"
