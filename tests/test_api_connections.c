@@ -777,6 +777,41 @@ stored_answers_serve_unattended_refresh(void **state)
 }
 
 static void
+connections_list_by_user(void **state)
+{
+	struct res	 r, c;
+	char		 path[160], cursor[256] = "";
+	int		 n = 0, pages = 0;
+
+	(void)state;
+	connect_as(&S, "user_good", "pass_good", 0, &c);
+	assert_status(&c, 201);
+	snprintf(path, sizeof(path), "/v1/connections?user_id=%s",
+	    jstr(c.json, "connection.user_id"));
+	assert_int_equal(get(&S, path, &r), 0);
+	assert_status(&r, 200);
+	assert_int_equal(json_array_size(jget(r.json, "data")), 1);
+	assert_string_equal(jstr(r.json, "data.0.id"), jstr(c.json,
+	    "connection.id"));
+	assert_string_equal(jstr(r.json, "data.0.status"), "authorized");
+	res_free(&r);
+	res_free(&c);
+	/* without a user: all of the client's, page by page */
+	do {
+		snprintf(path, sizeof(path), "/v1/connections?limit=10%s%s",
+		    cursor[0] ? "&cursor=" : "", cursor);
+		assert_int_equal(get(&S, path, &r), 0);
+		assert_status(&r, 200);
+		n += (int)json_array_size(jget(r.json, "data"));
+		snprintf(cursor, sizeof(cursor), "%s", jstr(r.json, "next_cursor") ?
+		    jstr(r.json, "next_cursor") : "");
+		res_free(&r);
+		pages++;
+	} while (cursor[0] != '\0');
+	assert_true(n > 10 && pages > 1);
+}
+
+static void
 no_secret_in_the_log(void **state)
 {
 	(void)state;
@@ -808,6 +843,7 @@ main(void)
 		cmocka_unit_test(a_killed_sync_resumes_after_restart),
 		cmocka_unit_test(credentials_are_sealed_at_rest),
 		cmocka_unit_test(stored_answers_serve_unattended_refresh),
+		cmocka_unit_test(connections_list_by_user),
 		cmocka_unit_test(no_secret_in_the_log),
 	};
 
