@@ -780,7 +780,7 @@ static void
 connections_list_by_user(void **state)
 {
 	struct res	 r, c;
-	char		 path[160], cursor[256] = "";
+	char		 path[512], cursor[256] = "";
 	int		 n = 0, pages = 0;
 
 	(void)state;
