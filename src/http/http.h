@@ -138,6 +138,16 @@ int		 form_get(const char *body, size_t len, const char *key,
 		    char *out, size_t outn);
 int		 form_decode(const char *s, size_t n, char *out, size_t outn);
 
+/*
+ * multipart.c: the part called name of a multipart/form-data body: its
+ * bytes (a slice of body) and its filename ("" when none).  0, or -1 when
+ * the body is not multipart or has no such part.
+ */
+int		 multipart_part(const char *body, size_t len,
+		    const char *content_type, const char *name,
+		    const char **data, size_t *datalen, char *filename,
+		    size_t fnlen);
+
 /* validate.c: per-field validation, all problems at once (code 1000). */
 struct vctx {
 	json_t	*errors;	/* {"field.path": ["message", ...]} */
