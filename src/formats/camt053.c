@@ -225,11 +225,15 @@ struct cx {
 	struct buf	 o_btc, o_desc, o_id;
 };
 
+/* The line of the current node (its start tag), else the parser's. */
 static uint64_t
 lineno(struct cx *x)
 {
-	int	l = xmlTextReaderGetParserLineNumber(x->r);
+	xmlNodePtr	node = xmlTextReaderCurrentNode(x->r);
+	long		l = node != NULL ? xmlGetLineNo(node) : -1;
 
+	if (l <= 0)
+		l = xmlTextReaderGetParserLineNumber(x->r);
 	return l > 0 ? (uint64_t)l : 0;
 }
 

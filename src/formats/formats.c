@@ -92,17 +92,35 @@ line_starts(const char *h, size_t n, const char *s)
 int
 stmt_detect(const char *head, size_t n, enum stmt_format *out)
 {
+	size_t	i = 0;
+
 	if (n > STMT_DETECT_LEN)
 		n = STMT_DETECT_LEN;
-	/* XML-ish first: both camt and OFX 2 may start with <?xml. */
-	if (has(head, n, "camt.053") || has(head, n, "<BkToCstmrStmt")) {
-		*out = STMT_CAMT053;
-		return 0;
-	}
-	if (has(head, n, "OFXHEADER") || has(head, n, "<OFX>") ||
-	    has(head, n, "<OFX ")) {
+	/* Past a UTF-8 byte order mark and blank lines. */
+	if (n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' ||
+	    head[i] == '\n'))
+		i++;
+	head += i;
+	n -= i;
+	if (n >= 9 && strncmp(head, "OFXHEADER", 9) == 0) {
 		*out = STMT_OFX;
 		return 0;
+	}
+	if (n > 0 && head[0] == '<') {
+		/* XML-ish: camt (any camt, refused later if not .053) or OFX. */
+		if (has(head, n, "urn:iso:std:iso:20022:tech:xsd:camt.") ||
+		    has(head, n, "camt.053") || has(head, n, "<BkToCstmrStmt")) {
+			*out = STMT_CAMT053;
+			return 0;
+		}
+		if (has(head, n, "<OFX>") || has(head, n, "<OFX ") ||
+		    has(head, n, "<?OFX")) {
+			*out = STMT_OFX;
+			return 0;
+		}
+		return -1;
 	}
 	if (line_starts(head, n, ":20:") || line_starts(head, n, "{1:") ||
 	    line_starts(head, n, "{4:")) {
@@ -267,7 +285,10 @@ fmt_txn(struct fmt_ctx *c, const struct stmt_txn *t)
 
 	c->ntxns++;
 	c->diag->ntxns++;
-	if (a >= 0) {
+	/* Pending entries are not in the booked balances. */
+	if (t->rec.status != TXN_BOOKED)
+		;
+	else if (a >= 0) {
 		if (c->credits > INT64_MAX - a)
 			c->sum_overflow = 1;
 		else
