@@ -127,7 +127,9 @@ struct mt {
 	int		 acct_locked;	/* :25: cannot change any more */
 	int		 interim;
 	int		 n_credit, n_debit;
+	int64_t		 sum_credit, sum_debit;	/* saturating, for :90C:/:90D: */
 	int		 has_90d, has_90c;
+	int		 has_opening, has_closing;
 	int64_t		 s90d, s90c;
 	int		 n90d, n90c;
 	uint64_t	 line_90;
@@ -717,6 +719,12 @@ mt_flush_txn(struct mt *m)
 	t->rec.cp_iban = fmt_opt(&m->d_iban);
 	if (t->rec.cp_iban == NULL && fmt_is_iban(buf_str(&m->t_supp)))
 		t->rec.cp_iban = m->t_supp.p;
+	/* SEPA end-to-end ids have 35 characters at most. */
+	if (m->d_e2e.len > 35) {
+		m->d_e2e.len = 35;
+		m->d_e2e.p[35] = '\0';
+		fmt_trim(&m->d_e2e);
+	}
 	t->rec.end_to_end_id = fmt_opt(&m->d_e2e);
 	if (t->rec.end_to_end_id != NULL &&
 	    strcmp(t->rec.end_to_end_id, "NOTPROVIDED") == 0)
@@ -724,10 +732,15 @@ mt_flush_txn(struct mt *m)
 	t->rec.bank_reference = fmt_opt(&m->t_bref);
 	t->rec.bank_transaction_code = m->t_code[0] ? m->t_code : NULL;
 	t->purpose_code = fmt_opt(&m->d_gvc);
-	if (t->rec.amount >= 0)
+	if (t->rec.amount >= 0) {
 		m->n_credit++;
-	else
+		if (m->sum_credit < INT64_MAX - t->rec.amount)
+			m->sum_credit += t->rec.amount;
+	} else {
 		m->n_debit++;
+		if (m->sum_debit > INT64_MIN - t->rec.amount)
+			m->sum_debit += t->rec.amount;
+	}
 	return fmt_txn(m->c, t);
 }
 
@@ -928,19 +941,22 @@ mt_end_stmt(struct mt *m)
 	if (!m->c->open && (rc = mt_begin(m)) != STMT_OK)
 		return rc;
 	m->in_stmt = 0;
-	if (m->has_90c && (m->n90c != m->n_credit || m->s90c != m->c->credits))
+	if (m->has_90c && (m->n90c != m->n_credit || m->s90c != m->sum_credit))
 		if ((rc = fmt_warn(m->c, STMT_W_SUMS_MISMATCH, m->line_90,
 		    ":90C: says %d credits, the statement has %d (or their sum "
 		    "differs)", m->n90c, m->n_credit)) != STMT_OK)
 			return rc;
-	if (m->has_90d && (m->n90d != m->n_debit || -m->s90d != m->c->debits))
+	if (m->has_90d && (m->n90d != m->n_debit || -m->s90d != m->sum_debit))
 		if ((rc = fmt_warn(m->c, STMT_W_SUMS_MISMATCH, m->line_90,
 		    ":90D: says %d debits, the statement has %d (or their sum "
 		    "differs)", m->n90d, m->n_debit)) != STMT_OK)
 			return rc;
-	if (!m->interim && m->c->nbal == 0 && (rc = fmt_warn(m->c,
-	    STMT_W_MISSING_FIELD, line, "statement %s has no balances "
-	    "(:60F:/:62F:)", buf_str(&m->ref))) != STMT_OK)
+	if (!m->interim && !m->has_closing)
+		return fmt_reject(m->c, line, "statement %s ends without its "
+		    "closing balance :62F: (truncated?)", buf_str(&m->ref));
+	if (!m->interim && !m->has_opening && (rc = fmt_warn(m->c,
+	    STMT_W_MISSING_FIELD, line, "statement %s has no opening balance "
+	    ":60F:", buf_str(&m->ref))) != STMT_OK)
 		return rc;
 	return fmt_end(m->c, line);
 }
@@ -962,7 +978,9 @@ mt_field(struct mt *m)
 		m->acct_locked = 0;
 		m->interim = 0;
 		m->n_credit = m->n_debit = 0;
+		m->sum_credit = m->sum_debit = 0;
 		m->has_90c = m->has_90d = 0;
+		m->has_opening = m->has_closing = 0;
 		buf_reset(&m->ref);
 		buf_reset(&m->seq);
 		buf_reset(&m->acct);
@@ -1019,6 +1037,7 @@ mt_field(struct mt *m)
 	    strcmp(t, "60") == 0) {
 		if ((rc = mt_balance(m, BAL_OPENING_BOOKED)) != STMT_OK)
 			return rc;
+		m->has_opening = 1;
 		return mt_begin(m);
 	}
 	if (strcmp(t, "61") == 0) {
@@ -1042,6 +1061,7 @@ mt_field(struct mt *m)
 	    strcmp(t, "62") == 0) {
 		if ((rc = mt_begin(m)) != STMT_OK)
 			return rc;
+		m->has_closing = 1;
 		return mt_balance(m, BAL_BOOKED);
 	}
 	if (strcmp(t, "64") == 0)
