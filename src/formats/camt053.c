@@ -1030,6 +1030,10 @@ camt053_parse(FILE *in, struct fmt_ctx *c)
 	if (ret != 0 || x.xerr[0] != '\0') {
 		if (ferror(in))
 			rc = fmt_failed(c, "read error");
+		else if (feof(in) && x.depth > 0)
+			rc = fmt_reject(c, lineno(&x), "the file ends inside "
+			    "<%s>: truncated", x.path.p + (x.depth > 2 ?
+			    x.rel : 0));
 		else
 			rc = fmt_reject(c, x.xerr_line > 0 ?
 			    (uint64_t)x.xerr_line : lineno(&x),
