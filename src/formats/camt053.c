@@ -248,6 +248,14 @@ readcb(void *arg, char *b, int len)
 	return (int)n;
 }
 
+/* libxml2's messages go to the diag, never to stderr. */
+static void
+quiet(void *arg, const char *msg, ...)
+{
+	(void)arg;
+	(void)msg;
+}
+
 static void
 errcb(void *arg, xmlErrorPtr e)
 {
@@ -977,6 +985,7 @@ camt053_parse(FILE *in, struct fmt_ctx *c)
 	const char	*name;
 
 	pthread_once(&paths_once, paths_sort);
+	xmlSetGenericErrorFunc(NULL, quiet);	/* this thread's only */
 	cx_init(&x, c, in);
 	fmt_stmt_reset(c);
 	x.r = xmlReaderForIO(readcb, NULL, &x, NULL, NULL,
