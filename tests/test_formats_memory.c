@@ -18,6 +18,20 @@
 
 #include "formats/formats.h"
 
+#ifdef __SANITIZE_ADDRESS__
+/*
+ * ASan keeps freed memory in a quarantine (256 MB by default) that would
+ * read as growth here; a small one still catches use after free.
+ */
+const char	*__asan_default_options(void);
+
+const char *
+__asan_default_options(void)
+{
+	return "quarantine_size_mb=4";
+}
+#endif
+
 #define MB		(1024 * 1024)
 #define RSS_LIMIT_KB	(64 * 1024)	/* peak growth allowed, in KiB */
 

@@ -796,7 +796,7 @@ el_start(struct cx *x, const char *name)
 		x->rel = x->path.len + 1;
 		return STMT_OK;
 	}
-	rel = x->path.p + x->rel;
+	rel = buf_str(&x->path) + x->rel;
 	if (x->depth == 3 && strcmp(name, "Stmt") == 0) {
 		size_t	i;
 
@@ -954,7 +954,7 @@ el_end(struct cx *x)
 	if (x->depth == 0)
 		return STMT_OK;
 	if (x->depth >= 3 && x->in_stmt) {
-		rel = x->path.p + x->rel;
+		rel = buf_str(&x->path) + x->rel;
 		if ((id = path_find(rel)) != F_NONE)
 			rc = el_field(x, id);
 		else if (x->depth == 3 && strcmp(rel, "Stmt") == 0) {
@@ -971,7 +971,8 @@ el_end(struct cx *x)
 	}
 	x->depth--;
 	x->path.len = x->plen[x->depth];
-	x->path.p[x->path.len] = '\0';
+	if (x->path.p != NULL)
+		x->path.p[x->path.len] = '\0';
 	buf_reset(&x->text);
 	return rc;
 }

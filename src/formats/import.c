@@ -201,7 +201,8 @@ on_warning(void *arg, const struct stmt_warning *x)
 	if (w.err) {
 		/* Out of room: drop this one whole, keep counting. */
 		o->warnings.len = mark;
-		o->warnings.p[mark] = '\0';
+		if (o->warnings.p != NULL)
+			o->warnings.p[mark] = '\0';
 		o->nwarn_listed = MAX_LISTED;
 		return 0;
 	}

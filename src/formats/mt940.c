@@ -140,8 +140,14 @@ struct mt {
 	struct buf	 t_cref, t_bref, t_supp, t_name, t_details;
 	char		 t_code[5];
 	int		 t_details_lines;
-	/* Pieces of :86: once read. */
+	/* Pieces of :86: once read, and scratch space for reading it. */
 	struct buf	 d_desc, d_name, d_iban, d_e2e, d_posting, d_gvc;
+	struct buf	 x_text, x_purpose, x_sepa;
+
+	/* Read buffer. */
+	unsigned char	 rb[65536];
+	size_t		 rpos, rlen;
+	int		 reof;
 };
 
 static void
@@ -167,6 +173,9 @@ mt_init(struct mt *m, FILE *in, struct fmt_ctx *c)
 	buf_init(&m->d_e2e, STMT_FIELD_MAX);
 	buf_init(&m->d_posting, STMT_FIELD_MAX);
 	buf_init(&m->d_gvc, 16);
+	buf_init(&m->x_text, STMT_TEXT_MAX);
+	buf_init(&m->x_purpose, STMT_TEXT_MAX);
+	buf_init(&m->x_sepa, STMT_TEXT_MAX);
 }
 
 static void
@@ -176,7 +185,7 @@ mt_free(struct mt *m)
 			    &m->seq, &m->acct, &m->t_cref, &m->t_bref,
 			    &m->t_supp, &m->t_name, &m->t_details, &m->d_desc,
 			    &m->d_name, &m->d_iban, &m->d_e2e, &m->d_posting,
-			    &m->d_gvc };
+			    &m->d_gvc, &m->x_text, &m->x_purpose, &m->x_sepa };
 	size_t		 i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -190,34 +199,53 @@ mt_free(struct mt *m)
 static int
 mt_getline(struct mt *m, enum stmt_rc *rc)
 {
-	int	ch, any = 0;
+	const unsigned char	*p, *e, *q;
+	int			 any = 0;
+	size_t			 n;
 
 	buf_reset(&m->raw);
 	for (;;) {
-		ch = getc_unlocked(m->in);
-		if (ch == EOF)
-			break;
+		if (m->rpos == m->rlen) {
+			if (m->reof)
+				break;
+			n = fread(m->rb, 1, sizeof(m->rb), m->in);
+			if (n == 0) {
+				m->reof = 1;
+				if (ferror(m->in)) {
+					*rc = fmt_failed(m->c, "read error");
+					return -1;
+				}
+				break;
+			}
+			m->rpos = 0;
+			m->rlen = n;
+		}
 		if (m->pending_cr) {
 			m->pending_cr = 0;
-			if (ch == '\n')
+			if (m->rb[m->rpos] == '\n') {
+				m->rpos++;
 				continue;
+			}
 		}
-		any = 1;
-		if (ch == '\n')
-			break;
-		if (ch == '\r') {
-			m->pending_cr = 1;
-			break;
-		}
-		if (buf_addc(&m->raw, (char)ch) == -1) {
+		p = m->rb + m->rpos;
+		e = m->rb + m->rlen;
+		for (q = p; q < e && *q != '\n' && *q != '\r'; q++)
+			;
+		if (q > p)
+			any = 1;
+		if (buf_add(&m->raw, p, (size_t)(q - p)) == -1) {
 			*rc = fmt_reject(m->c, m->lineno + 1,
 			    "line longer than %d bytes", STMT_FIELD_MAX);
 			return -1;
 		}
-	}
-	if (ch == EOF && ferror(m->in)) {
-		*rc = fmt_failed(m->c, "read error");
-		return -1;
+		if (q == e) {
+			m->rpos = m->rlen;
+			continue;
+		}
+		any = 1;
+		m->pending_cr = *q == '\r';
+		m->rpos = (size_t)(q - m->rb) + 1;
+		break;
 	}
 	if (!any)
 		return 0;
@@ -467,14 +495,14 @@ static enum stmt_rc
 details_gvc(struct mt *m, const char *s, size_t n)
 {
 	char		 delim = s[3];
-	struct buf	 purpose, sepa_desc;
+	struct buf	*purpose = &m->x_purpose, *sepa_desc = &m->x_sepa;
 	enum role	 cur = R_NONE;
 	int		 have_kw = 0, any_svwz = 0;
 	size_t		 i, j, k;
 	enum stmt_rc	 rc = STMT_OK;
 
-	buf_init(&purpose, STMT_TEXT_MAX);
-	buf_init(&sepa_desc, STMT_TEXT_MAX);
+	buf_reset(purpose);
+	buf_reset(sepa_desc);
 	buf_add(&m->d_gvc, s, 3);
 	for (i = 3; i + 2 < n; i = j) {
 		int		code;
@@ -521,14 +549,14 @@ details_gvc(struct mt *m, const char *s, size_t n)
 				goto toolong;
 			continue;
 		}
-		if (buf_add(&purpose, v, vn) == -1)
+		if (buf_add(purpose, v, vn) == -1)
 			goto toolong;
 		/* SEPA keyword pieces. */
 		{
 			enum role	 kr;
 			size_t		 kl;
 
-			if (kw_find(v, &kr, &kl) != NULL) {
+			if (kw_find(v, &kr, &kl) != NULL && kl <= vn) {
 				have_kw = 1;
 				cur = kr;
 				v += kl;
@@ -542,7 +570,7 @@ details_gvc(struct mt *m, const char *s, size_t n)
 				continue;
 			if (cur == R_PURPOSE) {
 				any_svwz = 1;
-				if (buf_add(&sepa_desc, v, vn) == -1)
+				if (buf_add(sepa_desc, v, vn) == -1)
 					goto toolong;
 			} else if (cur == R_E2E || cur == R_ACCOUNT) {
 				if ((cur == R_E2E ? buf_add(&m->d_e2e, v, vn) :
@@ -552,10 +580,10 @@ details_gvc(struct mt *m, const char *s, size_t n)
 		}
 	}
 	if (any_svwz) {
-		fmt_trim(&sepa_desc);
-		if (buf_add(&m->d_desc, buf_str(&sepa_desc), sepa_desc.len) == -1)
+		fmt_trim(sepa_desc);
+		if (buf_add(&m->d_desc, buf_str(sepa_desc), sepa_desc->len) == -1)
 			goto toolong;
-	} else if (buf_add(&m->d_desc, buf_str(&purpose), purpose.len) == -1)
+	} else if (buf_add(&m->d_desc, buf_str(purpose), purpose->len) == -1)
 		goto toolong;
 	if (m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
 		buf_reset(&m->d_iban);
@@ -563,8 +591,6 @@ details_gvc(struct mt *m, const char *s, size_t n)
 toolong:
 	rc = fmt_reject(m->c, m->t_details_lines, ":86: text too long");
 out:
-	buf_free(&purpose);
-	buf_free(&sepa_desc);
 	return rc;
 }
 
@@ -639,7 +665,7 @@ toolong:
 static enum stmt_rc
 mt_details(struct mt *m)
 {
-	struct buf	 text;
+	struct buf	*text = &m->x_text;
 	const char	*s = buf_str(&m->t_details), *nl;
 	int		 structured;
 	enum role	 r;
@@ -660,12 +686,12 @@ mt_details(struct mt *m)
 	    !isalnum((unsigned char)s[3]) && s[3] != ' ' &&
 	    isdigit((unsigned char)s[4]) && isdigit((unsigned char)s[5])) ? 1 :
 	    nl_tag_at(s, n, 0, &r, &tl) ? 2 : 0;
-	buf_init(&text, STMT_TEXT_MAX);
+	buf_reset(text);
 	for (; *s != '\0'; s = nl + 1) {
 		if ((nl = strchr(s, '\n')) == NULL)
 			nl = s + strlen(s);
 		if (structured) {
-			if (buf_add(&text, s, (size_t)(nl - s)) == -1)
+			if (buf_add(text, s, (size_t)(nl - s)) == -1)
 				goto toolong;
 		} else {
 			const char	*a = s, *e = nl;
@@ -673,26 +699,25 @@ mt_details(struct mt *m)
 			/* Free text: trim the padding some banks add. */
 			while (e > a && e[-1] == ' ')
 				e--;
-			if (join(&text, a, (size_t)(e - a), 0) == -1)
+			if (join(text, a, (size_t)(e - a), 0) == -1)
 				goto toolong;
 		}
 		if (*nl == '\0')
 			break;
 	}
 	if (structured == 1)
-		rc = details_gvc(m, buf_str(&text), text.len);
+		rc = details_gvc(m, buf_str(text), text->len);
 	else if (structured == 2)
-		rc = details_nl(m, buf_str(&text), text.len);
+		rc = details_nl(m, buf_str(text), text->len);
 	else {
-		fmt_trim(&text);
-		if (buf_add(&m->d_desc, buf_str(&text), text.len) == -1)
+		fmt_trim(text);
+		if (buf_add(&m->d_desc, buf_str(text), text->len) == -1)
 			goto toolong;
 	}
 	goto out;
 toolong:
 	rc = fmt_reject(m->c, m->t_details_lines, ":86: text too long");
 out:
-	buf_free(&text);
 	fmt_trim(&m->d_desc);
 	fmt_trim(&m->d_name);
 	fmt_trim(&m->d_e2e);
@@ -1104,18 +1129,20 @@ is_end_line(const char *s, size_t n)
 enum stmt_rc
 mt940_parse(FILE *in, struct fmt_ctx *c)
 {
-	struct mt	 m;
+	struct mt	*m;
 	enum stmt_rc	 rc = STMT_OK;
 	const char	*s;
 	size_t		 n, tl;
 	int		 got;
 	char		 tag[4];
 
-	mt_init(&m, in, c);
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return fmt_failed(c, "out of memory");
+	mt_init(m, in, c);
 	fmt_stmt_reset(c);
-	while ((got = mt_getline(&m, &rc)) == 1) {
-		s = buf_str(&m.line);
-		n = m.line.len;
+	while ((got = mt_getline(m, &rc)) == 1) {
+		s = buf_str(&m->line);
+		n = m->line.len;
 		/* SWIFT blocks: {1:...}{2:...}{4: then the fields. */
 		if (s[0] == '{') {
 			const char	*b4 = strstr(s, "{4:");
@@ -1128,51 +1155,52 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 		if (n == 0)
 			continue;
 		if (is_end_line(s, n)) {
-			if ((rc = mt_close_field(&m)) != STMT_OK)
+			if ((rc = mt_close_field(m)) != STMT_OK)
 				goto out;
-			if ((rc = mt_end_stmt(&m)) != STMT_OK)
+			if ((rc = mt_end_stmt(m)) != STMT_OK)
 				goto out;
-			m.after_end = 1;
+			m->after_end = 1;
 			continue;
 		}
 		if ((tl = tag_len(s, tag)) > 0 &&
-		    (!m.after_end || strcmp(tag, "20") == 0)) {
-			if ((rc = mt_close_field(&m)) != STMT_OK)
+		    (!m->after_end || strcmp(tag, "20") == 0)) {
+			if ((rc = mt_close_field(m)) != STMT_OK)
 				goto out;
-			if (!m.seen_20 && strcmp(tag, "20") != 0)
+			if (!m->seen_20 && strcmp(tag, "20") != 0)
 				continue;	/* header noise */
-			m.after_end = 0;
-			memcpy(m.tag, tag, sizeof(tag));
-			m.tag_line = m.lineno;
-			m.have_field = 1;
-			buf_reset(&m.field);
-			if (buf_add(&m.field, s + tl, n - tl) == -1) {
-				rc = fmt_reject(c, m.lineno, "field too long");
+			m->after_end = 0;
+			memcpy(m->tag, tag, sizeof(tag));
+			m->tag_line = m->lineno;
+			m->have_field = 1;
+			buf_reset(&m->field);
+			if (buf_add(&m->field, s + tl, n - tl) == -1) {
+				rc = fmt_reject(c, m->lineno, "field too long");
 				goto out;
 			}
 			continue;
 		}
-		if (!m.have_field || m.after_end)
+		if (!m->have_field || m->after_end)
 			continue;	/* header lines before :20: or after - */
-		if (buf_addc(&m.field, '\n') == -1 ||
-		    buf_add(&m.field, s, n) == -1) {
-			rc = fmt_reject(c, m.tag_line,
-			    "field :%s: longer than %d bytes", m.tag,
+		if (buf_addc(&m->field, '\n') == -1 ||
+		    buf_add(&m->field, s, n) == -1) {
+			rc = fmt_reject(c, m->tag_line,
+			    "field :%s: longer than %d bytes", m->tag,
 			    STMT_TEXT_MAX);
 			goto out;
 		}
 	}
 	if (got == -1)
 		goto out;
-	if ((rc = mt_close_field(&m)) != STMT_OK)
+	if ((rc = mt_close_field(m)) != STMT_OK)
 		goto out;
-	if (!m.seen_20) {
-		rc = fmt_reject(c, m.lineno > 0 ? m.lineno : 1,
+	if (!m->seen_20) {
+		rc = fmt_reject(c, m->lineno > 0 ? m->lineno : 1,
 		    "no :20: field found: not an MT940/MT942 statement");
 		goto out;
 	}
-	rc = mt_end_stmt(&m);
+	rc = mt_end_stmt(m);
 out:
-	mt_free(&m);
+	mt_free(m);
+	free(m);
 	return rc;
 }

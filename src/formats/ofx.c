@@ -73,6 +73,7 @@ struct ox {
 
 	struct token	 tk, la;
 	int		 have_la;
+	struct buf	 raw;		/* text being read, before decoding */
 
 	char		 stack[OFX_MAXDEPTH][OFX_NAME_MAX + 1];
 	int		 depth;
@@ -118,7 +119,7 @@ all_bufs(struct ox *o, size_t i)
 			    &o->a_bank_id, &o->b_amt, &o->t_type, &o->t_posted,
 			    &o->t_user, &o->t_avail, &o->t_amt, &o->t_fitid,
 			    &o->t_check, &o->t_ref, &o->t_name, &o->t_memo,
-			    &o->t_ccy, &o->t_acct };
+			    &o->t_ccy, &o->t_acct, &o->raw };
 
 	return i < sizeof(b) / sizeof(b[0]) ? b[i] : NULL;
 }
@@ -273,8 +274,8 @@ entity(struct ox *o, struct buf *b)
 static enum stmt_rc
 lex(struct ox *o, struct token *t)
 {
-	struct buf	raw;
-	enum stmt_rc	rc = STMT_OK;
+	struct buf	*raw = &o->raw;
+	enum stmt_rc	 rc = STMT_OK;
 	int		ch, any;
 
 	for (;;) {
@@ -338,7 +339,7 @@ lex(struct ox *o, struct token *t)
 			return STMT_OK;
 		}
 		/* Text up to the next tag, CDATA sections merged in. */
-		buf_init(&raw, STMT_FIELD_MAX);
+		buf_reset(raw);
 		any = 0;
 		t->type = TK_TEXT;
 		while ((ch = peek(o, 0)) != -1) {
@@ -355,7 +356,7 @@ lex(struct ox *o, struct token *t)
 						    "unterminated CDATA section");
 						goto text_out;
 					}
-					if ((r = buf_addc(&raw, (char)ch)) == -1)
+					if ((r = buf_addc(raw, (char)ch)) == -1)
 						break;
 				}
 				if (r == 0)
@@ -363,12 +364,12 @@ lex(struct ox *o, struct token *t)
 				any = 1;
 			} else if (ch == '&') {
 				next(o);
-				r = entity(o, &raw);
+				r = entity(o, raw);
 			} else {
 				next(o);
 				if (!isspace(ch))
 					any = 1;
-				r = buf_addc(&raw, (char)ch);
+				r = buf_addc(raw, (char)ch);
 			}
 			if (r == -1) {
 				rc = fmt_reject(o->c, t->line, "text longer than "
@@ -376,11 +377,10 @@ lex(struct ox *o, struct token *t)
 				goto text_out;
 			}
 		}
-		if (any && fmt_text(&t->text, buf_str(&raw), raw.len) == -1)
+		if (any && fmt_text(&t->text, buf_str(raw), raw->len) == -1)
 			rc = fmt_reject(o->c, t->line, "text longer than %d bytes",
 			    STMT_FIELD_MAX);
 text_out:
-		buf_free(&raw);
 		if (rc != STMT_OK || any)
 			return rc;
 	}
