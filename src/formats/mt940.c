@@ -453,6 +453,10 @@ kw_find(const char *s, enum role *role, size_t *len)
 {
 	size_t	i;
 
+	/* Every keyword is three or four letters and a '+'. */
+	if (s[0] == '\0' || s[1] == '\0' || s[2] == '\0' ||
+	    (s[3] != '+' && (s[3] == '\0' || s[4] != '+')))
+		return NULL;
 	for (i = 0; i < sizeof(sepa_keywords) / sizeof(sepa_keywords[0]); i++) {
 		size_t	k = strlen(sepa_keywords[i].kw);
 
