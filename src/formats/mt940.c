@@ -649,9 +649,16 @@ details_nl(struct mt *m, const char *s, size_t n)
 				if (q == e)
 					break;
 			}
-		} else if (j > i + tl &&
-		    put_role(m, r, s + i + tl, j - i - tl, r == R_NAME) == -1)
-			goto toolong;
+		} else {
+			size_t	vl = j - i - tl;
+
+			/* The last value may end with its own '/'. */
+			while (vl > 0 && s[i + tl + vl - 1] == '/')
+				vl--;
+			if (vl > 0 &&
+			    put_role(m, r, s + i + tl, vl, r == R_NAME) == -1)
+				goto toolong;
+		}
 		i = j;
 	}
 	if (m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
