@@ -16,6 +16,7 @@
 #include "core/errors_doc.h"
 #include "core/log.h"
 #include "core/vault.h"
+#include "formats/formats.h"
 #include "banks/sandbox.h"
 #include "http/http.h"
 #include "jobs/engine.h"
@@ -38,6 +39,7 @@ static int cmd_config(int, char **);
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "run the HTTP server (--demo: also make a demo client and print it)" },
 	{ "clients", cmd_clients, "create|list|delete API clients" },
+	{ "import", formats_cmd_import, "print a statement file (camt.053, MT940, OFX) as normalized JSON" },
 	{ "errors", cmd_errors, "print the error catalog (--markdown: docs/errors.md, --json)" },
 	{ "config", cmd_config, "print the settings table as Markdown (for the README)" },
 	{ "version", cmd_version, "print the version" },

@@ -476,6 +476,12 @@ h_connections_sync(struct req *r)
 		goto out;
 	}
 	inst = institution_find(inst_id);
+	if (inst != NULL && strcmp(inst->protocol, "file") == 0) {
+		resp_error_field(r, ERR_UNPROCESSABLE_ENTITY, "connection",
+		    "This connection holds imported statement files; upload new "
+		    "ones with POST /v1/users/{id}/statements.");
+		goto out;
+	}
 	if (inst != NULL && inst->requires_psu_ip && unattended) {
 		resp_error_field(r, ERR_PSU_IP_REQUIRED, "PSU-IP-Address",
 		    "%s needs the end user's IP address in this header.",

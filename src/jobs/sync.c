@@ -7,8 +7,7 @@
  * warnings, and the client's webhook hears of it.
  *
  * A transaction's identity is the bank's id when it has one; otherwise a
- * fingerprint of its content plus its occurrence number among identical
- * ones in the same delivery (two equal coffees on one day stay two rows).
+ * fingerprint of its content (accdata_fp_key).
  */
 #include "jobs/engine.h"
 
@@ -33,13 +32,6 @@
 
 #define MAX_ANSWERS	16
 #define MAX_ACCOUNTS	256
-
-/* Occurrences of each content fingerprint in this delivery. */
-struct fpmap {
-	unsigned char	(*keys)[16];
-	unsigned	 *counts;
-	size_t		  cap, n;
-};
 
 struct sync {
 	const struct connector	*c;
@@ -67,79 +59,10 @@ struct sync {
 	size_t			 nacc;
 	char			**pending_seen;
 	size_t			 npending, pending_cap;
-	struct fpmap		 fp;
+	struct accdata_fp	 fp;
 	long long		 added, updated;
 	struct task_run		*run;
 };
-
-static unsigned
-fp_occurrence(struct fpmap *m, const unsigned char key[16])
-{
-	size_t	i, mask;
-
-	if (m->n * 2 >= m->cap) {
-		struct fpmap	 g = { NULL, NULL, m->cap ? m->cap * 2 : 1024, 0 };
-		size_t		 j;
-
-		g.keys = calloc(g.cap, 16);
-		g.counts = calloc(g.cap, sizeof(unsigned));
-		if (g.keys == NULL || g.counts == NULL) {
-			free(g.keys);
-			free(g.counts);
-			return 0;
-		}
-		for (j = 0; j < m->cap; j++)
-			if (m->counts[j] > 0) {
-				size_t k = (size_t)(*(const uint64_t *)m->keys[j]) &
-				    (g.cap - 1);
-
-				while (g.counts[k] > 0)
-					k = (k + 1) & (g.cap - 1);
-				memcpy(g.keys[k], m->keys[j], 16);
-				g.counts[k] = m->counts[j];
-				g.n++;
-			}
-		free(m->keys);
-		free(m->counts);
-		*m = g;
-	}
-	mask = m->cap - 1;
-	for (i = (size_t)(*(const uint64_t *)key) & mask; m->counts[i] > 0;
-	    i = (i + 1) & mask)
-		if (memcmp(m->keys[i], key, 16) == 0)
-			return m->counts[i]++;
-	memcpy(m->keys[i], key, 16);
-	m->counts[i] = 1;
-	m->n++;
-	return 0;
-}
-
-static void
-fingerprint_key(struct sync *s, const char *account_id, const struct rec_txn *t,
-    char out[80])
-{
-	crypto_generichash_state	st;
-	unsigned char			h[16];
-	char				hex[33];
-	const char			*f[] = { account_id, t->booking_date,
-	    t->value_date, t->currency, t->cp_iban, t->cp_name, t->description,
-	    t->bank_reference, t->bank_transaction_code,
-	    t->status == TXN_BOOKED ? "b" : "p" };
-	size_t				i;
-
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const unsigned char *)&t->amount,
-	    sizeof(t->amount));
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		const char *v = f[i] != NULL ? f[i] : "";
-
-		crypto_generichash_update(&st, (const unsigned char *)v,
-		    strlen(v) + 1);
-	}
-	crypto_generichash_final(&st, h, sizeof(h));
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	snprintf(out, 80, "f:%s:%u", hex, fp_occurrence(&s->fp, h));
-}
 
 /* Opens this step's write batch on first use. */
 static int
@@ -232,8 +155,10 @@ on_txn(void *arg, const char *account_bank_id, const struct rec_txn *t)
 		return -1;
 	if (t->bank_id != NULL && *t->bank_id != '\0')
 		snprintf(key, sizeof(key), "b:%s", t->bank_id);
-	else
-		fingerprint_key(s, acc, t, key);
+	else if (accdata_fp_key(&s->fp, acc, t, key) == -1) {
+		s->internal = 1;
+		return -1;
+	}
 	if (t->status == TXN_BOOKED && t->pending_bank_id != NULL &&
 	    *t->pending_bank_id != '\0')
 		snprintf(pkey, sizeof(pkey), "b:%s", t->pending_bank_id);
@@ -291,8 +216,7 @@ sync_free(struct sync *s)
 	for (i = 0; i < s->npending; i++)
 		free(s->pending_seen[i]);
 	free(s->pending_seen);
-	free(s->fp.keys);
-	free(s->fp.counts);
+	accdata_fp_free(&s->fp);
 	free(s);
 }
 

@@ -1,5 +1,7 @@
 #include "store/accdata.h"
 
+#include "core/iban.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,13 +108,20 @@ accdata_account(struct accdata_batch *b, const char *connection_id,
     const struct rec_account *a, char id_out[ID_MAX])
 {
 	const char	*key = accdata_account_key(a);
-	char		 masked[32];
+	char		 masked[32], iban[IBAN_MAX];
+	const char	*shown_iban = NULL;
 	int64_t		 now = (int64_t)time(NULL);
 	size_t		 i;
 	int		 found;
 
 	masked[0] = '\0';
-	if (a->number != NULL)
+	/* Only a valid IBAN (mod 97) is shown as one; else its last digits. */
+	if (a->iban != NULL && iban_normalize(a->iban, iban) == 0 &&
+	    iban_valid(iban))
+		shown_iban = iban;
+	else if (a->iban != NULL)
+		accdata_mask_number(a->iban, masked);
+	if (a->number != NULL && masked[0] == '\0')
 		accdata_mask_number(a->number, masked);
 	if ((found = account_find(b->db, connection_id, key, id_out)) == -1)
 		return -1;
@@ -123,7 +132,7 @@ accdata_account(struct accdata_batch *b, const char *connection_id,
 		    "holder_name, holder_address, holder_email, status, "
 		    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
 		    "?, ?, 'active', ?, ?)", "tttttttttttii", id_out,
-		    connection_id, key, a->name, acct_type_name(a->type), a->iban,
+		    connection_id, key, a->name, acct_type_name(a->type), shown_iban,
 		    masked[0] ? masked : NULL, a->currency, a->holder_name,
 		    a->holder_address, a->holder_email, now, now) != DB_OK)
 			return -1;
@@ -131,7 +140,7 @@ accdata_account(struct accdata_batch *b, const char *connection_id,
 	    "iban = ?, masked_number = ?, currency = ?, holder_name = ?, "
 	    "holder_address = ?, holder_email = ?, status = 'active', "
 	    "error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?",
-	    "ttttttttit", a->name, acct_type_name(a->type), a->iban,
+	    "ttttttttit", a->name, acct_type_name(a->type), shown_iban,
 	    masked[0] ? masked : NULL, a->currency, a->holder_name,
 	    a->holder_address, a->holder_email, now, id_out) != DB_OK)
 		return -1;
@@ -355,4 +364,91 @@ accdata_remove_unseen_pending(struct accdata_batch *b,
 	}
 	free(ids);
 	return rc;
+}
+
+void
+accdata_fp_free(struct accdata_fp *m)
+{
+	free(m->keys);
+	free(m->counts);
+	memset(m, 0, sizeof(*m));
+}
+
+static size_t
+fp_slot(const unsigned char key[16], size_t mask)
+{
+	uint64_t	h;
+
+	memcpy(&h, key, sizeof(h));
+	return (size_t)h & mask;
+}
+
+/* The occurrence number of key (0 the first time); -1 out of memory. */
+static long
+fp_occurrence(struct accdata_fp *m, const unsigned char key[16])
+{
+	size_t	i, mask;
+
+	if (m->n * 2 >= m->cap) {
+		struct accdata_fp g = { NULL, NULL, m->cap ? m->cap * 2 : 1024, 0 };
+		size_t j;
+
+		g.keys = calloc(g.cap, 16);
+		g.counts = calloc(g.cap, sizeof(unsigned));
+		if (g.keys == NULL || g.counts == NULL) {
+			accdata_fp_free(&g);
+			return -1;
+		}
+		for (j = 0; j < m->cap; j++)
+			if (m->counts[j] > 0) {
+				size_t k = fp_slot(m->keys[j], g.cap - 1);
+
+				while (g.counts[k] > 0)
+					k = (k + 1) & (g.cap - 1);
+				memcpy(g.keys[k], m->keys[j], 16);
+				g.counts[k] = m->counts[j];
+				g.n++;
+			}
+		accdata_fp_free(m);
+		*m = g;
+	}
+	mask = m->cap - 1;
+	for (i = fp_slot(key, mask); m->counts[i] > 0; i = (i + 1) & mask)
+		if (memcmp(m->keys[i], key, 16) == 0)
+			return m->counts[i]++;
+	memcpy(m->keys[i], key, 16);
+	m->counts[i] = 1;
+	m->n++;
+	return 0;
+}
+
+int
+accdata_fp_key(struct accdata_fp *m, const char *account_id,
+    const struct rec_txn *t, char out[80])
+{
+	crypto_generichash_state	st;
+	unsigned char			h[16];
+	char				hex[33];
+	const char			*f[] = { account_id, t->booking_date,
+	    t->value_date, t->currency, t->cp_iban, t->cp_name, t->description,
+	    t->bank_reference, t->bank_transaction_code, t->end_to_end_id,
+	    t->status == TXN_BOOKED ? "b" : "p" };
+	size_t				i;
+	long				n;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const unsigned char *)&t->amount,
+	    sizeof(t->amount));
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		const char *v = f[i] != NULL ? f[i] : "";
+
+		crypto_generichash_update(&st, (const unsigned char *)v,
+		    strlen(v) + 1);
+	}
+	crypto_generichash_final(&st, h, sizeof(h));
+	if ((n = fp_occurrence(m, h)) < 0)
+		return -1;
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	snprintf(out, 80, "f:%s:%ld", hex, n);
+	return 0;
 }

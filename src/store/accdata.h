@@ -61,6 +61,22 @@ int	accdata_remove_unseen_pending(struct accdata_batch *,
 	    const char *const *account_ids, size_t naccounts,
 	    const char *const *seen_ids, size_t nseen);
 
+/*
+ * The identity of a transaction that has no stable bank id: a hash of its
+ * content, and which of its identical twins in one delivery it is (two
+ * equal coffees on one day stay two rows).  One map per delivery.
+ */
+struct accdata_fp {
+	unsigned char	(*keys)[16];
+	unsigned	 *counts;
+	size_t		  cap, n;
+};
+
+void	accdata_fp_free(struct accdata_fp *);
+/* Fills out (80 bytes) with "f:<hash>:<occurrence>"; -1 when out of memory. */
+int	accdata_fp_key(struct accdata_fp *, const char *account_id,
+	    const struct rec_txn *, char out[80]);
+
 /* The account key of a record: bank id, IBAN, number or name. */
 const char *accdata_account_key(const struct rec_account *);
 /* Masks a card or account number: "****1234". out holds 32 bytes. */
