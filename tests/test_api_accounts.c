@@ -424,6 +424,7 @@ pending_books_and_the_feed_follows(void **state)
 	assert_true(jint(r.json, "result.transactions_updated") >=
 	    (long long)json_array_size(pend));
 	assert_true(jint(r.json, "result.transactions_added") > 0);
+	res_free(&r);
 	feed(&t, cid, cursor, &a, &m, &d);
 	assert_true(m >= (int)json_array_size(pend));
 	assert_true(a > 0);

@@ -680,8 +680,8 @@ a_killed_sync_resumes_after_restart(void **state)
 	sync_conn(&t, cid, "{\"wait_seconds\":200}", NULL, &r);
 	assert_status(&r, 200);
 	assert_int_equal(jint(r.json, "result.transactions_added"), 0);
+	assert_int_equal(jint(r.json, "result.transactions_updated"), 0);
 	res_free(&r);
-	assert_int_equal(count_transactions(&t, acc, 0), 100000);
 	srv_cleanup(&t);
 }
 
