@@ -116,10 +116,7 @@ h_accounts_list(struct req *r)
 		return;
 	}
 	last[0] = '\0';
-	resp_begin(r, 200, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	page_begin(r, &w);
 	while (db_step(s) == DB_ROW) {
 		if (n == p.limit) {
 			more = 1;
@@ -130,9 +127,7 @@ h_accounts_list(struct req *r)
 		n++;
 	}
 	db_done(s);
-	jw_arr_end(&w);
-	page_write_next(&w, last, more);
-	jw_obj_end(&w);
+	page_end(&w, last, more);
 }
 
 void
@@ -252,10 +247,7 @@ h_accounts_transactions(struct req *r)
 		return;
 	}
 	last[0] = '\0';
-	resp_begin(r, 200, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	page_begin(r, &w);
 	while (db_step(s) == DB_ROW) {
 		if (n == p.limit) {
 			more = 1;
@@ -267,7 +259,5 @@ h_accounts_transactions(struct req *r)
 		n++;
 	}
 	db_done(s);
-	jw_arr_end(&w);
-	page_write_next(&w, last, more);
-	jw_obj_end(&w);
+	page_end(&w, last, more);
 }

@@ -19,20 +19,6 @@
 #include "store/store.h"
 
 static void
-opt_time(struct jw *w, const char *key, struct db_stmt *s, int col)
-{
-	char	ts[32];
-
-	jw_key(w, key);
-	if (db_col_null(s, col))
-		jw_null(w);
-	else {
-		time_rfc3339(db_col_int(s, col), ts, sizeof(ts));
-		jw_str(w, ts);
-	}
-}
-
-static void
 opt_error(struct jw *w, struct db_stmt *s, int code_col, int msg_col)
 {
 	jw_key(w, "error");
@@ -61,9 +47,9 @@ connection_write(struct jw *w, struct db *db, const char *id)
 	jw_kstr(w, "institution_id", db_col_text(s, 2));
 	jw_kstr(w, "status", db_col_text(s, 3));
 	jw_kbool(w, "store_credentials", (int)db_col_int(s, 4));
-	opt_time(w, "consent_expires_at", s, 5);
-	opt_time(w, "last_synced_at", s, 6);
-	opt_time(w, "created_at", s, 7);
+	jw_ktime(w, "consent_expires_at", db_col_time(s, 5));
+	jw_ktime(w, "last_synced_at", db_col_time(s, 6));
+	jw_ktime(w, "created_at", db_col_time(s, 7));
 	opt_error(w, s, 8, 9);
 	jw_obj_end(w);
 	db_done(s);
@@ -89,7 +75,7 @@ session_write(struct jw *w, struct db *db, const char *id)
 	ch = db_col_text(s, 3);
 	jw_key(w, "challenges");
 	jw_raw(w, ch, strlen(ch));
-	opt_time(w, "expires_at", s, 4);
+	jw_ktime(w, "expires_at", db_col_time(s, 4));
 	opt_error(w, s, 5, 6);
 	jw_obj_end(w);
 	db_done(s);

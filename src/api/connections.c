@@ -231,17 +231,12 @@ h_connections_list(struct req *r)
 	}
 	db_done(s);
 	last[0] = '\0';
-	resp_begin(r, 200, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	page_begin(r, &w);
 	for (i = 0; i < n; i++) {
 		connection_write(&w, db, ids[i]);
 		snprintf(last, sizeof(last), "%s", ids[i]);
 	}
-	jw_arr_end(&w);
-	page_write_next(&w, last, more);
-	jw_obj_end(&w);
+	page_end(&w, last, more);
 	free(ids);
 }
 

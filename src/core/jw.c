@@ -1,5 +1,7 @@
 #include "core/jw.h"
 
+#include "core/log.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,11 +68,7 @@ void jw_obj_end(struct jw *w) { close_(w, '}'); }
 void jw_arr(struct jw *w) { open(w, '['); }
 void jw_arr_end(struct jw *w) { close_(w, ']'); }
 
-/*
- * Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when the
- * bytes there are not one (overlong forms and surrogates included).
- */
-static size_t
+size_t
 utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char	c = s[0];
@@ -228,3 +226,17 @@ void jw_kstr(struct jw *w, const char *k, const char *v) { jw_key(w, k); jw_str(
 void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
 void jw_kbool(struct jw *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
 void jw_knull(struct jw *w, const char *k) { jw_key(w, k); jw_null(w); }
+
+void
+jw_ktime(struct jw *w, const char *k, long long secs)
+{
+	char	ts[32];
+
+	jw_key(w, k);
+	if (secs < 0) {
+		jw_null(w);
+		return;
+	}
+	time_rfc3339(secs, ts, sizeof(ts));
+	jw_str(w, ts);
+}

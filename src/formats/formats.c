@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/jw.h"
 #include "core/money.h"
 
 static const struct {
@@ -526,36 +527,6 @@ fmt_iso_date(const char *s, size_t n, char out[11], int *adjusted)
 	return fmt_date(y, m, d, out, adjusted);
 }
 
-/* Length of the UTF-8 sequence at s (n bytes left), 0 when invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	uint32_t	cp;
-	size_t		len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 int
 fmt_utf8_valid(const char *s, size_t n)
 {
@@ -563,7 +534,7 @@ fmt_utf8_valid(const char *s, size_t n)
 	size_t			 i = 0, k;
 
 	while (i < n) {
-		if ((k = utf8_len(p + i, n - i)) == 0)
+		if ((k = utf8_seq(p + i, n - i)) == 0)
 			return 0;
 		i += k;
 	}
@@ -591,7 +562,7 @@ fmt_text(struct buf *b, const char *s, size_t n)
 			if (buf_add(b, p + start, i - start) == -1)
 				return -1;
 		} else if (utf8) {
-			size_t	k = utf8_len(p + i, n - i);
+			size_t	k = utf8_seq(p + i, n - i);
 
 			if (buf_add(b, p + i, k) == -1)
 				return -1;

@@ -183,5 +183,9 @@ struct page {
 int		 page_parse(struct req *, struct page *);
 /* Writes "next_cursor": encoded key, or null. */
 void		 page_write_next(struct jw *, const char *last_key, int more);
+/* A list answer: page_begin() opens {"data": [, the caller writes the
+ * items, page_end() closes it with next_cursor (null unless more). */
+void		 page_begin(struct req *, struct jw *);
+void		 page_end(struct jw *, const char *last_key, int more);
 
 #endif

@@ -185,28 +185,36 @@ accdata_account_error(struct accdata_batch *b, const char *connection_id,
 	    err_code(code), message, now, id_out) == DB_OK ? 0 : -1;
 }
 
-/* A hash of every field a client sees: a change of any means "modified". */
+/* A 128-bit hash of an amount and a list of text fields (NULL as ""). */
 static void
-content_hash(const struct rec_txn *t, char out[33])
+hash_fields(int64_t amount, const char *const *f, size_t n,
+    unsigned char h[16])
 {
 	crypto_generichash_state	st;
-	unsigned char			h[16];
-	const char			*f[] = { t->booking_date, t->value_date,
-	    t->currency, t->cp_name, t->cp_iban, t->description,
-	    t->bank_transaction_code, t->bank_reference,
-	    t->status == TXN_BOOKED ? "b" : "p" };
-	size_t				 i;
+	size_t				i;
 
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const unsigned char *)&t->amount,
-	    sizeof(t->amount));
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+	crypto_generichash_init(&st, NULL, 0, 16);
+	crypto_generichash_update(&st, (const unsigned char *)&amount,
+	    sizeof(amount));
+	for (i = 0; i < n; i++) {
 		const char *v = f[i] != NULL ? f[i] : "";
 
 		crypto_generichash_update(&st, (const unsigned char *)v,
 		    strlen(v) + 1);
 	}
-	crypto_generichash_final(&st, h, sizeof(h));
+	crypto_generichash_final(&st, h, 16);
+}
+
+/* A hash of every field a client sees: a change of any means "modified". */
+static void
+content_hash(const struct rec_txn *t, char out[33])
+{
+	const char	*f[] = { t->booking_date, t->value_date, t->currency,
+	    t->cp_name, t->cp_iban, t->description, t->bank_transaction_code,
+	    t->bank_reference, t->status == TXN_BOOKED ? "b" : "p" };
+	unsigned char	 h[16];
+
+	hash_fields(t->amount, f, sizeof(f) / sizeof(f[0]), h);
 	sodium_bin2hex(out, 33, h, sizeof(h));
 }
 
@@ -426,26 +434,15 @@ int
 accdata_fp_key(struct accdata_fp *m, const char *account_id,
     const struct rec_txn *t, char out[80])
 {
-	crypto_generichash_state	st;
-	unsigned char			h[16];
-	char				hex[33];
-	const char			*f[] = { account_id, t->booking_date,
-	    t->value_date, t->currency, t->cp_iban, t->cp_name, t->description,
+	const char	*f[] = { account_id, t->booking_date, t->value_date,
+	    t->currency, t->cp_iban, t->cp_name, t->description,
 	    t->bank_reference, t->bank_transaction_code, t->end_to_end_id,
 	    t->status == TXN_BOOKED ? "b" : "p" };
-	size_t				i;
-	long				n;
+	unsigned char	 h[16];
+	char		 hex[33];
+	long		 n;
 
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const unsigned char *)&t->amount,
-	    sizeof(t->amount));
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		const char *v = f[i] != NULL ? f[i] : "";
-
-		crypto_generichash_update(&st, (const unsigned char *)v,
-		    strlen(v) + 1);
-	}
-	crypto_generichash_final(&st, h, sizeof(h));
+	hash_fields(t->amount, f, sizeof(f) / sizeof(f[0]), h);
 	if ((n = fp_occurrence(m, h)) < 0)
 		return -1;
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));

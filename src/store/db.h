@@ -58,6 +58,8 @@ int		 db_col_null(struct db_stmt *, int);
 const char	*db_col_text(struct db_stmt *, int);	/* NULL for SQL NULL */
 int64_t		 db_col_int(struct db_stmt *, int);
 const void	*db_col_blob(struct db_stmt *, int, size_t *);
+/* A time column: its unix seconds, or -1 for SQL NULL (jw_ktime's null). */
+int64_t		 db_col_time(struct db_stmt *, int);
 int64_t		 db_changes(struct db *);
 
 /* Transactions: db_begin takes the write lock at once (BEGIN IMMEDIATE). */

@@ -279,6 +279,12 @@ db_col_blob(struct db_stmt *s, int i, size_t *n)
 }
 
 int64_t
+db_col_time(struct db_stmt *s, int i)
+{
+	return db_col_null(s, i) ? -1 : db_col_int(s, i);
+}
+
+int64_t
 db_changes(struct db *db)
 {
 	return sqlite3_changes64(db->h);
