@@ -47,6 +47,7 @@ struct import {
 	char			*acc_strs[7];
 	char			 acc_id[ID_MAX];
 	char			 acc_key[128];
+	int			 acc_fresh;	/* created by this file */
 	/* every account touched */
 	char			 ids[IMPORT_MAX_ACCOUNTS][ID_MAX];
 	size_t			 nids;
@@ -123,7 +124,7 @@ on_begin(void *arg, const struct stmt_info *info, const struct rec_account *a)
 	snprintf(im->acc_key, sizeof(im->acc_key), "%s",
 	    accdata_account_key(&im->acc));
 	if (batch(im) == -1 || accdata_account(&im->batch,
-	    im->run->connection_id, &im->acc, im->acc_id) == -1) {
+	    im->run->connection_id, &im->acc, im->acc_id, &im->acc_fresh) == -1) {
 		im->internal = 1;
 		return -1;
 	}
@@ -148,7 +149,7 @@ on_txn(void *arg, const struct stmt_info *info, const struct stmt_txn *st)
 		return -1;
 	}
 	if (accdata_txn(&im->batch, im->run->connection_id, im->acc_id, &st->rec,
-	    key, NULL, id, &ch) == -1) {
+	    key, NULL, im->acc_fresh, id, &ch) == -1) {
 		im->internal = 1;
 		return -1;
 	}
@@ -170,7 +171,7 @@ on_end(void *arg, const struct stmt_info *info, const struct stmt_summary *sum)
 	im->acc.balances = sum->balances;
 	im->acc.nbalances = sum->nbalances;
 	if (batch(im) == -1 || accdata_account(&im->batch,
-	    im->run->connection_id, &im->acc, im->acc_id) == -1) {
+	    im->run->connection_id, &im->acc, im->acc_id, NULL) == -1) {
 		im->internal = 1;
 		return -1;
 	}
@@ -184,7 +185,7 @@ on_account(void *arg, const struct rec_account *a)
 	char		 id[ID_MAX];
 
 	if (batch(im) == -1 || accdata_account(&im->batch,
-	    im->run->connection_id, a, id) == -1) {
+	    im->run->connection_id, a, id, NULL) == -1) {
 		im->internal = 1;
 		return -1;
 	}

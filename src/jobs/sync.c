@@ -55,6 +55,7 @@ struct sync {
 	/* accounts seen: the bank's key and our id */
 	char			 acc_key[MAX_ACCOUNTS][128];
 	char			 acc_id[MAX_ACCOUNTS][ID_MAX];
+	int			 acc_fresh[MAX_ACCOUNTS];	/* created now */
 	const char		*acc_ids[MAX_ACCOUNTS];
 	size_t			 nacc;
 	char			**pending_seen;
@@ -79,26 +80,28 @@ batch(struct sync *s)
 	return 0;
 }
 
-static const char *
-account_id_of(struct sync *s, const char *key)
+/* The index of an account seen in this delivery, or -1. */
+static int
+account_of(struct sync *s, const char *key)
 {
 	size_t	i;
 
 	for (i = 0; i < s->nacc; i++)
 		if (strcmp(s->acc_key[i], key) == 0)
-			return s->acc_id[i];
-	return NULL;
+			return (int)i;
+	return -1;
 }
 
 static int
-remember_account(struct sync *s, const char *key, const char *id)
+remember_account(struct sync *s, const char *key, const char *id, int fresh)
 {
-	if (account_id_of(s, key) != NULL)
+	if (account_of(s, key) >= 0)
 		return 0;
 	if (s->nacc >= MAX_ACCOUNTS)
 		return -1;
 	snprintf(s->acc_key[s->nacc], sizeof(s->acc_key[0]), "%s", key);
 	snprintf(s->acc_id[s->nacc], ID_MAX, "%s", id);
+	s->acc_fresh[s->nacc] = fresh;
 	s->acc_ids[s->nacc] = s->acc_id[s->nacc];
 	s->nacc++;
 	return 0;
@@ -109,11 +112,13 @@ on_account(void *arg, const struct rec_account *a)
 {
 	struct sync	*s = arg;
 	char		 id[ID_MAX];
+	int		 created = 0;
 
 	if (batch(s) == -1 ||
-	    accdata_account(&s->batch, s->run->connection_id, a, id) == -1 ||
+	    accdata_account(&s->batch, s->run->connection_id, a, id,
+	    &created) == -1 ||
 	    remember_account(s, a->bank_id ? a->bank_id :
-	    accdata_account_key(a), id) == -1 ||
+	    accdata_account_key(a), id, created) == -1 ||
 	    quality_account(s->q, id, a) != ERR_OK) {
 		s->internal = 1;
 		return -1;
@@ -129,7 +134,7 @@ on_account_error(void *arg, const char *bank_id, const struct bank_error *e)
 
 	if (batch(s) == -1 || accdata_account_error(&s->batch,
 	    s->run->connection_id, bank_id, e->code, e->message, id) == -1 ||
-	    remember_account(s, bank_id, id) == -1 ||
+	    remember_account(s, bank_id, id, 0) == -1 ||
 	    quality_account_error(s->q, id, e->code) != ERR_OK) {
 		s->internal = 1;
 		return -1;
@@ -141,7 +146,8 @@ static int
 on_txn(void *arg, const char *account_bank_id, const struct rec_txn *t)
 {
 	struct sync	*s = arg;
-	const char	*acc = account_id_of(s, account_bank_id);
+	int		 ai = account_of(s, account_bank_id);
+	const char	*acc = ai >= 0 ? s->acc_id[ai] : NULL;
 	char		 key[160], pkey[160], id[ID_MAX];
 	enum txn_change	 ch;
 
@@ -165,7 +171,7 @@ on_txn(void *arg, const char *account_bank_id, const struct rec_txn *t)
 	else
 		pkey[0] = '\0';
 	if (accdata_txn(&s->batch, s->run->connection_id, acc, t, key,
-	    pkey[0] ? pkey : NULL, id, &ch) == -1) {
+	    pkey[0] ? pkey : NULL, s->acc_fresh[ai], id, &ch) == -1) {
 		s->internal = 1;
 		return -1;
 	}

@@ -105,7 +105,7 @@ account_find(struct db *db, const char *connection_id, const char *key,
 
 int
 accdata_account(struct accdata_batch *b, const char *connection_id,
-    const struct rec_account *a, char id_out[ID_MAX])
+    const struct rec_account *a, char id_out[ID_MAX], int *created)
 {
 	const char	*key = accdata_account_key(a);
 	char		 masked[32], iban[IBAN_MAX];
@@ -125,6 +125,8 @@ accdata_account(struct accdata_batch *b, const char *connection_id,
 		accdata_mask_number(a->number, masked);
 	if ((found = account_find(b->db, connection_id, key, id_out)) == -1)
 		return -1;
+	if (created != NULL)
+		*created = !found;
 	if (!found) {
 		id_new("acc", id_out);
 		if (db_run(b->db, "INSERT INTO accounts (id, connection_id, "
@@ -224,19 +226,39 @@ nz(const char *s)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
+static int txn_insert(struct accdata_batch *, const char *, const char *,
+    const struct rec_txn *, const char *, const char *, char *);
+
 int
 accdata_txn(struct accdata_batch *b, const char *connection_id,
     const char *account_id, const struct rec_txn *t, const char *key,
-    const char *pending_key, char id_out[ID_MAX], enum txn_change *change)
+    const char *pending_key, int fresh, char id_out[ID_MAX],
+    enum txn_change *change)
 {
 	struct db_stmt	*s;
-	char		 chash[33], sort_date[11], old_hash[33];
+	char		 chash[33], old_hash[33];
 	const char	*status = t->status == TXN_BOOKED ? "booked" : "pending";
 	const char	*match_key = key;
 	int		 found = 0;
 
 	*change = TXN_SAME;
 	content_hash(t, chash);
+	/*
+	 * In an account that this delivery created, a transaction is new
+	 * unless the source repeats a key: insert first, look only then.
+	 */
+	if (fresh && pending_key == NULL) {
+		enum db_rc rc = (enum db_rc)txn_insert(b, connection_id,
+		    account_id, t, key, chash, id_out);
+
+		if (rc == DB_OK) {
+			*change = TXN_ADDED;
+			return 0;
+		}
+		if (rc != DB_CONSTRAINT)
+			return -1;
+		b->seq--;	/* the failed insert's number is not used */
+	}
 	s = db_q(b->db, "SELECT id, chash FROM transactions WHERE account_id = ? "
 	    "AND bank_key = ?", "tt", account_id, key);
 	if (s == NULL)
@@ -279,22 +301,35 @@ accdata_txn(struct accdata_batch *b, const char *connection_id,
 		    t->bank_transaction_code, t->bank_reference, chash, b->seq,
 		    account_id, match_key) == DB_OK ? 0 : -1;
 	}
+	*change = TXN_ADDED;
+	return txn_insert(b, connection_id, account_id, t, key, chash,
+	    id_out) == DB_OK ? 0 : -1;
+}
+
+/* Inserts a new transaction row; returns the db_rc. */
+static int
+txn_insert(struct accdata_batch *b, const char *connection_id,
+    const char *account_id, const struct rec_txn *t, const char *key,
+    const char *chash, char *id_out)
+{
+	char	 sort_date[11];
+	const char *status = t->status == TXN_BOOKED ? "booked" : "pending";
+
 	/* The row's place in the account's order is fixed when first seen. */
 	snprintf(sort_date, sizeof(sort_date), "%s", t->booking_date[0] ?
 	    t->booking_date : t->value_date[0] ? t->value_date : "0000-00-00");
 	id_new("txn", id_out);
-	*change = TXN_ADDED;
 	b->seq++;
-	return db_run(b->db, "INSERT INTO transactions (account_id, sort_date, id, "
-	    "bank_key, pending_key, status, booking_date, value_date, amount, "
-	    "currency, cp_name, cp_iban, description, bank_transaction_code, "
-	    "bank_reference, chash, removed, seq, first_seq, connection_id) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-	    "ttttttttittttttt" "iit", account_id, sort_date, id_out, key, NULL,
-	    status, nz(t->booking_date), nz(t->value_date), t->amount,
-	    t->currency, t->cp_name, t->cp_iban, t->description,
-	    t->bank_transaction_code, t->bank_reference, chash, b->seq, b->seq,
-	    connection_id) == DB_OK ? 0 : -1;
+	return (int)db_run(b->db, "INSERT INTO transactions (account_id, "
+	    "sort_date, id, bank_key, pending_key, status, booking_date, "
+	    "value_date, amount, currency, cp_name, cp_iban, description, "
+	    "bank_transaction_code, bank_reference, chash, removed, seq, "
+	    "first_seq, connection_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, 0, ?, ?, ?)", "ttttttttittttttt" "iit", account_id,
+	    sort_date, id_out, key, NULL, status, nz(t->booking_date),
+	    nz(t->value_date), t->amount, t->currency, t->cp_name, t->cp_iban,
+	    t->description, t->bank_transaction_code, t->bank_reference, chash,
+	    b->seq, b->seq, connection_id);
 }
 
 static int
@@ -338,13 +373,14 @@ accdata_remove_unseen_pending(struct accdata_batch *b,
     size_t nseen)
 {
 	struct db_stmt	*s;
-	char		 (*ids)[ID_MAX] = NULL;
+	struct gone { size_t acc; char key[160]; } *ids = NULL;
 	size_t		 n = 0, cap = 0, i, a;
 	int		 rc = 0;
 
 	for (a = 0; rc == 0 && a < naccounts; a++) {
-		s = db_q(b->db, "SELECT id FROM transactions WHERE account_id = ? "
-		    "AND status = 'pending' AND removed = 0", "t", accounts[a]);
+		s = db_q(b->db, "SELECT id, bank_key FROM transactions WHERE "
+		    "account_id = ? AND status = 'pending' AND removed = 0", "t",
+		    accounts[a]);
 		if (s == NULL)
 			return -1;
 		while (db_step(s) == DB_ROW) {
@@ -352,7 +388,7 @@ accdata_remove_unseen_pending(struct accdata_batch *b,
 				continue;
 			if (n == cap) {
 				void *p = realloc(ids, (cap = cap ? cap * 2 : 16) *
-				    ID_MAX);
+				    sizeof(*ids));
 
 				if (p == NULL) {
 					rc = -1;
@@ -360,14 +396,17 @@ accdata_remove_unseen_pending(struct accdata_batch *b,
 				}
 				ids = p;
 			}
-			snprintf(ids[n++], ID_MAX, "%s", db_col_text(s, 0));
+			ids[n].acc = a;
+			snprintf(ids[n++].key, sizeof(ids[0].key), "%s",
+			    db_col_text(s, 1));
 		}
 		db_done(s);
 	}
 	for (i = 0; rc == 0 && i < n; i++) {
 		b->seq++;
 		if (db_run(b->db, "UPDATE transactions SET removed = 1, seq = ? "
-		    "WHERE id = ?", "it", b->seq, ids[i]) != DB_OK)
+		    "WHERE account_id = ? AND bank_key = ?", "itt", b->seq,
+		    accounts[ids[i].acc], ids[i].key) != DB_OK)
 			rc = -1;
 	}
 	free(ids);
