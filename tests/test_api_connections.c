@@ -5,6 +5,7 @@
  * durable tasks, and what is (not) kept of a user's credentials.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -811,6 +812,69 @@ connections_list_by_user(void **state)
 	assert_true(n > 10 && pages > 1);
 }
 
+struct inflight {
+	struct srv	*s;
+	char		 cid[64];
+	struct res	 r;
+	int		 rc;
+};
+
+static void *
+waiting_sync(void *arg)
+{
+	struct inflight	*f = arg;
+	char		 path[128];
+
+	snprintf(path, sizeof(path), "/v1/connections/%s/sync", f->cid);
+	f->rc = req(f->s, "POST", path, f->s->token, NULL,
+	    "{\"wait_seconds\":60}", 19, &f->r);
+	return NULL;
+}
+
+/* SIGTERM while a request waits: it is answered before the server exits. */
+static void
+sigterm_answers_requests_in_flight(void **state)
+{
+	struct srv	 t;
+	struct inflight	 f;
+	pthread_t	 th;
+	const char	*e[] = { "BANKFEED_SANDBOX_SLOW_MS=20000", NULL };
+
+	(void)state;
+	assert_int_equal(srv_start(&t, e), 0);
+	memset(&f, 0, sizeof(f));
+	f.s = &t;
+	connect_authorized(&t, "user_slow", 0, f.cid);
+	assert_int_equal(pthread_create(&th, NULL, waiting_sync, &f), 0);
+	usleep(500000);
+	srv_stop(&t);		/* fails the test unless the exit is clean */
+	pthread_join(th, NULL);
+	assert_int_equal(f.rc, 0);
+	assert_status(&f.r, 202);
+	assert_true(json_is_true(jget(f.r.json, "dispatched")));
+	res_free(&f.r);
+	/* the task outlives the stop: the next start takes it back */
+	assert_int_equal(srv_restart(&t, (const char *[]){
+	    "BANKFEED_SANDBOX_SLOW_MS=100", NULL }), 0);
+	{
+		struct res	r;
+		char		path[128];
+		int		i;
+
+		snprintf(path, sizeof(path), "/v1/connections/%s", f.cid);
+		for (i = 0; i < 100; i++) {
+			assert_int_equal(get(&t, path, &r), 0);
+			if (jstr(r.json, "last_synced_at") != NULL)
+				break;
+			res_free(&r);
+			usleep(100000);
+		}
+		assert_non_null(jstr(r.json, "last_synced_at"));
+		res_free(&r);
+	}
+	srv_cleanup(&t);
+}
+
 static void
 no_secret_in_the_log(void **state)
 {
@@ -844,6 +908,7 @@ main(void)
 		cmocka_unit_test(credentials_are_sealed_at_rest),
 		cmocka_unit_test(stored_answers_serve_unattended_refresh),
 		cmocka_unit_test(connections_list_by_user),
+		cmocka_unit_test(sigterm_answers_requests_in_flight),
 		cmocka_unit_test(no_secret_in_the_log),
 	};
 
