@@ -195,6 +195,7 @@ cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sandbox_set_slow_ms(cfg.sandbox_slow_ms);
+	rcache_init((size_t)cfg.cache_mb << 20);
 	if (node_id(node) == -1 || engine_start((int)cfg.workers,
 	    (int)cfg.max_active_tasks, node) == -1) {
 		fprintf(stderr, "bankfeed: cannot start the task workers\n");
@@ -224,6 +225,7 @@ cmd_serve(int argc, char **argv)
 	log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	server_stop(srv, (int)cfg.shutdown_grace, engine_release_waiters);
 	engine_stop();
+	rcache_free();
 	/*
 	 * After the HTTP server: events queued by requests that finished
 	 * during its grace are still tried.  Undelivered ones wait in the

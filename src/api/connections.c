@@ -18,6 +18,7 @@
 #include "http/http.h"
 #include "jobs/engine.h"
 #include "jobs/tasks.h"
+#include "store/accdata.h"
 #include "store/store.h"
 
 /* PSD2: unattended accesses per account and rolling 24 hours. */
@@ -258,6 +259,8 @@ h_connections_delete(struct req *r)
 		    "ends.", tid);
 		return;
 	}
+	/* Cached pages of what goes must not be served again. */
+	accdata_bump_version(db);
 	if (db_run(db, "DELETE FROM connections WHERE id = ? AND client_id = ?",
 	    "tt", req_param(r, 0), r->client_id) != DB_OK) {
 		resp_internal(r, db_errmsg(db));

@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "http/http.h"
+#include "store/accdata.h"
 #include "store/store.h"
 
 #define USER_COLS "id, external_ref, created_at"
@@ -146,6 +147,8 @@ h_users_delete(struct req *r)
 		resp_internal(r, "no database");
 		return;
 	}
+	/* Cached pages of what goes must not be served again. */
+	accdata_bump_version(db);
 	if (db_run(db, "DELETE FROM users WHERE id = ? AND client_id = ?", "tt",
 	    req_param(r, 0), r->client_id) != DB_OK) {
 		resp_internal(r, db_errmsg(db));

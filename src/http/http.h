@@ -148,6 +148,17 @@ int		 multipart_part(const char *body, size_t len,
 		    const char **data, size_t *datalen, char *filename,
 		    size_t fnlen);
 
+/*
+ * cache.c: rendered answers of hot reads, stamped with the data version
+ * (accdata_version) they were rendered at.  rcache_get appends the entry
+ * to out and returns 1 only when its version is the current one.
+ */
+void		 rcache_init(size_t max_bytes);	/* 0 turns it off */
+void		 rcache_free(void);
+int		 rcache_get(const char *key, int64_t version, struct buf *out);
+void		 rcache_put(const char *key, int64_t version, const char *body,
+		    size_t len);
+
 /* validate.c: per-field validation, all problems at once (code 1000). */
 struct vctx {
 	json_t	*errors;	/* {"field.path": ["message", ...]} */

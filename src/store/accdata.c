@@ -488,3 +488,25 @@ accdata_fp_key(struct accdata_fp *m, const char *account_id,
 	snprintf(out, 80, "f:%s:%ld", hex, n);
 	return 0;
 }
+
+int
+accdata_version(struct db *db, int64_t *out)
+{
+	struct db_stmt	*s;
+	int		 rc = -1;
+
+	s = db_q(db, "SELECT value FROM counters WHERE name = 'txn_seq'", "");
+	if (s != NULL && db_step(s) == DB_ROW) {
+		*out = db_col_int(s, 0);
+		rc = 0;
+	}
+	db_done(s);
+	return rc;
+}
+
+int
+accdata_bump_version(struct db *db)
+{
+	return db_run(db, "UPDATE counters SET value = value + 1 WHERE name = "
+	    "'txn_seq'", "") == DB_OK ? 0 : -1;
+}

@@ -80,6 +80,14 @@ void	accdata_fp_free(struct accdata_fp *);
 int	accdata_fp_key(struct accdata_fp *, const char *account_id,
 	    const struct rec_txn *, char out[80]);
 
+/*
+ * The data version: the transaction change counter, moved by every write
+ * of a transaction and by accdata_bump_version() (deletions).  A rendered
+ * answer stamped with it is current as long as it does not move.
+ */
+int	accdata_version(struct db *, int64_t *out);
+int	accdata_bump_version(struct db *);
+
 /* The account key of a record: bank id, IBAN, number or name. */
 const char *accdata_account_key(const struct rec_account *);
 /* Masks a card or account number: "****1234". out holds 32 bytes. */

@@ -56,6 +56,7 @@ enum db_rc	 db_run(struct db *, const char *sql, const char *types, ...);
 
 int		 db_col_null(struct db_stmt *, int);
 const char	*db_col_text(struct db_stmt *, int);	/* NULL for SQL NULL */
+size_t		 db_col_len(struct db_stmt *, int);	/* bytes of a text column */
 int64_t		 db_col_int(struct db_stmt *, int);
 const void	*db_col_blob(struct db_stmt *, int, size_t *);
 /* A time column: its unix seconds, or -1 for SQL NULL (jw_ktime's null). */

@@ -263,6 +263,12 @@ db_col_text(struct db_stmt *s, int i)
 	return (const char *)sqlite3_column_text(s->st, i);
 }
 
+size_t
+db_col_len(struct db_stmt *s, int i)
+{
+	return (size_t)sqlite3_column_bytes(s->st, i);
+}
+
 int64_t
 db_col_int(struct db_stmt *s, int i)
 {
