@@ -159,8 +159,11 @@ on_txn(void *arg, const char *account_bank_id, const struct rec_txn *t)
 	}
 	if (batch(s) == -1)
 		return -1;
-	if (t->bank_id != NULL && *t->bank_id != '\0')
-		snprintf(key, sizeof(key), "b:%s", t->bank_id);
+	if (t->bank_id != NULL && *t->bank_id != '\0' &&
+	    strlen(t->bank_id) < sizeof(key) - 2) {
+		memcpy(key, "b:", 2);
+		memcpy(key + 2, t->bank_id, strlen(t->bank_id) + 1);
+	}
 	else if (accdata_fp_key(&s->fp, acc, t, key) == -1) {
 		s->internal = 1;
 		return -1;

@@ -316,8 +316,9 @@ txn_insert(struct accdata_batch *b, const char *connection_id,
 	const char *status = t->status == TXN_BOOKED ? "booked" : "pending";
 
 	/* The row's place in the account's order is fixed when first seen. */
-	snprintf(sort_date, sizeof(sort_date), "%s", t->booking_date[0] ?
-	    t->booking_date : t->value_date[0] ? t->value_date : "0000-00-00");
+	memcpy(sort_date, t->booking_date[0] ? t->booking_date :
+	    t->value_date[0] ? t->value_date : "0000-00-00", 10);
+	sort_date[10] = '\0';
 	id_new("txn", id_out);
 	b->seq++;
 	return (int)db_run(b->db, "INSERT INTO transactions (account_id, "

@@ -44,7 +44,8 @@ enum db_rc	 db_exec(struct db *, const char *sql);
  * before) and binds the arguments described by types, one letter each:
  *   't' const char * (NULL binds NULL)   'i' int64_t   'n' int (as integer)
  *   'b' const void *, size_t (blob)      'z' NULL
- * The statement is the caller's until db_done().  NULL on failure.
+ * The statement is the caller's until db_done(); text and blob arguments
+ * are not copied, so they must stay unchanged until then.  NULL on failure.
  */
 struct db_stmt	*db_q(struct db *, const char *sql, const char *types, ...);
 enum db_rc	 db_step(struct db_stmt *);
