@@ -51,12 +51,8 @@ write_account(struct jw *w, struct db *db, struct db_stmt *s)
 	jw_kstr(w, "masked_number", db_col_text(s, 5));
 	jw_kstr(w, "currency", db_col_text(s, 6));
 	jw_kstr(w, "status", db_col_text(s, 7));
-	jw_key(w, "error");
-	if (db_col_null(s, 8))
-		jw_null(w);
-	else
-		error_object_write(w, err_by_code((int)db_col_int(s, 8)), NULL,
-		    db_col_text(s, 9), NULL);
+	error_object_kopt(w, "error", db_col_null(s, 8) ? 0 :
+	    (int)db_col_int(s, 8), NULL, db_col_text(s, 9));
 	jw_key(w, "holder");
 	jw_obj(w);
 	jw_kstr(w, "name", db_col_text(s, 10));
@@ -208,7 +204,7 @@ h_accounts_transactions(struct req *r)
 	char		 after_date[11] = "9999-99-99", after_id[ID_MAX] = "~";
 	char		 last[ID_MAX + 16], key[1024];
 	int64_t		 version = -1;
-	int		 n = 0, more = 0, found;
+	int		 n = 0, more = 0;
 
 	if (page_parse(r, &p) == -1)
 		return;
@@ -253,12 +249,9 @@ h_accounts_transactions(struct req *r)
 		if (rcache_get(key, version, &r->out))
 			return;
 	}
-	s = db_q(db, "SELECT 1 FROM accounts a JOIN connections c ON "
+	if (db_exists(db, "SELECT 1 FROM accounts a JOIN connections c ON "
 	    "a.connection_id = c.id WHERE a.id = ? AND c.client_id = ?", "tt",
-	    req_param(r, 0), r->client_id);
-	found = s != NULL && db_step(s) == DB_ROW;
-	db_done(s);
-	if (!found) {
+	    req_param(r, 0), r->client_id) != 1) {
 		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
 		return;
 	}

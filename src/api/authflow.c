@@ -18,15 +18,12 @@
 #include "jobs/webhooks.h"
 #include "store/store.h"
 
+/* The stored error of a row (code and message columns), or null. */
 static void
 opt_error(struct jw *w, struct db_stmt *s, int code_col, int msg_col)
 {
-	jw_key(w, "error");
-	if (db_col_null(s, code_col))
-		jw_null(w);
-	else
-		error_object_write(w, err_by_code((int)db_col_int(s, code_col)),
-		    NULL, db_col_text(s, msg_col), NULL);
+	error_object_kopt(w, "error", db_col_null(s, code_col) ? 0 :
+	    (int)db_col_int(s, code_col), NULL, db_col_text(s, msg_col));
 }
 
 int
@@ -86,23 +83,16 @@ int
 authflow_live_session(struct db *db, const char *client_id,
     const char *login_hash, const char *connection_id)
 {
-	struct db_stmt	*s;
-	int		 found = 0;
-	int64_t		 now = (int64_t)clock_now();
+	int64_t	now = (int64_t)clock_now();
 
 	if (connection_id != NULL)
-		s = db_q(db, "SELECT 1 FROM sessions WHERE connection_id = ? AND "
-		    "status = 'challenge_required' AND expires_at > ?", "ti",
-		    connection_id, now);
-	else
-		s = db_q(db, "SELECT 1 FROM sessions s JOIN connections c ON "
-		    "s.connection_id = c.id WHERE c.client_id = ? AND "
-		    "c.login_hash = ? AND s.status = 'challenge_required' AND "
-		    "s.expires_at > ?", "tti", client_id, login_hash, now);
-	if (s != NULL && db_step(s) == DB_ROW)
-		found = 1;
-	db_done(s);
-	return found;
+		return db_exists(db, "SELECT 1 FROM sessions WHERE connection_id = "
+		    "? AND status = 'challenge_required' AND expires_at > ?", "ti",
+		    connection_id, now) == 1;
+	return db_exists(db, "SELECT 1 FROM sessions s JOIN connections c ON "
+	    "s.connection_id = c.id WHERE c.client_id = ? AND c.login_hash = ? "
+	    "AND s.status = 'challenge_required' AND s.expires_at > ?", "tti",
+	    client_id, login_hash, now) == 1;
 }
 
 /* The challenges of the bank as the API shows them (JSON text). */

@@ -104,11 +104,10 @@ h_connections_create(struct req *r)
 	static const char *const fields[] = { "user_id", "institution_id",
 	    "credentials", "store_credentials", NULL };
 	struct db	*db = store_db();
-	struct db_stmt	*s;
 	struct vctx	 v;
 	const char	*user_id, *inst_id, *username, *password;
 	json_t		*creds;
-	int		 store, cred_errors = 0, found;
+	int		 store, cred_errors = 0;
 	size_t		 nerr;
 	char		 cid[ID_MAX], lh[65];
 	const struct institution *inst;
@@ -131,11 +130,8 @@ h_connections_create(struct req *r)
 		resp_internal(r, "no database");
 		goto out;
 	}
-	s = db_q(db, "SELECT 1 FROM users WHERE id = ? AND client_id = ?", "tt",
-	    user_id, r->client_id);
-	found = s != NULL && db_step(s) == DB_ROW;
-	db_done(s);
-	if (!found) {
+	if (db_exists(db, "SELECT 1 FROM users WHERE id = ? AND client_id = ?",
+	    "tt", user_id, r->client_id) != 1) {
 		resp_error_field(r, ERR_ENTITY_NOT_FOUND, "user_id",
 		    "No user %s.", user_id);
 		goto out;

@@ -119,7 +119,6 @@ void
 h_users_statements(struct req *r)
 {
 	struct db		*db = store_db();
-	struct db_stmt		*s;
 	const char		*ct = req_header(r, "Content-Type");
 	const char		*fmt = req_query(r, "format");
 	const char		*ws = req_query(r, "wait_seconds");
@@ -129,7 +128,6 @@ h_users_statements(struct req *r)
 	char			*end, *params;
 	enum stmt_format	 f;
 	long			 wait = 210;
-	int			 found;
 	json_t			*pj;
 	struct import_wait	*iw;
 
@@ -164,11 +162,8 @@ h_users_statements(struct req *r)
 		resp_internal(r, "no database");
 		return;
 	}
-	s = db_q(db, "SELECT 1 FROM users WHERE id = ? AND client_id = ?", "tt",
-	    req_param(r, 0), r->client_id);
-	found = s != NULL && db_step(s) == DB_ROW;
-	db_done(s);
-	if (!found) {
+	if (db_exists(db, "SELECT 1 FROM users WHERE id = ? AND client_id = ?",
+	    "tt", req_param(r, 0), r->client_id) != 1) {
 		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
 		return;
 	}

@@ -91,12 +91,18 @@ day_format(long day, char out[DAY_STRLEN])
 {
 	int	y, m, d;
 
-	/* Written by hand: a sync formats a few dates per transaction. */
 	day_to_civil(day, &y, &m, &d);
 	if (y < 0 || y > 9999) {
 		snprintf(out, DAY_STRLEN, "%04d-%02d-%02d", y, m, d);
 		return;
 	}
+	ymd_format(y, m, d, out);
+}
+
+/* Written by hand: a sync or an import formats dates for every record. */
+void
+ymd_format(int y, int m, int d, char *out)
+{
 	out[0] = (char)('0' + y / 1000);
 	out[1] = (char)('0' + y / 100 % 10);
 	out[2] = (char)('0' + y / 10 % 10);

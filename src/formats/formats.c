@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/day.h"
 #include "core/jw.h"
 #include "core/money.h"
 
@@ -479,18 +480,7 @@ fmt_date(int y, int m, int d, char out[11], int *adjusted)
 		d = days_in_month(y, m);
 		*adjusted = 1;
 	}
-	/* By hand: the ranges are checked above, snprintf can't know it. */
-	out[0] = (char)('0' + y / 1000);
-	out[1] = (char)('0' + y / 100 % 10);
-	out[2] = (char)('0' + y / 10 % 10);
-	out[3] = (char)('0' + y % 10);
-	out[4] = '-';
-	out[5] = (char)('0' + m / 10);
-	out[6] = (char)('0' + m % 10);
-	out[7] = '-';
-	out[8] = (char)('0' + d / 10);
-	out[9] = (char)('0' + d % 10);
-	out[10] = '\0';
+	ymd_format(y, m, d, out);
 	return 0;
 }
 

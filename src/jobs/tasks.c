@@ -27,12 +27,8 @@ tasks_write(struct jw *w, struct db *db, const char *task_id,
 	jw_kstr(w, "connection_id", db_col_text(s, 2));
 	jw_kstr(w, "status", db_col_text(s, 3));
 	jw_kbool(w, "dispatched", dispatched);
-	jw_key(w, "error");
-	if (db_col_null(s, 4))
-		jw_null(w);
-	else
-		error_object_write(w, err_by_code((int)db_col_int(s, 4)),
-		    db_col_text(s, 6), db_col_text(s, 5), NULL);
+	error_object_kopt(w, "error", db_col_null(s, 4) ? 0 :
+	    (int)db_col_int(s, 4), db_col_text(s, 6), db_col_text(s, 5));
 	warnings = db_col_text(s, 7);
 	jw_key(w, "warnings");
 	if (warnings != NULL && *warnings == '[')

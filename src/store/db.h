@@ -52,6 +52,9 @@ enum db_rc	 db_step(struct db_stmt *);
 /* Ends use of a statement: reset, unbound, back in the cache.  NULL-safe. */
 void		 db_done(struct db_stmt *);
 
+/* Whether a query returns a row (1), none (0), or fails (-1). */
+int		 db_exists(struct db *, const char *sql, const char *types, ...);
+
 /* Runs a statement that returns no rows to completion. */
 enum db_rc	 db_run(struct db *, const char *sql, const char *types, ...);
 

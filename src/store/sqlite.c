@@ -256,6 +256,23 @@ db_run(struct db *db, const char *sql, const char *types, ...)
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
+int
+db_exists(struct db *db, const char *sql, const char *types, ...)
+{
+	struct db_stmt	*s;
+	enum db_rc	 rc;
+	va_list		 ap;
+
+	va_start(ap, types);
+	s = db_vq(db, sql, types, ap);
+	va_end(ap);
+	if (s == NULL)
+		return -1;
+	rc = db_step(s);
+	db_done(s);
+	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
+}
+
 enum db_rc
 db_step(struct db_stmt *s)
 {
