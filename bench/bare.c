@@ -11,7 +11,9 @@
  *           clustered key and every index) with foreign keys on: what the
  *           layout alone costs, before any of bankfeed's code runs.
  * Both databases use bankfeed's pragmas (WAL, synchronous=NORMAL).
- * Prints "rows=N plain_rows_per_s=X schema_rows_per_s=Y".
+ * Prints "rows=N plain_rows_per_s=X schema_rows_per_s=Y plain_cpu_us=..
+ * schema_cpu_us=.." (CPU time of the insert per row, less noisy than the
+ * wall time on a shared machine).
  */
 #include "bench.h"
 
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define BARE_MAX_ROWS	10000000
 #define BARE_MAX_COLS	64
@@ -134,15 +137,27 @@ out:
 	return rc;
 }
 
-/* Inserts every row into `table` of h in one transaction; rows/s or -1. */
 static double
-insert_all(sqlite3 *h, const char *table, const struct rows *r)
+cpu_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Inserts every row into `table` of h in one transaction; rows/s or -1.
+ * *cpu_us: CPU microseconds per row.
+ */
+static double
+insert_all(sqlite3 *h, const char *table, const struct rows *r, double *cpu_us)
 {
 	sqlite3_stmt	*st = NULL;
 	char		 sql[8192];
 	size_t		 len, i;
 	int		 c;
-	double		 t0, rate = -1;
+	double		 t0, c0, rate = -1;
 
 	len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s (%s) VALUES (",
 	    table, r->cols);
@@ -155,6 +170,7 @@ insert_all(sqlite3 *h, const char *table, const struct rows *r)
 		return -1;
 	}
 	t0 = bench_now();
+	c0 = cpu_now();
 	if (exec(h, "BEGIN IMMEDIATE") == -1)
 		goto out;
 	for (i = 0; i < r->n; i++) {
@@ -172,6 +188,7 @@ insert_all(sqlite3 *h, const char *table, const struct rows *r)
 	if (exec(h, "COMMIT") == -1)
 		goto out;
 	rate = (double)r->n / (bench_now() - t0);
+	*cpu_us = (cpu_now() - c0) * 1e6 / (double)r->n;
 out:
 	sqlite3_finalize(st);
 	return rate;
@@ -200,7 +217,7 @@ cmd_bare(int argc, char **argv)
 	struct rows	 r;
 	sqlite3		*h;
 	char		 ddl[16384], accounts[8192], sql[16384];
-	double		 plain = -1, schema = -1;
+	double		 plain = -1, schema = -1, plain_cpu = -1, schema_cpu = -1;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: bfbench bare SOURCE_DB WORK_DIR\n");
@@ -219,7 +236,7 @@ cmd_bare(int argc, char **argv)
 		snprintf(sql, sizeof(sql), "CREATE TABLE t (%s); CREATE UNIQUE "
 		    "INDEX t_key ON t(account_id, bank_key);", r.cols);
 		if (exec(h, sql) == 0)
-			plain = insert_all(h, "t", &r);
+			plain = insert_all(h, "t", &r, &plain_cpu);
 		sqlite3_close(h);
 	}
 	if ((h = fresh(argv[2], "bare-schema.db")) != NULL) {
@@ -234,12 +251,14 @@ cmd_bare(int argc, char **argv)
 			    "FROM accounts; DETACH src; PRAGMA foreign_keys=ON;",
 			    argv[1]);
 			if (exec(h, sql) == 0)
-				schema = insert_all(h, "transactions", &r);
+				schema = insert_all(h, "transactions", &r,
+				    &schema_cpu);
 		}
 		sqlite3_close(h);
 	}
-	printf("rows=%zu plain_rows_per_s=%.0f schema_rows_per_s=%.0f\n", r.n,
-	    plain, schema);
+	printf("rows=%zu plain_rows_per_s=%.0f schema_rows_per_s=%.0f "
+	    "plain_cpu_us=%.1f schema_cpu_us=%.1f\n", r.n, plain, schema,
+	    plain_cpu, schema_cpu);
 	rows_free(&r);
 	return plain > 0 ? 0 : 1;
 }
