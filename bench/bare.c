@@ -1,0 +1,264 @@
+/*
+ * bare: `bfbench bare SOURCE_DB WORK_DIR`, the reference of the sync path.
+ *
+ * Reads every transaction row a sync wrote into SOURCE_DB (bankfeed's
+ * database after the user_large sync), in the order the sync wrote them,
+ * then times inserting exactly those rows, same columns and values, into a
+ * fresh database in one transaction with one prepared statement:
+ *   plain   a table with one unique index (account_id, bank_key): the
+ *           physical limit of SQLite on this machine, the issue's reference;
+ *   schema  bankfeed's own transactions table (copied from SOURCE_DB: the
+ *           clustered key and every index) with foreign keys on: what the
+ *           layout alone costs, before any of bankfeed's code runs.
+ * Both databases use bankfeed's pragmas (WAL, synchronous=NORMAL).
+ * Prints "rows=N plain_rows_per_s=X schema_rows_per_s=Y plain_cpu_us=..
+ * schema_cpu_us=.." (CPU time of the insert per row, less noisy than the
+ * wall time on a shared machine).
+ */
+#include "bench.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BARE_MAX_ROWS	10000000
+#define BARE_MAX_COLS	64
+
+struct rows {
+	sqlite3_value	**v;		/* n * ncol values */
+	size_t		  n, cap;
+	int		  ncol;
+	char		  cols[4096];	/* comma-separated column names */
+};
+
+static void
+rows_free(struct rows *r)
+{
+	size_t	i;
+
+	for (i = 0; i < r->n * (size_t)r->ncol; i++)
+		sqlite3_value_free(r->v[i]);
+	free(r->v);
+}
+
+static int
+exec(sqlite3 *h, const char *sql)
+{
+	char	*err = NULL;
+
+	if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK) {
+		fprintf(stderr, "bfbench bare: %s: %s\n", sql, err ? err : "?");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Loads the source's transactions in the order they were first written. */
+static int
+load(const char *path, struct rows *r)
+{
+	sqlite3		*h = NULL;
+	sqlite3_stmt	*st = NULL;
+	size_t		 len = 0;
+	int		 i, rc = -1;
+
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h, "SELECT * FROM transactions ORDER BY first_seq",
+	    -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bfbench bare: %s: %s\n", path, sqlite3_errmsg(h));
+		goto out;
+	}
+	r->ncol = sqlite3_column_count(st);
+	if (r->ncol > BARE_MAX_COLS)
+		goto out;
+	for (i = 0; i < r->ncol; i++) {
+		int w = snprintf(r->cols + len, sizeof(r->cols) - len, "%s%s",
+		    i ? ", " : "", sqlite3_column_name(st, i));
+
+		if (w < 0 || (size_t)w >= sizeof(r->cols) - len)
+			goto out;
+		len += (size_t)w;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW && r->n < BARE_MAX_ROWS) {
+		if (r->n == r->cap) {
+			size_t		 ncap = r->cap ? r->cap * 2 : 4096;
+			sqlite3_value	**p = realloc(r->v, ncap *
+			    (size_t)r->ncol * sizeof(*p));
+
+			if (p == NULL)
+				goto out;
+			r->v = p;
+			r->cap = ncap;
+		}
+		for (i = 0; i < r->ncol; i++)
+			if ((r->v[r->n * (size_t)r->ncol + (size_t)i] =
+			    sqlite3_value_dup(sqlite3_column_value(st, i))) == NULL)
+				goto out;
+		r->n++;
+	}
+	rc = r->n > 0 ? 0 : -1;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return rc;
+}
+
+/* The CREATE statements of bankfeed's tables `table` and their indexes. */
+static int
+source_ddl(const char *path, const char *table, char *out, size_t n)
+{
+	sqlite3		*h = NULL;
+	sqlite3_stmt	*st = NULL;
+	size_t		 len = 0;
+	int		 rc = -1;
+
+	out[0] = '\0';
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h, "SELECT sql FROM sqlite_master WHERE tbl_name "
+	    "= ? AND sql IS NOT NULL ORDER BY type DESC", -1, &st,
+	    NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int w = snprintf(out + len, n - len, "%s;\n",
+		    (const char *)sqlite3_column_text(st, 0));
+
+		if (w < 0 || (size_t)w >= n - len)
+			goto out;
+		len += (size_t)w;
+	}
+	rc = len > 0 ? 0 : -1;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return rc;
+}
+
+static double
+cpu_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Inserts every row into `table` of h in one transaction; rows/s or -1.
+ * *cpu_us: CPU microseconds per row.
+ */
+static double
+insert_all(sqlite3 *h, const char *table, const struct rows *r, double *cpu_us)
+{
+	sqlite3_stmt	*st = NULL;
+	char		 sql[8192];
+	size_t		 len, i;
+	int		 c;
+	double		 t0, c0, rate = -1;
+
+	len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s (%s) VALUES (",
+	    table, r->cols);
+	for (c = 0; c < r->ncol && len + 4 < sizeof(sql); c++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s?",
+		    c ? ", " : "");
+	snprintf(sql + len, sizeof(sql) - len, ")");
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+		fprintf(stderr, "bfbench bare: %s\n", sqlite3_errmsg(h));
+		return -1;
+	}
+	t0 = bench_now();
+	c0 = cpu_now();
+	if (exec(h, "BEGIN IMMEDIATE") == -1)
+		goto out;
+	for (i = 0; i < r->n; i++) {
+		for (c = 0; c < r->ncol; c++)
+			sqlite3_bind_value(st, c + 1,
+			    r->v[i * (size_t)r->ncol + (size_t)c]);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			fprintf(stderr, "bfbench bare: row %zu: %s\n", i,
+			    sqlite3_errmsg(h));
+			exec(h, "ROLLBACK");
+			goto out;
+		}
+		sqlite3_reset(st);
+	}
+	if (exec(h, "COMMIT") == -1)
+		goto out;
+	rate = (double)r->n / (bench_now() - t0);
+	*cpu_us = (cpu_now() - c0) * 1e6 / (double)r->n;
+out:
+	sqlite3_finalize(st);
+	return rate;
+}
+
+static sqlite3 *
+fresh(const char *dir, const char *name)
+{
+	sqlite3	*h = NULL;
+	char	 path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	remove(path);
+	if (sqlite3_open(path, &h) != SQLITE_OK ||
+	    exec(h, "PRAGMA journal_mode=WAL") == -1 ||
+	    exec(h, "PRAGMA synchronous=NORMAL") == -1) {
+		sqlite3_close(h);
+		return NULL;
+	}
+	return h;
+}
+
+int
+cmd_bare(int argc, char **argv)
+{
+	struct rows	 r;
+	sqlite3		*h;
+	char		 ddl[16384], accounts[8192], sql[16384];
+	double		 plain = -1, schema = -1, plain_cpu = -1, schema_cpu = -1;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: bfbench bare SOURCE_DB WORK_DIR\n");
+		return 2;
+	}
+	memset(&r, 0, sizeof(r));
+	if (load(argv[1], &r) == -1 ||
+	    source_ddl(argv[1], "transactions", ddl, sizeof(ddl)) == -1 ||
+	    source_ddl(argv[1], "accounts", accounts, sizeof(accounts)) == -1) {
+		fprintf(stderr, "bfbench bare: cannot read %s\n", argv[1]);
+		rows_free(&r);
+		return 1;
+	}
+	if ((h = fresh(argv[2], "bare-plain.db")) != NULL) {
+		/* Same columns, no key but the one unique index. */
+		snprintf(sql, sizeof(sql), "CREATE TABLE t (%s); CREATE UNIQUE "
+		    "INDEX t_key ON t(account_id, bank_key);", r.cols);
+		if (exec(h, sql) == 0)
+			plain = insert_all(h, "t", &r, &plain_cpu);
+		sqlite3_close(h);
+	}
+	if ((h = fresh(argv[2], "bare-schema.db")) != NULL) {
+		/* The parent rows exist, as in bankfeed: one per account. */
+		if (exec(h, "PRAGMA foreign_keys=OFF") == 0 &&
+		    exec(h, accounts) == 0 && exec(h, ddl) == 0 &&
+		    exec(h, "CREATE TABLE connections (id TEXT PRIMARY KEY)") == 0) {
+			snprintf(sql, sizeof(sql), "ATTACH '%s' AS src; INSERT "
+			    "INTO accounts SELECT * FROM src.accounts WHERE id IN "
+			    "(SELECT DISTINCT account_id FROM src.transactions); "
+			    "INSERT INTO connections SELECT DISTINCT connection_id "
+			    "FROM accounts; DETACH src; PRAGMA foreign_keys=ON;",
+			    argv[1]);
+			if (exec(h, sql) == 0)
+				schema = insert_all(h, "transactions", &r,
+				    &schema_cpu);
+		}
+		sqlite3_close(h);
+	}
+	printf("rows=%zu plain_rows_per_s=%.0f schema_rows_per_s=%.0f "
+	    "plain_cpu_us=%.1f schema_cpu_us=%.1f\n", r.n, plain, schema,
+	    plain_cpu, schema_cpu);
+	rows_free(&r);
+	return plain > 0 ? 0 : 1;
+}
