@@ -59,7 +59,7 @@ static void
 sync_now(struct srv *s, const char *cid, const char *body,
     const char *const *hdrs, struct res *r)
 {
-	char	path[128];
+	char	path[256];
 
 	snprintf(path, sizeof(path), "/v1/connections/%s/sync", cid);
 	if (body == NULL)
@@ -71,7 +71,7 @@ sync_now(struct srv *s, const char *cid, const char *body,
 static json_t *
 accounts_of(struct srv *s, const char *cid, struct res *r)
 {
-	char	path[128];
+	char	path[256];
 
 	snprintf(path, sizeof(path), "/v1/accounts?connection_id=%s", cid);
 	assert_int_equal(get(s, path, r), 0);

@@ -70,7 +70,7 @@ connect_as(struct srv *s, const char *username, const char *password,
 static void
 answer_all(struct srv *s, struct res *sess, const char *tan, struct res *out)
 {
-	char		 path[128], body[1024];
+	char		 path[256], body[1024];
 	json_t		*ch = jget(sess->json, "challenges"), *c;
 	size_t		 i, o;
 
@@ -125,7 +125,7 @@ static void
 sync_conn(struct srv *s, const char *cid, const char *body,
     const char *const *hdrs, struct res *r)
 {
-	char	path[128];
+	char	path[256];
 
 	snprintf(path, sizeof(path), "/v1/connections/%s/sync", cid);
 	assert_int_equal(req(s, "POST", path, s->token, hdrs, body ? body : "{}",
@@ -136,7 +136,7 @@ sync_conn(struct srv *s, const char *cid, const char *body,
 static void
 wait_task(struct srv *s, const char *tid, int seconds, struct res *r)
 {
-	char		path[128];
+	char		path[256];
 	time_t		end = time(NULL) + seconds;
 
 	snprintf(path, sizeof(path), "/v1/tasks/%s", tid);
@@ -255,7 +255,7 @@ static void
 wrong_password_and_unknown_username(void **state)
 {
 	struct res	r;
-	char		path[128];
+	char		path[256];
 
 	(void)state;
 	connect_as(&S, "user_good", "wrong", 0, &r);
@@ -333,7 +333,7 @@ mfa_flows_authorize(void **state)
 	(void)state;
 	for (i = 0; i < 4; i++) {
 		struct res	r, a, s;
-		char		path[128];
+		char		path[256];
 
 		connect_as(&S, users[i], "pass_good", 0, &r);
 		assert_status(&r, 201);
@@ -371,7 +371,7 @@ static void
 wrong_answers_fail_the_session(void **state)
 {
 	struct res	r, a;
-	char		path[128];
+	char		path[256];
 
 	(void)state;
 	connect_as(&S, "user_mfa_tan", "pass_good", 0, &r);
@@ -417,7 +417,7 @@ session_expired(void **state)
 	struct srv	 t;
 	const char	*e[] = { "BANKFEED_SESSION_IDLE_SECONDS=1", NULL };
 	struct res	 r, a;
-	char		 path[128];
+	char		 path[256];
 
 	(void)state;
 	assert_int_equal(srv_start(&t, e), 0);
@@ -468,7 +468,7 @@ static void
 unknown_challenge_key(void **state)
 {
 	struct res	r, a;
-	char		path[128];
+	char		path[256];
 
 	(void)state;
 	connect_as(&S, "user_mfa_question", "pass_good", 0, &r);
@@ -490,7 +490,7 @@ static void
 securityresponses_incomplete(void **state)
 {
 	struct res	r, a;
-	char		path[128];
+	char		path[256];
 
 	(void)state;
 	connect_as(&S, "user_mfa_questions", "pass_good", 0, &r);
@@ -823,7 +823,7 @@ static void *
 waiting_sync(void *arg)
 {
 	struct inflight	*f = arg;
-	char		 path[128];
+	char		 path[256];
 
 	snprintf(path, sizeof(path), "/v1/connections/%s/sync", f->cid);
 	f->rc = req(f->s, "POST", path, f->s->token, NULL,
@@ -858,7 +858,7 @@ sigterm_answers_requests_in_flight(void **state)
 	    "BANKFEED_SANDBOX_SLOW_MS=100", NULL }), 0);
 	{
 		struct res	r;
-		char		path[128];
+		char		path[256];
 		int		i;
 
 		snprintf(path, sizeof(path), "/v1/connections/%s", f.cid);
