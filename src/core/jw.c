@@ -101,53 +101,104 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/*
+ * Length of the run at the start of s (n bytes) that JSON takes as it is:
+ * printable ASCII other than '"' and '\\'.  Looks at 8 bytes at a time
+ * (the usual bit tricks: a byte below 0x20, equal to '"' or '\\', or with
+ * its high bit set marks the word), since most text needs no escape and
+ * this scan is the hot loop of every JSON response.
+ */
+size_t
+json_safe_prefix(const char *s, size_t n)
+{
+	const uint64_t	 ones = 0x0101010101010101ULL;
+	const uint64_t	 highs = 0x8080808080808080ULL;
+	size_t		 i = 0;
+	unsigned char	 c;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t	v, lt, q, bs;
+
+		memcpy(&v, s + i, 8);
+		lt = (v - ones * 0x20) & ~v;
+		q = v ^ (ones * '"');
+		q = (q - ones) & ~q;
+		bs = v ^ (ones * '\\');
+		bs = (bs - ones) & ~bs;
+		if (((lt | q | bs) & highs) != 0 || (v & highs) != 0)
+			break;
+	}
+	for (; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
+			break;
+	}
+	return i;
+}
+
+/*
+ * The byte at p (n > 0 left) is not in a safe run: either it starts a
+ * valid UTF-8 sequence, kept as it is (returns its length, *rep NULL), or
+ * it is written as *rep (*replen bytes, esc as room) and 1 is returned.
+ */
+static size_t
+escape_one(const unsigned char *p, size_t n, const char **rep,
+    size_t *replen, char esc[7])
+{
+	static const char	hex[] = "0123456789abcdef";
+	unsigned char		c = p[0];
+	size_t			k;
+
+	*rep = NULL;
+	*replen = 0;
+	if (c >= 0x80) {
+		if ((k = utf8_seq(p, n)) != 0)
+			return k;
+		*rep = "\\ufffd";
+		*replen = 6;
+	} else if (c == '"') {
+		*rep = "\\\"";
+		*replen = 2;
+	} else if (c == '\\') {
+		*rep = "\\\\";
+		*replen = 2;
+	} else if (c == '\n') {
+		*rep = "\\n";
+		*replen = 2;
+	} else if (c == '\r') {
+		*rep = "\\r";
+		*replen = 2;
+	} else if (c == '\t') {
+		*rep = "\\t";
+		*replen = 2;
+	} else {
+		memcpy(esc, "\\u00", 4);
+		esc[4] = hex[c >> 4];
+		esc[5] = hex[c & 15];
+		*rep = esc;
+		*replen = 6;
+	}
+	return 1;
+}
+
 int
 json_escape(struct buf *b, const char *s, size_t n)
 {
-	static const char	hex[] = "0123456789abcdef";
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, run = 0, k;
+	size_t			 i = 0, run = 0, k, replen;
+	const char		*rep;
 	char			 esc[7];
 
 	if (buf_addc(b, '"') == -1)
 		return -1;
 	while (i < n) {
-		unsigned char c = p[i];
-		const char *rep = NULL;
-		size_t replen = 0;
-
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			i++;
+		i += json_safe_prefix(s + i, n - i);
+		if (i == n)
+			break;
+		k = escape_one(p + i, n - i, &rep, &replen, esc);
+		if (rep == NULL) {
+			i += k;
 			continue;
-		}
-		if (c >= 0x80) {
-			if ((k = utf8_seq(p + i, n - i)) != 0) {
-				i += k;
-				continue;
-			}
-			rep = "\\ufffd";
-			replen = 6;
-		} else if (c == '"') {
-			rep = "\\\"";
-			replen = 2;
-		} else if (c == '\\') {
-			rep = "\\\\";
-			replen = 2;
-		} else if (c == '\n') {
-			rep = "\\n";
-			replen = 2;
-		} else if (c == '\r') {
-			rep = "\\r";
-			replen = 2;
-		} else if (c == '\t') {
-			rep = "\\t";
-			replen = 2;
-		} else {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			rep = esc;
-			replen = 6;
 		}
 		if (buf_add(b, s + run, i - run) == -1 ||
 		    buf_add(b, rep, replen) == -1)
@@ -158,6 +209,37 @@ json_escape(struct buf *b, const char *s, size_t n)
 	if (buf_add(b, s + run, i - run) == -1)
 		return -1;
 	return buf_addc(b, '"');
+}
+
+size_t
+json_escape_to(char *out, const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, o = 0, k, replen;
+	const char		*rep;
+	char			 esc[7];
+
+	out[o++] = '"';
+	while (i < n) {
+		k = json_safe_prefix(s + i, n - i);
+		memcpy(out + o, s + i, k);
+		o += k;
+		i += k;
+		if (i == n)
+			break;
+		k = escape_one(p + i, n - i, &rep, &replen, esc);
+		if (rep == NULL) {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		memcpy(out + o, rep, replen);
+		o += replen;
+		i++;
+	}
+	out[o++] = '"';
+	return o;
 }
 
 void
