@@ -89,6 +89,8 @@ int		fmt_iso_date(const char *s, size_t n, char out[11], int *adjusted);
  */
 int		fmt_text(struct buf *, const char *s, size_t n);
 int		fmt_utf8_valid(const char *s, size_t n);
+/* Length of the leading run of printable ASCII (0x20-0x7e) of s. */
+size_t		fmt_plain_prefix(const char *s, size_t n);
 /* Strips leading and trailing blanks of b in place. */
 void		fmt_trim(struct buf *);
 /* Copies at most n-1 bytes of s into out, NUL-terminated. */
