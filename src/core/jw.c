@@ -5,6 +5,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void
 jw_init(struct jw *w, struct buf *b)
@@ -108,6 +111,21 @@ utf8_seq(const unsigned char *s, size_t n)
  * its high bit set marks the word), since most text needs no escape and
  * this scan is the hot loop of every JSON response.
  */
+#ifdef __SSE2__
+/* Bit i set when byte i of the 16 at s needs an escape. */
+static unsigned
+unsafe16(const char *s)
+{
+	__m128i	v = _mm_loadu_si128((const __m128i *)(const void *)s);
+
+	/* As signed bytes, control characters and bytes past 0x7f are < 0x20. */
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+}
+#endif
+
 size_t
 json_safe_prefix(const char *s, size_t n)
 {
@@ -116,6 +134,22 @@ json_safe_prefix(const char *s, size_t n)
 	size_t		 i = 0;
 	unsigned char	 c;
 
+#ifdef __SSE2__
+	/*
+	 * 16 bytes at a time where SSE2 is (every x86-64); the last 16 are
+	 * read again overlapping what was checked, rather than byte by byte.
+	 */
+	if (n >= 16) {
+		unsigned	m;
+
+		for (; i + 16 <= n; i += 16)
+			if ((m = unsafe16(s + i)) != 0)
+				return i + (size_t)__builtin_ctz(m);
+		if (i < n && (m = unsafe16(s + n - 16)) != 0)
+			return n - 16 + (size_t)__builtin_ctz(m);
+		return n;
+	}
+#endif
 	for (; i + 8 <= n; i += 8) {
 		uint64_t	v, lt, q, bs;
 
@@ -221,8 +255,47 @@ json_escape_to(char *out, const char *s, size_t n)
 
 	out[o++] = '"';
 	while (i < n) {
+#ifdef __SSE2__
+		/*
+		 * Copy and check in one pass, 16 bytes at a time: out has
+		 * room for 6 bytes per byte, so a whole block can be stored
+		 * before knowing how much of it is safe.  Short strings (most
+		 * of a statement's: dates, codes, amounts) go through a
+		 * zero-padded block, their padding masked off.
+		 */
+		unsigned	m;
+
+		if (n - i >= 16) {
+			_mm_storeu_si128((__m128i *)(void *)(out + o),
+			    _mm_loadu_si128((const __m128i *)(const void *)
+			    (s + i)));
+			if ((m = unsafe16(s + i)) == 0) {
+				i += 16;
+				o += 16;
+				continue;
+			}
+			k = (size_t)__builtin_ctz(m);
+		} else if (n - i >= 3) {
+			char	blk[16] = { 0 };
+
+			k = n - i;
+			memcpy(blk, s + i, k);
+			_mm_storeu_si128((__m128i *)(void *)(out + o),
+			    _mm_loadu_si128((const __m128i *)(const void *)blk));
+			if ((m = unsafe16(blk) & ((1u << k) - 1)) == 0) {
+				i += k;
+				o += k;
+				break;
+			}
+			k = (size_t)__builtin_ctz(m);
+		} else {
+			k = json_safe_prefix(s + i, n - i);
+			memcpy(out + o, s + i, k);
+		}
+#else
 		k = json_safe_prefix(s + i, n - i);
 		memcpy(out + o, s + i, k);
+#endif
 		o += k;
 		i += k;
 		if (i == n)

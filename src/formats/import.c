@@ -38,11 +38,20 @@
 #define TXN_STRINGS	(STMT_TEXT_MAX + 14 * STMT_FIELD_MAX)
 #define TXN_JSON_MAX	(JSON_ESCAPED_MAX(TXN_STRINGS) + 64 * 15 + 1024)
 
+/* The held-back output: what one spill to the spool holds at most. */
+#define OB_CAP		(OUT_KEEP + TXN_JSON_MAX)
+
+/*
+ * The document is written by jw into b, a staging area that each
+ * callback moves on into ob (flush), except the transactions: those go
+ * straight into ob, the hot path.  ob goes on to the spool file.
+ */
 struct out {
-	int		 spool;		/* the held-back JSON, -1 while in b */
+	int		 spool;		/* the held-back JSON, -1 while in ob */
+	char		*ob;		/* OB_CAP bytes */
+	size_t		 olen;
 	struct buf	 b;
 	struct jw	 w;
-	char		*tx;		/* one transaction's JSON, TXN_JSON_MAX */
 	int		 err;
 	struct buf	 warnings;	/* rendered JSON objects, comma-joined */
 	size_t		 nwarn, nwarn_listed;
@@ -67,35 +76,55 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/*
- * Moves the JSON written so far out of memory once it is large: into the
- * spool file, created at the first such move.
- */
+/* Writes ob to the spool file, created at the first spill. */
 static void
-flush(struct out *o)
+spill(struct out *o)
 {
 	FILE	*t;
 	int	 fd;
 
-	if (o->b.len < OUT_FLUSH || (o->spool == -1 && o->b.len < OUT_KEEP))
-		return;
 	if (o->spool == -1) {
 		/* A private unlinked file, as tmpfile() makes, as an fd. */
 		if ((t = tmpfile()) == NULL || (fd = dup(fileno(t))) == -1) {
 			if (t != NULL)
 				fclose(t);
 			o->err = 1;
+			o->olen = 0;
 			return;
 		}
 		fclose(t);
 		o->spool = fd;
 	}
-	if (write_all(o->spool, o->b.p, o->b.len) == -1)
+	if (write_all(o->spool, o->ob, o->olen) == -1)
 		o->err = 1;
-	buf_reset(&o->b);
+	o->olen = 0;
 }
 
-/* The whole document to stdout: the spool's contents, then b's. */
+/*
+ * Moves what jw staged in b on into ob, and ob out of memory once it is
+ * large: to the spool file, in pieces of OUT_FLUSH or more.
+ */
+static void
+flush(struct out *o)
+{
+	if (o->b.len > 0) {
+		if (o->b.len > OB_CAP - o->olen)
+			spill(o);
+		if (o->b.len > OB_CAP) {
+			spill(o);
+			if (write_all(o->spool, o->b.p, o->b.len) == -1)
+				o->err = 1;
+		} else {
+			memcpy(o->ob + o->olen, o->b.p, o->b.len);
+			o->olen += o->b.len;
+		}
+		buf_reset(&o->b);
+	}
+	if (o->olen >= (o->spool == -1 ? OUT_KEEP : OUT_FLUSH))
+		spill(o);
+}
+
+/* The whole document to stdout: the spool's contents, ob's, then b's. */
 static int
 emit_all(struct out *o)
 {
@@ -128,6 +157,8 @@ emit_all(struct out *o)
 				return -1;
 		}
 	}
+	if (write_all(out, o->ob, o->olen) == -1)
+		return -1;
 	return write_all(out, o->b.p != NULL ? o->b.p : "", o->b.len);
 }
 
@@ -186,10 +217,10 @@ on_begin(void *arg, const struct stmt_info *i, const struct rec_account *a)
 	return o->err;
 }
 
-/* The pieces of one transaction's JSON, written into o->tx. */
+/* The pieces of one transaction's JSON, written into ob. */
 #define LIT(p, s)	(memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
 
-/* A string or null; *room is what o->tx has left, short of the tail. */
+/* A string or null; *room is what ob has left for it, short of the tail. */
 static char *
 tx_str(char *p, const char *s, size_t *room)
 {
@@ -225,22 +256,27 @@ tx_uint(char *p, uint64_t v)
 
 /*
  * One transaction: the hot path of the output, a few hundred thousand
- * times for a large file.  Written in one piece into o->tx (its worst
- * case is TXN_JSON_MAX) and handed to the writer as one raw value, rather
- * than key by key: the keys are constants, and one call per piece cost
- * more than the parse.  The same object as account_json's style: absent
- * or empty strings are null.
+ * times for a large file.  Written in one piece straight into ob (room
+ * for its worst case, TXN_JSON_MAX, is made first) rather than key by key
+ * through jw: the keys are constants, and one call per piece cost more
+ * than the parse.  jw still places the comma before it.  Absent or empty
+ * strings are null.
  */
 static int
 on_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 {
 	struct out		*o = arg;
 	const struct rec_txn	*r = &t->rec;
-	char			*p = o->tx;
+	char			*p, *start;
 	char			 amt[MONEY_STRLEN];
 	size_t			 room = TXN_JSON_MAX - 1024;
 
 	(void)i;
+	jw_raw(&o->w, "", 0);	/* the comma, and jw knows a value came */
+	flush(o);
+	if (OB_CAP - o->olen < TXN_JSON_MAX)
+		spill(o);
+	p = start = o->ob + o->olen;
 	p = LIT(p, "{\"line\":");
 	p = tx_uint(p, t->line);
 	p = r->status == TXN_PENDING ? LIT(p, ",\"status\":\"pending\"") :
@@ -264,8 +300,9 @@ on_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 	    LIT(p, ",\"reversal\":false}");
 	if (room == 0)
 		o->w.err = 1;	/* cannot happen with the parsers' limits */
-	jw_raw(&o->w, o->tx, (size_t)(p - o->tx));
-	flush(o);
+	o->olen += (size_t)(p - start);
+	if (o->olen >= (o->spool == -1 ? OUT_KEEP : OUT_FLUSH))
+		spill(o);
 	return o->err || o->w.err;
 }
 
@@ -461,7 +498,7 @@ formats_cmd_import(int argc, char **argv)
 	if (fseek(in, 0, SEEK_SET) != 0)
 		goto ioerr;
 
-	if ((o.tx = malloc(TXN_JSON_MAX)) == NULL) {
+	if ((o.ob = malloc(OB_CAP)) == NULL) {
 		fprintf(stderr, "bankfeed import: out of memory\n");
 		goto out;
 	}
@@ -526,7 +563,7 @@ out:
 		fclose(in);
 	if (o.spool != -1)
 		close(o.spool);
-	free(o.tx);
+	free(o.ob);
 	buf_free(&o.b);
 	buf_free(&o.warnings);
 	buf_free(&o.accounts);

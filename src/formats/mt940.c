@@ -471,9 +471,9 @@ join(struct buf *b, const char *s, size_t n, int glue)
 	if (n == 0)
 		return 0;
 	if (b->len > 0 && !glue && b->p[b->len - 1] != ' ' && s[0] != ' ' &&
-	    buf_addc(b, ' ') == -1)
+	    fmt_addc(b, ' ') == -1)
 		return -1;
-	return buf_add(b, s, n);
+	return fmt_add(b, s, n);
 }
 
 static const char *
@@ -510,7 +510,7 @@ put_role(struct mt *m, enum role r, const char *s, size_t n, int glue)
 		return join(&m->d_name, s, n, glue);
 	case R_ACCOUNT:
 		buf_reset(&m->d_iban);
-		return buf_add(&m->d_iban, s, n);
+		return fmt_add(&m->d_iban, s, n);
 	case R_E2E:
 		return join(&m->d_e2e, s, n, 1);
 	default:
@@ -536,7 +536,7 @@ details_gvc(struct mt *m, const char *s, size_t n)
 
 	buf_reset(purpose);
 	buf_reset(sepa_desc);
-	buf_add(&m->d_gvc, s, 3);
+	fmt_add(&m->d_gvc, s, 3);
 	for (i = 3; i + 2 < n; i = j) {
 		int		code;
 		enum role	r = R_NONE;
@@ -568,6 +568,7 @@ details_gvc(struct mt *m, const char *s, size_t n)
 			if (code >= gvc_fields[k].lo && code <= gvc_fields[k].hi) {
 				r = gvc_fields[k].role;
 				known = 1;
+				break;	/* the ranges do not overlap */
 			}
 		if (!known) {
 			rc = fmt_warn(m->c, STMT_W_UNKNOWN_CODE, m->t_details_lines,
@@ -578,7 +579,7 @@ details_gvc(struct mt *m, const char *s, size_t n)
 		}
 		if (r == R_ACCOUNT) {
 			buf_reset(&m->d_iban);
-			if (buf_add(&m->d_iban, v, vn) == -1)
+			if (fmt_add(&m->d_iban, v, vn) == -1)
 				goto toolong;
 			if (!fmt_is_iban(m->d_iban.p))
 				buf_reset(&m->d_iban);
@@ -589,7 +590,7 @@ details_gvc(struct mt *m, const char *s, size_t n)
 				goto toolong;
 			continue;
 		}
-		if (buf_add(purpose, v, vn) == -1)
+		if (fmt_add(purpose, v, vn) == -1)
 			goto toolong;
 		/* SEPA keyword pieces. */
 		{
@@ -610,20 +611,20 @@ details_gvc(struct mt *m, const char *s, size_t n)
 				continue;
 			if (cur == R_PURPOSE) {
 				any_svwz = 1;
-				if (buf_add(sepa_desc, v, vn) == -1)
+				if (fmt_add(sepa_desc, v, vn) == -1)
 					goto toolong;
 			} else if (cur == R_E2E || cur == R_ACCOUNT) {
-				if ((cur == R_E2E ? buf_add(&m->d_e2e, v, vn) :
-				    buf_add(&m->d_iban, v, vn)) == -1)
+				if ((cur == R_E2E ? fmt_add(&m->d_e2e, v, vn) :
+				    fmt_add(&m->d_iban, v, vn)) == -1)
 					goto toolong;
 			}
 		}
 	}
 	if (any_svwz) {
 		fmt_trim(sepa_desc);
-		if (buf_add(&m->d_desc, buf_str(sepa_desc), sepa_desc->len) == -1)
+		if (fmt_add(&m->d_desc, buf_str(sepa_desc), sepa_desc->len) == -1)
 			goto toolong;
-	} else if (buf_add(&m->d_desc, buf_str(purpose), purpose->len) == -1)
+	} else if (fmt_add(&m->d_desc, buf_str(purpose), purpose->len) == -1)
 		goto toolong;
 	if (m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
 		buf_reset(&m->d_iban);
@@ -774,7 +775,7 @@ mt_details(struct mt *m)
 			break;
 	}
 	fmt_trim(text);
-	if (buf_add(&m->d_desc, buf_str(text), text->len) == -1)
+	if (fmt_add(&m->d_desc, buf_str(text), text->len) == -1)
 		goto toolong;
 	goto out;
 toolong:
@@ -785,7 +786,7 @@ out:
 	fmt_trim(&m->d_e2e);
 	fmt_trim(&m->d_posting);
 	if (m->d_desc.len == 0 && m->d_posting.len > 0)
-		buf_add(&m->d_desc, m->d_posting.p, m->d_posting.len);
+		fmt_add(&m->d_desc, m->d_posting.p, m->d_posting.len);
 	return rc;
 }
 
@@ -948,17 +949,17 @@ mt_txn(struct mt *m)
 				break;
 			}
 		if (slash != NULL) {
-			buf_add(&m->t_cref, ss, (size_t)(slash - ss));
-			buf_add(&m->t_bref, slash + 2, (size_t)(e - slash - 2));
+			fmt_add(&m->t_cref, ss, (size_t)(slash - ss));
+			fmt_add(&m->t_bref, slash + 2, (size_t)(e - slash - 2));
 		} else if (e - ss > 16) {
 			/*
 			 * Dutch legacy: a 16-character reference, then the
 			 * counterparty's name.
 			 */
-			buf_add(&m->t_cref, ss, 16);
-			buf_add(&m->t_name, ss + 16, (size_t)(e - ss - 16));
+			fmt_add(&m->t_cref, ss, 16);
+			fmt_add(&m->t_name, ss + 16, (size_t)(e - ss - 16));
 		} else
-			buf_add(&m->t_cref, ss, (size_t)(e - ss));
+			fmt_add(&m->t_cref, ss, (size_t)(e - ss));
 		fmt_trim(&m->t_cref);
 		fmt_trim(&m->t_bref);
 		fmt_trim(&m->t_name);
@@ -1096,7 +1097,7 @@ mt_field(struct mt *m)
 		m->c->info.line = m->tag_line;
 		/* Wrapped references are glued back. */
 		for (s = buf_str(&m->field); *s; s++)
-			if (*s != '\n' && buf_addc(&m->ref, *s) == -1)
+			if (*s != '\n' && fmt_addc(&m->ref, *s) == -1)
 				return fmt_reject(m->c, m->tag_line,
 				    ":20: too long");
 		fmt_trim(&m->ref);
@@ -1116,7 +1117,7 @@ mt_field(struct mt *m)
 			    "a second :25: account identification inside "
 			    "statement %s was ignored", buf_str(&m->ref));
 		n = first_line(m, &s);
-		if (buf_add(&m->acct, s, n) == -1)
+		if (fmt_add(&m->acct, s, n) == -1)
 			return fmt_reject(m->c, m->tag_line, ":25: too long");
 		fmt_trim(&m->acct);
 		return STMT_OK;
@@ -1124,7 +1125,7 @@ mt_field(struct mt *m)
 	if (IS("28") || IS("28C")) {
 		n = first_line(m, &s);
 		buf_reset(&m->seq);
-		buf_add(&m->seq, s, n);
+		fmt_add(&m->seq, s, n);
 		fmt_trim(&m->seq);
 		return STMT_OK;
 	}
@@ -1166,9 +1167,9 @@ mt_field(struct mt *m)
 			m->field = tmp;
 			return STMT_OK;
 		}
-		if (buf_addc(&m->t_details, '\n') == -1)
+		if (fmt_addc(&m->t_details, '\n') == -1)
 			return fmt_reject(m->c, m->tag_line, ":86: too long");
-		if (buf_add(&m->t_details, m->field.p, m->field.len) == -1)
+		if (fmt_add(&m->t_details, m->field.p, m->field.len) == -1)
 			return fmt_reject(m->c, m->tag_line,
 			    ":86: longer than %d bytes", STMT_TEXT_MAX);
 		return STMT_OK;
@@ -1266,7 +1267,7 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 			m->tag_line = m->lineno;
 			m->have_field = 1;
 			buf_reset(&m->field);
-			if (buf_add(&m->field, s + tl, n - tl) == -1) {
+			if (fmt_add(&m->field, s + tl, n - tl) == -1) {
 				rc = fmt_reject(c, m->lineno, "field too long");
 				goto out;
 			}
@@ -1274,8 +1275,8 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 		}
 		if (!m->have_field || m->after_end)
 			continue;	/* header lines before :20: or after - */
-		if (buf_addc(&m->field, '\n') == -1 ||
-		    buf_add(&m->field, s, n) == -1) {
+		if (fmt_addc(&m->field, '\n') == -1 ||
+		    fmt_add(&m->field, s, n) == -1) {
 			rc = fmt_reject(c, m->tag_line,
 			    "field :%s: longer than %d bytes", m->tag,
 			    STMT_TEXT_MAX);
