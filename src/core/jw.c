@@ -279,7 +279,15 @@ json_escape_to(char *out, const char *s, size_t n)
 			char	blk[16] = { 0 };
 
 			k = n - i;
-			memcpy(blk, s + i, k);
+			/* k is 3 to 15: two fixed-size, overlapping copies. */
+			if (k >= 8) {
+				memcpy(blk, s + i, 8);
+				memcpy(blk + k - 8, s + i + k - 8, 8);
+			} else if (k >= 4) {
+				memcpy(blk, s + i, 4);
+				memcpy(blk + k - 4, s + i + k - 4, 4);
+			} else
+				memcpy(blk, s + i, 3);
 			_mm_storeu_si128((__m128i *)(void *)(out + o),
 			    _mm_loadu_si128((const __m128i *)(const void *)blk));
 			if ((m = unsafe16(blk) & ((1u << k) - 1)) == 0) {

@@ -125,6 +125,15 @@ fmt_addc(struct buf *b, char c)
 	return fmt_add(b, &c, 1);
 }
 
+/* buf_reset(), inline for the same reason. */
+static inline void
+fmt_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->p != NULL)
+		b->p[0] = '\0';
+}
+
 /* The parsers, called by stmt_parse() with a fresh ctx. */
 enum stmt_rc	camt053_parse(FILE *, struct fmt_ctx *);
 enum stmt_rc	mt940_parse(FILE *, struct fmt_ctx *);
