@@ -17,6 +17,9 @@
 #include <jansson.h>
 
 #include "formats_test.h"
+#include "core/buf.h"
+#include "core/jw.h"
+#include "formats/fmt.h"
 
 #ifndef BANKFEED_TEST_DATA
 #define BANKFEED_TEST_DATA "tests/data/statements"
@@ -644,6 +647,97 @@ detection(void **state)
 	assert_int_equal(stmt_format_parse("pdf", &f), -1);
 }
 
+/* ------------------------------------------------------- fast paths */
+
+/*
+ * The escaping and text scans take 8 or 16 bytes at a time: they must
+ * give what a byte at a time gives, whatever the length and wherever the
+ * byte that needs care sits.
+ */
+static size_t
+naive_safe_prefix(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char	c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
+			break;
+	}
+	return i;
+}
+
+static size_t
+naive_plain_prefix(const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			break;
+	return i;
+}
+
+static void
+escape_fast_paths_agree(void **state)
+{
+	static const char *const odd[] = { "\"", "\\", "\n", "\x01", "\x7f",
+	    "\xc3\xa9", "\xff", "\xe2\x82", "\t", "\xf0\x9f\x98\x80" };
+	char		 s[80], out[JSON_ESCAPED_MAX(80)];
+	struct buf	 b;
+	size_t		 n, pos, k, len;
+
+	(void)state;
+	buf_init(&b, 4096);
+	for (n = 0; n < 70; n++)
+		for (pos = 0; pos <= n; pos++)
+			for (k = 0; k < sizeof(odd) / sizeof(odd[0]); k++) {
+				/* n plain bytes with odd[k] put at pos. */
+				memset(s, 'a' + (int)(n % 26), n);
+				len = strlen(odd[k]);
+				if (pos + len > n)
+					continue;
+				memcpy(s + pos, odd[k], len);
+				assert_int_equal(json_safe_prefix(s, n),
+				    naive_safe_prefix(s, n));
+				buf_reset(&b);
+				assert_int_equal(json_escape(&b, s, n), 0);
+				assert_int_equal(json_escape_to(out, s, n), b.len);
+				assert_memory_equal(out, b.p, b.len);
+				assert_int_equal(fmt_plain_prefix(s, n),
+				    naive_plain_prefix(s, n));
+			}
+	buf_free(&b);
+}
+
+/* fmt_text: ASCII kept, UTF-8 kept, ISO-8859-1 converted, controls gone. */
+static void
+text_fast_paths_agree(void **state)
+{
+	struct buf	b;
+
+	(void)state;
+	buf_init(&b, 1024);
+	assert_int_equal(fmt_text(&b, "Miete Januar 2024 Kd-Nr. 12345", 30), 0);
+	assert_string_equal(b.p, "Miete Januar 2024 Kd-Nr. 12345");
+	buf_reset(&b);
+	/* Past 16 bytes, then ISO-8859-1: the whole line is Latin-1. */
+	assert_int_equal(fmt_text(&b, "Stadtwerke M\xfcnchen GmbH\ttest\x01!",
+	    31), 0);
+	assert_string_equal(b.p, "Stadtwerke M\xc3\xbcnchen GmbH test!");
+	buf_reset(&b);
+	assert_int_equal(fmt_text(&b, "0123456789abcdefStra\xc3\x9f" "e", 23), 0);
+	assert_string_equal(b.p, "0123456789abcdefStra\xc3\x9f" "e");
+	buf_reset(&b);
+	/* Valid UTF-8 first, an invalid byte later: all Latin-1. */
+	assert_int_equal(fmt_text(&b, "\xc3\xa9t\xe9", 4), 0);
+	assert_string_equal(b.p, "\xc3\x83\xc2\xa9t\xc3\xa9");
+	assert_int_equal(fmt_utf8_valid("0123456789abcdef\xe2\x82\xac", 19), 1);
+	assert_int_equal(fmt_utf8_valid("0123456789abcdef\xe2\x82", 18), 0);
+	buf_free(&b);
+}
+
 /* ---------------------------------------------------------------- CLI */
 
 struct run {
@@ -784,6 +878,104 @@ cli_rejects_and_usage(void **state)
 	free(r);
 }
 
+/*
+ * Writes an MT940 file of nstmt statements of 100 transactions each;
+ * with bad_last, the last :61: of the last statement has an impossible
+ * date.  Returns the path (static).
+ */
+static const char *
+big_mt940(size_t nstmt, int bad_last)
+{
+	static char	 path[] = "/tmp/bf-big-XXXXXX";
+	FILE		*f;
+	size_t		 i, k;
+	int		 fd;
+
+	memcpy(path + sizeof(path) - 7, "XXXXXX", 6);
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	for (i = 0; i < nstmt; i++) {
+		fprintf(f, ":20:STMT%zu\r\n:25:DE89370400440532013000\r\n"
+		    ":28C:%zu/1\r\n:60F:C240101EUR1000,00\r\n", i, i + 1);
+		for (k = 0; k < 100; k++)
+			fprintf(f, ":61:24%s010102D1,00NTRFNONREF//REF%zu\r\n"
+			    ":86:166?00SEPA-UEBERWEISUNG?20EREF+E2E%zu?21SVWZ+"
+			    "Rechnung \"%zu\" M\xfcller\r\n?32Stadtwerke M"
+			    "\xfcnchen\r\n", bad_last && i == nstmt - 1 &&
+			    k == 99 ? "13" : "01", k, k, i * 100 + k);
+		fprintf(f, ":62F:C240102EUR900,00\r\n-\r\n");
+	}
+	assert_int_equal(fclose(f), 0);
+	return path;
+}
+
+/* Runs `bankfeed import path`, stdout into a file; its size in *size. */
+static int
+import_to_file(const char *path, const char *out, size_t *size)
+{
+	char	*argv[] = { "import", (char *)path, NULL };
+	int	 ofd = open(out, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	int	 efd = open("/dev/null", O_WRONLY), so = dup(1), se = dup(2);
+	int	 status;
+	off_t	 end;
+
+	assert_true(ofd >= 0 && efd >= 0);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(ofd, 1);
+	dup2(efd, 2);
+	status = formats_cmd_import(2, argv);
+	fflush(stdout);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	close(efd);
+	end = lseek(ofd, 0, SEEK_END);
+	*size = end > 0 ? (size_t)end : 0;
+	close(ofd);
+	return status;
+}
+
+/*
+ * Output past what is held in memory (1 MiB) goes through the spool file
+ * and comes out whole; a file rejected near its end still prints nothing.
+ */
+static void
+cli_large_output_whole_or_nothing(void **state)
+{
+	char		 out[] = "/tmp/bf-bigout-XXXXXX";
+	const char	*path;
+	size_t		 size;
+	json_t		*j;
+	json_error_t	 e;
+	int		 fd;
+
+	(void)state;
+	assert_true((fd = mkstemp(out)) >= 0);
+	close(fd);
+	path = big_mt940(40, 0);
+	assert_int_equal(import_to_file(path, out, &size), 0);
+	assert_true(size > 1024 * 1024);	/* past OUT_KEEP: spooled */
+	assert_non_null(j = json_load_file(out, 0, &e));
+	assert_int_equal(json_integer_value(json_object_get(j,
+	    "transaction_count")), 4000);
+	assert_int_equal(json_integer_value(json_object_get(j,
+	    "statement_count")), 40);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(json_array_get(json_object_get(j, "statements"),
+	    39), "transactions"), 99), "description")),
+	    "Rechnung \"3999\" M\xc3\xbcller");
+	json_decref(j);
+	unlink(path);
+
+	path = big_mt940(40, 1);
+	assert_int_equal(import_to_file(path, out, &size), 1);
+	assert_int_equal(size, 0);
+	unlink(path);
+	unlink(out);
+}
+
 /* Last: it replaces the process's stdin. */
 static void
 cli_reads_stdin(void **state)
@@ -831,8 +1023,11 @@ main(void)
 		cmocka_unit_test(ofx_xml_cdata_entities),
 		cmocka_unit_test(ofx_broken_and_truncated),
 		cmocka_unit_test(detection),
+		cmocka_unit_test(escape_fast_paths_agree),
+		cmocka_unit_test(text_fast_paths_agree),
 		cmocka_unit_test(cli_prints_json),
 		cmocka_unit_test(cli_rejects_and_usage),
+		cmocka_unit_test(cli_large_output_whole_or_nothing),
 		cmocka_unit_test(cli_reads_stdin),
 	};
 

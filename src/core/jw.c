@@ -5,6 +5,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void
 jw_init(struct jw *w, struct buf *b)
@@ -102,63 +105,135 @@ utf8_seq(const unsigned char *s, size_t n)
 }
 
 /*
- * Which bytes cannot be copied into a JSON string as they are: quotes,
- * backslashes, control characters, and every byte >= 0x80 (checked as
- * UTF-8, copied when valid).  Runs of plain bytes are copied in bulk.
+ * Length of the run at the start of s (n bytes) that JSON takes as it is:
+ * printable ASCII other than '"' and '\\'.  Looks at 8 bytes at a time
+ * (the usual bit tricks: a byte below 0x20, equal to '"' or '\\', or with
+ * its high bit set marks the word), since most text needs no escape and
+ * this scan is the hot loop of every JSON response.
  */
-static const unsigned char special[256] = {
-	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
-};
+#ifdef __SSE2__
+/* Bit i set when byte i of the 16 at s needs an escape. */
+static unsigned
+unsafe16(const char *s)
+{
+	__m128i	v = _mm_loadu_si128((const __m128i *)(const void *)s);
+
+	/* As signed bytes, control characters and bytes past 0x7f are < 0x20. */
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
+}
+#endif
+
+size_t
+json_safe_prefix(const char *s, size_t n)
+{
+	const uint64_t	 ones = 0x0101010101010101ULL;
+	const uint64_t	 highs = 0x8080808080808080ULL;
+	size_t		 i = 0;
+	unsigned char	 c;
+
+#ifdef __SSE2__
+	/*
+	 * 16 bytes at a time where SSE2 is (every x86-64); the last 16 are
+	 * read again overlapping what was checked, rather than byte by byte.
+	 */
+	if (n >= 16) {
+		unsigned	m;
+
+		for (; i + 16 <= n; i += 16)
+			if ((m = unsafe16(s + i)) != 0)
+				return i + (size_t)__builtin_ctz(m);
+		if (i < n && (m = unsafe16(s + n - 16)) != 0)
+			return n - 16 + (size_t)__builtin_ctz(m);
+		return n;
+	}
+#endif
+	for (; i + 8 <= n; i += 8) {
+		uint64_t	v, lt, q, bs;
+
+		memcpy(&v, s + i, 8);
+		lt = (v - ones * 0x20) & ~v;
+		q = v ^ (ones * '"');
+		q = (q - ones) & ~q;
+		bs = v ^ (ones * '\\');
+		bs = (bs - ones) & ~bs;
+		if (((lt | q | bs) & highs) != 0 || (v & highs) != 0)
+			break;
+	}
+	for (; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80)
+			break;
+	}
+	return i;
+}
+
+/*
+ * The byte at p (n > 0 left) is not in a safe run: either it starts a
+ * valid UTF-8 sequence, kept as it is (returns its length, *rep NULL), or
+ * it is written as *rep (*replen bytes, esc as room) and 1 is returned.
+ */
+static size_t
+escape_one(const unsigned char *p, size_t n, const char **rep,
+    size_t *replen, char esc[7])
+{
+	static const char	hex[] = "0123456789abcdef";
+	unsigned char		c = p[0];
+	size_t			k;
+
+	*rep = NULL;
+	*replen = 0;
+	if (c >= 0x80) {
+		if ((k = utf8_seq(p, n)) != 0)
+			return k;
+		*rep = "\\ufffd";
+		*replen = 6;
+	} else if (c == '"') {
+		*rep = "\\\"";
+		*replen = 2;
+	} else if (c == '\\') {
+		*rep = "\\\\";
+		*replen = 2;
+	} else if (c == '\n') {
+		*rep = "\\n";
+		*replen = 2;
+	} else if (c == '\r') {
+		*rep = "\\r";
+		*replen = 2;
+	} else if (c == '\t') {
+		*rep = "\\t";
+		*replen = 2;
+	} else {
+		memcpy(esc, "\\u00", 4);
+		esc[4] = hex[c >> 4];
+		esc[5] = hex[c & 15];
+		*rep = esc;
+		*replen = 6;
+	}
+	return 1;
+}
 
 int
 json_escape(struct buf *b, const char *s, size_t n)
 {
-	static const char	hex[] = "0123456789abcdef";
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, run = 0, k;
+	size_t			 i = 0, run = 0, k, replen;
+	const char		*rep;
 	char			 esc[7];
 
 	if (buf_reserve(b, n + 2) == -1)
 		return -1;
 	b->p[b->len++] = '"';
 	while (i < n) {
-		unsigned char c;
-		const char *rep;
-		size_t replen;
-
-		while (i < n && !special[p[i]])
-			i++;
+		i += json_safe_prefix(s + i, n - i);
 		if (i == n)
 			break;
-		c = p[i];
-		if (c >= 0x80) {
-			if ((k = utf8_seq(p + i, n - i)) != 0) {
-				i += k;
-				continue;
-			}
-			rep = "\\ufffd";
-			replen = 6;
-		} else if (c == '"') {
-			rep = "\\\"";
-			replen = 2;
-		} else if (c == '\\') {
-			rep = "\\\\";
-			replen = 2;
-		} else if (c == '\n') {
-			rep = "\\n";
-			replen = 2;
-		} else if (c == '\r') {
-			rep = "\\r";
-			replen = 2;
-		} else if (c == '\t') {
-			rep = "\\t";
-			replen = 2;
-		} else {
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			rep = esc;
-			replen = 6;
+		k = escape_one(p + i, n - i, &rep, &replen, esc);
+		if (rep == NULL) {
+			i += k;
+			continue;
 		}
 		if (buf_add(b, s + run, i - run) == -1 ||
 		    buf_add(b, rep, replen) == -1)
@@ -169,6 +244,84 @@ json_escape(struct buf *b, const char *s, size_t n)
 	if (buf_add(b, s + run, i - run) == -1)
 		return -1;
 	return buf_addc(b, '"');
+}
+
+size_t
+json_escape_to(char *out, const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, o = 0, k, replen;
+	const char		*rep;
+	char			 esc[7];
+
+	out[o++] = '"';
+	while (i < n) {
+#ifdef __SSE2__
+		/*
+		 * Copy and check in one pass, 16 bytes at a time: out has
+		 * room for 6 bytes per byte, so a whole block can be stored
+		 * before knowing how much of it is safe.  Short strings (most
+		 * of a statement's: dates, codes, amounts) go through a
+		 * zero-padded block, their padding masked off.
+		 */
+		unsigned	m;
+
+		if (n - i >= 16) {
+			_mm_storeu_si128((__m128i *)(void *)(out + o),
+			    _mm_loadu_si128((const __m128i *)(const void *)
+			    (s + i)));
+			if ((m = unsafe16(s + i)) == 0) {
+				i += 16;
+				o += 16;
+				continue;
+			}
+			k = (size_t)__builtin_ctz(m);
+		} else if (n - i >= 3) {
+			char	blk[16] = { 0 };
+
+			k = n - i;
+			/* k is 3 to 15: two fixed-size, overlapping copies. */
+			if (k >= 8) {
+				memcpy(blk, s + i, 8);
+				memcpy(blk + k - 8, s + i + k - 8, 8);
+			} else if (k >= 4) {
+				memcpy(blk, s + i, 4);
+				memcpy(blk + k - 4, s + i + k - 4, 4);
+			} else
+				memcpy(blk, s + i, 3);
+			_mm_storeu_si128((__m128i *)(void *)(out + o),
+			    _mm_loadu_si128((const __m128i *)(const void *)blk));
+			if ((m = unsafe16(blk) & ((1u << k) - 1)) == 0) {
+				i += k;
+				o += k;
+				break;
+			}
+			k = (size_t)__builtin_ctz(m);
+		} else {
+			k = json_safe_prefix(s + i, n - i);
+			memcpy(out + o, s + i, k);
+		}
+#else
+		k = json_safe_prefix(s + i, n - i);
+		memcpy(out + o, s + i, k);
+#endif
+		o += k;
+		i += k;
+		if (i == n)
+			break;
+		k = escape_one(p + i, n - i, &rep, &replen, esc);
+		if (rep == NULL) {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		memcpy(out + o, rep, replen);
+		o += replen;
+		i++;
+	}
+	out[o++] = '"';
+	return o;
 }
 
 /*

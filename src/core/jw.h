@@ -57,5 +57,14 @@ void	jw_ktime(struct jw *, const char *key, long long secs);
 
 /* Appends s as a JSON string literal (quotes included) to b. */
 int	json_escape(struct buf *, const char *s, size_t n);
+/*
+ * The same into out, which must have room for JSON_ESCAPED_MAX(n) bytes;
+ * returns the number of bytes written (not NUL-terminated).  For hot
+ * writers that know their worst case and want no call per piece.
+ */
+#define JSON_ESCAPED_MAX(n)	(6 * (size_t)(n) + 2)
+size_t	json_escape_to(char *out, const char *s, size_t n);
+/* Length of the leading run of s that needs no escape in JSON. */
+size_t	json_safe_prefix(const char *s, size_t n);
 
 #endif

@@ -64,7 +64,7 @@ struct path {
 };
 
 #define TX "Stmt/Ntry/NtryDtls/TxDtls/"
-static struct path paths[] = {
+static const struct path paths[] = {
 	{ "Stmt/Id", S_ID },
 	{ "Stmt/ElctrncSeqNb", S_ESEQ },
 	{ "Stmt/LglSeqNb", S_LSEQ },
@@ -132,32 +132,80 @@ static struct path paths[] = {
 };
 #undef TX
 
+/*
+ * The paths as a tree of element names, built once: an element's meaning
+ * is found as it opens, from its parent's node and its own name (a few
+ * short compares among the siblings), instead of a search of the whole
+ * path string each time an element ends.  Node 0 is BkToCstmrStmt.
+ */
+#define CAMT_NODES	256
+
+static struct pnode {
+	const char	*name;		/* into `paths`, not NUL-terminated */
+	size_t		 len;
+	int		 child, next;	/* -1: none */
+	enum fid	 id;
+} nodes[CAMT_NODES];
+static int		nnodes;
+/* The elements that start and end records. */
+static int		n_stmt, n_bal, n_ntry, n_txdtls;
 static pthread_once_t	paths_once = PTHREAD_ONCE_INIT;
 
+/* The child of node `parent` named name (len bytes), or -1. */
 static int
-path_cmp(const void *a, const void *b)
+node_child(int parent, const char *name, size_t len)
 {
-	return strcmp(((const struct path *)a)->path,
-	    ((const struct path *)b)->path);
+	int	k;
+
+	for (k = nodes[parent].child; k != -1; k = nodes[k].next)
+		if (nodes[k].len == len && memcmp(nodes[k].name, name, len) == 0)
+			return k;
+	return -1;
+}
+
+/* The node of a path below BkToCstmrStmt, added as needed. */
+static int
+node_path(const char *path)
+{
+	const char	*p = path, *slash;
+	int		 k = 0, c;
+	size_t		 len;
+
+	for (;;) {
+		slash = strchr(p, '/');
+		len = slash != NULL ? (size_t)(slash - p) : strlen(p);
+		if ((c = node_child(k, p, len)) == -1) {
+			if (nnodes == CAMT_NODES)
+				abort();	/* the table outgrew CAMT_NODES */
+			c = nnodes++;
+			nodes[c].name = p;
+			nodes[c].len = len;
+			nodes[c].child = -1;
+			nodes[c].next = nodes[k].child;
+			nodes[c].id = F_NONE;
+			nodes[k].child = c;
+		}
+		k = c;
+		if (slash == NULL)
+			return k;
+		p = slash + 1;
+	}
 }
 
 static void
-paths_sort(void)
+paths_init(void)
 {
+	size_t	i;
+
 	xmlInitParser();
-	qsort(paths, sizeof(paths) / sizeof(paths[0]), sizeof(paths[0]),
-	    path_cmp);
-}
-
-static enum fid
-path_find(const char *p)
-{
-	struct path	key, *hit;
-
-	key.path = p;
-	hit = bsearch(&key, paths, sizeof(paths) / sizeof(paths[0]),
-	    sizeof(paths[0]), path_cmp);
-	return hit != NULL ? hit->id : F_NONE;
+	nodes[0].child = nodes[0].next = -1;
+	nnodes = 1;
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		nodes[node_path(paths[i].path)].id = paths[i].id;
+	n_stmt = node_path("Stmt");
+	n_bal = node_path("Stmt/Bal");
+	n_ntry = node_path("Stmt/Ntry");
+	n_txdtls = node_path("Stmt/Ntry/NtryDtls/TxDtls");
 }
 
 /* One TxDtls of the entry, its strings in the arena. */
@@ -179,7 +227,10 @@ struct cx {
 
 	struct buf	 path;
 	size_t		 plen[CAMT_MAXDEPTH + 1];
+	int		 node[CAMT_MAXDEPTH + 1];	/* -1: not in the tree */
 	int		 depth;
+	int		 want_text;	/* the open element is a field */
+	size_t		 skipped;	/* text of a non-field, for its limit */
 	size_t		 rel;		/* where "Stmt/..." starts in path */
 	int		 seen_root, seen_stmt;
 	struct buf	 text;
@@ -420,7 +471,7 @@ cdi(struct cx *x, int *out)
 static enum stmt_rc
 set(struct buf *b, struct cx *x)
 {
-	buf_reset(b);
+	fmt_reset(b);
 	if (buf_add(b, buf_str(&x->text), x->text.len) == -1)
 		return fmt_reject(x->c, lineno(x), "value longer than %zu bytes",
 		    b->max);
@@ -444,22 +495,22 @@ static void
 entry_reset(struct cx *x)
 {
 	x->e_line = lineno(x);
-	buf_reset(&x->e_amt);
+	fmt_reset(&x->e_amt);
 	x->e_ccy[0] = '\0';
 	x->e_cdi = 0;
 	x->e_rvsl = 0;
-	buf_reset(&x->e_sts);
-	buf_reset(&x->e_asref);
-	buf_reset(&x->e_domn);
-	buf_reset(&x->e_fmly);
-	buf_reset(&x->e_subf);
-	buf_reset(&x->e_prtry);
-	buf_reset(&x->e_addtl);
+	fmt_reset(&x->e_sts);
+	fmt_reset(&x->e_asref);
+	fmt_reset(&x->e_domn);
+	fmt_reset(&x->e_fmly);
+	fmt_reset(&x->e_subf);
+	fmt_reset(&x->e_prtry);
+	fmt_reset(&x->e_addtl);
 	x->e_book[0] = x->e_val[0] = '\0';
 	x->e_chrg = 0;
 	x->e_has_chrg_total = 0;
 	x->ntxd = 0;
-	buf_reset(&x->arena);
+	fmt_reset(&x->arena);
 	buf_addc(&x->arena, '\0');	/* offset 0 is "" */
 }
 
@@ -470,7 +521,7 @@ txd_reset(struct cx *x)
 
 	x->t_line = lineno(x);
 	for (i = 0; i < X__COUNT; i++)
-		buf_reset(&x->t[i]);
+		fmt_reset(&x->t[i]);
 	x->t_amount = 0;
 	x->t_has_amount = 0;
 	x->t_ccy[0] = '\0';
@@ -566,7 +617,7 @@ emit(struct cx *x, const struct txd *d, int64_t amount, int credit,
 	t.rec.description = first(tf(x, d, X_USTRD), first(tf(x, d, X_SREF),
 	    first(tf(x, d, X_ADDTL), fmt_opt(&x->e_addtl))));
 	if (d == NULL && count > 1) {
-		buf_reset(&x->o_desc);
+		fmt_reset(&x->o_desc);
 		buf_printf(&x->o_desc, "batch of %zu transactions%s%s", count,
 		    x->e_addtl.len ? ": " : "", buf_str(&x->e_addtl));
 		t.rec.description = x->o_desc.p;
@@ -575,10 +626,14 @@ emit(struct cx *x, const struct txd *d, int64_t amount, int credit,
 	domn = first(tf(x, d, X_DOMN), fmt_opt(&x->e_domn));
 	fmly = tf(x, d, X_DOMN) ? tf(x, d, X_FMLY) : fmt_opt(&x->e_fmly);
 	subf = tf(x, d, X_DOMN) ? tf(x, d, X_SUBF) : fmt_opt(&x->e_subf);
-	buf_reset(&x->o_btc);
-	if (domn != NULL)
-		buf_printf(&x->o_btc, "%s%s%s%s%s", domn, fmly ? "-" : "",
-		    fmly ? fmly : "", subf ? "-" : "", subf ? subf : "");
+	fmt_reset(&x->o_btc);
+	/* PMNT-RCDT-ESCT: pieces, not a printf; all of it or nothing. */
+	if (domn != NULL && (fmt_add(&x->o_btc, domn, strlen(domn)) == -1 ||
+	    (fmly != NULL && (fmt_addc(&x->o_btc, '-') == -1 ||
+	    fmt_add(&x->o_btc, fmly, strlen(fmly)) == -1)) ||
+	    (subf != NULL && (fmt_addc(&x->o_btc, '-') == -1 ||
+	    fmt_add(&x->o_btc, subf, strlen(subf)) == -1))))
+		fmt_reset(&x->o_btc);
 	t.purpose_code = first(tf(x, d, X_PRTRY), fmt_opt(&x->e_prtry));
 	t.rec.bank_transaction_code = x->o_btc.len ? x->o_btc.p :
 	    t.purpose_code;
@@ -590,7 +645,7 @@ emit(struct cx *x, const struct txd *d, int64_t amount, int credit,
 	/* The bank's id: the TxDtls' own, else the entry's (numbered). */
 	ref = tf(x, d, X_ASREF);
 	if (ref == NULL && x->e_asref.len > 0) {
-		buf_reset(&x->o_id);
+		fmt_reset(&x->o_id);
 		if (count > 1)
 			buf_printf(&x->o_id, "%s/%zu", x->e_asref.p, index + 1);
 		else
@@ -746,22 +801,28 @@ bal_end(struct cx *x)
 static enum stmt_rc
 el_start(struct cx *x, const char *name)
 {
-	const char	*rel;
 	xmlChar		*ccy;
 	enum stmt_rc	 rc;
 	size_t		 n;
+	int		 node;
 
 	if (x->depth == CAMT_MAXDEPTH)
 		return fmt_reject(x->c, lineno(x), "elements nested deeper "
 		    "than %d", CAMT_MAXDEPTH);
+	n = strlen(name);
 	x->plen[x->depth++] = x->path.len;
-	if ((x->path.len > 0 && buf_addc(&x->path, '/') == -1) ||
-	    buf_addstr(&x->path, name) == -1)
+	if ((x->path.len > 0 && fmt_addc(&x->path, '/') == -1) ||
+	    fmt_add(&x->path, name, n) == -1)
 		return fmt_reject(x->c, lineno(x), "element path longer than "
 		    "%d bytes", CAMT_PATH_MAX);
-	buf_reset(&x->text);
+	node = x->depth < 2 ? -1 : x->depth == 2 ? 0 :
+	    x->node[x->depth - 1] < 0 ? -1 :
+	    node_child(x->node[x->depth - 1], name, n);
+	x->node[x->depth] = node;
+	x->want_text = node > 0 && nodes[node].id != F_NONE;
+	x->skipped = 0;
+	fmt_reset(&x->text);
 	x->has_ccy_attr = 0;
-	n = strlen(name);
 	if (n >= 3 && strcmp(name + n - 3, "Amt") == 0 &&
 	    (ccy = xmlTextReaderGetAttribute(x->r, (const xmlChar *)"Ccy")) !=
 	    NULL) {
@@ -796,8 +857,7 @@ el_start(struct cx *x, const char *name)
 		x->rel = x->path.len + 1;
 		return STMT_OK;
 	}
-	rel = buf_str(&x->path) + x->rel;
-	if (x->depth == 3 && strcmp(name, "Stmt") == 0) {
+	if (node == n_stmt) {
 		size_t	i;
 
 		fmt_stmt_reset(x->c);
@@ -805,25 +865,25 @@ el_start(struct cx *x, const char *name)
 		x->in_stmt = 1;
 		x->seen_stmt = 1;
 		for (i = 0; i < sizeof(x->s) / sizeof(x->s[0]); i++)
-			buf_reset(&x->s[i]);
+			fmt_reset(&x->s[i]);
 		return STMT_OK;
 	}
-	if (x->depth == 4 && strcmp(rel, "Stmt/Bal") == 0) {
+	if (node == n_bal) {
 		x->b_code[0] = '\0';
 		x->b_prtry = 0;
-		buf_reset(&x->b_amt);
+		fmt_reset(&x->b_amt);
 		x->b_ccy[0] = '\0';
 		x->b_debit = 0;
 		x->b_date[0] = '\0';
 		return STMT_OK;
 	}
-	if (x->depth == 4 && strcmp(rel, "Stmt/Ntry") == 0) {
+	if (node == n_ntry) {
 		if ((rc = cx_begin(x)) != STMT_OK)
 			return rc;
 		entry_reset(x);
 		return STMT_OK;
 	}
-	if (x->depth == 6 && strcmp(rel, "Stmt/Ntry/NtryDtls/TxDtls") == 0)
+	if (node == n_txdtls)
 		txd_reset(x);
 	return STMT_OK;
 }
@@ -947,33 +1007,35 @@ el_field(struct cx *x, enum fid id)
 static enum stmt_rc
 el_end(struct cx *x)
 {
-	const char	*rel;
-	enum fid	 id;
+	int		 node;
 	enum stmt_rc	 rc = STMT_OK;
 
 	if (x->depth == 0)
 		return STMT_OK;
-	if (x->depth >= 3 && x->in_stmt) {
-		rel = buf_str(&x->path) + x->rel;
-		if ((id = path_find(rel)) != F_NONE)
-			rc = el_field(x, id);
-		else if (x->depth == 3 && strcmp(rel, "Stmt") == 0) {
+	node = x->node[x->depth];
+	if (x->depth >= 3 && x->in_stmt && node > 0) {
+		if (nodes[node].id != F_NONE)
+			rc = el_field(x, nodes[node].id);
+		else if (node == n_stmt) {
 			x->in_stmt = 0;
 			if ((rc = cx_begin(x)) == STMT_OK)
 				rc = fmt_end(x->c, lineno(x));
-		} else if (x->depth == 4 && strcmp(rel, "Stmt/Bal") == 0)
+		} else if (node == n_bal)
 			rc = bal_end(x);
-		else if (x->depth == 4 && strcmp(rel, "Stmt/Ntry") == 0)
+		else if (node == n_ntry)
 			rc = entry_end(x);
-		else if (x->depth == 6 &&
-		    strcmp(rel, "Stmt/Ntry/NtryDtls/TxDtls") == 0)
+		else if (node == n_txdtls)
 			rc = txd_save(x);
 	}
 	x->depth--;
 	x->path.len = x->plen[x->depth];
 	if (x->path.p != NULL)
 		x->path.p[x->path.len] = '\0';
-	buf_reset(&x->text);
+	/* Text after a child belongs to its parent again. */
+	node = x->node[x->depth];
+	x->want_text = x->depth >= 3 && node > 0 && nodes[node].id != F_NONE;
+	x->skipped = 0;
+	fmt_reset(&x->text);
 	return rc;
 }
 
@@ -985,7 +1047,7 @@ camt053_parse(FILE *in, struct fmt_ctx *c)
 	int		 ret, type;
 	const char	*name;
 
-	pthread_once(&paths_once, paths_sort);
+	pthread_once(&paths_once, paths_init);
 	xmlSetGenericErrorFunc(NULL, quiet);	/* this thread's only */
 	cx_init(&x, c, in);
 	fmt_stmt_reset(c);
@@ -1017,7 +1079,17 @@ camt053_parse(FILE *in, struct fmt_ctx *c)
 			const char	*v = (const char *)
 					    xmlTextReaderConstValue(x.r);
 
-			if (v != NULL && buf_addstr(&x.text, v) == -1) {
+			/*
+			 * Only a field's text is kept; of any other element
+			 * only its length, for the same limit.
+			 */
+			if (v != NULL && !x.want_text) {
+				x.skipped += strlen(v);
+				if (x.text.len + x.skipped <= STMT_TEXT_MAX)
+					break;
+			}
+			if (v != NULL && (!x.want_text ||
+			    fmt_add(&x.text, v, strlen(v)) == -1)) {
 				rc = fmt_reject(c, lineno(&x), "text longer than "
 				    "%d bytes in <%s>", STMT_TEXT_MAX,
 				    x.path.p != NULL ? x.path.p : "");

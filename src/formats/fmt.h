@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/buf.h"
 #include "formats/formats.h"
@@ -89,6 +90,8 @@ int		fmt_iso_date(const char *s, size_t n, char out[11], int *adjusted);
  */
 int		fmt_text(struct buf *, const char *s, size_t n);
 int		fmt_utf8_valid(const char *s, size_t n);
+/* Length of the leading run of printable ASCII (0x20-0x7e) of s. */
+size_t		fmt_plain_prefix(const char *s, size_t n);
 /* Strips leading and trailing blanks of b in place. */
 void		fmt_trim(struct buf *);
 /* Copies at most n-1 bytes of s into out, NUL-terminated. */
@@ -96,6 +99,40 @@ void		fmt_copy(char *out, size_t n, const char *s);
 /* NULL for an empty buffer, so absent and empty read the same. */
 const char	*fmt_opt(const struct buf *);
 int		fmt_is_iban(const char *);
+
+/*
+ * buf_add() and buf_addc() with their common case inline: when the bytes
+ * fit in what the buffer already holds (and its limit), a memcpy.  The
+ * parsers append small pieces millions of times per large file, and the
+ * call was a tenth of their time.  Same results as buf_add: the limit,
+ * the NUL, -1 leaving b unchanged.
+ */
+static inline int
+fmt_add(struct buf *b, const void *s, size_t n)
+{
+	if (b->p != NULL && n < b->cap - b->len && n <= b->max - b->len) {
+		memcpy(b->p + b->len, s, n);
+		b->len += n;
+		b->p[b->len] = '\0';
+		return 0;
+	}
+	return buf_add(b, s, n);
+}
+
+static inline int
+fmt_addc(struct buf *b, char c)
+{
+	return fmt_add(b, &c, 1);
+}
+
+/* buf_reset(), inline for the same reason. */
+static inline void
+fmt_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->p != NULL)
+		b->p[0] = '\0';
+}
 
 /* The parsers, called by stmt_parse() with a fresh ctx. */
 enum stmt_rc	camt053_parse(FILE *, struct fmt_ctx *);

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/day.h"
 #include "core/jw.h"
@@ -410,10 +413,31 @@ fmt_account(struct fmt_ctx *c, const struct rec_account *a)
 	return called(c, c->sink->account(c->sink->arg, a));
 }
 
+/*
+ * currency_exponent() with a one-entry memory per thread: a file's
+ * amounts are nearly always in one currency, asked for several times per
+ * transaction, and the catalog lookup is a binary search of strcmp.
+ */
+static int
+ccy_exponent(const char *ccy)
+{
+	static _Thread_local char	last[4];
+	static _Thread_local int	last_e;
+
+	if (ccy == NULL || ccy[0] == '\0' || ccy[1] == '\0' ||
+	    ccy[2] == '\0' || ccy[3] != '\0')
+		return -1;
+	if (last[0] != '\0' && memcmp(last, ccy, 4) == 0)
+		return last_e;
+	last_e = currency_exponent(ccy);
+	memcpy(last, ccy, 4);
+	return last_e;
+}
+
 int
 fmt_exponent(const char *ccy)
 {
-	int	e = currency_exponent(ccy);
+	int	e = ccy_exponent(ccy);
 
 	return e < 0 ? 2 : e;
 }
@@ -424,7 +448,7 @@ fmt_amount(struct fmt_ctx *c, uint64_t line, const char *what, const char *s,
 {
 	enum money_rc	mrc;
 	enum stmt_rc	rc;
-	int		e = currency_exponent(ccy);
+	int		e = ccy_exponent(ccy);
 
 	if (e < 0) {
 		e = 2;
@@ -517,13 +541,83 @@ fmt_iso_date(const char *s, size_t n, char out[11], int *adjusted)
 	return fmt_date(y, m, d, out, adjusted);
 }
 
+/*
+ * Eight bytes at a time (the bit tricks of json_safe_prefix): does the
+ * word hold a byte outside 0x20-0x7e, or (high_only) above 0x7f?
+ */
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+static int
+word_not_plain(uint64_t v)
+{
+	uint64_t	lt = (v - ONES * 0x20) & ~v;
+	uint64_t	del = v ^ (ONES * 0x7f);
+
+	del = (del - ONES) & ~del;
+	return ((lt | del | v) & HIGHS) != 0;
+}
+
+#ifdef __SSE2__
+/* Bit i set when byte i of the 16 at p is not printable ASCII. */
+static unsigned
+not_plain16(const unsigned char *p)
+{
+	__m128i	x = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	/* As signed bytes, < 0x20 takes in the bytes past 0x7f too. */
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+	    _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+	    _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f))));
+}
+#endif
+
+size_t
+fmt_plain_prefix(const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0;
+	uint64_t		 v;
+
+#ifdef __SSE2__
+	/* 16 at a time, the last 16 overlapping (as in json_safe_prefix). */
+	if (n >= 16) {
+		unsigned	m;
+
+		for (; i + 16 <= n; i += 16)
+			if ((m = not_plain16(p + i)) != 0)
+				return i + (size_t)__builtin_ctz(m);
+		if (i < n && (m = not_plain16(p + n - 16)) != 0)
+			return n - 16 + (size_t)__builtin_ctz(m);
+		return n;
+	}
+#endif
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&v, p + i, 8);
+		if (word_not_plain(v))
+			break;
+	}
+	while (i < n && p[i] >= 0x20 && p[i] < 0x7f)
+		i++;
+	return i;
+}
+
 int
 fmt_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 i = 0, k;
+	uint64_t		 v;
 
 	while (i < n) {
+		/* ASCII, the bulk of any statement, a word at a time. */
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&v, p + i, 8);
+			if ((v & HIGHS) != 0)
+				break;
+		}
+		if (i >= n)
+			break;
 		if ((k = utf8_seq(p + i, n - i)) == 0)
 			return 0;
 		i += k;
@@ -531,13 +625,21 @@ fmt_utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+/*
+ * Most text is plain printable ASCII: checked a word at a time and
+ * appended in one piece.  Else piece by piece; whether the bytes past
+ * 0x7f are UTF-8 is decided once, from the first of them on (what comes
+ * before is ASCII, valid either way).
+ */
 int
 fmt_text(struct buf *b, const char *s, size_t n)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	int			 utf8 = fmt_utf8_valid(s, n);
-	size_t			 i, start;
+	int			 utf8 = -1;
+	size_t			 i, k;
 
+	if ((k = fmt_plain_prefix(s, n)) == n)
+		return buf_add(b, s, n);
 	for (i = 0; i < n; ) {
 		if (p[i] == '\t') {
 			if (buf_addc(b, ' ') == -1)
@@ -547,24 +649,27 @@ fmt_text(struct buf *b, const char *s, size_t n)
 			i++;
 		} else if (p[i] < 0x80) {
 			/* A run of printable ASCII in one append. */
-			for (start = i; i < n && p[i] >= 0x20 && p[i] < 0x7f; i++)
-				;
-			if (buf_add(b, p + start, i - start) == -1)
-				return -1;
-		} else if (utf8) {
-			size_t	k = utf8_seq(p + i, n - i);
-
+			k = fmt_plain_prefix(s + i, n - i);
 			if (buf_add(b, p + i, k) == -1)
 				return -1;
 			i += k;
 		} else {
-			char	u[2];
+			if (utf8 == -1)
+				utf8 = fmt_utf8_valid(s + i, n - i);
+			if (utf8) {
+				k = utf8_seq(p + i, n - i);
+				if (buf_add(b, p + i, k) == -1)
+					return -1;
+				i += k;
+			} else {
+				char	u[2];
 
-			u[0] = (char)(0xc0 | (p[i] >> 6));
-			u[1] = (char)(0x80 | (p[i] & 0x3f));
-			if (buf_add(b, u, 2) == -1)
-				return -1;
-			i++;
+				u[0] = (char)(0xc0 | (p[i] >> 6));
+				u[1] = (char)(0x80 | (p[i] & 0x3f));
+				if (buf_add(b, u, 2) == -1)
+					return -1;
+				i++;
+			}
 		}
 	}
 	return 0;
@@ -612,6 +717,16 @@ fmt_opt(const struct buf *b)
 	return (b->len == 0) ? NULL : b->p;
 }
 
+#define R6(c)	[c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1, [c + 4] = 1, \
+		[c + 5] = 1
+#define R10(c)	R6(c), [c + 6] = 1, [c + 7] = 1, [c + 8] = 1, [c + 9] = 1
+/* ASCII letters and digits (0-9, A-J K-T U-Z), as isalnum() in C. */
+static const unsigned char iban_char[256] = {
+	R10('0'), R10('A'), R10('K'), R6('U'), R10('a'), R10('k'), R6('u')
+};
+#undef R6
+#undef R10
+
 /* Two letters, two digits, then 11 to 30 letters or digits. */
 int
 fmt_is_iban(const char *s)
@@ -626,8 +741,9 @@ fmt_is_iban(const char *s)
 	if (!isupper((unsigned char)s[0]) || !isupper((unsigned char)s[1]) ||
 	    !isdigit((unsigned char)s[2]) || !isdigit((unsigned char)s[3]))
 		return 0;
+	/* Asked several times per transaction: a table, not isalnum(). */
 	for (i = 4; i < n; i++)
-		if (!isalnum((unsigned char)s[i]))
+		if (!iban_char[(unsigned char)s[i]])
 			return 0;
 	return 1;
 }

@@ -3,31 +3,55 @@
  * offline way to read a statement file: the normalized statements go to
  * stdout as JSON, written in chunks as the parser streams them.
  *
- * The file is parsed twice: once to check it, then to print it, so that
- * stdout gets either one complete JSON document (exit 0) or nothing and
- * the reason on stderr (exit 1).  Standard input is spooled to a
- * temporary file first; memory stays bounded either way.
+ * The file is parsed once.  So that stdout gets either one complete JSON
+ * document (exit 0) or nothing and the reason on stderr (exit 1), the
+ * JSON is held back: in memory while it is small, else in an unlinked
+ * temporary file, and copied to stdout only once the whole file has
+ * parsed.  (Parsing twice, check then print, cost more than the copy:
+ * the parse is the expensive part.)  Standard input is spooled to a
+ * temporary file first too; memory stays bounded either way.
  */
 #include "formats/fmt.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/sendfile.h>
 
 #include "core/buf.h"
 #include "core/jw.h"
 #include "core/money.h"
 
 #define OUT_MAX		(4 * 1024 * 1024)	/* one transaction fits */
-#define OUT_FLUSH	(64 * 1024)
+#define OUT_FLUSH	(256 * 1024)
+#define OUT_KEEP	(1024 * 1024)		/* held in memory up to this */
 #define TAIL_MAX	(1024 * 1024)		/* warnings, listed accounts */
 #define MAX_LISTED	1000
 
+/*
+ * The worst case of one transaction's JSON: its strings escaped (six
+ * bytes per byte at most), the fixed keys and numbers.  Every string of
+ * a record is bounded by the parsers' limits.
+ */
+#define TXN_STRINGS	(STMT_TEXT_MAX + 14 * STMT_FIELD_MAX)
+#define TXN_JSON_MAX	(JSON_ESCAPED_MAX(TXN_STRINGS) + 64 * 15 + 1024)
+
+/* The held-back output: what one spill to the spool holds at most. */
+#define OB_CAP		(OUT_KEEP + TXN_JSON_MAX)
+
+/*
+ * The document is written by jw into b, a staging area that each
+ * callback moves on into ob (flush), except the transactions: those go
+ * straight into ob, the hot path.  ob goes on to the spool file.
+ */
 struct out {
-	FILE		*f;
+	int		 spool;		/* the held-back JSON, -1 while in ob */
+	char		*ob;		/* OB_CAP bytes */
+	size_t		 olen;
 	struct buf	 b;
 	struct jw	 w;
-	int		 in_txns;
 	int		 err;
 	struct buf	 warnings;	/* rendered JSON objects, comma-joined */
 	size_t		 nwarn, nwarn_listed;
@@ -35,14 +59,107 @@ struct out {
 	size_t		 nacct;
 };
 
-static void
-flush(struct out *o, int force)
+static int
+write_all(int fd, const char *p, size_t n)
 {
-	if (o->b.len == 0 || (!force && o->b.len < OUT_FLUSH))
-		return;
-	if (fwrite(o->b.p, 1, o->b.len, o->f) != o->b.len)
+	ssize_t	k;
+
+	while (n > 0) {
+		if ((k = write(fd, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Writes ob to the spool file, created at the first spill. */
+static void
+spill(struct out *o)
+{
+	FILE	*t;
+	int	 fd;
+
+	if (o->spool == -1) {
+		/* A private unlinked file, as tmpfile() makes, as an fd. */
+		if ((t = tmpfile()) == NULL || (fd = dup(fileno(t))) == -1) {
+			if (t != NULL)
+				fclose(t);
+			o->err = 1;
+			o->olen = 0;
+			return;
+		}
+		fclose(t);
+		o->spool = fd;
+	}
+	if (write_all(o->spool, o->ob, o->olen) == -1)
 		o->err = 1;
-	buf_reset(&o->b);
+	o->olen = 0;
+}
+
+/*
+ * Moves what jw staged in b on into ob, and ob out of memory once it is
+ * large: to the spool file, in pieces of OUT_FLUSH or more.
+ */
+static void
+flush(struct out *o)
+{
+	if (o->b.len > 0) {
+		if (o->b.len > OB_CAP - o->olen)
+			spill(o);
+		if (o->b.len > OB_CAP) {
+			spill(o);
+			if (write_all(o->spool, o->b.p, o->b.len) == -1)
+				o->err = 1;
+		} else {
+			memcpy(o->ob + o->olen, o->b.p, o->b.len);
+			o->olen += o->b.len;
+		}
+		buf_reset(&o->b);
+	}
+	if (o->olen >= (o->spool == -1 ? OUT_KEEP : OUT_FLUSH))
+		spill(o);
+}
+
+/* The whole document to stdout: the spool's contents, ob's, then b's. */
+static int
+emit_all(struct out *o)
+{
+	int	out = fileno(stdout);
+	off_t	off = 0, end;
+	ssize_t	k;
+	char	chunk[65536];
+
+	if (fflush(stdout) != 0)
+		return -1;
+	if (o->spool != -1) {
+		if ((end = lseek(o->spool, 0, SEEK_CUR)) == -1)
+			return -1;
+		/* sendfile: no copy through user space where it can. */
+		while (off < end) {
+			k = sendfile(out, o->spool, &off, (size_t)(end - off));
+			if (k == -1 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				break;
+		}
+		if (off < end) {
+			/* Not supported for this stdout: read and write. */
+			if (lseek(o->spool, off, SEEK_SET) == -1)
+				return -1;
+			while ((k = read(o->spool, chunk, sizeof(chunk))) > 0)
+				if (write_all(out, chunk, (size_t)k) == -1)
+					return -1;
+			if (k == -1)
+				return -1;
+		}
+	}
+	if (write_all(out, o->ob, o->olen) == -1)
+		return -1;
+	return write_all(out, o->b.p != NULL ? o->b.p : "", o->b.len);
 }
 
 static void
@@ -96,38 +213,97 @@ on_begin(void *arg, const struct stmt_info *i, const struct rec_account *a)
 	account_json(w, a);
 	jw_key(w, "transactions");
 	jw_arr(w);
-	flush(o, 0);
+	flush(o);
 	return o->err;
 }
 
+/* The pieces of one transaction's JSON, written into ob. */
+#define LIT(p, s)	(memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
+
+/* A string or null; *room is what ob has left for it, short of the tail. */
+static char *
+tx_str(char *p, const char *s, size_t *room)
+{
+	size_t	n, k;
+
+	if (s == NULL || *s == '\0')
+		return LIT(p, "null");
+	n = strlen(s);
+	/* The parsers' limits keep within TXN_JSON_MAX; this says so. */
+	if (JSON_ESCAPED_MAX(n) + 64 > *room) {
+		*room = 0;
+		return LIT(p, "null");
+	}
+	k = json_escape_to(p, s, n);
+	*room -= k;
+	return p + k;
+}
+
+static char *
+tx_uint(char *p, uint64_t v)
+{
+	char	tmp[24];
+	size_t	n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * One transaction: the hot path of the output, a few hundred thousand
+ * times for a large file.  Written in one piece straight into ob (room
+ * for its worst case, TXN_JSON_MAX, is made first) rather than key by key
+ * through jw: the keys are constants, and one call per piece cost more
+ * than the parse.  jw still places the comma before it.  Absent or empty
+ * strings are null.
+ */
 static int
 on_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 {
 	struct out		*o = arg;
-	struct jw		*w = &o->w;
 	const struct rec_txn	*r = &t->rec;
+	char			*p, *start;
+	char			 amt[MONEY_STRLEN];
+	size_t			 room = TXN_JSON_MAX - 1024;
 
 	(void)i;
-	jw_obj(w);
-	jw_kint(w, "line", (int64_t)t->line);
-	jw_kstr(w, "status", r->status == TXN_PENDING ? "pending" : "booked");
-	kstr_opt(w, "booking_date", r->booking_date);
-	kstr_opt(w, "value_date", r->value_date);
-	kmoney(w, "amount", r->amount, r->currency);
-	kstr_opt(w, "currency", r->currency);
-	kstr_opt(w, "counterparty_name", r->cp_name);
-	kstr_opt(w, "counterparty_iban", r->cp_iban);
-	kstr_opt(w, "description", r->description);
-	kstr_opt(w, "bank_transaction_code", r->bank_transaction_code);
-	kstr_opt(w, "purpose_code", t->purpose_code);
-	kstr_opt(w, "bank_reference", r->bank_reference);
-	kstr_opt(w, "end_to_end_id", r->end_to_end_id);
-	kstr_opt(w, "bank_id", r->bank_id);
-	kstr_opt(w, "check_number", t->check_number);
-	jw_kbool(w, "reversal", t->reversal);
-	jw_obj_end(w);
-	flush(o, 0);
-	return o->err;
+	jw_raw(&o->w, "", 0);	/* the comma, and jw knows a value came */
+	flush(o);
+	if (OB_CAP - o->olen < TXN_JSON_MAX)
+		spill(o);
+	p = start = o->ob + o->olen;
+	p = LIT(p, "{\"line\":");
+	p = tx_uint(p, t->line);
+	p = r->status == TXN_PENDING ? LIT(p, ",\"status\":\"pending\"") :
+	    LIT(p, ",\"status\":\"booked\"");
+	p = tx_str(LIT(p, ",\"booking_date\":"), r->booking_date, &room);
+	p = tx_str(LIT(p, ",\"value_date\":"), r->value_date, &room);
+	money_format(r->amount, fmt_exponent(r->currency), amt);
+	p = tx_str(LIT(p, ",\"amount\":"), amt, &room);
+	p = tx_str(LIT(p, ",\"currency\":"), r->currency, &room);
+	p = tx_str(LIT(p, ",\"counterparty_name\":"), r->cp_name, &room);
+	p = tx_str(LIT(p, ",\"counterparty_iban\":"), r->cp_iban, &room);
+	p = tx_str(LIT(p, ",\"description\":"), r->description, &room);
+	p = tx_str(LIT(p, ",\"bank_transaction_code\":"),
+	    r->bank_transaction_code, &room);
+	p = tx_str(LIT(p, ",\"purpose_code\":"), t->purpose_code, &room);
+	p = tx_str(LIT(p, ",\"bank_reference\":"), r->bank_reference, &room);
+	p = tx_str(LIT(p, ",\"end_to_end_id\":"), r->end_to_end_id, &room);
+	p = tx_str(LIT(p, ",\"bank_id\":"), r->bank_id, &room);
+	p = tx_str(LIT(p, ",\"check_number\":"), t->check_number, &room);
+	p = t->reversal ? LIT(p, ",\"reversal\":true}") :
+	    LIT(p, ",\"reversal\":false}");
+	if (room == 0)
+		o->w.err = 1;	/* cannot happen with the parsers' limits */
+	o->olen += (size_t)(p - start);
+	if (o->olen >= (o->spool == -1 ? OUT_KEEP : OUT_FLUSH))
+		spill(o);
+	return o->err || o->w.err;
 }
 
 static int
@@ -157,7 +333,7 @@ on_end(void *arg, const struct stmt_info *i, const struct stmt_summary *s)
 	jw_arr_end(w);
 	jw_kint(w, "transaction_count", (int64_t)s->ntxns);
 	jw_obj_end(w);
-	flush(o, 0);
+	flush(o);
 	return o->err;
 }
 
@@ -254,6 +430,7 @@ formats_cmd_import(int argc, char **argv)
 	enum stmt_rc		 rc;
 
 	memset(&o, 0, sizeof(o));
+	o.spool = -1;
 	buf_init(&o.b, OUT_MAX);
 	buf_init(&o.warnings, TAIL_MAX);
 	buf_init(&o.accounts, TAIL_MAX);
@@ -321,18 +498,10 @@ formats_cmd_import(int argc, char **argv)
 	if (fseek(in, 0, SEEK_SET) != 0)
 		goto ioerr;
 
-	/* First pass: is the file good? */
-	rc = stmt_parse(in, fmt, NULL, &diag);
-	if (rc != STMT_OK) {
-		fprintf(stderr, "bankfeed import: %s: rejected: %s\n", path,
-		    stmt_diag_str(&diag, msg, sizeof(msg)));
+	if ((o.ob = malloc(OB_CAP)) == NULL) {
+		fprintf(stderr, "bankfeed import: out of memory\n");
 		goto out;
 	}
-	if (fseek(in, 0, SEEK_SET) != 0)
-		goto ioerr;
-
-	/* Second pass: print it. */
-	o.f = stdout;
 	jw_init(&o.w, &o.b);
 	jw_obj(&o.w);
 	jw_kstr(&o.w, "format", stmt_format_name(fmt));
@@ -346,9 +515,21 @@ formats_cmd_import(int argc, char **argv)
 	sink.account = on_account;
 	sink.warning = on_warning;
 	rc = stmt_parse(in, fmt, &sink, &diag);
-	if (rc != STMT_OK) {
-		fprintf(stderr, "bankfeed import: %s: %s\n", path,
+	if (rc == STMT_REJECTED) {
+		fprintf(stderr, "bankfeed import: %s: rejected: %s\n", path,
 		    stmt_diag_str(&diag, msg, sizeof(msg)));
+		goto out;
+	}
+	if (rc != STMT_OK) {
+		if (o.err)
+			fprintf(stderr, "bankfeed import: %s: writing the "
+			    "output failed\n", path);
+		else if (o.w.err)
+			fprintf(stderr, "bankfeed import: %s: output too "
+			    "large\n", path);
+		else
+			fprintf(stderr, "bankfeed import: %s: %s\n", path,
+			    stmt_diag_str(&diag, msg, sizeof(msg)));
 		goto out;
 	}
 	jw_arr_end(&o.w);
@@ -369,8 +550,7 @@ formats_cmd_import(int argc, char **argv)
 		fprintf(stderr, "bankfeed import: %s: output too large\n", path);
 		goto out;
 	}
-	flush(&o, 1);
-	if (o.err || fflush(stdout) != 0) {
+	if (o.err || emit_all(&o) == -1) {
 		fprintf(stderr, "bankfeed import: writing the output failed\n");
 		goto out;
 	}
@@ -381,6 +561,9 @@ ioerr:
 out:
 	if (in != NULL)
 		fclose(in);
+	if (o.spool != -1)
+		close(o.spool);
+	free(o.ob);
 	buf_free(&o.b);
 	buf_free(&o.warnings);
 	buf_free(&o.accounts);

@@ -109,8 +109,9 @@ struct mt {
 	uint64_t	 lineno;
 	int		 eof;
 	int		 pending_cr;	/* last line ended with CR: skip an LF */
-	struct buf	 raw;		/* the line as read */
-	struct buf	 line;		/* the line as UTF-8 */
+	const char	*ls;		/* the line, NUL-terminated */
+	size_t		 ln;
+	struct buf	 line;		/* the line made UTF-8, when it had to be */
 
 	/* The field being collected. */
 	char		 tag[4];
@@ -144,8 +145,8 @@ struct mt {
 	struct buf	 d_desc, d_name, d_iban, d_e2e, d_posting, d_gvc;
 	struct buf	 x_text, x_purpose, x_sepa;
 
-	/* Read buffer. */
-	unsigned char	 rb[65536];
+	/* Read buffer, and a byte to end a last line with no line end. */
+	unsigned char	 rb[65536 + 1];
 	size_t		 rpos, rlen;
 	int		 reof;
 };
@@ -156,7 +157,6 @@ mt_init(struct mt *m, FILE *in, struct fmt_ctx *c)
 	memset(m, 0, sizeof(*m));
 	m->in = in;
 	m->c = c;
-	buf_init(&m->raw, STMT_FIELD_MAX);
 	buf_init(&m->line, 2 * STMT_FIELD_MAX);
 	buf_init(&m->field, STMT_TEXT_MAX);
 	buf_init(&m->ref, STMT_FIELD_MAX);
@@ -181,7 +181,7 @@ mt_init(struct mt *m, FILE *in, struct fmt_ctx *c)
 static void
 mt_free(struct mt *m)
 {
-	struct buf	*all[] = { &m->raw, &m->line, &m->field, &m->ref,
+	struct buf	*all[] = { &m->line, &m->field, &m->ref,
 			    &m->seq, &m->acct, &m->t_cref, &m->t_bref,
 			    &m->t_supp, &m->t_name, &m->t_details, &m->d_desc,
 			    &m->d_name, &m->d_iban, &m->d_e2e, &m->d_posting,
@@ -193,70 +193,98 @@ mt_free(struct mt *m)
 }
 
 /*
- * Reads the next line into m->raw and m->line (without its end).
- * Returns 1 with a line, 0 at the end of the file, or a stmt_rc.
+ * The end of the line that starts at p: the first CR or LF before e, or
+ * e.  *plain says whether the bytes before it are all printable ASCII, so
+ * the line needs no conversion.  A word at a time while it is plain: the
+ * first byte that stops that scan is most often the line's end.
+ */
+static const unsigned char *
+line_end(const unsigned char *p, const unsigned char *e, int *plain)
+{
+	const unsigned char	*q = p + fmt_plain_prefix((const char *)p,
+				    (size_t)(e - p));
+
+	*plain = 1;
+	if (q < e && *q != '\n' && *q != '\r') {
+		*plain = 0;
+		while (q < e && *q != '\n' && *q != '\r')
+			q++;
+	}
+	return q;
+}
+
+/*
+ * Reads the next line (without its end) into m->ls, m->ln: in place in
+ * the read buffer when it is plain ASCII (its end overwritten with a NUL),
+ * else converted into m->line.  A line never straddles two reads: what is
+ * left of the buffer moves to its front before the next read, and a line
+ * longer than STMT_FIELD_MAX is refused before that.
+ * Returns 1 with a line, 0 at the end of the file, or -1 and *rc.
  */
 static int
 mt_getline(struct mt *m, enum stmt_rc *rc)
 {
-	const unsigned char	*p, *e, *q;
-	int			 any = 0;
-	size_t			 n;
+	unsigned char		*p, *e, *q;
+	size_t			 n, len;
+	int			 plain;
 
-	buf_reset(&m->raw);
 	for (;;) {
-		if (m->rpos == m->rlen) {
-			if (m->reof)
-				break;
-			n = fread(m->rb, 1, sizeof(m->rb), m->in);
-			if (n == 0) {
-				m->reof = 1;
-				if (ferror(m->in)) {
-					*rc = fmt_failed(m->c, "read error");
-					return -1;
-				}
-				break;
-			}
-			m->rpos = 0;
-			m->rlen = n;
-		}
-		if (m->pending_cr) {
+		p = m->rb + m->rpos;
+		e = m->rb + m->rlen;
+		if (m->pending_cr && p < e) {
 			m->pending_cr = 0;
-			if (m->rb[m->rpos] == '\n') {
+			if (*p == '\n') {
 				m->rpos++;
 				continue;
 			}
 		}
-		p = m->rb + m->rpos;
-		e = m->rb + m->rlen;
-		for (q = p; q < e && *q != '\n' && *q != '\r'; q++)
-			;
-		if (q > p)
-			any = 1;
-		if (buf_add(&m->raw, p, (size_t)(q - p)) == -1) {
-			*rc = fmt_reject(m->c, m->lineno + 1,
-			    "line longer than %d bytes", STMT_FIELD_MAX);
-			return -1;
+		q = (unsigned char *)line_end(p, e, &plain);
+		if (q < e || m->reof)
+			break;
+		if ((size_t)(q - p) > STMT_FIELD_MAX)
+			goto toolong;
+		memmove(m->rb, p, (size_t)(e - p));
+		m->rlen = (size_t)(e - p);
+		m->rpos = 0;
+		n = fread(m->rb + m->rlen, 1, sizeof(m->rb) - 1 - m->rlen, m->in);
+		if (n == 0) {
+			m->reof = 1;
+			if (ferror(m->in)) {
+				*rc = fmt_failed(m->c, "read error");
+				return -1;
+			}
 		}
-		if (q == e) {
-			m->rpos = m->rlen;
-			continue;
-		}
-		any = 1;
+		m->rlen += n;
+	}
+	len = (size_t)(q - p);
+	if (q == e && len == 0)
+		return 0;
+	if (len > STMT_FIELD_MAX)
+		goto toolong;
+	if (q < e) {
 		m->pending_cr = *q == '\r';
 		m->rpos = (size_t)(q - m->rb) + 1;
-		break;
-	}
-	if (!any)
-		return 0;
+	} else
+		m->rpos = m->rlen;
 	m->lineno++;
-	buf_reset(&m->line);
-	if (fmt_text(&m->line, m->raw.p != NULL ? m->raw.p : "",
-	    m->raw.len) == -1) {
+	if (plain) {
+		*q = '\0';	/* rb has a spare byte for a last line */
+		m->ls = (const char *)p;
+		m->ln = len;
+		return 1;
+	}
+	fmt_reset(&m->line);
+	if (fmt_text(&m->line, (const char *)p, len) == -1) {
 		*rc = fmt_reject(m->c, m->lineno, "line too long");
 		return -1;
 	}
+	m->ls = buf_str(&m->line);
+	m->ln = m->line.len;
 	return 1;
+toolong:
+	*rc = fmt_reject(m->c, m->lineno + 1, "line longer than %d bytes",
+	    STMT_FIELD_MAX);
+	return -1;
 }
 
 /* Length of the ":TAG:" that starts s, or 0 (tags: 2 digits + letter, NS). */
@@ -443,29 +471,30 @@ join(struct buf *b, const char *s, size_t n, int glue)
 	if (n == 0)
 		return 0;
 	if (b->len > 0 && !glue && b->p[b->len - 1] != ' ' && s[0] != ' ' &&
-	    buf_addc(b, ' ') == -1)
+	    fmt_addc(b, ' ') == -1)
 		return -1;
-	return buf_add(b, s, n);
+	return fmt_add(b, s, n);
 }
 
 static const char *
 kw_find(const char *s, enum role *role, size_t *len)
 {
-	size_t	i;
+	size_t	i, k;
 
 	/* Every keyword is three or four letters and a '+'. */
 	if (s[0] == '\0' || s[1] == '\0' || s[2] == '\0' ||
 	    (s[3] != '+' && (s[3] == '\0' || s[4] != '+')))
 		return NULL;
-	for (i = 0; i < sizeof(sepa_keywords) / sizeof(sepa_keywords[0]); i++) {
-		size_t	k = strlen(sepa_keywords[i].kw);
-
-		if (strncmp(s, sepa_keywords[i].kw, k) == 0) {
+	k = s[3] == '+' ? 4 : 5;
+	/* Once per purpose line: the table only for what looks like one. */
+	for (i = 0; i < sizeof(sepa_keywords) / sizeof(sepa_keywords[0]); i++)
+		if (sepa_keywords[i].kw[0] == s[0] &&
+		    sepa_keywords[i].kw[k - 1] == '+' &&
+		    memcmp(s, sepa_keywords[i].kw, k) == 0) {
 			*role = sepa_keywords[i].role;
 			*len = k;
 			return sepa_keywords[i].kw;
 		}
-	}
 	return NULL;
 }
 
@@ -480,8 +509,8 @@ put_role(struct mt *m, enum role r, const char *s, size_t n, int glue)
 	case R_NAME:
 		return join(&m->d_name, s, n, glue);
 	case R_ACCOUNT:
-		buf_reset(&m->d_iban);
-		return buf_add(&m->d_iban, s, n);
+		fmt_reset(&m->d_iban);
+		return fmt_add(&m->d_iban, s, n);
 	case R_E2E:
 		return join(&m->d_e2e, s, n, 1);
 	default:
@@ -501,13 +530,13 @@ details_gvc(struct mt *m, const char *s, size_t n)
 	char		 delim = s[3];
 	struct buf	*purpose = &m->x_purpose, *sepa_desc = &m->x_sepa;
 	enum role	 cur = R_NONE;
-	int		 have_kw = 0, any_svwz = 0;
+	int		 have_kw = 0, any_svwz = 0, iban_unchecked = 0;
 	size_t		 i, j, k;
 	enum stmt_rc	 rc = STMT_OK;
 
-	buf_reset(purpose);
-	buf_reset(sepa_desc);
-	buf_add(&m->d_gvc, s, 3);
+	fmt_reset(purpose);
+	fmt_reset(sepa_desc);
+	fmt_add(&m->d_gvc, s, 3);
 	for (i = 3; i + 2 < n; i = j) {
 		int		code;
 		enum role	r = R_NONE;
@@ -517,11 +546,18 @@ details_gvc(struct mt *m, const char *s, size_t n)
 
 		/* s[i] is the delimiter, then two digits. */
 		code = num(s + i + 1, 2);
-		for (j = i + 3; j < n; j++)
-			if (s[j] == delim && j + 2 < n &&
-			    isdigit((unsigned char)s[j + 1]) &&
+		for (j = i + 3; j < n; j++) {
+			const char	*q = memchr(s + j, delim, n - j);
+
+			if (q == NULL) {
+				j = n;
+				break;
+			}
+			j = (size_t)(q - s);
+			if (j + 2 < n && isdigit((unsigned char)s[j + 1]) &&
 			    isdigit((unsigned char)s[j + 2]))
 				break;
+		}
 		v = s + i + 3;
 		vn = j - (i + 3);
 		if (code < 0) {
@@ -532,6 +568,7 @@ details_gvc(struct mt *m, const char *s, size_t n)
 			if (code >= gvc_fields[k].lo && code <= gvc_fields[k].hi) {
 				r = gvc_fields[k].role;
 				known = 1;
+				break;	/* the ranges do not overlap */
 			}
 		if (!known) {
 			rc = fmt_warn(m->c, STMT_W_UNKNOWN_CODE, m->t_details_lines,
@@ -541,11 +578,11 @@ details_gvc(struct mt *m, const char *s, size_t n)
 			continue;
 		}
 		if (r == R_ACCOUNT) {
-			buf_reset(&m->d_iban);
-			if (buf_add(&m->d_iban, v, vn) == -1)
+			fmt_reset(&m->d_iban);
+			if (fmt_add(&m->d_iban, v, vn) == -1)
 				goto toolong;
 			if (!fmt_is_iban(m->d_iban.p))
-				buf_reset(&m->d_iban);
+				fmt_reset(&m->d_iban);
 			continue;
 		}
 		if (r != R_PURPOSE) {
@@ -553,7 +590,7 @@ details_gvc(struct mt *m, const char *s, size_t n)
 				goto toolong;
 			continue;
 		}
-		if (buf_add(purpose, v, vn) == -1)
+		if (fmt_add(purpose, v, vn) == -1)
 			goto toolong;
 		/* SEPA keyword pieces. */
 		{
@@ -566,31 +603,33 @@ details_gvc(struct mt *m, const char *s, size_t n)
 				v += kl;
 				vn -= kl;
 				if (kr == R_E2E)
-					buf_reset(&m->d_e2e);
+					fmt_reset(&m->d_e2e);
 				if (kr == R_ACCOUNT)
-					buf_reset(&m->d_iban);
+					fmt_reset(&m->d_iban);
 			}
 			if (!have_kw)
 				continue;
 			if (cur == R_PURPOSE) {
 				any_svwz = 1;
-				if (buf_add(sepa_desc, v, vn) == -1)
+				if (fmt_add(sepa_desc, v, vn) == -1)
 					goto toolong;
 			} else if (cur == R_E2E || cur == R_ACCOUNT) {
-				if ((cur == R_E2E ? buf_add(&m->d_e2e, v, vn) :
-				    buf_add(&m->d_iban, v, vn)) == -1)
+				if ((cur == R_E2E ? fmt_add(&m->d_e2e, v, vn) :
+				    fmt_add(&m->d_iban, v, vn)) == -1)
 					goto toolong;
+				iban_unchecked |= cur == R_ACCOUNT;
 			}
 		}
 	}
 	if (any_svwz) {
 		fmt_trim(sepa_desc);
-		if (buf_add(&m->d_desc, buf_str(sepa_desc), sepa_desc->len) == -1)
+		if (fmt_add(&m->d_desc, buf_str(sepa_desc), sepa_desc->len) == -1)
 			goto toolong;
-	} else if (buf_add(&m->d_desc, buf_str(purpose), purpose->len) == -1)
+	} else if (fmt_add(&m->d_desc, buf_str(purpose), purpose->len) == -1)
 		goto toolong;
-	if (m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
-		buf_reset(&m->d_iban);
+	/* ?31/?38 were checked as they came; an IBAN+ piece is not yet. */
+	if (iban_unchecked && m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
+		fmt_reset(&m->d_iban);
 	goto out;
 toolong:
 	rc = fmt_reject(m->c, m->t_details_lines, ":86: text too long");
@@ -662,7 +701,7 @@ details_nl(struct mt *m, const char *s, size_t n)
 		i = j;
 	}
 	if (m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
-		buf_reset(&m->d_iban);
+		fmt_reset(&m->d_iban);
 	return STMT_OK;
 toolong:
 	return fmt_reject(m->c, m->t_details_lines, ":86: text too long");
@@ -683,12 +722,12 @@ mt_details(struct mt *m)
 	size_t		 tl, n;
 	enum stmt_rc	 rc = STMT_OK;
 
-	buf_reset(&m->d_desc);
-	buf_reset(&m->d_name);
-	buf_reset(&m->d_iban);
-	buf_reset(&m->d_e2e);
-	buf_reset(&m->d_posting);
-	buf_reset(&m->d_gvc);
+	fmt_reset(&m->d_desc);
+	fmt_reset(&m->d_name);
+	fmt_reset(&m->d_iban);
+	fmt_reset(&m->d_e2e);
+	fmt_reset(&m->d_posting);
+	fmt_reset(&m->d_gvc);
 	if (m->t_details.len == 0)
 		return STMT_OK;
 	n = m->t_details.len;
@@ -697,14 +736,35 @@ mt_details(struct mt *m)
 	    !isalnum((unsigned char)s[3]) && s[3] != ' ' &&
 	    isdigit((unsigned char)s[4]) && isdigit((unsigned char)s[5])) ? 1 :
 	    nl_tag_at(s, n, 0, &r, &tl) ? 2 : 0;
-	buf_reset(text);
+	fmt_reset(text);
+	if (structured) {
+		/*
+		 * Glued as they wrap: the line ends are taken out in place
+		 * (t_details is read once, here), no copy.
+		 */
+		char	*w = m->t_details.p, *rd = w, *e = w + n, *q;
+
+		while ((q = memchr(rd, '\n', (size_t)(e - rd))) != NULL) {
+			if (w != rd)
+				memmove(w, rd, (size_t)(q - rd));
+			w += q - rd;
+			rd = q + 1;
+		}
+		if (w != rd)
+			memmove(w, rd, (size_t)(e - rd));
+		w += e - rd;
+		*w = '\0';
+		m->t_details.len = (size_t)(w - m->t_details.p);
+		if (structured == 1)
+			rc = details_gvc(m, m->t_details.p, m->t_details.len);
+		else
+			rc = details_nl(m, m->t_details.p, m->t_details.len);
+		goto out;
+	}
 	for (; *s != '\0'; s = nl + 1) {
 		if ((nl = strchr(s, '\n')) == NULL)
 			nl = s + strlen(s);
-		if (structured) {
-			if (buf_add(text, s, (size_t)(nl - s)) == -1)
-				goto toolong;
-		} else {
+		{
 			const char	*a = s, *e = nl;
 
 			/* Free text: trim the padding some banks add. */
@@ -716,15 +776,9 @@ mt_details(struct mt *m)
 		if (*nl == '\0')
 			break;
 	}
-	if (structured == 1)
-		rc = details_gvc(m, buf_str(text), text->len);
-	else if (structured == 2)
-		rc = details_nl(m, buf_str(text), text->len);
-	else {
-		fmt_trim(text);
-		if (buf_add(&m->d_desc, buf_str(text), text->len) == -1)
-			goto toolong;
-	}
+	fmt_trim(text);
+	if (fmt_add(&m->d_desc, buf_str(text), text->len) == -1)
+		goto toolong;
 	goto out;
 toolong:
 	rc = fmt_reject(m->c, m->t_details_lines, ":86: text too long");
@@ -734,7 +788,7 @@ out:
 	fmt_trim(&m->d_e2e);
 	fmt_trim(&m->d_posting);
 	if (m->d_desc.len == 0 && m->d_posting.len > 0)
-		buf_add(&m->d_desc, m->d_posting.p, m->d_posting.len);
+		fmt_add(&m->d_desc, m->d_posting.p, m->d_posting.len);
 	return rc;
 }
 
@@ -781,17 +835,28 @@ mt_flush_txn(struct mt *m)
 }
 
 static int
+type_cmp(const void *key, const void *elem)
+{
+	const unsigned char	*a = key;
+	const unsigned char	*b = *(const unsigned char *const *)elem;
+
+	/* Three bytes: by hand, no call. */
+	if (a[0] != b[0])
+		return a[0] - b[0];
+	if (a[1] != b[1])
+		return a[1] - b[1];
+	return a[2] - b[2];
+}
+
+static int
 known_type(const char *code)
 {
-	size_t	i;
-
 	if (isdigit((unsigned char)code[1]) && isdigit((unsigned char)code[2]) &&
 	    isdigit((unsigned char)code[3]))
 		return 1;
-	for (i = 0; i < sizeof(swift_types) / sizeof(swift_types[0]); i++)
-		if (strncmp(code + 1, swift_types[i], 3) == 0)
-			return 1;
-	return 0;
+	/* swift_types is in alphabetical order. */
+	return bsearch(code + 1, swift_types, sizeof(swift_types) /
+	    sizeof(swift_types[0]), sizeof(swift_types[0]), type_cmp) != NULL;
 }
 
 /*
@@ -810,11 +875,11 @@ mt_txn(struct mt *m)
 	enum stmt_rc	 rc;
 
 	memset(t, 0, sizeof(*t));
-	buf_reset(&m->t_cref);
-	buf_reset(&m->t_bref);
-	buf_reset(&m->t_supp);
-	buf_reset(&m->t_name);
-	buf_reset(&m->t_details);
+	fmt_reset(&m->t_cref);
+	fmt_reset(&m->t_bref);
+	fmt_reset(&m->t_supp);
+	fmt_reset(&m->t_name);
+	fmt_reset(&m->t_details);
 	m->t_code[0] = '\0';
 	t->line = m->tag_line;
 	e = s + n;
@@ -894,24 +959,24 @@ mt_txn(struct mt *m)
 				break;
 			}
 		if (slash != NULL) {
-			buf_add(&m->t_cref, ss, (size_t)(slash - ss));
-			buf_add(&m->t_bref, slash + 2, (size_t)(e - slash - 2));
+			fmt_add(&m->t_cref, ss, (size_t)(slash - ss));
+			fmt_add(&m->t_bref, slash + 2, (size_t)(e - slash - 2));
 		} else if (e - ss > 16) {
 			/*
 			 * Dutch legacy: a 16-character reference, then the
 			 * counterparty's name.
 			 */
-			buf_add(&m->t_cref, ss, 16);
-			buf_add(&m->t_name, ss + 16, (size_t)(e - ss - 16));
+			fmt_add(&m->t_cref, ss, 16);
+			fmt_add(&m->t_name, ss + 16, (size_t)(e - ss - 16));
 		} else
-			buf_add(&m->t_cref, ss, (size_t)(e - ss));
+			fmt_add(&m->t_cref, ss, (size_t)(e - ss));
 		fmt_trim(&m->t_cref);
 		fmt_trim(&m->t_bref);
 		fmt_trim(&m->t_name);
 		if (strcmp(buf_str(&m->t_bref), "NONREF") == 0)
-			buf_reset(&m->t_bref);
+			fmt_reset(&m->t_bref);
 		if (strcmp(buf_str(&m->t_cref), "NONREF") == 0)
-			buf_reset(&m->t_cref);
+			fmt_reset(&m->t_cref);
 	}
 	/* Supplementary details on the following lines. */
 	if ((nl = strchr(s, '\n')) != NULL) {
@@ -997,15 +1062,34 @@ mt_end_stmt(struct mt *m)
 	return fmt_end(m->c, line);
 }
 
+/*
+ * Tags as numbers, so that finding a field's handler is a few integer
+ * compares: IS("28C") is the code of the literal, folded by the compiler.
+ */
+#define TAGC(a, b, c)	((uint32_t)(unsigned char)(a) | \
+			 (uint32_t)(unsigned char)(b) << 8 | \
+			 (uint32_t)(unsigned char)(c) << 16)
+#define IS(lit)		(tc == TAGC((lit)[0], (lit)[1], \
+			 sizeof(lit) > 3 ? (lit)[2] : 0))
+
+static uint32_t
+tag_code(const char *t)
+{
+	if (t[0] == '\0' || t[1] == '\0')
+		return TAGC(t[0], 0, 0);
+	return TAGC(t[0], t[1], t[2]);
+}
+
 /* A field is complete: act on it. */
 static enum stmt_rc
 mt_field(struct mt *m)
 {
 	const char	*t = m->tag, *s;
+	uint32_t	 tc = tag_code(t);
 	enum stmt_rc	 rc;
 	size_t		 n;
 
-	if (strcmp(t, "20") == 0) {
+	if (IS("20")) {
 		if ((rc = mt_end_stmt(m)) != STMT_OK)
 			return rc;
 		fmt_stmt_reset(m->c);
@@ -1017,13 +1101,13 @@ mt_field(struct mt *m)
 		m->sum_credit = m->sum_debit = 0;
 		m->has_90c = m->has_90d = 0;
 		m->has_opening = m->has_closing = 0;
-		buf_reset(&m->ref);
-		buf_reset(&m->seq);
-		buf_reset(&m->acct);
+		fmt_reset(&m->ref);
+		fmt_reset(&m->seq);
+		fmt_reset(&m->acct);
 		m->c->info.line = m->tag_line;
 		/* Wrapped references are glued back. */
 		for (s = buf_str(&m->field); *s; s++)
-			if (*s != '\n' && buf_addc(&m->ref, *s) == -1)
+			if (*s != '\n' && fmt_addc(&m->ref, *s) == -1)
 				return fmt_reject(m->c, m->tag_line,
 				    ":20: too long");
 		fmt_trim(&m->ref);
@@ -1032,31 +1116,31 @@ mt_field(struct mt *m)
 	if (!m->in_stmt)
 		return fmt_reject(m->c, m->tag_line,
 		    ":%s: before the :20: that starts a statement", t);
-	if (strcmp(t, "86") != 0 && strcmp(t, "NS") != 0 &&
+	if (!IS("86") && !IS("NS") &&
 	    (rc = mt_flush_txn(m)) != STMT_OK)
 		return rc;
-	if (strcmp(t, "21") == 0 || strcmp(t, "NS") == 0)
+	if (IS("21") || IS("NS"))
 		return STMT_OK;
-	if (strcmp(t, "25") == 0) {
+	if (IS("25")) {
 		if (m->acct_locked || m->acct.len > 0)
 			return fmt_warn(m->c, STMT_W_REPEATED_FIELD, m->tag_line,
 			    "a second :25: account identification inside "
 			    "statement %s was ignored", buf_str(&m->ref));
 		n = first_line(m, &s);
-		if (buf_add(&m->acct, s, n) == -1)
+		if (fmt_add(&m->acct, s, n) == -1)
 			return fmt_reject(m->c, m->tag_line, ":25: too long");
 		fmt_trim(&m->acct);
 		return STMT_OK;
 	}
-	if (strcmp(t, "28") == 0 || strcmp(t, "28C") == 0) {
+	if (IS("28") || IS("28C")) {
 		n = first_line(m, &s);
-		buf_reset(&m->seq);
-		buf_add(&m->seq, s, n);
+		fmt_reset(&m->seq);
+		fmt_add(&m->seq, s, n);
 		fmt_trim(&m->seq);
 		return STMT_OK;
 	}
-	if (strcmp(t, "34F") == 0 || strcmp(t, "13") == 0 ||
-	    strcmp(t, "13D") == 0) {
+	if (IS("34F") || IS("13") ||
+	    IS("13D")) {
 		m->interim = 1;
 		m->c->info.interim = 1;
 		n = first_line(m, &s);
@@ -1064,51 +1148,60 @@ mt_field(struct mt *m)
 			fmt_copy(m->c->currency, 4, s);
 		return STMT_OK;
 	}
-	if (strcmp(t, "90D") == 0 || strcmp(t, "90C") == 0) {
+	if (IS("90D") || IS("90C")) {
 		m->interim = 1;
 		m->c->info.interim = 1;
 		return mt_sum(m, t[2] == 'C');
 	}
-	if (strcmp(t, "60F") == 0 || strcmp(t, "60M") == 0 ||
-	    strcmp(t, "60") == 0) {
+	if (IS("60F") || IS("60M") ||
+	    IS("60")) {
 		if ((rc = mt_balance(m, BAL_OPENING_BOOKED)) != STMT_OK)
 			return rc;
 		m->has_opening = 1;
 		return mt_begin(m);
 	}
-	if (strcmp(t, "61") == 0) {
+	if (IS("61")) {
 		if ((rc = mt_begin(m)) != STMT_OK)
 			return rc;
 		return mt_txn(m);
 	}
-	if (strcmp(t, "86") == 0) {
+	if (IS("86")) {
 		if (!m->have_txn)
 			return STMT_OK;	/* information to the account owner */
-		if (m->t_details.len == 0)
+		if (m->t_details.len == 0) {
+			struct buf	tmp = m->t_details;
+
+			/* The usual single :86:: taken over, not copied. */
 			m->t_details_lines = (int)m->tag_line;
-		else if (buf_addc(&m->t_details, '\n') == -1)
+			m->t_details = m->field;
+			m->field = tmp;
+			return STMT_OK;
+		}
+		if (fmt_addc(&m->t_details, '\n') == -1)
 			return fmt_reject(m->c, m->tag_line, ":86: too long");
-		if (buf_add(&m->t_details, m->field.p, m->field.len) == -1)
+		if (fmt_add(&m->t_details, m->field.p, m->field.len) == -1)
 			return fmt_reject(m->c, m->tag_line,
 			    ":86: longer than %d bytes", STMT_TEXT_MAX);
 		return STMT_OK;
 	}
-	if (strcmp(t, "62F") == 0 || strcmp(t, "62M") == 0 ||
-	    strcmp(t, "62") == 0) {
+	if (IS("62F") || IS("62M") ||
+	    IS("62")) {
 		if ((rc = mt_begin(m)) != STMT_OK)
 			return rc;
 		m->has_closing = 1;
 		return mt_balance(m, BAL_BOOKED);
 	}
-	if (strcmp(t, "64") == 0)
+	if (IS("64"))
 		return (rc = mt_begin(m)) != STMT_OK ? rc :
 		    mt_balance(m, BAL_AVAILABLE);
-	if (strcmp(t, "65") == 0)
+	if (IS("65"))
 		return (rc = mt_begin(m)) != STMT_OK ? rc :
 		    mt_balance(m, BAL_FORWARD_AVAILABLE);
 	return fmt_warn(m->c, STMT_W_UNKNOWN_FIELD, m->tag_line,
 	    "unknown field :%s: ignored", t);
 }
+
+#undef IS
 
 static enum stmt_rc
 mt_close_field(struct mt *m)
@@ -1152,8 +1245,8 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 	mt_init(m, in, c);
 	fmt_stmt_reset(c);
 	while ((got = mt_getline(m, &rc)) == 1) {
-		s = buf_str(&m->line);
-		n = m->line.len;
+		s = m->ls;
+		n = m->ln;
 		/* SWIFT blocks: {1:...}{2:...}{4: then the fields. */
 		if (s[0] == '{') {
 			const char	*b4 = strstr(s, "{4:");
@@ -1183,8 +1276,8 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 			memcpy(m->tag, tag, sizeof(tag));
 			m->tag_line = m->lineno;
 			m->have_field = 1;
-			buf_reset(&m->field);
-			if (buf_add(&m->field, s + tl, n - tl) == -1) {
+			fmt_reset(&m->field);
+			if (fmt_add(&m->field, s + tl, n - tl) == -1) {
 				rc = fmt_reject(c, m->lineno, "field too long");
 				goto out;
 			}
@@ -1192,8 +1285,8 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 		}
 		if (!m->have_field || m->after_end)
 			continue;	/* header lines before :20: or after - */
-		if (buf_addc(&m->field, '\n') == -1 ||
-		    buf_add(&m->field, s, n) == -1) {
+		if (fmt_addc(&m->field, '\n') == -1 ||
+		    fmt_add(&m->field, s, n) == -1) {
 			rc = fmt_reject(c, m->tag_line,
 			    "field :%s: longer than %d bytes", m->tag,
 			    STMT_TEXT_MAX);

@@ -21,6 +21,7 @@
 #include "formats/fmt.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -151,7 +152,7 @@ ox_free(struct ox *o)
 		buf_free(b);
 }
 
-/* The byte k ahead of the read position (k < 16), or -1 at the end. */
+/* The byte k ahead of the read position (k < OFX_READ), or -1 at the end. */
 static int
 peek(struct ox *o, size_t k)
 {
@@ -268,6 +269,71 @@ entity(struct ox *o, struct buf *b)
 }
 
 /*
+ * Byte classes for the loops below: isspace() of the C locale, what ends
+ * a tag name, what ends a run of text.
+ */
+#define C_BLANK		1
+#define C_NAME_END	2
+#define C_TEXT_END	4
+#define C_NL		8
+static const unsigned char cls[256] = {
+	['\t'] = C_BLANK | C_NAME_END, ['\n'] = C_BLANK | C_NAME_END | C_NL,
+	['\v'] = C_BLANK | C_NAME_END, ['\f'] = C_BLANK | C_NAME_END,
+	['\r'] = C_BLANK | C_NAME_END, [' '] = C_BLANK | C_NAME_END,
+	['>'] = C_NAME_END, ['/'] = C_NAME_END, ['<'] = C_NAME_END | C_TEXT_END,
+	['&'] = C_TEXT_END,
+};
+
+/*
+ * The tag name at the read position (at most OFX_NAME_MAX bytes, upper
+ * case) into t->name, read straight from the buffer: one append, not a
+ * call per byte.  -1 when it is longer.
+ */
+static int
+tag_name(struct ox *o, struct token *t)
+{
+	char		 name[OFX_NAME_MAX + 1];
+	size_t		 n = 0;
+	const unsigned char *p, *e;
+	int		 c;
+
+	/* The name and the byte after it in the buffer, when the file has. */
+	peek(o, OFX_NAME_MAX + 1);
+	p = o->rb + o->rpos;
+	e = o->rb + o->rlen;
+	while (p + n < e && !(cls[c = p[n]] & C_NAME_END)) {
+		if (n == OFX_NAME_MAX)
+			return -1;
+		name[n++] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+	}
+	o->rpos += n;
+	o->offset += n;
+	return buf_add(&t->name, name, n);
+}
+
+/*
+ * A run of text up to the next '<' or '&' (or the end of what is read),
+ * appended to raw in one piece; lines counted, *any set when it is not
+ * all blanks.  0, or -1 past raw's limit.
+ */
+static int
+text_run(struct ox *o, struct buf *raw, int *any)
+{
+	const unsigned char	*p = o->rb + o->rpos, *e = o->rb + o->rlen, *q;
+	int			 c;
+
+	for (q = p; q < e && !(cls[c = *q] & C_TEXT_END); q++) {
+		if (cls[c] & C_NL)
+			o->line++;
+		else if (!(cls[c] & C_BLANK))
+			*any = 1;
+	}
+	o->rpos += (size_t)(q - p);
+	o->offset += (uint64_t)(q - p);
+	return fmt_add(raw, p, (size_t)(q - p));
+}
+
+/*
  * Reads the next token into t.  Text tokens that are only blanks are not
  * returned.  A stmt_rc on error.
  */
@@ -276,11 +342,11 @@ lex(struct ox *o, struct token *t)
 {
 	struct buf	*raw = &o->raw;
 	enum stmt_rc	 rc = STMT_OK;
-	int		ch, any;
+	int		ch, c1, any;
 
 	for (;;) {
-		buf_reset(&t->name);
-		buf_reset(&t->text);
+		fmt_reset(&t->name);
+		fmt_reset(&t->text);
 		t->selfclose = 0;
 		t->line = o->line;
 		ch = peek(o, 0);
@@ -290,40 +356,36 @@ lex(struct ox *o, struct token *t)
 			t->type = TK_EOF;
 			return STMT_OK;
 		}
-		if (ch == '<' && looking_at(o, "<?")) {
+		/* Markup other than a tag starts "<?" or "<!". */
+		c1 = ch == '<' ? peek(o, 1) : -1;
+		if (ch == '<' && c1 == '?') {
 			if (skip_past(o, "?>") == -1)
 				return fmt_reject(o->c, t->line, "unterminated "
 				    "<? processing instruction");
 			continue;
 		}
-		if (ch == '<' && looking_at(o, "<!--")) {
+		if (ch == '<' && c1 == '!' && looking_at(o, "<!--")) {
 			if (skip_past(o, "-->") == -1)
 				return fmt_reject(o->c, t->line, "unterminated "
 				    "comment");
 			continue;
 		}
-		if (ch == '<' && looking_at(o, "<!") &&
-		    !looking_at(o, "<![CDATA[")) {
+		if (ch == '<' && c1 == '!' && !looking_at(o, "<![CDATA[")) {
 			if (skip_past(o, ">") == -1)
 				return fmt_reject(o->c, t->line, "unterminated "
 				    "<! declaration");
 			continue;
 		}
-		if (ch == '<' && !looking_at(o, "<![CDATA[")) {
+		if (ch == '<' && c1 != '!') {
 			next(o);
 			t->type = TK_OPEN;
 			if (peek(o, 0) == '/') {
 				next(o);
 				t->type = TK_CLOSE;
 			}
-			while ((ch = peek(o, 0)) != -1 && ch != '>' &&
-			    ch != '<' && !isspace(ch) && ch != '/') {
-				if (buf_addc(&t->name, (char)toupper(ch)) == -1)
-					return fmt_reject(o->c, t->line, "tag name "
-					    "longer than %d characters",
-					    OFX_NAME_MAX);
-				next(o);
-			}
+			if (tag_name(o, t) == -1)
+				return fmt_reject(o->c, t->line, "tag name "
+				    "longer than %d characters", OFX_NAME_MAX);
 			/* Attributes (none in OFX) and blanks up to '>'. */
 			while ((ch = peek(o, 0)) != -1 && ch != '>' && ch != '<') {
 				if (ch == '/' && peek(o, 1) == '>')
@@ -339,14 +401,15 @@ lex(struct ox *o, struct token *t)
 			return STMT_OK;
 		}
 		/* Text up to the next tag, CDATA sections merged in. */
-		buf_reset(raw);
+		fmt_reset(raw);
 		any = 0;
 		t->type = TK_TEXT;
 		while ((ch = peek(o, 0)) != -1) {
 			int	r = 0;
 
 			if (ch == '<') {
-				if (!looking_at(o, "<![CDATA["))
+				if (peek(o, 1) != '!' ||
+				    !looking_at(o, "<![CDATA["))
 					break;
 				for (int i = 0; i < 9; i++)
 					next(o);
@@ -365,12 +428,8 @@ lex(struct ox *o, struct token *t)
 			} else if (ch == '&') {
 				next(o);
 				r = entity(o, raw);
-			} else {
-				next(o);
-				if (!isspace(ch))
-					any = 1;
-				r = buf_addc(raw, (char)ch);
-			}
+			} else
+				r = text_run(o, raw, &any);
 			if (r == -1) {
 				rc = fmt_reject(o->c, t->line, "text longer than "
 				    "%d bytes", STMT_FIELD_MAX);
@@ -428,7 +487,7 @@ is(const char *a, const char *b)
 static enum stmt_rc
 put(struct ox *o, struct buf *b, const char *v)
 {
-	buf_reset(b);
+	fmt_reset(b);
 	if (buf_addstr(b, v) == -1)
 		return fmt_reject(o->c, o->tk.line, "value too long");
 	return STMT_OK;
@@ -521,7 +580,7 @@ account_fill(struct ox *o, struct rec_account *a)
 	const char	*id = buf_str(&o->a_acctid);
 
 	memset(a, 0, sizeof(*a));
-	buf_reset(&o->a_bank_id);
+	fmt_reset(&o->a_bank_id);
 	if (o->a_bankid.len > 0)
 		buf_printf(&o->a_bank_id, "%s/%s", o->a_bankid.p, id);
 	else if (o->a_broker.len > 0)
@@ -541,12 +600,12 @@ account_fill(struct ox *o, struct rec_account *a)
 static void
 acct_reset(struct ox *o)
 {
-	buf_reset(&o->a_bankid);
-	buf_reset(&o->a_branch);
-	buf_reset(&o->a_acctid);
-	buf_reset(&o->a_type);
-	buf_reset(&o->a_broker);
-	buf_reset(&o->a_desc);
+	fmt_reset(&o->a_bankid);
+	fmt_reset(&o->a_branch);
+	fmt_reset(&o->a_acctid);
+	fmt_reset(&o->a_type);
+	fmt_reset(&o->a_broker);
+	fmt_reset(&o->a_desc);
 }
 
 static enum stmt_rc
@@ -613,6 +672,7 @@ txn_end(struct ox *o)
 			known = 1;
 			/* Some banks write "Credit": keep the spec's case. */
 			put(o, &o->t_type, trntypes[i]);
+			break;
 		}
 	if (o->t_type.len == 0)
 		rc = fmt_warn(o->c, STMT_W_MISSING_FIELD, o->t_line,
@@ -664,9 +724,9 @@ agg_start(struct ox *o, const char *name)
 	const char	*p = parent(o);
 
 	if (is(name, "STATUS")) {
-		buf_reset(&o->st_code);
-		buf_reset(&o->st_sev);
-		buf_reset(&o->st_msg);
+		fmt_reset(&o->st_code);
+		fmt_reset(&o->st_sev);
+		fmt_reset(&o->st_msg);
 	} else if (is(name, "STMTRS") || is(name, "CCSTMTRS") ||
 	    is(name, "INVSTMTRS")) {
 		if (o->in_stmt)
@@ -698,12 +758,12 @@ agg_start(struct ox *o, const char *name)
 		if ((rc = ox_begin(o)) != STMT_OK)
 			return rc;
 		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-			buf_reset(t[i]);
+			fmt_reset(t[i]);
 		o->in_txn = 1;
 		o->t_line = o->tk.line;
 	} else if (o->in_stmt && (is(name, "LEDGERBAL") ||
 	    is(name, "AVAILBAL") || is(name, "INVBAL"))) {
-		buf_reset(&o->b_amt);
+		fmt_reset(&o->b_amt);
 		o->b_date[0] = '\0';
 		o->b_line = o->tk.line;
 	} else if (o->in_stmt && is(p, "INVTRANLIST") &&
@@ -775,6 +835,24 @@ agg_end(struct ox *o, const char *name)
 	return STMT_OK;
 }
 
+/* The leaves of STMTTRN that are kept, and where. */
+static const struct {
+	const char	*name;
+	size_t		 off;
+} txn_leaves[] = {
+	{ "TRNTYPE", offsetof(struct ox, t_type) },
+	{ "DTPOSTED", offsetof(struct ox, t_posted) },
+	{ "DTUSER", offsetof(struct ox, t_user) },
+	{ "DTAVAIL", offsetof(struct ox, t_avail) },
+	{ "TRNAMT", offsetof(struct ox, t_amt) },
+	{ "FITID", offsetof(struct ox, t_fitid) },
+	{ "CHECKNUM", offsetof(struct ox, t_check) },
+	{ "REFNUM", offsetof(struct ox, t_ref) },
+	{ "NAME", offsetof(struct ox, t_name) },
+	{ "PAYEE", offsetof(struct ox, t_name) },
+	{ "MEMO", offsetof(struct ox, t_memo) },
+};
+
 static int
 is_acctfrom(const char *p)
 {
@@ -827,26 +905,17 @@ leaf(struct ox *o, const char *name, const char *v, uint64_t line)
 		struct buf	*b = NULL;
 
 		if (is(p, "STMTTRN")) {
-			if (is(name, "TRNTYPE"))
-				b = &o->t_type;
-			else if (is(name, "DTPOSTED"))
-				b = &o->t_posted;
-			else if (is(name, "DTUSER"))
-				b = &o->t_user;
-			else if (is(name, "DTAVAIL"))
-				b = &o->t_avail;
-			else if (is(name, "TRNAMT"))
-				b = &o->t_amt;
-			else if (is(name, "FITID"))
-				b = &o->t_fitid;
-			else if (is(name, "CHECKNUM"))
-				b = &o->t_check;
-			else if (is(name, "REFNUM"))
-				b = &o->t_ref;
-			else if (is(name, "NAME") || is(name, "PAYEE"))
-				b = &o->t_name;
-			else if (is(name, "MEMO"))
-				b = &o->t_memo;
+			size_t	i;
+
+			/* The first letter rules out most entries cheaply. */
+			for (i = 0; i < sizeof(txn_leaves) /
+			    sizeof(txn_leaves[0]); i++)
+				if (txn_leaves[i].name[0] == name[0] &&
+				    is(name, txn_leaves[i].name)) {
+					b = (struct buf *)(void *)((char *)o +
+					    txn_leaves[i].off);
+					break;
+				}
 		} else if (is(p, "PAYEE") && is(name, "NAME"))
 			b = &o->t_name;
 		else if ((is(p, "CURRENCY") || is(p, "ORIGCURRENCY")) &&
@@ -888,7 +957,7 @@ leaf(struct ox *o, const char *name, const char *v, uint64_t line)
 		return STMT_OK;
 	}
 	if (is(p, "INVBAL") && is(name, "AVAILCASH") && *v != '\0') {
-		buf_reset(&o->b_amt);
+		fmt_reset(&o->b_amt);
 		buf_addstr(&o->b_amt, v);
 		fmt_copy(o->b_date, 11, o->dtasof);
 		o->b_line = line;
