@@ -62,6 +62,7 @@ fill_account(struct db *db, const char *client_id, unsigned i, long ntxn,
 	char			 con_id[ID_MAX], iban[IBAN_MAX], holder[64];
 	char			 bank_acc[32], btc[32], key[64], id[ID_MAX];
 	enum txn_change		 ch;
+	int			 fresh = 0;
 	int64_t			 now = (int64_t)time(NULL);
 	long			 j;
 
@@ -92,7 +93,7 @@ fill_account(struct db *db, const char *client_id, unsigned i, long ntxn,
 	a.holder_email = "kunde@example.org";
 	a.balances = bal;
 	a.nbalances = 2;
-	if (accdata_account(&b, con_id, &a, acc_id) == -1)
+	if (accdata_account(&b, con_id, &a, acc_id, &fresh) == -1)
 		goto fail;
 	gen_init(&g, 0xacc00000ULL + i, first_day, 14);
 	for (j = 0; j < ntxn; j++) {
@@ -116,7 +117,7 @@ fill_account(struct db *db, const char *client_id, unsigned i, long ntxn,
 		t.end_to_end_id = gt.e2e;
 		/* The key sync.c gives a transaction with a bank id. */
 		snprintf(key, sizeof(key), "b:%s", gt.bank_id);
-		if (accdata_txn(&b, con_id, acc_id, &t, key, NULL, id,
+		if (accdata_txn(&b, con_id, acc_id, &t, key, NULL, fresh, id,
 		    &ch) == -1)
 			goto fail;
 	}

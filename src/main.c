@@ -16,6 +16,7 @@
 #include "core/errors_doc.h"
 #include "core/log.h"
 #include "core/vault.h"
+#include "formats/formats.h"
 #include "banks/sandbox.h"
 #include "http/http.h"
 #include "jobs/engine.h"
@@ -38,6 +39,7 @@ static int cmd_config(int, char **);
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "run the HTTP server (--demo: also make a demo client and print it)" },
 	{ "clients", cmd_clients, "create|list|delete API clients" },
+	{ "import", formats_cmd_import, "print a statement file (camt.053, MT940, OFX) as normalized JSON" },
 	{ "errors", cmd_errors, "print the error catalog (--markdown: docs/errors.md, --json)" },
 	{ "config", cmd_config, "print the settings table as Markdown (for the README)" },
 	{ "version", cmd_version, "print the version" },
@@ -193,6 +195,7 @@ cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sandbox_set_slow_ms(cfg.sandbox_slow_ms);
+	rcache_init((size_t)cfg.cache_mb << 20);
 	if (node_id(node) == -1 || engine_start((int)cfg.workers,
 	    (int)cfg.max_active_tasks, node) == -1) {
 		fprintf(stderr, "bankfeed: cannot start the task workers\n");
@@ -222,6 +225,7 @@ cmd_serve(int argc, char **argv)
 	log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	server_stop(srv, (int)cfg.shutdown_grace, engine_release_waiters);
 	engine_stop();
+	rcache_free();
 	/*
 	 * After the HTTP server: events queued by requests that finished
 	 * during its grace are still tried.  Undelivered ones wait in the

@@ -174,6 +174,23 @@ check_log_clean(struct srv *s)
 	const char *const *m;
 	char	cmd[400];
 
+	/* No secret in any log line: the sandbox's password, answers and TAN,
+	 * and the client's own secret and token. */
+	static const char *const secrets[] = { "pass_good", "blue", "123456",
+	    NULL };
+
+	for (m = secrets; *m != NULL; m++)
+		if (log_contains(s, *m)) {
+			fprintf(stderr, "harness: server log %s shows a secret "
+			    "(\"%s\")\n", s->log, *m);
+			abort();
+		}
+	if ((s->client_secret[0] && log_contains(s, s->client_secret)) ||
+	    (s->token[0] && log_contains(s, s->token))) {
+		fprintf(stderr, "harness: server log %s shows the client's secret "
+		    "or token\n", s->log);
+		abort();
+	}
 	for (m = marks; *m != NULL; m++)
 		if (log_contains(s, *m)) {
 			fprintf(stderr, "harness: server log %s shows \"%s\":\n",

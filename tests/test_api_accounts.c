@@ -59,7 +59,7 @@ static void
 sync_now(struct srv *s, const char *cid, const char *body,
     const char *const *hdrs, struct res *r)
 {
-	char	path[128];
+	char	path[256];
 
 	snprintf(path, sizeof(path), "/v1/connections/%s/sync", cid);
 	if (body == NULL)
@@ -71,7 +71,7 @@ sync_now(struct srv *s, const char *cid, const char *body,
 static json_t *
 accounts_of(struct srv *s, const char *cid, struct res *r)
 {
-	char	path[128];
+	char	path[256];
 
 	snprintf(path, sizeof(path), "/v1/accounts?connection_id=%s", cid);
 	assert_int_equal(get(s, path, r), 0);
@@ -338,23 +338,34 @@ accounts_and_transactions_are_the_clients_own(void **state)
 	res_free(&r);
 }
 
-/* The pending ids of an account's transactions. */
+/*
+ * An account's pending transactions: the card payments that will book
+ * (preauth 0), or the pre-authorizations the bank releases instead
+ * (preauth 1).
+ */
 static json_t *
-pending_of(json_t *all)
+pending_of(json_t *all, int preauth)
 {
-	json_t	*p = json_array(), *t;
-	size_t	 i;
+	json_t		*p = json_array(), *t;
+	const char	*desc;
+	size_t		 i;
 
-	json_array_foreach(all, i, t)
-		if (strcmp(jstr(t, "status"), "pending") == 0)
+	json_array_foreach(all, i, t) {
+		desc = jstr(t, "description");
+		if (strcmp(jstr(t, "status"), "pending") == 0 && preauth ==
+		    (desc != NULL && strstr(desc, "VORAUTORISIERUNG") != NULL))
 			json_array_append(p, t);
+	}
 	return p;
 }
 
-/* Reads the whole feed from cursor; fills the next cursor. */
+/*
+ * Reads the whole feed from cursor; fills the next cursor.  The removed
+ * transactions are appended to gone unless it is NULL.
+ */
 static void
 feed(struct srv *s, const char *cid, char cursor[256], int *added,
-    int *modified, int *removed)
+    int *modified, int *removed, json_t *gone)
 {
 	char		path[512];
 	struct res	r;
@@ -369,6 +380,8 @@ feed(struct srv *s, const char *cid, char cursor[256], int *added,
 		*added += (int)json_array_size(jget(r.json, "added"));
 		*modified += (int)json_array_size(jget(r.json, "modified"));
 		*removed += (int)json_array_size(jget(r.json, "removed"));
+		if (gone != NULL)
+			json_array_extend(gone, jget(r.json, "removed"));
 		more = json_is_true(jget(r.json, "has_more"));
 		assert_non_null(jstr(r.json, "next_cursor"));
 		snprintf(cursor, 256, "%s", jstr(r.json, "next_cursor"));
@@ -378,7 +391,8 @@ feed(struct srv *s, const char *cid, char cursor[256], int *added,
 
 /*
  * Time passes (the server restarts with its clock 4 days on): pending card
- * payments book under the same id, new transactions come, and the feed
+ * payments book under the same id, the card's pre-authorization is
+ * released (never booked) and removed, new transactions come, and the feed
  * says exactly that.
  */
 static void
@@ -388,7 +402,7 @@ pending_books_and_the_feed_follows(void **state)
 	const char	*later[] = { "BANKFEED_CLOCK_OFFSET_SECONDS=345600", NULL };
 	struct res	 r;
 	char		 cid[64], card[64], cursor[256] = "";
-	json_t		*before, *after, *pend, *p;
+	json_t		*before, *after, *pend, *pre, *p, *gone = json_array();
 	size_t		 i;
 	int		 a, m, d, total = 0;
 
@@ -403,10 +417,12 @@ pending_books_and_the_feed_follows(void **state)
 	    cid, &r), "credit_card"), "id"));
 	res_free(&r);
 	before = all_transactions(&t, card, NULL, 500);
-	pend = pending_of(before);
+	pend = pending_of(before, 0);
+	pre = pending_of(before, 1);
 	assert_true(json_array_size(pend) > 0);
+	assert_true(json_array_size(pre) > 0);
 	/* feed, first read: everything is added */
-	feed(&t, cid, cursor, &a, &m, &d);
+	feed(&t, cid, cursor, &a, &m, &d, NULL);
 	assert_int_equal(a, total);
 	assert_int_equal(m + d, 0);
 	/* the same data again: nothing changes */
@@ -414,7 +430,7 @@ pending_books_and_the_feed_follows(void **state)
 	assert_int_equal(jint(r.json, "result.transactions_added"), 0);
 	assert_int_equal(jint(r.json, "result.transactions_updated"), 0);
 	res_free(&r);
-	feed(&t, cid, cursor, &a, &m, &d);
+	feed(&t, cid, cursor, &a, &m, &d, NULL);
 	assert_int_equal(a + m + d, 0);
 	/* four days later */
 	srv_stop(&t);
@@ -424,9 +440,11 @@ pending_books_and_the_feed_follows(void **state)
 	assert_true(jint(r.json, "result.transactions_updated") >=
 	    (long long)json_array_size(pend));
 	assert_true(jint(r.json, "result.transactions_added") > 0);
-	feed(&t, cid, cursor, &a, &m, &d);
+	res_free(&r);
+	feed(&t, cid, cursor, &a, &m, &d, gone);
 	assert_true(m >= (int)json_array_size(pend));
 	assert_true(a > 0);
+	assert_int_equal(d, (int)json_array_size(pre));
 	after = all_transactions(&t, card, NULL, 500);
 	no_duplicate_ids(after);
 	/* every earlier pending payment is there, booked, with the same id */
@@ -443,9 +461,28 @@ pending_books_and_the_feed_follows(void **state)
 			}
 		assert_true(found);
 	}
+	/* every pre-authorization is gone from the list, and the feed says
+	 * it was removed */
+	json_array_foreach(pre, i, p) {
+		size_t j;
+		json_t *q;
+		int removed = 0;
+
+		json_array_foreach(after, j, q)
+			assert_string_not_equal(jstr(q, "id"), jstr(p, "id"));
+		json_array_foreach(gone, j, q)
+			if (strcmp(jstr(q, "id"), jstr(p, "id")) == 0) {
+				assert_string_equal(jstr(q, "account_id"),
+				    card);
+				removed = 1;
+			}
+		assert_true(removed);
+	}
 	json_decref(before);
 	json_decref(after);
 	json_decref(pend);
+	json_decref(pre);
+	json_decref(gone);
 	srv_cleanup(&t);
 }
 

@@ -396,7 +396,7 @@ another_clients_user_is_not_found(void **state)
 {
 	struct srv	 other;
 	struct res	 r;
-	char		 path[128];
+	char		 path[256];
 
 	(void)state;
 	assert_int_equal(post(&S, "/v1/users", "{\"external_ref\":\"mine\"}", &r), 0);

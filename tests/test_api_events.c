@@ -58,7 +58,7 @@ events_of_a_connection_reach_the_receiver(void **state)
 	struct srv	 s;
 	struct res	 r, a;
 	char		 url[128], body[512], user[64], cid[64], sid[64], tid[64];
-	char		 path[128], tid2[64], tid3[64];
+	char		 path[256], tid2[64], tid3[64];
 	int		 i, j;
 
 	(void)state;

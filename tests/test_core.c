@@ -12,6 +12,7 @@
 #include "core/ids.h"
 #include "core/jw.h"
 #include "core/money.h"
+#include "http/http.h"
 
 static void
 money_parses_exact_amounts(void **state)
@@ -151,6 +152,57 @@ buf_refuses_past_its_limit(void **state)
 	buf_free(&b);
 }
 
+/* Validation collects every problem, each under its dotted field path. */
+static void
+validation_reports_every_field_at_once(void **state)
+{
+	static const char *const known[] = { "name", "age", "ok", "inner", NULL };
+	json_t		*body = json_loads("{\"name\": 5, \"age\": 300, \"ok\": \"yes\", "
+	    "\"inner\": {\"x\": \"\"}, \"typo\": 1}", 0, NULL);
+	struct vctx	 v;
+	json_t		*inner;
+
+	(void)state;
+	v_init(&v);
+	v_known(&v, body, NULL, known);
+	assert_null(v_string(&v, body, NULL, "name", 1, 1, 10));
+	assert_int_equal(v_int(&v, body, NULL, "age", 0, 150, 7), 7);
+	assert_int_equal(v_bool(&v, body, NULL, "ok", 1), 1);
+	inner = v_object(&v, body, NULL, "inner", 1);
+	assert_non_null(inner);
+	assert_null(v_string(&v, inner, "inner", "x", 1, 1, 10));
+	assert_null(v_string(&v, inner, "inner", "missing", 1, 1, 10));
+	assert_true(v_failed(&v));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    v.errors, "name"), 0)), "Not a valid string: got a number.");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    v.errors, "age"), 0)), "Must be between 0 and 150.");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    v.errors, "ok"), 0)), "Not a valid boolean: got a string.");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    v.errors, "inner.x"), 0)), "Must not be empty.");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    v.errors, "inner.missing"), 0)), "Missing required field.");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(
+	    v.errors, "typo"), 0)), "Unknown field.");
+	assert_int_equal(json_object_size(v.errors), 6);
+	v_free(&v);
+	json_decref(body);
+}
+
+static void
+dates_are_real_calendar_days(void **state)
+{
+	(void)state;
+	assert_true(v_is_date("2024-02-29"));
+	assert_false(v_is_date("2023-02-29"));
+	assert_false(v_is_date("2024-13-01"));
+	assert_false(v_is_date("2024-04-31"));
+	assert_false(v_is_date("2024-4-01"));
+	assert_false(v_is_date("yesterday"));
+	assert_false(v_is_date(NULL));
+}
+
 int
 main(void)
 {
@@ -162,6 +214,8 @@ main(void)
 		cmocka_unit_test(ids_are_prefixed_random_and_distinct),
 		cmocka_unit_test(jw_writes_valid_json),
 		cmocka_unit_test(buf_refuses_past_its_limit),
+		cmocka_unit_test(validation_reports_every_field_at_once),
+		cmocka_unit_test(dates_are_real_calendar_days),
 	};
 
 	if (sodium_init() < 0)

@@ -200,6 +200,33 @@ good_and_mfa_users_show_no_warning(void **unused)
 		}
 }
 
+/*
+ * Day after day, the card's pending pre-authorization of one day is
+ * released on a later one (it never books) while a new one comes: across a
+ * month's settlement and a leap day, no day shows a warning for it.
+ */
+static void
+released_preauthorizations_leave_no_warning(void **unused)
+{
+	static const char *const users[] = { "user_good", "user_mfa_tan" };
+	long		d0 = day_from_civil(2024, 2, 25), d;
+	size_t		i;
+	struct warned	w;
+
+	(void)unused;
+	for (i = 0; i < sizeof(users) / sizeof(users[0]); i++)
+		for (d = d0; d < d0 + 9; d++) {
+			sync_warnings(users[i], d * 86400 + 43200, 89, &w);
+			if (w.n != 0)
+				fail_msg("%s on day %ld: %s", users[i], d,
+				    list(&w));
+			sync_warnings(users[i], d * 86400 + 43200, 2, &w);
+			if (w.n != 0)
+				fail_msg("%s (3 days) on day %ld: %s",
+				    users[i], d, list(&w));
+		}
+}
+
 static void
 each_warning_user_shows_exactly_its_warning(void **unused)
 {
@@ -899,6 +926,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_and_mfa_users_show_no_warning),
+		cmocka_unit_test(released_preauthorizations_leave_no_warning),
 		cmocka_unit_test(each_warning_user_shows_exactly_its_warning),
 		cmocka_unit_test(large_sync_checks_in_bounded_memory),
 		cmocka_unit_test(clean_records_show_nothing),

@@ -11,6 +11,7 @@
 
 #include "core/money.h"
 #include "http/http.h"
+#include "store/accdata.h"
 #include "store/store.h"
 
 static int
@@ -50,12 +51,8 @@ write_account(struct jw *w, struct db *db, struct db_stmt *s)
 	jw_kstr(w, "masked_number", db_col_text(s, 5));
 	jw_kstr(w, "currency", db_col_text(s, 6));
 	jw_kstr(w, "status", db_col_text(s, 7));
-	jw_key(w, "error");
-	if (db_col_null(s, 8))
-		jw_null(w);
-	else
-		error_object_write(w, err_by_code((int)db_col_int(s, 8)), NULL,
-		    db_col_text(s, 9), NULL);
+	error_object_kopt(w, "error", db_col_null(s, 8) ? 0 :
+	    (int)db_col_int(s, 8), NULL, db_col_text(s, 9));
 	jw_key(w, "holder");
 	jw_obj(w);
 	jw_kstr(w, "name", db_col_text(s, 10));
@@ -116,10 +113,7 @@ h_accounts_list(struct req *r)
 		return;
 	}
 	last[0] = '\0';
-	resp_begin(r, 200, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	page_begin(r, &w);
 	while (db_step(s) == DB_ROW) {
 		if (n == p.limit) {
 			more = 1;
@@ -130,9 +124,7 @@ h_accounts_list(struct req *r)
 		n++;
 	}
 	db_done(s);
-	jw_arr_end(&w);
-	page_write_next(&w, last, more);
-	jw_obj_end(&w);
+	page_end(&w, last, more);
 }
 
 void
@@ -157,25 +149,38 @@ h_accounts_get(struct req *r)
 	db_done(s);
 }
 
+/* A text column as a JSON string (or null), without measuring it again. */
+static void
+kcol(struct jw *w, const char *key, struct db_stmt *s, int col)
+{
+	const char	*v = db_col_text(s, col);
+
+	jw_key(w, key);
+	if (v == NULL)
+		jw_null(w);
+	else
+		jw_strn(w, v, db_col_len(s, col));
+}
+
 /* Writes one transaction; s is positioned on its row (TXN_COLS). */
 void
 accounts_write_txn(struct jw *w, struct db_stmt *s)
 {
 	jw_obj(w);
-	jw_kstr(w, "id", db_col_text(s, 0));
-	jw_kstr(w, "account_id", db_col_text(s, 1));
-	jw_kstr(w, "status", db_col_text(s, 2));
-	jw_kstr(w, "booking_date", db_col_text(s, 3));
-	jw_kstr(w, "value_date", db_col_text(s, 4));
+	kcol(w, "id", s, 0);
+	kcol(w, "account_id", s, 1);
+	kcol(w, "status", s, 2);
+	kcol(w, "booking_date", s, 3);
+	kcol(w, "value_date", s, 4);
 	write_amount(w, db_col_int(s, 5), db_col_text(s, 6));
 	jw_key(w, "counterparty");
 	jw_obj(w);
-	jw_kstr(w, "name", db_col_text(s, 7));
-	jw_kstr(w, "iban", db_col_text(s, 8));
+	kcol(w, "name", s, 7);
+	kcol(w, "iban", s, 8);
 	jw_obj_end(w);
-	jw_kstr(w, "description", db_col_text(s, 9));
-	jw_kstr(w, "bank_transaction_code", db_col_text(s, 10));
-	jw_kstr(w, "bank_reference", db_col_text(s, 11));
+	kcol(w, "description", s, 9);
+	kcol(w, "bank_transaction_code", s, 10);
+	kcol(w, "bank_reference", s, 11);
 	jw_obj_end(w);
 }
 
@@ -197,8 +202,9 @@ h_accounts_transactions(struct req *r)
 	const char	*from = req_query(r, "from"), *to = req_query(r, "to");
 	const char	*status = req_query(r, "status");
 	char		 after_date[11] = "9999-99-99", after_id[ID_MAX] = "~";
-	char		 last[ID_MAX + 16];
-	int		 n = 0, more = 0, found;
+	char		 last[ID_MAX + 16], key[1024];
+	int64_t		 version = -1;
+	int		 n = 0, more = 0;
 
 	if (page_parse(r, &p) == -1)
 		return;
@@ -231,12 +237,21 @@ h_accounts_transactions(struct req *r)
 		resp_internal(r, "no database");
 		return;
 	}
-	s = db_q(db, "SELECT 1 FROM accounts a JOIN connections c ON "
+	/*
+	 * A page rendered before is served again while the data version has
+	 * not moved (read first: a page is never newer than its stamp says).
+	 */
+	snprintf(key, sizeof(key), "txns|%s|%s|%s|%s|%s|%d|%s", r->client_id,
+	    req_param(r, 0), from ? from : "", to ? to : "", status ? status : "",
+	    p.limit, p.after);
+	if (accdata_version(db, &version) == 0) {
+		resp_begin(r, 200, &w);
+		if (rcache_get(key, version, &r->out))
+			return;
+	}
+	if (db_exists(db, "SELECT 1 FROM accounts a JOIN connections c ON "
 	    "a.connection_id = c.id WHERE a.id = ? AND c.client_id = ?", "tt",
-	    req_param(r, 0), r->client_id);
-	found = s != NULL && db_step(s) == DB_ROW;
-	db_done(s);
-	if (!found) {
+	    req_param(r, 0), r->client_id) != 1) {
 		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
 		return;
 	}
@@ -252,10 +267,7 @@ h_accounts_transactions(struct req *r)
 		return;
 	}
 	last[0] = '\0';
-	resp_begin(r, 200, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	page_begin(r, &w);
 	while (db_step(s) == DB_ROW) {
 		if (n == p.limit) {
 			more = 1;
@@ -267,7 +279,7 @@ h_accounts_transactions(struct req *r)
 		n++;
 	}
 	db_done(s);
-	jw_arr_end(&w);
-	page_write_next(&w, last, more);
-	jw_obj_end(&w);
+	page_end(&w, last, more);
+	if (version >= 0 && jw_finish(&w) == 0)
+		rcache_put(key, version, r->out.p, r->out.len);
 }

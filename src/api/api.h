@@ -62,6 +62,7 @@ void	h_accounts_list(struct req *);
 void	h_accounts_get(struct req *);
 void	h_accounts_transactions(struct req *);
 void	h_transactions_sync(struct req *);
+void	h_users_statements(struct req *);
 void	h_webhook_put(struct req *);
 void	h_webhook_get(struct req *);
 void	h_webhook_delete(struct req *);

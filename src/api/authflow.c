@@ -18,29 +18,12 @@
 #include "jobs/webhooks.h"
 #include "store/store.h"
 
-static void
-opt_time(struct jw *w, const char *key, struct db_stmt *s, int col)
-{
-	char	ts[32];
-
-	jw_key(w, key);
-	if (db_col_null(s, col))
-		jw_null(w);
-	else {
-		time_rfc3339(db_col_int(s, col), ts, sizeof(ts));
-		jw_str(w, ts);
-	}
-}
-
+/* The stored error of a row (code and message columns), or null. */
 static void
 opt_error(struct jw *w, struct db_stmt *s, int code_col, int msg_col)
 {
-	jw_key(w, "error");
-	if (db_col_null(s, code_col))
-		jw_null(w);
-	else
-		error_object_write(w, err_by_code((int)db_col_int(s, code_col)),
-		    NULL, db_col_text(s, msg_col), NULL);
+	error_object_kopt(w, "error", db_col_null(s, code_col) ? 0 :
+	    (int)db_col_int(s, code_col), NULL, db_col_text(s, msg_col));
 }
 
 int
@@ -61,9 +44,9 @@ connection_write(struct jw *w, struct db *db, const char *id)
 	jw_kstr(w, "institution_id", db_col_text(s, 2));
 	jw_kstr(w, "status", db_col_text(s, 3));
 	jw_kbool(w, "store_credentials", (int)db_col_int(s, 4));
-	opt_time(w, "consent_expires_at", s, 5);
-	opt_time(w, "last_synced_at", s, 6);
-	opt_time(w, "created_at", s, 7);
+	jw_ktime(w, "consent_expires_at", db_col_time(s, 5));
+	jw_ktime(w, "last_synced_at", db_col_time(s, 6));
+	jw_ktime(w, "created_at", db_col_time(s, 7));
 	opt_error(w, s, 8, 9);
 	jw_obj_end(w);
 	db_done(s);
@@ -89,7 +72,7 @@ session_write(struct jw *w, struct db *db, const char *id)
 	ch = db_col_text(s, 3);
 	jw_key(w, "challenges");
 	jw_raw(w, ch, strlen(ch));
-	opt_time(w, "expires_at", s, 4);
+	jw_ktime(w, "expires_at", db_col_time(s, 4));
 	opt_error(w, s, 5, 6);
 	jw_obj_end(w);
 	db_done(s);
@@ -100,23 +83,16 @@ int
 authflow_live_session(struct db *db, const char *client_id,
     const char *login_hash, const char *connection_id)
 {
-	struct db_stmt	*s;
-	int		 found = 0;
-	int64_t		 now = (int64_t)clock_now();
+	int64_t	now = (int64_t)clock_now();
 
 	if (connection_id != NULL)
-		s = db_q(db, "SELECT 1 FROM sessions WHERE connection_id = ? AND "
-		    "status = 'challenge_required' AND expires_at > ?", "ti",
-		    connection_id, now);
-	else
-		s = db_q(db, "SELECT 1 FROM sessions s JOIN connections c ON "
-		    "s.connection_id = c.id WHERE c.client_id = ? AND "
-		    "c.login_hash = ? AND s.status = 'challenge_required' AND "
-		    "s.expires_at > ?", "tti", client_id, login_hash, now);
-	if (s != NULL && db_step(s) == DB_ROW)
-		found = 1;
-	db_done(s);
-	return found;
+		return db_exists(db, "SELECT 1 FROM sessions WHERE connection_id = "
+		    "? AND status = 'challenge_required' AND expires_at > ?", "ti",
+		    connection_id, now) == 1;
+	return db_exists(db, "SELECT 1 FROM sessions s JOIN connections c ON "
+	    "s.connection_id = c.id WHERE c.client_id = ? AND c.login_hash = ? "
+	    "AND s.status = 'challenge_required' AND s.expires_at > ?", "tti",
+	    client_id, login_hash, now) == 1;
 }
 
 /* The challenges of the bank as the API shows them (JSON text). */

@@ -10,11 +10,13 @@
 #include <semaphore.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/config.h"
 #include "core/log.h"
+#include "store/accdata.h"
 #include "store/store.h"
 
 /*
@@ -81,8 +83,8 @@ clients_delete(const char *id)
 {
 	struct db	*db = store_db();
 
-	if (db == NULL || db_run(db, "DELETE FROM clients WHERE id = ?", "t",
-	    id) != DB_OK)
+	if (db == NULL || accdata_bump_version(db) == -1 ||
+	    db_run(db, "DELETE FROM clients WHERE id = ?", "t", id) != DB_OK)
 		return -1;
 	return db_changes(db) > 0 ? 0 : -1;
 }
@@ -172,22 +174,57 @@ clients_token_issue(const char *client_id, char token_out[TOKEN_MAX],
 	return 0;
 }
 
+/*
+ * Checked tokens are remembered for a short while (TOKEN_RECHECK seconds,
+ * never past their expiry), so that a client's stream of requests does not
+ * query the tokens table each time.  A client deleted with the CLI loses
+ * access within that while.
+ */
+#define TOKEN_SLOTS	1024
+#define TOKEN_RECHECK	30
+
+struct token_slot {
+	char		hash[65];
+	char		client_id[ID_MAX];
+	long long	valid_until;
+};
+
+static struct token_slot	token_slots[TOKEN_SLOTS];
+static pthread_mutex_t		token_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int
 clients_token_lookup(const char *token, char client_id_out[ID_MAX])
 {
-	struct db	*db = store_db();
-	struct db_stmt	*s;
-	char		 hash[65];
-	int		 rc = -1;
+	struct db		*db;
+	struct db_stmt		*s;
+	struct token_slot	*slot;
+	char			 hash[65];
+	long long		 now = (long long)time(NULL), expires;
+	int			 rc = -1;
 
-	if (db == NULL || strncmp(token, "bft_", 4) != 0 ||
-	    strlen(token) >= TOKEN_MAX)
+	if (strncmp(token, "bft_", 4) != 0 || strlen(token) >= TOKEN_MAX)
 		return -1;
 	token_hash(token, hash);
-	s = db_q(db, "SELECT client_id FROM tokens WHERE token_hash = ? AND "
-	    "expires_at > ?", "ti", hash, (int64_t)time(NULL));
+	slot = &token_slots[strtoul(hash + 56, NULL, 16) % TOKEN_SLOTS];
+	pthread_mutex_lock(&token_lock);
+	if (strcmp(slot->hash, hash) == 0 && slot->valid_until > now) {
+		memcpy(client_id_out, slot->client_id, ID_MAX);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&token_lock);
+	if (rc == 0 || (db = store_db()) == NULL)
+		return rc;
+	s = db_q(db, "SELECT client_id, expires_at FROM tokens WHERE "
+	    "token_hash = ? AND expires_at > ?", "ti", hash, (int64_t)now);
 	if (s != NULL && db_step(s) == DB_ROW) {
 		snprintf(client_id_out, ID_MAX, "%s", db_col_text(s, 0));
+		expires = db_col_int(s, 1);
+		pthread_mutex_lock(&token_lock);
+		memcpy(slot->hash, hash, sizeof(slot->hash));
+		memcpy(slot->client_id, client_id_out, ID_MAX);
+		slot->valid_until = expires < now + TOKEN_RECHECK ? expires :
+		    now + TOKEN_RECHECK;
+		pthread_mutex_unlock(&token_lock);
 		rc = 0;
 	}
 	db_done(s);

@@ -18,6 +18,7 @@
 #include "http/http.h"
 #include "jobs/engine.h"
 #include "jobs/tasks.h"
+#include "store/accdata.h"
 #include "store/store.h"
 
 /* PSD2: unattended accesses per account and rolling 24 hours. */
@@ -103,11 +104,10 @@ h_connections_create(struct req *r)
 	static const char *const fields[] = { "user_id", "institution_id",
 	    "credentials", "store_credentials", NULL };
 	struct db	*db = store_db();
-	struct db_stmt	*s;
 	struct vctx	 v;
 	const char	*user_id, *inst_id, *username, *password;
 	json_t		*creds;
-	int		 store, cred_errors = 0, found;
+	int		 store, cred_errors = 0;
 	size_t		 nerr;
 	char		 cid[ID_MAX], lh[65];
 	const struct institution *inst;
@@ -130,11 +130,8 @@ h_connections_create(struct req *r)
 		resp_internal(r, "no database");
 		goto out;
 	}
-	s = db_q(db, "SELECT 1 FROM users WHERE id = ? AND client_id = ?", "tt",
-	    user_id, r->client_id);
-	found = s != NULL && db_step(s) == DB_ROW;
-	db_done(s);
-	if (!found) {
+	if (db_exists(db, "SELECT 1 FROM users WHERE id = ? AND client_id = ?",
+	    "tt", user_id, r->client_id) != 1) {
 		resp_error_field(r, ERR_ENTITY_NOT_FOUND, "user_id",
 		    "No user %s.", user_id);
 		goto out;
@@ -231,17 +228,12 @@ h_connections_list(struct req *r)
 	}
 	db_done(s);
 	last[0] = '\0';
-	resp_begin(r, 200, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	page_begin(r, &w);
 	for (i = 0; i < n; i++) {
 		connection_write(&w, db, ids[i]);
 		snprintf(last, sizeof(last), "%s", ids[i]);
 	}
-	jw_arr_end(&w);
-	page_write_next(&w, last, more);
-	jw_obj_end(&w);
+	page_end(&w, last, more);
 	free(ids);
 }
 
@@ -263,6 +255,8 @@ h_connections_delete(struct req *r)
 		    "ends.", tid);
 		return;
 	}
+	/* Cached pages of what goes must not be served again. */
+	accdata_bump_version(db);
 	if (db_run(db, "DELETE FROM connections WHERE id = ? AND client_id = ?",
 	    "tt", req_param(r, 0), r->client_id) != DB_OK) {
 		resp_internal(r, db_errmsg(db));
@@ -476,6 +470,12 @@ h_connections_sync(struct req *r)
 		goto out;
 	}
 	inst = institution_find(inst_id);
+	if (inst != NULL && strcmp(inst->protocol, "file") == 0) {
+		resp_error_field(r, ERR_UNPROCESSABLE_ENTITY, "connection",
+		    "This connection holds imported statement files; upload new "
+		    "ones with POST /v1/users/{id}/statements.");
+		goto out;
+	}
 	if (inst != NULL && inst->requires_psu_ip && unattended) {
 		resp_error_field(r, ERR_PSU_IP_REQUIRED, "PSU-IP-Address",
 		    "%s needs the end user's IP address in this header.",

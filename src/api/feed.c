@@ -27,7 +27,7 @@ h_transactions_sync(struct req *r)
 	const char	*con = req_query(r, "connection_id");
 	long long	 after = 0, last;
 	char		 next[32], *end;
-	int		 n = 0, more = 0, found;
+	int		 n = 0, more = 0;
 
 	if (page_parse(r, &p) == -1)
 		return;
@@ -48,11 +48,8 @@ h_transactions_sync(struct req *r)
 		resp_internal(r, "no database");
 		return;
 	}
-	s = db_q(db, "SELECT 1 FROM connections WHERE id = ? AND client_id = ?",
-	    "tt", con, r->client_id);
-	found = s != NULL && db_step(s) == DB_ROW;
-	db_done(s);
-	if (!found) {
+	if (db_exists(db, "SELECT 1 FROM connections WHERE id = ? AND "
+	    "client_id = ?", "tt", con, r->client_id) != 1) {
 		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
 		return;
 	}

@@ -58,10 +58,7 @@ h_institutions_list(struct req *r)
 		    "Must be at most 100 characters long.");
 		return;
 	}
-	resp_begin(r, 200, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	page_begin(r, &w);
 	for (i = 0; i < ninstitutions; i++) {
 		const struct institution *in = &institutions[i];
 
@@ -72,9 +69,7 @@ h_institutions_list(struct req *r)
 			continue;
 		write_institution(&w, in);
 	}
-	jw_arr_end(&w);
-	jw_knull(&w, "next_cursor");
-	jw_obj_end(&w);
+	page_end(&w, NULL, 0);
 }
 
 void

@@ -20,6 +20,7 @@ const struct route routes[] = {
 	{ "GET",	"/v1/users",			h_users_list,		AUTH },
 	{ "GET",	"/v1/users/{id}",		h_users_get,		AUTH },
 	{ "DELETE",	"/v1/users/{id}",		h_users_delete,		AUTH },
+	{ "POST",	"/v1/users/{id}/statements",	h_users_statements,	IDEM | RT_UPLOAD },
 	{ "POST",	"/v1/connections",		h_connections_create,	IDEM | JSON },
 	{ "GET",	"/v1/connections",		h_connections_list,	AUTH },
 	{ "GET",	"/v1/connections/{id}",		h_connections_get,	AUTH },

@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "http/http.h"
+#include "store/accdata.h"
 #include "store/store.h"
 
 #define USER_COLS "id, external_ref, created_at"
@@ -17,13 +18,10 @@
 static void
 write_user(struct jw *w, struct db_stmt *s)
 {
-	char	ts[32];
-
-	time_rfc3339(db_col_int(s, 2), ts, sizeof(ts));
 	jw_obj(w);
 	jw_kstr(w, "id", db_col_text(s, 0));
 	jw_kstr(w, "external_ref", db_col_text(s, 1));
-	jw_kstr(w, "created_at", ts);
+	jw_ktime(w, "created_at", db_col_time(s, 2));
 	jw_obj_end(w);
 }
 
@@ -126,10 +124,7 @@ h_users_list(struct req *r)
 		return;
 	}
 	last[0] = '\0';
-	resp_begin(r, 200, &w);
-	jw_obj(&w);
-	jw_key(&w, "data");
-	jw_arr(&w);
+	page_begin(r, &w);
 	while (db_step(s) == DB_ROW) {
 		if (n == p.limit) {
 			more = 1;
@@ -140,9 +135,7 @@ h_users_list(struct req *r)
 		n++;
 	}
 	db_done(s);
-	jw_arr_end(&w);
-	page_write_next(&w, last, more);
-	jw_obj_end(&w);
+	page_end(&w, last, more);
 }
 
 void
@@ -154,6 +147,8 @@ h_users_delete(struct req *r)
 		resp_internal(r, "no database");
 		return;
 	}
+	/* Cached pages of what goes must not be served again. */
+	accdata_bump_version(db);
 	if (db_run(db, "DELETE FROM users WHERE id = ? AND client_id = ?", "tt",
 	    req_param(r, 0), r->client_id) != DB_OK) {
 		resp_internal(r, db_errmsg(db));

@@ -15,6 +15,13 @@
  * opening_booked at the window's first day (before its transactions) and
  * booked at its last; the closing one is the opening one plus exactly the
  * booked transactions delivered, so opening + transactions = closing.
+ *
+ * Pre-authorizations.  Every third day the card also carries a hotel,
+ * fuel-station or car-rental pre-authorization that never books: pending
+ * from its day t until t + PREAUTH_HOLD, when the merchant releases it and
+ * the bank simply stops delivering it (a sync then reports it removed).
+ * It lowers the card's available balance while pending, like any pending
+ * payment, and never touches the booked one or the month's settlement.
  */
 #include "banks/sandbox_int.h"
 
@@ -145,6 +152,20 @@ static const struct merchant cardshops[] = {
 	{ "IKEA DEUTSCHLAND", "Berlin", 1299, 34900 },
 };
 
+/*
+ * Visa pre-authorizations, released instead of booked.  Amounts are held
+ * in whole tens of euros (a fuel pump's is a fixed sum), so lo and hi are
+ * multiples of 1000 cents.
+ */
+static const struct merchant preauths[] = {
+	{ "HOTEL ADLON KEMPINSKI", "Berlin", 20000, 60000 },
+	{ "HOTEL BAYERISCHER HOF", "Muenchen", 15000, 45000 },
+	{ "HOTEL ATLANTIC", "Hamburg", 10000, 35000 },
+	{ "ARAL TANKSTELLE 281", "Berlin", 15000, 15000 },
+	{ "SHELL TANKAUTOMAT 4711", "Hamburg", 10000, 10000 },
+	{ "SIXT AUTOVERMIETUNG", "Frankfurt", 30000, 80000 },
+};
+
 static const struct friend {
 	const char	*name;
 	const char	*why_out, *why_in;
@@ -202,6 +223,20 @@ sb_history_days(enum sb_kind k)
 #define SB_BLZ		"99012345"	/* the Sandbox Bank's bank code */
 #define SB_BIC		"SBXBDEB1XXX"
 #define CARD_LIMIT	300000
+/*
+ * A pre-authorization is made every PREAUTH_EVERY days and held for
+ * PREAUTH_HOLD: with the two equal, exactly one is pending on any day, so
+ * every sync shows one (among the last 3 days' pending payments), and 4
+ * days later it is gone.
+ */
+#define PREAUTH_EVERY	3
+#define PREAUTH_HOLD	3
+/* A fetch delivers the pending ones of the last 3 days and today. */
+_Static_assert(PREAUTH_EVERY <= PREAUTH_HOLD && PREAUTH_HOLD <= 4,
+    "a pre-authorization pending on every day, each within the fetch's "
+    "pending window and gone 4 days later");
+/* Its own PRNG stream, so that the card's other events stay as they were. */
+#define PREAUTH_SALT	0x7a7a
 /* The holder's Tagesgeld, where the monthly sweep goes (not listed). */
 #define SAVINGS_SALT	0x5a5a
 
@@ -441,6 +476,19 @@ gen_card(const struct sb_gen *g, long t, struct sb_ev *out)
 		n = ev_card(out, n, g, KIND_CARD, t, (int)rnd(&s, 1, 3), mc,
 		    rnd(&s, mc->lo, mc->hi), "VISA", &s);
 	}
+	/* Each user on its own phase of the cycle (t may be < 0). */
+	if ((t % PREAUTH_EVERY + PREAUTH_EVERY +
+	    (long)(g->user % PREAUTH_EVERY)) % PREAUTH_EVERY == 0) {
+		uint64_t	 ps = seed_of(g, KIND_CARD, t, PREAUTH_SALT);
+		const struct merchant *mc = &preauths[sm64(&ps) %
+		    (sizeof(preauths) / sizeof(preauths[0]))];
+
+		n = ev_card(out, n, g, KIND_CARD, t, PREAUTH_HOLD, mc,
+		    rnd(&ps, mc->lo / 1000, mc->hi / 1000) * 1000,
+		    "VISA VORAUTORISIERUNG", &ps);
+		out[n - 1].released = 1;
+		out[n - 1].id[0] = '\0';
+	}
 	return n;
 }
 
@@ -475,6 +523,19 @@ keep(const struct sb_gen *g, enum sb_kind k, long tday, long bday)
 	return 1;
 }
 
+/*
+ * Whether e books on a day of [lo, hi]: the one test that the delivered
+ * booked transactions and the balances (through the month's sums) share,
+ * so that a released pre-authorization is missing from both alike.
+ */
+static int
+books_in(const struct sb_gen *g, enum sb_kind k, const struct sb_ev *e,
+    long lo, long hi)
+{
+	return !e->released && e->bday >= lo && e->bday <= hi &&
+	    keep(g, k, e->tday, e->bday);
+}
+
 static long
 month_first(long d)
 {
@@ -505,8 +566,7 @@ own_sum(struct sb_gen *g, enum sb_kind k, long lo, long hi)
 	for (t = lo - 3; t <= hi; t++) {
 		n = gen_day(g, k, t, ev);
 		for (i = 0; i < n; i++)
-			if (ev[i].bday >= lo && ev[i].bday <= hi &&
-			    keep(g, k, ev[i].tday, ev[i].bday))
+			if (books_in(g, k, &ev[i], lo, hi))
 				sum += ev[i].amount;
 	}
 	return sum;
@@ -594,7 +654,7 @@ sb_day_booked(struct sb_gen *g, enum sb_kind k, long d, struct sb_ev *out,
 	for (t = d - 3; t <= d; t++) {
 		m = gen_day(g, k, t, ev);
 		for (i = 0; i < m && n < max; i++)
-			if (ev[i].bday == d && keep(g, k, ev[i].tday, ev[i].bday))
+			if (books_in(g, k, &ev[i], d, d))
 				out[n++] = ev[i];
 	}
 	if (d == month_last(d))
@@ -609,6 +669,8 @@ sb_day_pending(struct sb_gen *g, enum sb_kind k, long t, struct sb_ev *out,
 	struct sb_ev	ev[GEN_MAX];
 	size_t		n = 0, m, i;
 
+	/* A pre-authorization is pending until its release day as a payment
+	 * is until its booking day. */
 	m = gen_day(g, k, t, ev);
 	for (i = 0; i < m && n < max; i++)
 		if (ev[i].bday > g->today && keep(g, k, ev[i].tday, ev[i].bday))
@@ -779,6 +841,45 @@ sb_large_count(long d)
 	return 1111 + (r < 10);
 }
 
+/* Appends s at p (room checked by the caller's sizes); returns the end. */
+static char *
+put(char *p, const char *s)
+{
+	size_t	n = strlen(s);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p + n;
+}
+
+/* Appends i (< 10000) as 4 digits. */
+static char *
+put4(char *p, size_t i)
+{
+	p[0] = (char)('0' + i / 1000 % 10);
+	p[1] = (char)('0' + i / 100 % 10);
+	p[2] = (char)('0' + i / 10 % 10);
+	p[3] = (char)('0' + i % 10);
+	p[4] = '\0';
+	return p + 4;
+}
+
+/* Appends YYYYMMDD of a formatted day. */
+static char *
+put_ymd(char *p, const char *ds)
+{
+	memcpy(p, ds, 4);
+	memcpy(p + 4, ds + 5, 2);
+	memcpy(p + 6, ds + 8, 2);
+	p[8] = '\0';
+	return p + 8;
+}
+
+/*
+ * user_large's transactions, built by hand rather than with snprintf: its
+ * 100,000 of them are the sync benchmark's load, and the bank's side of it
+ * should not cost more than bankfeed's.
+ */
 void
 sb_large_txn(struct sb_gen *g, long d, size_t i, int64_t *daysum,
     struct sb_ev *e)
@@ -793,26 +894,23 @@ sb_large_txn(struct sb_gen *g, long d, size_t i, int64_t *daysum,
 	memset(e, 0, sizeof(*e));
 	day_format(d, ds);
 	e->tday = e->bday = d;
-	snprintf(e->id, sizeof(e->id), "LG-%.4s%.2s%.2s-%04zu", ds, ds + 5,
-	    ds + 8, i);
+	put4(put(put_ymd(put(e->id, "LG-"), ds), "-"), i);
 	if (i + 1 < n) {
 		e->amount = rnd(&s, -50000, 50000);
 		if (e->amount == 0)
 			e->amount = 1;
 		*daysum += e->amount;
-		snprintf(e->cp, sizeof(e->cp), "%s", cps[i % 5]);
-		snprintf(e->desc, sizeof(e->desc), "Beleg %s/%04zu", ds, i);
-		snprintf(e->btc, sizeof(e->btc), e->amount > 0 ?
-		    "PMNT-RCDT-ESCT" : "PMNT-ICDT-ESCT");
+		put(e->cp, cps[i % 5]);
+		put4(put(put(put(e->desc, "Beleg "), ds), "/"), i);
+		put(e->btc, e->amount > 0 ? "PMNT-RCDT-ESCT" : "PMNT-ICDT-ESCT");
 	} else {
 		/* The day's last one nets the day to zero. */
 		e->amount = -*daysum;
-		snprintf(e->cp, sizeof(e->cp), "Tagesabschluss");
-		snprintf(e->desc, sizeof(e->desc), "Tagesausgleich %s", ds);
-		snprintf(e->btc, sizeof(e->btc), "PMNT-ICDT-BOOK");
+		put(e->cp, "Tagesabschluss");
+		put(put(e->desc, "Tagesausgleich "), ds);
+		put(e->btc, "PMNT-ICDT-BOOK");
 	}
-	snprintf(e->ref, sizeof(e->ref), "LG%.4s%.2s%.2sN%04zu", ds, ds + 5,
-	    ds + 8, i);
+	put4(put(put_ymd(put(e->ref, "LG"), ds), "N"), i);
 }
 
 void

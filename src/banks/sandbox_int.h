@@ -115,7 +115,9 @@ struct sb_ev {
 	long		bday;		/* booking day */
 	int64_t		amount;
 	int		lag;		/* > 0: pending until bday */
-	char		id[40];		/* booked id */
+	int		released;	/* a pre-authorization: on bday it
+					 * is released, never booked */
+	char		id[40];		/* booked id ("" if never) */
 	char		pid[40];	/* id while pending ("" if never) */
 	char		cp[72];
 	char		cp_iban[IBAN_MAX];

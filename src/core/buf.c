@@ -54,7 +54,13 @@ buf_grow(struct buf *b, size_t n)
 }
 
 int
-buf_add(struct buf *b, const void *d, size_t n)
+buf_reserve(struct buf *b, size_t n)
+{
+	return buf_grow(b, n);
+}
+
+int
+buf_add_slow(struct buf *b, const void *d, size_t n)
 {
 	if (buf_grow(b, n) == -1)
 		return -1;
@@ -69,12 +75,6 @@ int
 buf_addstr(struct buf *b, const char *s)
 {
 	return buf_add(b, s, strlen(s));
-}
-
-int
-buf_addc(struct buf *b, char c)
-{
-	return buf_add(b, &c, 1);
 }
 
 int

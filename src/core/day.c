@@ -92,5 +92,26 @@ day_format(long day, char out[DAY_STRLEN])
 	int	y, m, d;
 
 	day_to_civil(day, &y, &m, &d);
-	snprintf(out, DAY_STRLEN, "%04d-%02d-%02d", y, m, d);
+	if (y < 0 || y > 9999) {
+		snprintf(out, DAY_STRLEN, "%04d-%02d-%02d", y, m, d);
+		return;
+	}
+	ymd_format(y, m, d, out);
+}
+
+/* Written by hand: a sync or an import formats dates for every record. */
+void
+ymd_format(int y, int m, int d, char *out)
+{
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + m / 10);
+	out[6] = (char)('0' + m % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10);
+	out[9] = (char)('0' + d % 10);
+	out[10] = '\0';
 }

@@ -21,4 +21,7 @@ void	day_format(long day, char out[DAY_STRLEN]);
 /* Days in a month of a year. */
 int	day_month_length(int y, int m);
 
+/* YYYY-MM-DD of a civil date (year 0-9999) into out (DAY_STRLEN bytes). */
+void	ymd_format(int y, int m, int d, char *out);
+
 #endif

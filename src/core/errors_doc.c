@@ -196,3 +196,14 @@ error_object_write(struct jw *w, enum err e, const char *data,
 		jw_kstr(w, "request_id", request_id);
 	jw_obj_end(w);
 }
+
+void
+error_object_kopt(struct jw *w, const char *key, int code, const char *data,
+    const char *message)
+{
+	jw_key(w, key);
+	if (code == 0)
+		jw_null(w);
+	else
+		error_object_write(w, err_by_code(code), data, message, NULL);
+}

@@ -35,6 +35,9 @@ void	errors_json(FILE *);
  */
 void	error_object_write(struct jw *, enum err, const char *data,
 	    const char *message, const char *request_id);
+/* "key": the error object of a stored code, or null when code is 0. */
+void	error_object_kopt(struct jw *, const char *key, int code,
+	    const char *data, const char *message);
 void	errors_markdown(FILE *);
 
 #endif

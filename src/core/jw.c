@@ -1,5 +1,7 @@
 #include "core/jw.h"
 
+#include "core/log.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -66,11 +68,7 @@ void jw_obj_end(struct jw *w) { close_(w, '}'); }
 void jw_arr(struct jw *w) { open(w, '['); }
 void jw_arr_end(struct jw *w) { close_(w, ']'); }
 
-/*
- * Length of the valid UTF-8 sequence at s (at most n bytes), or 0 when the
- * bytes there are not one (overlong forms and surrogates included).
- */
-static size_t
+size_t
 utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char	c = s[0];
@@ -103,6 +101,15 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/*
+ * Which bytes cannot be copied into a JSON string as they are: quotes,
+ * backslashes, control characters, and every byte >= 0x80 (checked as
+ * UTF-8, copied when valid).  Runs of plain bytes are copied in bulk.
+ */
+static const unsigned char special[256] = {
+	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
 int
 json_escape(struct buf *b, const char *s, size_t n)
 {
@@ -111,17 +118,19 @@ json_escape(struct buf *b, const char *s, size_t n)
 	size_t			 i = 0, run = 0, k;
 	char			 esc[7];
 
-	if (buf_addc(b, '"') == -1)
+	if (buf_reserve(b, n + 2) == -1)
 		return -1;
+	b->p[b->len++] = '"';
 	while (i < n) {
-		unsigned char c = p[i];
-		const char *rep = NULL;
-		size_t replen = 0;
+		unsigned char c;
+		const char *rep;
+		size_t replen;
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+		while (i < n && !special[p[i]])
 			i++;
-			continue;
-		}
+		if (i == n)
+			break;
+		c = p[i];
 		if (c >= 0x80) {
 			if ((k = utf8_seq(p + i, n - i)) != 0) {
 				i += k;
@@ -162,12 +171,18 @@ json_escape(struct buf *b, const char *s, size_t n)
 	return buf_addc(b, '"');
 }
 
+/*
+ * Keys are string literals of bankfeed's own code: plain ASCII that needs
+ * no escaping, so they are copied as they are.
+ */
 void
 jw_key(struct jw *w, const char *k)
 {
+	size_t	n = strlen(k);
+
 	sep(w);
-	if (!w->err && (json_escape(w->b, k, strlen(k)) == -1 ||
-	    buf_addc(w->b, ':') == -1))
+	if (!w->err && (buf_addc(w->b, '"') == -1 || buf_add(w->b, k, n) == -1 ||
+	    buf_add(w->b, "\":", 2) == -1))
 		w->err = 1;
 	w->after_key = 1;
 }
@@ -228,3 +243,17 @@ void jw_kstr(struct jw *w, const char *k, const char *v) { jw_key(w, k); jw_str(
 void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
 void jw_kbool(struct jw *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
 void jw_knull(struct jw *w, const char *k) { jw_key(w, k); jw_null(w); }
+
+void
+jw_ktime(struct jw *w, const char *k, long long secs)
+{
+	char	ts[32];
+
+	jw_key(w, k);
+	if (secs < 0) {
+		jw_null(w);
+		return;
+	}
+	time_rfc3339(secs, ts, sizeof(ts));
+	jw_str(w, ts);
+}

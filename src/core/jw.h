@@ -46,6 +46,15 @@ void	jw_kint(struct jw *, const char *, int64_t);
 void	jw_kbool(struct jw *, const char *, int);
 void	jw_knull(struct jw *, const char *);
 
+/*
+ * Length of the valid UTF-8 sequence at s (at most n bytes, n >= 1), or 0
+ * when the bytes there are not one (overlong forms and surrogates included).
+ */
+size_t	utf8_seq(const unsigned char *s, size_t n);
+
+/* "2026-11-22T16:00:10Z" for unix seconds, or null when secs < 0. */
+void	jw_ktime(struct jw *, const char *key, long long secs);
+
 /* Appends s as a JSON string literal (quotes included) to b. */
 int	json_escape(struct buf *, const char *s, size_t n);
 

@@ -138,6 +138,27 @@ int		 form_get(const char *body, size_t len, const char *key,
 		    char *out, size_t outn);
 int		 form_decode(const char *s, size_t n, char *out, size_t outn);
 
+/*
+ * multipart.c: the part called name of a multipart/form-data body: its
+ * bytes (a slice of body) and its filename ("" when none).  0, or -1 when
+ * the body is not multipart or has no such part.
+ */
+int		 multipart_part(const char *body, size_t len,
+		    const char *content_type, const char *name,
+		    const char **data, size_t *datalen, char *filename,
+		    size_t fnlen);
+
+/*
+ * cache.c: rendered answers of hot reads, stamped with the data version
+ * (accdata_version) they were rendered at.  rcache_get appends the entry
+ * to out and returns 1 only when its version is the current one.
+ */
+void		 rcache_init(size_t max_bytes);	/* 0 turns it off */
+void		 rcache_free(void);
+int		 rcache_get(const char *key, int64_t version, struct buf *out);
+void		 rcache_put(const char *key, int64_t version, const char *body,
+		    size_t len);
+
 /* validate.c: per-field validation, all problems at once (code 1000). */
 struct vctx {
 	json_t	*errors;	/* {"field.path": ["message", ...]} */
@@ -173,5 +194,9 @@ struct page {
 int		 page_parse(struct req *, struct page *);
 /* Writes "next_cursor": encoded key, or null. */
 void		 page_write_next(struct jw *, const char *last_key, int more);
+/* A list answer: page_begin() opens {"data": [, the caller writes the
+ * items, page_end() closes it with next_cursor (null unless more). */
+void		 page_begin(struct req *, struct jw *);
+void		 page_end(struct jw *, const char *last_key, int more);
 
 #endif

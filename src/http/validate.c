@@ -300,3 +300,22 @@ page_write_next(struct jw *w, const char *last_key, int more)
 	    n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	jw_str(w, enc);
 }
+
+void
+page_begin(struct req *r, struct jw *w)
+{
+	resp_begin(r, 200, w);
+	/* A page of 100 transactions is some 36 KB: one allocation. */
+	buf_reserve(&r->out, 64 * 1024);
+	jw_obj(w);
+	jw_key(w, "data");
+	jw_arr(w);
+}
+
+void
+page_end(struct jw *w, const char *last_key, int more)
+{
+	jw_arr_end(w);
+	page_write_next(w, last_key, more);
+	jw_obj_end(w);
+}

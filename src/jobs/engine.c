@@ -50,8 +50,13 @@ now_ms(void)
 static const struct task_kind *
 kind_by_name(const char *name)
 {
-	if (strcmp(name, sync_task_kind.name) == 0)
-		return &sync_task_kind;
+	static const struct task_kind *const kinds[] = { &sync_task_kind,
+	    &import_task_kind };
+	size_t	i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(name, kinds[i]->name) == 0)
+			return kinds[i];
 	return NULL;
 }
 

@@ -42,6 +42,7 @@ struct task_kind {
 };
 
 extern const struct task_kind sync_task_kind;
+extern const struct task_kind import_task_kind;
 
 int	engine_start(int workers, int max_active, const char *node_id);
 void	engine_stop(void);

@@ -7,8 +7,7 @@
  * warnings, and the client's webhook hears of it.
  *
  * A transaction's identity is the bank's id when it has one; otherwise a
- * fingerprint of its content plus its occurrence number among identical
- * ones in the same delivery (two equal coffees on one day stay two rows).
+ * fingerprint of its content (accdata_fp_key).
  */
 #include "jobs/engine.h"
 
@@ -34,13 +33,6 @@
 #define MAX_ANSWERS	16
 #define MAX_ACCOUNTS	256
 
-/* Occurrences of each content fingerprint in this delivery. */
-struct fpmap {
-	unsigned char	(*keys)[16];
-	unsigned	 *counts;
-	size_t		  cap, n;
-};
-
 struct sync {
 	const struct connector	*c;
 	struct bank_op		*op;
@@ -63,83 +55,15 @@ struct sync {
 	/* accounts seen: the bank's key and our id */
 	char			 acc_key[MAX_ACCOUNTS][128];
 	char			 acc_id[MAX_ACCOUNTS][ID_MAX];
+	int			 acc_fresh[MAX_ACCOUNTS];	/* created now */
 	const char		*acc_ids[MAX_ACCOUNTS];
 	size_t			 nacc;
 	char			**pending_seen;
 	size_t			 npending, pending_cap;
-	struct fpmap		 fp;
+	struct accdata_fp	 fp;
 	long long		 added, updated;
 	struct task_run		*run;
 };
-
-static unsigned
-fp_occurrence(struct fpmap *m, const unsigned char key[16])
-{
-	size_t	i, mask;
-
-	if (m->n * 2 >= m->cap) {
-		struct fpmap	 g = { NULL, NULL, m->cap ? m->cap * 2 : 1024, 0 };
-		size_t		 j;
-
-		g.keys = calloc(g.cap, 16);
-		g.counts = calloc(g.cap, sizeof(unsigned));
-		if (g.keys == NULL || g.counts == NULL) {
-			free(g.keys);
-			free(g.counts);
-			return 0;
-		}
-		for (j = 0; j < m->cap; j++)
-			if (m->counts[j] > 0) {
-				size_t k = (size_t)(*(const uint64_t *)m->keys[j]) &
-				    (g.cap - 1);
-
-				while (g.counts[k] > 0)
-					k = (k + 1) & (g.cap - 1);
-				memcpy(g.keys[k], m->keys[j], 16);
-				g.counts[k] = m->counts[j];
-				g.n++;
-			}
-		free(m->keys);
-		free(m->counts);
-		*m = g;
-	}
-	mask = m->cap - 1;
-	for (i = (size_t)(*(const uint64_t *)key) & mask; m->counts[i] > 0;
-	    i = (i + 1) & mask)
-		if (memcmp(m->keys[i], key, 16) == 0)
-			return m->counts[i]++;
-	memcpy(m->keys[i], key, 16);
-	m->counts[i] = 1;
-	m->n++;
-	return 0;
-}
-
-static void
-fingerprint_key(struct sync *s, const char *account_id, const struct rec_txn *t,
-    char out[80])
-{
-	crypto_generichash_state	st;
-	unsigned char			h[16];
-	char				hex[33];
-	const char			*f[] = { account_id, t->booking_date,
-	    t->value_date, t->currency, t->cp_iban, t->cp_name, t->description,
-	    t->bank_reference, t->bank_transaction_code,
-	    t->status == TXN_BOOKED ? "b" : "p" };
-	size_t				i;
-
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const unsigned char *)&t->amount,
-	    sizeof(t->amount));
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		const char *v = f[i] != NULL ? f[i] : "";
-
-		crypto_generichash_update(&st, (const unsigned char *)v,
-		    strlen(v) + 1);
-	}
-	crypto_generichash_final(&st, h, sizeof(h));
-	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-	snprintf(out, 80, "f:%s:%u", hex, fp_occurrence(&s->fp, h));
-}
 
 /* Opens this step's write batch on first use. */
 static int
@@ -156,26 +80,28 @@ batch(struct sync *s)
 	return 0;
 }
 
-static const char *
-account_id_of(struct sync *s, const char *key)
+/* The index of an account seen in this delivery, or -1. */
+static int
+account_of(struct sync *s, const char *key)
 {
 	size_t	i;
 
 	for (i = 0; i < s->nacc; i++)
 		if (strcmp(s->acc_key[i], key) == 0)
-			return s->acc_id[i];
-	return NULL;
+			return (int)i;
+	return -1;
 }
 
 static int
-remember_account(struct sync *s, const char *key, const char *id)
+remember_account(struct sync *s, const char *key, const char *id, int fresh)
 {
-	if (account_id_of(s, key) != NULL)
+	if (account_of(s, key) >= 0)
 		return 0;
 	if (s->nacc >= MAX_ACCOUNTS)
 		return -1;
 	snprintf(s->acc_key[s->nacc], sizeof(s->acc_key[0]), "%s", key);
 	snprintf(s->acc_id[s->nacc], ID_MAX, "%s", id);
+	s->acc_fresh[s->nacc] = fresh;
 	s->acc_ids[s->nacc] = s->acc_id[s->nacc];
 	s->nacc++;
 	return 0;
@@ -186,11 +112,13 @@ on_account(void *arg, const struct rec_account *a)
 {
 	struct sync	*s = arg;
 	char		 id[ID_MAX];
+	int		 created = 0;
 
 	if (batch(s) == -1 ||
-	    accdata_account(&s->batch, s->run->connection_id, a, id) == -1 ||
+	    accdata_account(&s->batch, s->run->connection_id, a, id,
+	    &created) == -1 ||
 	    remember_account(s, a->bank_id ? a->bank_id :
-	    accdata_account_key(a), id) == -1 ||
+	    accdata_account_key(a), id, created) == -1 ||
 	    quality_account(s->q, id, a) != ERR_OK) {
 		s->internal = 1;
 		return -1;
@@ -206,7 +134,7 @@ on_account_error(void *arg, const char *bank_id, const struct bank_error *e)
 
 	if (batch(s) == -1 || accdata_account_error(&s->batch,
 	    s->run->connection_id, bank_id, e->code, e->message, id) == -1 ||
-	    remember_account(s, bank_id, id) == -1 ||
+	    remember_account(s, bank_id, id, 0) == -1 ||
 	    quality_account_error(s->q, id, e->code) != ERR_OK) {
 		s->internal = 1;
 		return -1;
@@ -218,7 +146,8 @@ static int
 on_txn(void *arg, const char *account_bank_id, const struct rec_txn *t)
 {
 	struct sync	*s = arg;
-	const char	*acc = account_id_of(s, account_bank_id);
+	int		 ai = account_of(s, account_bank_id);
+	const char	*acc = ai >= 0 ? s->acc_id[ai] : NULL;
 	char		 key[160], pkey[160], id[ID_MAX];
 	enum txn_change	 ch;
 
@@ -230,17 +159,22 @@ on_txn(void *arg, const char *account_bank_id, const struct rec_txn *t)
 	}
 	if (batch(s) == -1)
 		return -1;
-	if (t->bank_id != NULL && *t->bank_id != '\0')
-		snprintf(key, sizeof(key), "b:%s", t->bank_id);
-	else
-		fingerprint_key(s, acc, t, key);
+	if (t->bank_id != NULL && *t->bank_id != '\0' &&
+	    strlen(t->bank_id) < sizeof(key) - 2) {
+		memcpy(key, "b:", 2);
+		memcpy(key + 2, t->bank_id, strlen(t->bank_id) + 1);
+	}
+	else if (accdata_fp_key(&s->fp, acc, t, key) == -1) {
+		s->internal = 1;
+		return -1;
+	}
 	if (t->status == TXN_BOOKED && t->pending_bank_id != NULL &&
 	    *t->pending_bank_id != '\0')
 		snprintf(pkey, sizeof(pkey), "b:%s", t->pending_bank_id);
 	else
 		pkey[0] = '\0';
 	if (accdata_txn(&s->batch, s->run->connection_id, acc, t, key,
-	    pkey[0] ? pkey : NULL, id, &ch) == -1) {
+	    pkey[0] ? pkey : NULL, s->acc_fresh[ai], id, &ch) == -1) {
 		s->internal = 1;
 		return -1;
 	}
@@ -291,8 +225,7 @@ sync_free(struct sync *s)
 	for (i = 0; i < s->npending; i++)
 		free(s->pending_seen[i]);
 	free(s->pending_seen);
-	free(s->fp.keys);
-	free(s->fp.counts);
+	accdata_fp_free(&s->fp);
 	free(s);
 }
 

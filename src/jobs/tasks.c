@@ -6,20 +6,6 @@
 #include "core/errors_doc.h"
 #include "core/log.h"
 
-static void
-opt_time(struct jw *w, const char *key, struct db_stmt *s, int col)
-{
-	char	ts[32];
-
-	jw_key(w, key);
-	if (db_col_null(s, col))
-		jw_null(w);
-	else {
-		time_rfc3339(db_col_int(s, col), ts, sizeof(ts));
-		jw_str(w, ts);
-	}
-}
-
 int
 tasks_write(struct jw *w, struct db *db, const char *task_id,
     const char *client_id, int dispatched)
@@ -41,12 +27,8 @@ tasks_write(struct jw *w, struct db *db, const char *task_id,
 	jw_kstr(w, "connection_id", db_col_text(s, 2));
 	jw_kstr(w, "status", db_col_text(s, 3));
 	jw_kbool(w, "dispatched", dispatched);
-	jw_key(w, "error");
-	if (db_col_null(s, 4))
-		jw_null(w);
-	else
-		error_object_write(w, err_by_code((int)db_col_int(s, 4)),
-		    db_col_text(s, 6), db_col_text(s, 5), NULL);
+	error_object_kopt(w, "error", db_col_null(s, 4) ? 0 :
+	    (int)db_col_int(s, 4), db_col_text(s, 6), db_col_text(s, 5));
 	warnings = db_col_text(s, 7);
 	jw_key(w, "warnings");
 	if (warnings != NULL && *warnings == '[')
@@ -62,9 +44,9 @@ tasks_write(struct jw *w, struct db *db, const char *task_id,
 		jw_obj_end(w);
 	} else
 		jw_null(w);
-	opt_time(w, "created_at", s, 11);
-	opt_time(w, "started_at", s, 12);
-	opt_time(w, "finished_at", s, 13);
+	jw_ktime(w, "created_at", db_col_time(s, 11));
+	jw_ktime(w, "started_at", db_col_time(s, 12));
+	jw_ktime(w, "finished_at", db_col_time(s, 13));
 	jw_obj_end(w);
 	db_done(s);
 	return 0;

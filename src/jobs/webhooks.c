@@ -519,7 +519,7 @@ start(struct pick *p, struct slot *sl, const char **why)
 	int	 failed = 0;
 
 	memset(sl, 0, sizeof(*sl));
-	snprintf(sl->id, sizeof(sl->id), "%s", p->id);
+	snprintf(sl->id, sizeof(sl->id), "%.*s", (int)sizeof(sl->id) - 1, p->id);
 	snprintf(sl->client_id, sizeof(sl->client_id), "%s", p->client_id);
 	snprintf(sl->type, sizeof(sl->type), "%s", p->type);
 	sl->attempts = p->attempts;
@@ -531,7 +531,7 @@ start(struct pick *p, struct slot *sl, const char **why)
 	}
 	sl->hdrs = add_header(sl->hdrs, h, &failed);
 	sl->hdrs = add_header(sl->hdrs, "Content-Type: application/json", &failed);
-	snprintf(h, sizeof(h), "Bankfeed-Event-Id: %s", p->id);
+	snprintf(h, sizeof(h), "Bankfeed-Event-Id: %.*s", ID_MAX - 1, p->id);
 	sl->hdrs = add_header(sl->hdrs, h, &failed);
 	snprintf(h, sizeof(h), "Bankfeed-Event-Type: %s", p->type);
 	sl->hdrs = add_header(sl->hdrs, h, &failed);

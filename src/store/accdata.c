@@ -1,5 +1,7 @@
 #include "store/accdata.h"
 
+#include "core/iban.h"
+
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,19 +105,28 @@ account_find(struct db *db, const char *connection_id, const char *key,
 
 int
 accdata_account(struct accdata_batch *b, const char *connection_id,
-    const struct rec_account *a, char id_out[ID_MAX])
+    const struct rec_account *a, char id_out[ID_MAX], int *created)
 {
 	const char	*key = accdata_account_key(a);
-	char		 masked[32];
+	char		 masked[32], iban[IBAN_MAX];
+	const char	*shown_iban = NULL;
 	int64_t		 now = (int64_t)time(NULL);
 	size_t		 i;
 	int		 found;
 
 	masked[0] = '\0';
-	if (a->number != NULL)
+	/* Only a valid IBAN (mod 97) is shown as one; else its last digits. */
+	if (a->iban != NULL && iban_normalize(a->iban, iban) == 0 &&
+	    iban_valid(iban))
+		shown_iban = iban;
+	else if (a->iban != NULL)
+		accdata_mask_number(a->iban, masked);
+	if (a->number != NULL && masked[0] == '\0')
 		accdata_mask_number(a->number, masked);
 	if ((found = account_find(b->db, connection_id, key, id_out)) == -1)
 		return -1;
+	if (created != NULL)
+		*created = !found;
 	if (!found) {
 		id_new("acc", id_out);
 		if (db_run(b->db, "INSERT INTO accounts (id, connection_id, "
@@ -123,7 +134,7 @@ accdata_account(struct accdata_batch *b, const char *connection_id,
 		    "holder_name, holder_address, holder_email, status, "
 		    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
 		    "?, ?, 'active', ?, ?)", "tttttttttttii", id_out,
-		    connection_id, key, a->name, acct_type_name(a->type), a->iban,
+		    connection_id, key, a->name, acct_type_name(a->type), shown_iban,
 		    masked[0] ? masked : NULL, a->currency, a->holder_name,
 		    a->holder_address, a->holder_email, now, now) != DB_OK)
 			return -1;
@@ -131,7 +142,7 @@ accdata_account(struct accdata_batch *b, const char *connection_id,
 	    "iban = ?, masked_number = ?, currency = ?, holder_name = ?, "
 	    "holder_address = ?, holder_email = ?, status = 'active', "
 	    "error_code = NULL, error_message = NULL, updated_at = ? WHERE id = ?",
-	    "ttttttttit", a->name, acct_type_name(a->type), a->iban,
+	    "ttttttttit", a->name, acct_type_name(a->type), shown_iban,
 	    masked[0] ? masked : NULL, a->currency, a->holder_name,
 	    a->holder_address, a->holder_email, now, id_out) != DB_OK)
 		return -1;
@@ -176,28 +187,36 @@ accdata_account_error(struct accdata_batch *b, const char *connection_id,
 	    err_code(code), message, now, id_out) == DB_OK ? 0 : -1;
 }
 
-/* A hash of every field a client sees: a change of any means "modified". */
+/* A 128-bit hash of an amount and a list of text fields (NULL as ""). */
 static void
-content_hash(const struct rec_txn *t, char out[33])
+hash_fields(int64_t amount, const char *const *f, size_t n,
+    unsigned char h[16])
 {
 	crypto_generichash_state	st;
-	unsigned char			h[16];
-	const char			*f[] = { t->booking_date, t->value_date,
-	    t->currency, t->cp_name, t->cp_iban, t->description,
-	    t->bank_transaction_code, t->bank_reference,
-	    t->status == TXN_BOOKED ? "b" : "p" };
-	size_t				 i;
+	size_t				i;
 
-	crypto_generichash_init(&st, NULL, 0, sizeof(h));
-	crypto_generichash_update(&st, (const unsigned char *)&t->amount,
-	    sizeof(t->amount));
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+	crypto_generichash_init(&st, NULL, 0, 16);
+	crypto_generichash_update(&st, (const unsigned char *)&amount,
+	    sizeof(amount));
+	for (i = 0; i < n; i++) {
 		const char *v = f[i] != NULL ? f[i] : "";
 
 		crypto_generichash_update(&st, (const unsigned char *)v,
 		    strlen(v) + 1);
 	}
-	crypto_generichash_final(&st, h, sizeof(h));
+	crypto_generichash_final(&st, h, 16);
+}
+
+/* A hash of every field a client sees: a change of any means "modified". */
+static void
+content_hash(const struct rec_txn *t, char out[33])
+{
+	const char	*f[] = { t->booking_date, t->value_date, t->currency,
+	    t->cp_name, t->cp_iban, t->description, t->bank_transaction_code,
+	    t->bank_reference, t->status == TXN_BOOKED ? "b" : "p" };
+	unsigned char	 h[16];
+
+	hash_fields(t->amount, f, sizeof(f) / sizeof(f[0]), h);
 	sodium_bin2hex(out, 33, h, sizeof(h));
 }
 
@@ -207,19 +226,39 @@ nz(const char *s)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
+static int txn_insert(struct accdata_batch *, const char *, const char *,
+    const struct rec_txn *, const char *, const char *, char *);
+
 int
 accdata_txn(struct accdata_batch *b, const char *connection_id,
     const char *account_id, const struct rec_txn *t, const char *key,
-    const char *pending_key, char id_out[ID_MAX], enum txn_change *change)
+    const char *pending_key, int fresh, char id_out[ID_MAX],
+    enum txn_change *change)
 {
 	struct db_stmt	*s;
-	char		 chash[33], sort_date[11], old_hash[33];
+	char		 chash[33], old_hash[33];
 	const char	*status = t->status == TXN_BOOKED ? "booked" : "pending";
 	const char	*match_key = key;
 	int		 found = 0;
 
 	*change = TXN_SAME;
 	content_hash(t, chash);
+	/*
+	 * In an account that this delivery created, a transaction is new
+	 * unless the source repeats a key: insert first, look only then.
+	 */
+	if (fresh && pending_key == NULL) {
+		enum db_rc rc = (enum db_rc)txn_insert(b, connection_id,
+		    account_id, t, key, chash, id_out);
+
+		if (rc == DB_OK) {
+			*change = TXN_ADDED;
+			return 0;
+		}
+		if (rc != DB_CONSTRAINT)
+			return -1;
+		b->seq--;	/* the failed insert's number is not used */
+	}
 	s = db_q(b->db, "SELECT id, chash FROM transactions WHERE account_id = ? "
 	    "AND bank_key = ?", "tt", account_id, key);
 	if (s == NULL)
@@ -262,22 +301,36 @@ accdata_txn(struct accdata_batch *b, const char *connection_id,
 		    t->bank_transaction_code, t->bank_reference, chash, b->seq,
 		    account_id, match_key) == DB_OK ? 0 : -1;
 	}
-	/* The row's place in the account's order is fixed when first seen. */
-	snprintf(sort_date, sizeof(sort_date), "%s", t->booking_date[0] ?
-	    t->booking_date : t->value_date[0] ? t->value_date : "0000-00-00");
-	id_new("txn", id_out);
 	*change = TXN_ADDED;
+	return txn_insert(b, connection_id, account_id, t, key, chash,
+	    id_out) == DB_OK ? 0 : -1;
+}
+
+/* Inserts a new transaction row; returns the db_rc. */
+static int
+txn_insert(struct accdata_batch *b, const char *connection_id,
+    const char *account_id, const struct rec_txn *t, const char *key,
+    const char *chash, char *id_out)
+{
+	char	 sort_date[11];
+	const char *status = t->status == TXN_BOOKED ? "booked" : "pending";
+
+	/* The row's place in the account's order is fixed when first seen. */
+	memcpy(sort_date, t->booking_date[0] ? t->booking_date :
+	    t->value_date[0] ? t->value_date : "0000-00-00", 10);
+	sort_date[10] = '\0';
+	id_new("txn", id_out);
 	b->seq++;
-	return db_run(b->db, "INSERT INTO transactions (account_id, sort_date, id, "
-	    "bank_key, pending_key, status, booking_date, value_date, amount, "
-	    "currency, cp_name, cp_iban, description, bank_transaction_code, "
-	    "bank_reference, chash, removed, seq, first_seq, connection_id) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)",
-	    "ttttttttittttttt" "iit", account_id, sort_date, id_out, key, NULL,
-	    status, nz(t->booking_date), nz(t->value_date), t->amount,
-	    t->currency, t->cp_name, t->cp_iban, t->description,
-	    t->bank_transaction_code, t->bank_reference, chash, b->seq, b->seq,
-	    connection_id) == DB_OK ? 0 : -1;
+	return (int)db_run(b->db, "INSERT INTO transactions (account_id, "
+	    "sort_date, id, bank_key, pending_key, status, booking_date, "
+	    "value_date, amount, currency, cp_name, cp_iban, description, "
+	    "bank_transaction_code, bank_reference, chash, removed, seq, "
+	    "first_seq, connection_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, 0, ?, ?, ?)", "ttttttttittttttt" "iit", account_id,
+	    sort_date, id_out, key, NULL, status, nz(t->booking_date),
+	    nz(t->value_date), t->amount, t->currency, t->cp_name, t->cp_iban,
+	    t->description, t->bank_transaction_code, t->bank_reference, chash,
+	    b->seq, b->seq, connection_id);
 }
 
 static int
@@ -321,13 +374,14 @@ accdata_remove_unseen_pending(struct accdata_batch *b,
     size_t nseen)
 {
 	struct db_stmt	*s;
-	char		 (*ids)[ID_MAX] = NULL;
+	struct gone { size_t acc; char key[160]; } *ids = NULL;
 	size_t		 n = 0, cap = 0, i, a;
 	int		 rc = 0;
 
 	for (a = 0; rc == 0 && a < naccounts; a++) {
-		s = db_q(b->db, "SELECT id FROM transactions WHERE account_id = ? "
-		    "AND status = 'pending' AND removed = 0", "t", accounts[a]);
+		s = db_q(b->db, "SELECT id, bank_key FROM transactions WHERE "
+		    "account_id = ? AND status = 'pending' AND removed = 0", "t",
+		    accounts[a]);
 		if (s == NULL)
 			return -1;
 		while (db_step(s) == DB_ROW) {
@@ -335,7 +389,7 @@ accdata_remove_unseen_pending(struct accdata_batch *b,
 				continue;
 			if (n == cap) {
 				void *p = realloc(ids, (cap = cap ? cap * 2 : 16) *
-				    ID_MAX);
+				    sizeof(*ids));
 
 				if (p == NULL) {
 					rc = -1;
@@ -343,16 +397,117 @@ accdata_remove_unseen_pending(struct accdata_batch *b,
 				}
 				ids = p;
 			}
-			snprintf(ids[n++], ID_MAX, "%s", db_col_text(s, 0));
+			ids[n].acc = a;
+			snprintf(ids[n++].key, sizeof(ids[0].key), "%s",
+			    db_col_text(s, 1));
 		}
 		db_done(s);
 	}
 	for (i = 0; rc == 0 && i < n; i++) {
 		b->seq++;
 		if (db_run(b->db, "UPDATE transactions SET removed = 1, seq = ? "
-		    "WHERE id = ?", "it", b->seq, ids[i]) != DB_OK)
+		    "WHERE account_id = ? AND bank_key = ?", "itt", b->seq,
+		    accounts[ids[i].acc], ids[i].key) != DB_OK)
 			rc = -1;
 	}
 	free(ids);
 	return rc;
+}
+
+void
+accdata_fp_free(struct accdata_fp *m)
+{
+	free(m->keys);
+	free(m->counts);
+	memset(m, 0, sizeof(*m));
+}
+
+static size_t
+fp_slot(const unsigned char key[16], size_t mask)
+{
+	uint64_t	h;
+
+	memcpy(&h, key, sizeof(h));
+	return (size_t)h & mask;
+}
+
+/* The occurrence number of key (0 the first time); -1 out of memory. */
+static long
+fp_occurrence(struct accdata_fp *m, const unsigned char key[16])
+{
+	size_t	i, mask;
+
+	if (m->n * 2 >= m->cap) {
+		struct accdata_fp g = { NULL, NULL, m->cap ? m->cap * 2 : 1024, 0 };
+		size_t j;
+
+		g.keys = calloc(g.cap, 16);
+		g.counts = calloc(g.cap, sizeof(unsigned));
+		if (g.keys == NULL || g.counts == NULL) {
+			accdata_fp_free(&g);
+			return -1;
+		}
+		for (j = 0; j < m->cap; j++)
+			if (m->counts[j] > 0) {
+				size_t k = fp_slot(m->keys[j], g.cap - 1);
+
+				while (g.counts[k] > 0)
+					k = (k + 1) & (g.cap - 1);
+				memcpy(g.keys[k], m->keys[j], 16);
+				g.counts[k] = m->counts[j];
+				g.n++;
+			}
+		accdata_fp_free(m);
+		*m = g;
+	}
+	mask = m->cap - 1;
+	for (i = fp_slot(key, mask); m->counts[i] > 0; i = (i + 1) & mask)
+		if (memcmp(m->keys[i], key, 16) == 0)
+			return m->counts[i]++;
+	memcpy(m->keys[i], key, 16);
+	m->counts[i] = 1;
+	m->n++;
+	return 0;
+}
+
+int
+accdata_fp_key(struct accdata_fp *m, const char *account_id,
+    const struct rec_txn *t, char out[80])
+{
+	const char	*f[] = { account_id, t->booking_date, t->value_date,
+	    t->currency, t->cp_iban, t->cp_name, t->description,
+	    t->bank_reference, t->bank_transaction_code, t->end_to_end_id,
+	    t->status == TXN_BOOKED ? "b" : "p" };
+	unsigned char	 h[16];
+	char		 hex[33];
+	long		 n;
+
+	hash_fields(t->amount, f, sizeof(f) / sizeof(f[0]), h);
+	if ((n = fp_occurrence(m, h)) < 0)
+		return -1;
+	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+	snprintf(out, 80, "f:%s:%ld", hex, n);
+	return 0;
+}
+
+int
+accdata_version(struct db *db, int64_t *out)
+{
+	struct db_stmt	*s;
+	int		 rc = -1;
+
+	s = db_q(db, "SELECT value FROM counters WHERE name = 'txn_seq'", "");
+	if (s != NULL && db_step(s) == DB_ROW) {
+		*out = db_col_int(s, 0);
+		rc = 0;
+	}
+	db_done(s);
+	return rc;
+}
+
+int
+accdata_bump_version(struct db *db)
+{
+	return db_run(db, "UPDATE counters SET value = value + 1 WHERE name = "
+	    "'txn_seq'", "") == DB_OK ? 0 : -1;
 }

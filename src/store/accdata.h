@@ -32,21 +32,24 @@ int	accdata_batch_begin(struct accdata_batch *, struct db *);
 int	accdata_batch_commit(struct accdata_batch *);
 void	accdata_batch_abort(struct accdata_batch *);
 
-/* Upserts an account (and replaces its balances); fills its id. */
+/* Upserts an account (and replaces its balances); fills its id, and
+ * *created (when not NULL) says whether it is new. */
 int	accdata_account(struct accdata_batch *, const char *connection_id,
-	    const struct rec_account *, char id_out[ID_MAX]);
+	    const struct rec_account *, char id_out[ID_MAX], int *created);
 /* Marks one account unreachable (created if new); fills its id. */
 int	accdata_account_error(struct accdata_batch *, const char *connection_id,
 	    const char *bank_key, enum err, const char *message,
 	    char id_out[ID_MAX]);
 /*
  * Upserts a transaction under key (its stable identity) and, for a booked
- * one, pending_key (the bank id it had while pending).  Fills its id and
- * what changed.
+ * one, pending_key (the bank id it had while pending).  fresh: the account
+ * was created by this delivery, so the row is most likely new (inserted
+ * without looking first).  Fills its id and what changed.
  */
 int	accdata_txn(struct accdata_batch *, const char *connection_id,
 	    const char *account_id, const struct rec_txn *, const char *key,
-	    const char *pending_key, char id_out[ID_MAX], enum txn_change *);
+	    const char *pending_key, int fresh, char id_out[ID_MAX],
+	    enum txn_change *);
 
 /* After a complete sync: accounts not seen are closed, their history kept. */
 int	accdata_close_unseen(struct accdata_batch *, const char *connection_id,
@@ -60,6 +63,30 @@ int	accdata_close_unseen(struct accdata_batch *, const char *connection_id,
 int	accdata_remove_unseen_pending(struct accdata_batch *,
 	    const char *const *account_ids, size_t naccounts,
 	    const char *const *seen_ids, size_t nseen);
+
+/*
+ * The identity of a transaction that has no stable bank id: a hash of its
+ * content, and which of its identical twins in one delivery it is (two
+ * equal coffees on one day stay two rows).  One map per delivery.
+ */
+struct accdata_fp {
+	unsigned char	(*keys)[16];
+	unsigned	 *counts;
+	size_t		  cap, n;
+};
+
+void	accdata_fp_free(struct accdata_fp *);
+/* Fills out (80 bytes) with "f:<hash>:<occurrence>"; -1 when out of memory. */
+int	accdata_fp_key(struct accdata_fp *, const char *account_id,
+	    const struct rec_txn *, char out[80]);
+
+/*
+ * The data version: the transaction change counter, moved by every write
+ * of a transaction and by accdata_bump_version() (deletions).  A rendered
+ * answer stamped with it is current as long as it does not move.
+ */
+int	accdata_version(struct db *, int64_t *out);
+int	accdata_bump_version(struct db *);
 
 /* The account key of a record: bank id, IBAN, number or name. */
 const char *accdata_account_key(const struct rec_account *);

@@ -44,20 +44,27 @@ enum db_rc	 db_exec(struct db *, const char *sql);
  * before) and binds the arguments described by types, one letter each:
  *   't' const char * (NULL binds NULL)   'i' int64_t   'n' int (as integer)
  *   'b' const void *, size_t (blob)      'z' NULL
- * The statement is the caller's until db_done().  NULL on failure.
+ * The statement is the caller's until db_done(); text and blob arguments
+ * are not copied, so they must stay unchanged until then.  NULL on failure.
  */
 struct db_stmt	*db_q(struct db *, const char *sql, const char *types, ...);
 enum db_rc	 db_step(struct db_stmt *);
 /* Ends use of a statement: reset, unbound, back in the cache.  NULL-safe. */
 void		 db_done(struct db_stmt *);
 
+/* Whether a query returns a row (1), none (0), or fails (-1). */
+int		 db_exists(struct db *, const char *sql, const char *types, ...);
+
 /* Runs a statement that returns no rows to completion. */
 enum db_rc	 db_run(struct db *, const char *sql, const char *types, ...);
 
 int		 db_col_null(struct db_stmt *, int);
 const char	*db_col_text(struct db_stmt *, int);	/* NULL for SQL NULL */
+size_t		 db_col_len(struct db_stmt *, int);	/* bytes of a text column */
 int64_t		 db_col_int(struct db_stmt *, int);
 const void	*db_col_blob(struct db_stmt *, int, size_t *);
+/* A time column: its unix seconds, or -1 for SQL NULL (jw_ktime's null). */
+int64_t		 db_col_time(struct db_stmt *, int);
 int64_t		 db_changes(struct db *);
 
 /* Transactions: db_begin takes the write lock at once (BEGIN IMMEDIATE). */

@@ -150,7 +150,6 @@ static const char *const migrations[] = {
 	"  connection_id TEXT NOT NULL,"
 	"  PRIMARY KEY (account_id, sort_date, id)) WITHOUT ROWID;"
 	"CREATE UNIQUE INDEX transactions_key ON transactions(account_id, bank_key);"
-	"CREATE UNIQUE INDEX transactions_id ON transactions(id);"
 	"CREATE INDEX transactions_feed ON transactions(connection_id, seq);"
 	"CREATE TABLE sync_log ("
 	"  connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,"

@@ -1,0 +1,1217 @@
+/*
+ * mt940: SWIFT MT940 (customer statement) and MT942 (interim report).
+ *
+ * The file is read line by line (CRLF, LF or CR; each line at most
+ * STMT_FIELD_MAX bytes) and each line is made UTF-8 on the way in: kept
+ * when it is valid UTF-8, else read as ISO-8859-1.  A line starting with
+ * ":TAG:" opens a field; the lines that follow belong to it until the
+ * next field.  Anything before the first :20: (SWIFT blocks {1:..}{2:..}
+ * {4:, bank header lines such as "ABNANL2A", "940 00") is skipped, and
+ * so is anything after a "-" end-of-message line up to the next :20:.
+ *
+ * Fields are handled one at a time as they complete; a transaction (:61:
+ * plus its :86: lines) is passed on when the next field that is not part
+ * of it starts, so memory holds one field and one transaction at most.
+ *
+ * Bank dialects of :86: are data: the German "?NN" subfields and SEPA
+ * "XXXX+" keywords, and the Dutch "/TAG/value" form, each have a table.
+ */
+#include "formats/fmt.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/money.h"
+
+/* Roles of the pieces of :86: text, shared by the dialect tables. */
+enum role {
+	R_NONE,		/* known, not used */
+	R_POSTING,	/* posting text (?00) */
+	R_PURPOSE,	/* remittance line */
+	R_NAME,		/* counterparty name */
+	R_ACCOUNT,	/* counterparty account or IBAN */
+	R_BIC,
+	R_E2E,		/* end-to-end reference */
+	R_CNTP		/* Dutch /CNTP/iban/bic/name/city/ */
+};
+
+/* German structured :86: subfields ?00..?63 (ZKA/DFÜ-Abkommen). */
+static const struct {
+	int		lo, hi;
+	enum role	role;
+} gvc_fields[] = {
+	{ 0, 0, R_POSTING },	/* Buchungstext */
+	{ 10, 10, R_NONE },	/* Primanota */
+	{ 20, 29, R_PURPOSE },	/* Verwendungszweck 1-10 */
+	{ 30, 30, R_BIC },	/* BLZ or BIC of the counterparty */
+	{ 31, 31, R_ACCOUNT },	/* account number or IBAN */
+	{ 32, 33, R_NAME },	/* name, two lines */
+	{ 34, 34, R_NONE },	/* Textschlüsselergänzung */
+	{ 35, 37, R_NONE },
+	{ 38, 38, R_ACCOUNT },	/* IBAN (some banks) */
+	{ 60, 63, R_PURPOSE },	/* Verwendungszweck 11-14 */
+};
+
+/* SEPA keywords that start a piece of the German purpose text. */
+static const struct {
+	const char	*kw;
+	enum role	 role;
+} sepa_keywords[] = {
+	{ "EREF+", R_E2E },	/* end-to-end reference */
+	{ "KREF+", R_NONE },	/* customer reference */
+	{ "MREF+", R_NONE },	/* mandate reference */
+	{ "CRED+", R_NONE },	/* creditor id */
+	{ "DEBT+", R_NONE },	/* originator id */
+	{ "COAM+", R_NONE },	/* compensation amount */
+	{ "OAMT+", R_NONE },	/* original amount */
+	{ "SVWZ+", R_PURPOSE },	/* the remittance text itself */
+	{ "ABWA+", R_NONE },	/* ultimate debtor */
+	{ "ABWE+", R_NONE },	/* ultimate creditor */
+	{ "IBAN+", R_ACCOUNT },
+	{ "BIC+", R_BIC },
+	{ "PURP+", R_NONE },
+};
+
+/* Dutch "/TAG/value" :86: (Rabobank, ING, ABN AMRO SEPA formats). */
+static const struct {
+	const char	*tag;
+	enum role	 role;
+} nl_tags[] = {
+	{ "EREF", R_E2E }, { "REMI", R_PURPOSE }, { "NAME", R_NAME },
+	{ "IBAN", R_ACCOUNT }, { "BIC", R_BIC }, { "CNTP", R_CNTP },
+	{ "BENM", R_NONE }, { "ORDP", R_NONE }, { "TRTP", R_NONE },
+	{ "ISDT", R_NONE }, { "MARF", R_NONE }, { "CSID", R_NONE },
+	{ "PREF", R_NONE }, { "RTRN", R_NONE }, { "ADDR", R_NONE },
+	{ "PURP", R_NONE }, { "ULTB", R_NONE }, { "ULTD", R_NONE },
+	{ "BUSP", R_NONE }, { "TRCD", R_NONE }, { "ID", R_NONE },
+	{ "CD", R_NONE }, { "ISSR", R_NONE }, { "CUR", R_NONE },
+	{ "FX", R_NONE }, { "COAM", R_NONE }, { "OAMT", R_NONE },
+	{ "SVCL", R_NONE }, { "RTYP", R_NONE }, { "CTRY", R_NONE },
+};
+
+/*
+ * SWIFT transaction type identification codes of :61: (after the N, F or
+ * S); banks also use N followed by three digits of their own.
+ */
+static const char *const swift_types[] = {
+	"BNK", "BOE", "BRF", "CAR", "CAS", "CHG", "CHK", "CLR", "CMI", "CMN",
+	"CMP", "CMS", "CMT", "CMZ", "COL", "COM", "CPN", "DCR", "DDT", "DIS",
+	"DIV", "EQA", "EXT", "FEX", "INT", "LBX", "LDP", "MAR", "MAT", "MGT",
+	"MSC", "NWI", "ODC", "OPT", "PCH", "POP", "PRN", "REC", "RED", "RIG",
+	"RTI", "SAL", "SEC", "SLE", "STO", "STP", "SUB", "SWP", "TAX", "TCK",
+	"TCM", "TRA", "TRF", "TRN", "UWC", "VDA", "WAR",
+};
+
+struct mt {
+	FILE		*in;
+	struct fmt_ctx	*c;
+	uint64_t	 lineno;
+	int		 eof;
+	int		 pending_cr;	/* last line ended with CR: skip an LF */
+	struct buf	 raw;		/* the line as read */
+	struct buf	 line;		/* the line as UTF-8 */
+
+	/* The field being collected. */
+	char		 tag[4];
+	uint64_t	 tag_line;
+	int		 have_field;
+	int		 after_end;	/* after "-": skip until :20: */
+	struct buf	 field;		/* lines joined with '\n' */
+
+	/* The statement. */
+	int		 in_stmt;
+	int		 seen_20;
+	char		 last_tag[4];
+	struct buf	 ref, seq, acct;
+	int		 acct_locked;	/* :25: cannot change any more */
+	int		 interim;
+	int		 n_credit, n_debit;
+	int64_t		 sum_credit, sum_debit;	/* saturating, for :90C:/:90D: */
+	int		 has_90d, has_90c;
+	int		 has_opening, has_closing;
+	int64_t		 s90d, s90c;
+	int		 n90d, n90c;
+	uint64_t	 line_90;
+
+	/* The transaction waiting for its :86:. */
+	int		 have_txn;
+	struct stmt_txn	 txn;
+	struct buf	 t_cref, t_bref, t_supp, t_name, t_details;
+	char		 t_code[5];
+	int		 t_details_lines;
+	/* Pieces of :86: once read, and scratch space for reading it. */
+	struct buf	 d_desc, d_name, d_iban, d_e2e, d_posting, d_gvc;
+	struct buf	 x_text, x_purpose, x_sepa;
+
+	/* Read buffer. */
+	unsigned char	 rb[65536];
+	size_t		 rpos, rlen;
+	int		 reof;
+};
+
+static void
+mt_init(struct mt *m, FILE *in, struct fmt_ctx *c)
+{
+	memset(m, 0, sizeof(*m));
+	m->in = in;
+	m->c = c;
+	buf_init(&m->raw, STMT_FIELD_MAX);
+	buf_init(&m->line, 2 * STMT_FIELD_MAX);
+	buf_init(&m->field, STMT_TEXT_MAX);
+	buf_init(&m->ref, STMT_FIELD_MAX);
+	buf_init(&m->seq, STMT_FIELD_MAX);
+	buf_init(&m->acct, STMT_FIELD_MAX);
+	buf_init(&m->t_cref, STMT_FIELD_MAX);
+	buf_init(&m->t_bref, STMT_FIELD_MAX);
+	buf_init(&m->t_supp, STMT_FIELD_MAX);
+	buf_init(&m->t_name, STMT_FIELD_MAX);
+	buf_init(&m->t_details, STMT_TEXT_MAX);
+	buf_init(&m->d_desc, STMT_TEXT_MAX);
+	buf_init(&m->d_name, STMT_FIELD_MAX);
+	buf_init(&m->d_iban, STMT_FIELD_MAX);
+	buf_init(&m->d_e2e, STMT_FIELD_MAX);
+	buf_init(&m->d_posting, STMT_FIELD_MAX);
+	buf_init(&m->d_gvc, 16);
+	buf_init(&m->x_text, STMT_TEXT_MAX);
+	buf_init(&m->x_purpose, STMT_TEXT_MAX);
+	buf_init(&m->x_sepa, STMT_TEXT_MAX);
+}
+
+static void
+mt_free(struct mt *m)
+{
+	struct buf	*all[] = { &m->raw, &m->line, &m->field, &m->ref,
+			    &m->seq, &m->acct, &m->t_cref, &m->t_bref,
+			    &m->t_supp, &m->t_name, &m->t_details, &m->d_desc,
+			    &m->d_name, &m->d_iban, &m->d_e2e, &m->d_posting,
+			    &m->d_gvc, &m->x_text, &m->x_purpose, &m->x_sepa };
+	size_t		 i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		buf_free(all[i]);
+}
+
+/*
+ * Reads the next line into m->raw and m->line (without its end).
+ * Returns 1 with a line, 0 at the end of the file, or a stmt_rc.
+ */
+static int
+mt_getline(struct mt *m, enum stmt_rc *rc)
+{
+	const unsigned char	*p, *e, *q;
+	int			 any = 0;
+	size_t			 n;
+
+	buf_reset(&m->raw);
+	for (;;) {
+		if (m->rpos == m->rlen) {
+			if (m->reof)
+				break;
+			n = fread(m->rb, 1, sizeof(m->rb), m->in);
+			if (n == 0) {
+				m->reof = 1;
+				if (ferror(m->in)) {
+					*rc = fmt_failed(m->c, "read error");
+					return -1;
+				}
+				break;
+			}
+			m->rpos = 0;
+			m->rlen = n;
+		}
+		if (m->pending_cr) {
+			m->pending_cr = 0;
+			if (m->rb[m->rpos] == '\n') {
+				m->rpos++;
+				continue;
+			}
+		}
+		p = m->rb + m->rpos;
+		e = m->rb + m->rlen;
+		for (q = p; q < e && *q != '\n' && *q != '\r'; q++)
+			;
+		if (q > p)
+			any = 1;
+		if (buf_add(&m->raw, p, (size_t)(q - p)) == -1) {
+			*rc = fmt_reject(m->c, m->lineno + 1,
+			    "line longer than %d bytes", STMT_FIELD_MAX);
+			return -1;
+		}
+		if (q == e) {
+			m->rpos = m->rlen;
+			continue;
+		}
+		any = 1;
+		m->pending_cr = *q == '\r';
+		m->rpos = (size_t)(q - m->rb) + 1;
+		break;
+	}
+	if (!any)
+		return 0;
+	m->lineno++;
+	buf_reset(&m->line);
+	if (fmt_text(&m->line, m->raw.p != NULL ? m->raw.p : "",
+	    m->raw.len) == -1) {
+		*rc = fmt_reject(m->c, m->lineno, "line too long");
+		return -1;
+	}
+	return 1;
+}
+
+/* Length of the ":TAG:" that starts s, or 0 (tags: 2 digits + letter, NS). */
+static size_t
+tag_len(const char *s, char tag[4])
+{
+	size_t	n;
+
+	if (s[0] != ':')
+		return 0;
+	if (s[1] == 'N' && s[2] == 'S' && s[3] == ':') {
+		memcpy(tag, "NS", 3);
+		return 4;
+	}
+	if (!isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]))
+		return 0;
+	n = 3;
+	if (isupper((unsigned char)s[3]))
+		n = 4;
+	if (s[n] != ':')
+		return 0;
+	memcpy(tag, s + 1, n - 1);
+	tag[n - 1] = '\0';
+	return n + 1;
+}
+
+/* Years of two digits: 80-99 are 19xx, the rest 20xx. */
+static int
+year2(int yy)
+{
+	return yy >= 80 ? 1900 + yy : 2000 + yy;
+}
+
+static int
+num(const char *s, size_t n)
+{
+	int	v = 0;
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + s[i] - '0';
+	}
+	return v;
+}
+
+/* Reads YYMMDD at s into out; a stmt_rc. */
+static enum stmt_rc
+yymmdd(struct mt *m, const char *s, const char *what, char out[11], int *yearp)
+{
+	int	yy = num(s, 2), mm = num(s + 2, 2), dd = num(s + 4, 2), adj;
+
+	if (yy < 0 || mm < 0 || dd < 0 ||
+	    fmt_date(year2(yy), mm, dd, out, &adj) == -1)
+		return fmt_reject(m->c, m->tag_line,
+		    "invalid %s \"%.6s\" in :%s: (YYMMDD: month 01-12, day 01-31)",
+		    what, s, m->tag);
+	if (yearp != NULL)
+		*yearp = year2(yy);
+	if (adj)
+		return fmt_warn(m->c, STMT_W_DATE_ADJUSTED, m->tag_line,
+		    "%s %.6s in :%s: does not exist (day %.2s of 20%.2s-%.2s); "
+		    "used %s", what, s, m->tag, s + 4, s, s + 2, out);
+	return STMT_OK;
+}
+
+static int
+is_ccy(const char *s)
+{
+	return isupper((unsigned char)s[0]) && isupper((unsigned char)s[1]) &&
+	    isupper((unsigned char)s[2]);
+}
+
+/* The field's first line: a pointer into m->field and its length. */
+static size_t
+first_line(struct mt *m, const char **p)
+{
+	const char	*s = buf_str(&m->field), *nl = strchr(s, '\n');
+
+	*p = s;
+	return nl != NULL ? (size_t)(nl - s) : strlen(s);
+}
+
+/*
+ * A balance field, :60F: :62F: :64: :65: and their M forms:
+ * D/C mark, YYMMDD, currency, amount with a decimal comma.
+ */
+static enum stmt_rc
+mt_balance(struct mt *m, enum bal_type type)
+{
+	const char	*s;
+	size_t		 n = first_line(m, &s), i;
+	char		 date[11], ccy[4];
+	int64_t		 v;
+	int		 neg;
+	enum stmt_rc	 rc;
+
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	if (n < 8 || (s[0] != 'C' && s[0] != 'D'))
+		return fmt_reject(m->c, m->tag_line,
+		    ":%s: balance \"%.*s\" does not start with C or D and a "
+		    "date", m->tag, (int)(n > 40 ? 40 : n), s);
+	neg = s[0] == 'D';
+	if ((rc = yymmdd(m, s + 1, "balance date", date, NULL)) != STMT_OK)
+		return rc;
+	i = 7;
+	if (n >= 10 && is_ccy(s + 7)) {
+		memcpy(ccy, s + 7, 3);
+		ccy[3] = '\0';
+		i = 10;
+	} else {
+		fmt_copy(ccy, sizeof(ccy), m->c->currency);
+		rc = fmt_warn(m->c, STMT_W_CURRENCY, m->tag_line,
+		    ":%s: balance has no currency code; read as %s", m->tag,
+		    *ccy ? ccy : "unknown");
+		if (rc != STMT_OK)
+			return rc;
+	}
+	if (i >= n)
+		return fmt_reject(m->c, m->tag_line, ":%s: balance has no amount",
+		    m->tag);
+	for (size_t k = i; k < n; k++)
+		if (!isdigit((unsigned char)s[k]) && s[k] != ',')
+			return fmt_reject(m->c, m->tag_line,
+			    ":%s: balance amount \"%.*s\" is not digits with a "
+			    "decimal comma", m->tag, (int)(n - i > 40 ? 40 : n - i),
+			    s + i);
+	if ((rc = fmt_amount(m->c, m->tag_line, "balance", s + i, n - i, ',',
+	    ccy, &v)) != STMT_OK)
+		return rc;
+	if (neg)
+		v = -v;
+	if (m->c->currency[0] == '\0')
+		fmt_copy(m->c->currency, sizeof(m->c->currency), ccy);
+	if (type == BAL_OPENING_BOOKED && m->c->info.from_date[0] == '\0')
+		fmt_copy(m->c->info.from_date, 11, date);
+	if (type == BAL_BOOKED)
+		fmt_copy(m->c->info.to_date, 11, date);
+	return fmt_add_balance(m->c, m->tag_line, type, v, ccy, date);
+}
+
+/* Calls begin() once the statement's header fields are known. */
+static enum stmt_rc
+mt_begin(struct mt *m)
+{
+	struct rec_account	a;
+	const char		*id;
+	size_t			 n;
+
+	if (m->c->open)
+		return STMT_OK;
+	if (m->acct.len == 0)
+		return fmt_reject(m->c, m->tag_line,
+		    "statement %s has no :25: account identification before "
+		    ":%s:", buf_str(&m->ref), m->tag);
+	m->acct_locked = 1;
+	/* The currency may be all the statement says about it yet. */
+	if (m->c->currency[0] == '\0') {
+		n = m->acct.len;
+		if (n > 3 && currency_exponent(m->acct.p + n - 3) >= 0)
+			fmt_copy(m->c->currency, 4, m->acct.p + n - 3);
+	}
+	memset(&a, 0, sizeof(a));
+	id = buf_str(&m->acct);
+	a.bank_id = id;
+	if (fmt_is_iban(id))
+		a.iban = id;
+	else
+		a.number = id;
+	a.type = ACCT_CHECKING;
+	fmt_copy(a.currency, sizeof(a.currency), m->c->currency);
+	m->c->info.id = fmt_opt(&m->ref);
+	m->c->info.sequence = fmt_opt(&m->seq);
+	m->c->info.interim = m->interim;
+	return fmt_begin(m->c, &a);
+}
+
+/* Appends s (n bytes) to b, a space between words of two pieces. */
+static int
+join(struct buf *b, const char *s, size_t n, int glue)
+{
+	if (n == 0)
+		return 0;
+	if (b->len > 0 && !glue && b->p[b->len - 1] != ' ' && s[0] != ' ' &&
+	    buf_addc(b, ' ') == -1)
+		return -1;
+	return buf_add(b, s, n);
+}
+
+static const char *
+kw_find(const char *s, enum role *role, size_t *len)
+{
+	size_t	i;
+
+	/* Every keyword is three or four letters and a '+'. */
+	if (s[0] == '\0' || s[1] == '\0' || s[2] == '\0' ||
+	    (s[3] != '+' && (s[3] == '\0' || s[4] != '+')))
+		return NULL;
+	for (i = 0; i < sizeof(sepa_keywords) / sizeof(sepa_keywords[0]); i++) {
+		size_t	k = strlen(sepa_keywords[i].kw);
+
+		if (strncmp(s, sepa_keywords[i].kw, k) == 0) {
+			*role = sepa_keywords[i].role;
+			*len = k;
+			return sepa_keywords[i].kw;
+		}
+	}
+	return NULL;
+}
+
+static int
+put_role(struct mt *m, enum role r, const char *s, size_t n, int glue)
+{
+	switch (r) {
+	case R_POSTING:
+		return join(&m->d_posting, s, n, glue);
+	case R_PURPOSE:
+		return join(&m->d_desc, s, n, glue);
+	case R_NAME:
+		return join(&m->d_name, s, n, glue);
+	case R_ACCOUNT:
+		buf_reset(&m->d_iban);
+		return buf_add(&m->d_iban, s, n);
+	case R_E2E:
+		return join(&m->d_e2e, s, n, 1);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * German ":86:GVC?00text?20purpose...": the three-digit business
+ * transaction code, then subfields.  The purpose lines ?20-?29, ?60-?63
+ * are glued without separators (they wrap at 27 characters) and split
+ * again at SEPA keywords; the text after SVWZ+ is the description.
+ */
+static enum stmt_rc
+details_gvc(struct mt *m, const char *s, size_t n)
+{
+	char		 delim = s[3];
+	struct buf	*purpose = &m->x_purpose, *sepa_desc = &m->x_sepa;
+	enum role	 cur = R_NONE;
+	int		 have_kw = 0, any_svwz = 0;
+	size_t		 i, j, k;
+	enum stmt_rc	 rc = STMT_OK;
+
+	buf_reset(purpose);
+	buf_reset(sepa_desc);
+	buf_add(&m->d_gvc, s, 3);
+	for (i = 3; i + 2 < n; i = j) {
+		int		code;
+		enum role	r = R_NONE;
+		int		known = 0;
+		const char	*v;
+		size_t		vn;
+
+		/* s[i] is the delimiter, then two digits. */
+		code = num(s + i + 1, 2);
+		for (j = i + 3; j < n; j++)
+			if (s[j] == delim && j + 2 < n &&
+			    isdigit((unsigned char)s[j + 1]) &&
+			    isdigit((unsigned char)s[j + 2]))
+				break;
+		v = s + i + 3;
+		vn = j - (i + 3);
+		if (code < 0) {
+			/* Not a subfield: the text is part of the previous. */
+			continue;
+		}
+		for (k = 0; k < sizeof(gvc_fields) / sizeof(gvc_fields[0]); k++)
+			if (code >= gvc_fields[k].lo && code <= gvc_fields[k].hi) {
+				r = gvc_fields[k].role;
+				known = 1;
+			}
+		if (!known) {
+			rc = fmt_warn(m->c, STMT_W_UNKNOWN_CODE, m->t_details_lines,
+			    "unknown :86: subfield %c%02d ignored", delim, code);
+			if (rc != STMT_OK)
+				goto out;
+			continue;
+		}
+		if (r == R_ACCOUNT) {
+			buf_reset(&m->d_iban);
+			if (buf_add(&m->d_iban, v, vn) == -1)
+				goto toolong;
+			if (!fmt_is_iban(m->d_iban.p))
+				buf_reset(&m->d_iban);
+			continue;
+		}
+		if (r != R_PURPOSE) {
+			if (put_role(m, r, v, vn, r == R_NAME) == -1)
+				goto toolong;
+			continue;
+		}
+		if (buf_add(purpose, v, vn) == -1)
+			goto toolong;
+		/* SEPA keyword pieces. */
+		{
+			enum role	 kr;
+			size_t		 kl;
+
+			if (kw_find(v, &kr, &kl) != NULL && kl <= vn) {
+				have_kw = 1;
+				cur = kr;
+				v += kl;
+				vn -= kl;
+				if (kr == R_E2E)
+					buf_reset(&m->d_e2e);
+				if (kr == R_ACCOUNT)
+					buf_reset(&m->d_iban);
+			}
+			if (!have_kw)
+				continue;
+			if (cur == R_PURPOSE) {
+				any_svwz = 1;
+				if (buf_add(sepa_desc, v, vn) == -1)
+					goto toolong;
+			} else if (cur == R_E2E || cur == R_ACCOUNT) {
+				if ((cur == R_E2E ? buf_add(&m->d_e2e, v, vn) :
+				    buf_add(&m->d_iban, v, vn)) == -1)
+					goto toolong;
+			}
+		}
+	}
+	if (any_svwz) {
+		fmt_trim(sepa_desc);
+		if (buf_add(&m->d_desc, buf_str(sepa_desc), sepa_desc->len) == -1)
+			goto toolong;
+	} else if (buf_add(&m->d_desc, buf_str(purpose), purpose->len) == -1)
+		goto toolong;
+	if (m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
+		buf_reset(&m->d_iban);
+	goto out;
+toolong:
+	rc = fmt_reject(m->c, m->t_details_lines, ":86: text too long");
+out:
+	return rc;
+}
+
+static int
+nl_tag_at(const char *s, size_t n, size_t i, enum role *role, size_t *len)
+{
+	size_t	k, t;
+
+	if (s[i] != '/')
+		return 0;
+	for (k = 0; k < sizeof(nl_tags) / sizeof(nl_tags[0]); k++) {
+		t = strlen(nl_tags[k].tag);
+		if (i + t + 1 < n + 1 && i + 1 + t < n + 1 &&
+		    strncmp(s + i + 1, nl_tags[k].tag, t) == 0 &&
+		    i + 1 + t < n && s[i + 1 + t] == '/') {
+			*role = nl_tags[k].role;
+			*len = t + 2;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Dutch "/TAG/value/TAG/value": a value runs to the next known tag.
+ * /CNTP/ holds iban/bic/name/city separated by slashes.
+ */
+static enum stmt_rc
+details_nl(struct mt *m, const char *s, size_t n)
+{
+	size_t		i = 0, j, tl, tl2;
+	enum role	r, r2;
+
+	while (i < n) {
+		if (!nl_tag_at(s, n, i, &r, &tl))
+			break;
+		for (j = i + tl; j < n; j++)
+			if (nl_tag_at(s, n, j, &r2, &tl2))
+				break;
+		if (r == R_CNTP) {
+			const char	*p = s + i + tl, *e = s + j, *q;
+			int		 part = 0;
+
+			for (; p < e && part < 3; part++, p = q + 1) {
+				if ((q = memchr(p, '/', (size_t)(e - p))) == NULL)
+					q = e;
+				if (part == 0 && q > p)
+					put_role(m, R_ACCOUNT, p, (size_t)(q - p), 1);
+				if (part == 2 && q > p &&
+				    put_role(m, R_NAME, p, (size_t)(q - p), 1) == -1)
+					goto toolong;
+				if (q == e)
+					break;
+			}
+		} else {
+			size_t	vl = j - i - tl;
+
+			/* The last value may end with its own '/'. */
+			while (vl > 0 && s[i + tl + vl - 1] == '/')
+				vl--;
+			if (vl > 0 &&
+			    put_role(m, r, s + i + tl, vl, r == R_NAME) == -1)
+				goto toolong;
+		}
+		i = j;
+	}
+	if (m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
+		buf_reset(&m->d_iban);
+	return STMT_OK;
+toolong:
+	return fmt_reject(m->c, m->t_details_lines, ":86: text too long");
+}
+
+/*
+ * Splits the :86: lines of the pending transaction into description,
+ * counterparty and references.  Lines of structured forms are glued as
+ * they wrap; free text gets a space between lines.
+ */
+static enum stmt_rc
+mt_details(struct mt *m)
+{
+	struct buf	*text = &m->x_text;
+	const char	*s = buf_str(&m->t_details), *nl;
+	int		 structured;
+	enum role	 r;
+	size_t		 tl, n;
+	enum stmt_rc	 rc = STMT_OK;
+
+	buf_reset(&m->d_desc);
+	buf_reset(&m->d_name);
+	buf_reset(&m->d_iban);
+	buf_reset(&m->d_e2e);
+	buf_reset(&m->d_posting);
+	buf_reset(&m->d_gvc);
+	if (m->t_details.len == 0)
+		return STMT_OK;
+	n = m->t_details.len;
+	structured = (n > 5 && isdigit((unsigned char)s[0]) &&
+	    isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) &&
+	    !isalnum((unsigned char)s[3]) && s[3] != ' ' &&
+	    isdigit((unsigned char)s[4]) && isdigit((unsigned char)s[5])) ? 1 :
+	    nl_tag_at(s, n, 0, &r, &tl) ? 2 : 0;
+	buf_reset(text);
+	for (; *s != '\0'; s = nl + 1) {
+		if ((nl = strchr(s, '\n')) == NULL)
+			nl = s + strlen(s);
+		if (structured) {
+			if (buf_add(text, s, (size_t)(nl - s)) == -1)
+				goto toolong;
+		} else {
+			const char	*a = s, *e = nl;
+
+			/* Free text: trim the padding some banks add. */
+			while (e > a && e[-1] == ' ')
+				e--;
+			if (join(text, a, (size_t)(e - a), 0) == -1)
+				goto toolong;
+		}
+		if (*nl == '\0')
+			break;
+	}
+	if (structured == 1)
+		rc = details_gvc(m, buf_str(text), text->len);
+	else if (structured == 2)
+		rc = details_nl(m, buf_str(text), text->len);
+	else {
+		fmt_trim(text);
+		if (buf_add(&m->d_desc, buf_str(text), text->len) == -1)
+			goto toolong;
+	}
+	goto out;
+toolong:
+	rc = fmt_reject(m->c, m->t_details_lines, ":86: text too long");
+out:
+	fmt_trim(&m->d_desc);
+	fmt_trim(&m->d_name);
+	fmt_trim(&m->d_e2e);
+	fmt_trim(&m->d_posting);
+	if (m->d_desc.len == 0 && m->d_posting.len > 0)
+		buf_add(&m->d_desc, m->d_posting.p, m->d_posting.len);
+	return rc;
+}
+
+/* Passes the pending transaction on, with what its :86: said. */
+static enum stmt_rc
+mt_flush_txn(struct mt *m)
+{
+	struct stmt_txn	*t = &m->txn;
+	enum stmt_rc	 rc;
+
+	if (!m->have_txn)
+		return STMT_OK;
+	m->have_txn = 0;
+	if ((rc = mt_details(m)) != STMT_OK)
+		return rc;
+	t->rec.description = fmt_opt(&m->d_desc);
+	t->rec.cp_name = m->d_name.len > 0 ? m->d_name.p : fmt_opt(&m->t_name);
+	t->rec.cp_iban = fmt_opt(&m->d_iban);
+	if (t->rec.cp_iban == NULL && fmt_is_iban(buf_str(&m->t_supp)))
+		t->rec.cp_iban = m->t_supp.p;
+	/* SEPA end-to-end ids have 35 characters at most. */
+	if (m->d_e2e.len > 35) {
+		m->d_e2e.len = 35;
+		m->d_e2e.p[35] = '\0';
+		fmt_trim(&m->d_e2e);
+	}
+	t->rec.end_to_end_id = fmt_opt(&m->d_e2e);
+	if (t->rec.end_to_end_id != NULL &&
+	    strcmp(t->rec.end_to_end_id, "NOTPROVIDED") == 0)
+		t->rec.end_to_end_id = NULL;
+	t->rec.bank_reference = fmt_opt(&m->t_bref);
+	t->rec.bank_transaction_code = m->t_code[0] ? m->t_code : NULL;
+	t->purpose_code = fmt_opt(&m->d_gvc);
+	if (t->rec.amount >= 0) {
+		m->n_credit++;
+		if (m->sum_credit < INT64_MAX - t->rec.amount)
+			m->sum_credit += t->rec.amount;
+	} else {
+		m->n_debit++;
+		if (m->sum_debit > INT64_MIN - t->rec.amount)
+			m->sum_debit += t->rec.amount;
+	}
+	return fmt_txn(m->c, t);
+}
+
+static int
+known_type(const char *code)
+{
+	size_t	i;
+
+	if (isdigit((unsigned char)code[1]) && isdigit((unsigned char)code[2]) &&
+	    isdigit((unsigned char)code[3]))
+		return 1;
+	for (i = 0; i < sizeof(swift_types) / sizeof(swift_types[0]); i++)
+		if (strncmp(code + 1, swift_types[i], 3) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * :61: value date YYMMDD, [entry date MMDD], mark C D RC RD (EC ED in
+ * MT942), [funds code letter], amount with a decimal comma, type code
+ * (N/F/S + 3), customer reference [//bank reference], and on the next
+ * line [supplementary details].
+ */
+static enum stmt_rc
+mt_txn(struct mt *m)
+{
+	struct stmt_txn	*t = &m->txn;
+	const char	*s, *p, *e, *amt, *nl;
+	size_t		 n = first_line(m, &s);
+	int		 vyear, em, ed, sign = 1, adj;
+	enum stmt_rc	 rc;
+
+	memset(t, 0, sizeof(*t));
+	buf_reset(&m->t_cref);
+	buf_reset(&m->t_bref);
+	buf_reset(&m->t_supp);
+	buf_reset(&m->t_name);
+	buf_reset(&m->t_details);
+	m->t_code[0] = '\0';
+	t->line = m->tag_line;
+	e = s + n;
+	if (n < 6)
+		return fmt_reject(m->c, m->tag_line,
+		    ":61: \"%.*s\" is too short for a transaction", (int)n, s);
+	if ((rc = yymmdd(m, s, "value date", t->rec.value_date, &vyear)) !=
+	    STMT_OK)
+		return rc;
+	p = s + 6;
+	fmt_copy(t->rec.booking_date, 11, t->rec.value_date);
+	if (e - p >= 4 && (em = num(p, 2)) >= 0 && (ed = num(p + 2, 2)) >= 0) {
+		int	vm = num(s + 2, 2), y = vyear;
+
+		/* An entry date across the year end from its value date. */
+		if (em - vm > 6)
+			y--;
+		else if (vm - em > 6)
+			y++;
+		if (fmt_date(y, em, ed, t->rec.booking_date, &adj) == -1)
+			return fmt_reject(m->c, m->tag_line,
+			    "invalid entry date \"%.4s\" in :61: (MMDD)", p);
+		if (adj && (rc = fmt_warn(m->c, STMT_W_DATE_ADJUSTED,
+		    m->tag_line, "entry date %.4s in :61: does not exist; "
+		    "used %s", p, t->rec.booking_date)) != STMT_OK)
+			return rc;
+		p += 4;
+	}
+	if (e - p >= 2 && p[0] == 'R' && (p[1] == 'C' || p[1] == 'D')) {
+		t->reversal = 1;
+		sign = p[1] == 'C' ? -1 : 1;
+		p += 2;
+	} else if (e - p >= 2 && p[0] == 'E' && (p[1] == 'C' || p[1] == 'D')) {
+		sign = p[1] == 'C' ? 1 : -1;
+		p += 2;
+	} else if (e - p >= 1 && (p[0] == 'C' || p[0] == 'D')) {
+		sign = p[0] == 'C' ? 1 : -1;
+		p++;
+	} else
+		return fmt_reject(m->c, m->tag_line,
+		    ":61: debit/credit mark missing at \"%.*s\" (C, D, RC or RD)",
+		    (int)(e - p > 20 ? 20 : e - p), p);
+	if (p < e && isupper((unsigned char)*p))
+		p++;		/* funds code */
+	for (amt = p; p < e && (isdigit((unsigned char)*p) || *p == ','); p++)
+		;
+	if (p == amt || p - amt > 15)
+		return fmt_reject(m->c, m->tag_line,
+		    ":61: amount missing or longer than 15 characters");
+	if ((rc = fmt_amount(m->c, m->tag_line, "amount", amt, (size_t)(p - amt),
+	    ',', m->c->currency, &t->rec.amount)) != STMT_OK)
+		return rc;
+	t->rec.amount *= sign;
+	fmt_copy(t->rec.currency, 4, m->c->currency);
+	t->rec.status = m->interim ? TXN_PENDING : TXN_BOOKED;
+	/* Type: N, F or S and three characters. */
+	if (e - p >= 4 && (p[0] == 'N' || p[0] == 'F' || p[0] == 'S') &&
+	    isalnum((unsigned char)p[1]) && isalnum((unsigned char)p[2]) &&
+	    isalnum((unsigned char)p[3])) {
+		memcpy(m->t_code, p, 4);
+		m->t_code[4] = '\0';
+		if (!known_type(m->t_code) && (rc = fmt_warn(m->c,
+		    STMT_W_UNKNOWN_CODE, m->tag_line, "unknown transaction "
+		    "type code %s in :61:", m->t_code)) != STMT_OK)
+			return rc;
+		p += 4;
+	} else if ((rc = fmt_warn(m->c, STMT_W_MISSING_FIELD, m->tag_line,
+	    ":61: has no transaction type code")) != STMT_OK)
+		return rc;
+	/* Customer reference, then //bank reference. */
+	{
+		const char	*ss = p, *slash = NULL, *q;
+
+		for (q = p; q + 1 < e; q++)
+			if (q[0] == '/' && q[1] == '/') {
+				slash = q;
+				break;
+			}
+		if (slash != NULL) {
+			buf_add(&m->t_cref, ss, (size_t)(slash - ss));
+			buf_add(&m->t_bref, slash + 2, (size_t)(e - slash - 2));
+		} else if (e - ss > 16) {
+			/*
+			 * Dutch legacy: a 16-character reference, then the
+			 * counterparty's name.
+			 */
+			buf_add(&m->t_cref, ss, 16);
+			buf_add(&m->t_name, ss + 16, (size_t)(e - ss - 16));
+		} else
+			buf_add(&m->t_cref, ss, (size_t)(e - ss));
+		fmt_trim(&m->t_cref);
+		fmt_trim(&m->t_bref);
+		fmt_trim(&m->t_name);
+		if (strcmp(buf_str(&m->t_bref), "NONREF") == 0)
+			buf_reset(&m->t_bref);
+		if (strcmp(buf_str(&m->t_cref), "NONREF") == 0)
+			buf_reset(&m->t_cref);
+	}
+	/* Supplementary details on the following lines. */
+	if ((nl = strchr(s, '\n')) != NULL) {
+		if (buf_addstr(&m->t_supp, nl + 1) == -1)
+			return fmt_reject(m->c, m->tag_line, ":61: too long");
+		for (size_t i = 0; i < m->t_supp.len; i++)
+			if (m->t_supp.p[i] == '\n')
+				m->t_supp.p[i] = ' ';
+		fmt_trim(&m->t_supp);
+	}
+	m->have_txn = 1;
+	return STMT_OK;
+}
+
+/* MT942 :90D:/:90C: number of entries, currency, sum. */
+static enum stmt_rc
+mt_sum(struct mt *m, int credit)
+{
+	const char	*s;
+	size_t		 n = first_line(m, &s), i = 0;
+	int		 cnt = 0;
+	int64_t		 v;
+	char		 ccy[4];
+	enum stmt_rc	 rc;
+
+	while (i < n && isdigit((unsigned char)s[i]) && i < 6)
+		cnt = cnt * 10 + s[i++] - '0';
+	if (n - i < 4 || !is_ccy(s + i))
+		return fmt_reject(m->c, m->tag_line,
+		    ":%s: \"%.*s\" is not a count, currency and amount", m->tag,
+		    (int)(n > 40 ? 40 : n), s);
+	memcpy(ccy, s + i, 3);
+	ccy[3] = '\0';
+	if ((rc = fmt_amount(m->c, m->tag_line, "sum", s + i + 3, n - i - 3,
+	    ',', ccy, &v)) != STMT_OK)
+		return rc;
+	if (m->c->currency[0] == '\0')
+		fmt_copy(m->c->currency, 4, ccy);
+	m->line_90 = m->tag_line;
+	if (credit) {
+		m->has_90c = 1;
+		m->n90c = cnt;
+		m->s90c = v;
+	} else {
+		m->has_90d = 1;
+		m->n90d = cnt;
+		m->s90d = v;
+	}
+	return STMT_OK;
+}
+
+/* Ends the statement in progress, if any. */
+static enum stmt_rc
+mt_end_stmt(struct mt *m)
+{
+	enum stmt_rc	rc;
+	uint64_t	line = m->lineno;
+
+	if (!m->in_stmt)
+		return STMT_OK;
+	if ((rc = mt_flush_txn(m)) != STMT_OK)
+		return rc;
+	if (!m->c->open && (rc = mt_begin(m)) != STMT_OK)
+		return rc;
+	m->in_stmt = 0;
+	if (m->has_90c && (m->n90c != m->n_credit || m->s90c != m->sum_credit))
+		if ((rc = fmt_warn(m->c, STMT_W_SUMS_MISMATCH, m->line_90,
+		    ":90C: says %d credits, the statement has %d (or their sum "
+		    "differs)", m->n90c, m->n_credit)) != STMT_OK)
+			return rc;
+	if (m->has_90d && (m->n90d != m->n_debit || -m->s90d != m->sum_debit))
+		if ((rc = fmt_warn(m->c, STMT_W_SUMS_MISMATCH, m->line_90,
+		    ":90D: says %d debits, the statement has %d (or their sum "
+		    "differs)", m->n90d, m->n_debit)) != STMT_OK)
+			return rc;
+	if (!m->interim && !m->has_closing)
+		return fmt_reject(m->c, line, "statement %s ends without its "
+		    "closing balance :62F: (truncated?)", buf_str(&m->ref));
+	if (!m->interim && !m->has_opening && (rc = fmt_warn(m->c,
+	    STMT_W_MISSING_FIELD, line, "statement %s has no opening balance "
+	    ":60F:", buf_str(&m->ref))) != STMT_OK)
+		return rc;
+	return fmt_end(m->c, line);
+}
+
+/* A field is complete: act on it. */
+static enum stmt_rc
+mt_field(struct mt *m)
+{
+	const char	*t = m->tag, *s;
+	enum stmt_rc	 rc;
+	size_t		 n;
+
+	if (strcmp(t, "20") == 0) {
+		if ((rc = mt_end_stmt(m)) != STMT_OK)
+			return rc;
+		fmt_stmt_reset(m->c);
+		m->in_stmt = 1;
+		m->seen_20 = 1;
+		m->acct_locked = 0;
+		m->interim = 0;
+		m->n_credit = m->n_debit = 0;
+		m->sum_credit = m->sum_debit = 0;
+		m->has_90c = m->has_90d = 0;
+		m->has_opening = m->has_closing = 0;
+		buf_reset(&m->ref);
+		buf_reset(&m->seq);
+		buf_reset(&m->acct);
+		m->c->info.line = m->tag_line;
+		/* Wrapped references are glued back. */
+		for (s = buf_str(&m->field); *s; s++)
+			if (*s != '\n' && buf_addc(&m->ref, *s) == -1)
+				return fmt_reject(m->c, m->tag_line,
+				    ":20: too long");
+		fmt_trim(&m->ref);
+		return STMT_OK;
+	}
+	if (!m->in_stmt)
+		return fmt_reject(m->c, m->tag_line,
+		    ":%s: before the :20: that starts a statement", t);
+	if (strcmp(t, "86") != 0 && strcmp(t, "NS") != 0 &&
+	    (rc = mt_flush_txn(m)) != STMT_OK)
+		return rc;
+	if (strcmp(t, "21") == 0 || strcmp(t, "NS") == 0)
+		return STMT_OK;
+	if (strcmp(t, "25") == 0) {
+		if (m->acct_locked || m->acct.len > 0)
+			return fmt_warn(m->c, STMT_W_REPEATED_FIELD, m->tag_line,
+			    "a second :25: account identification inside "
+			    "statement %s was ignored", buf_str(&m->ref));
+		n = first_line(m, &s);
+		if (buf_add(&m->acct, s, n) == -1)
+			return fmt_reject(m->c, m->tag_line, ":25: too long");
+		fmt_trim(&m->acct);
+		return STMT_OK;
+	}
+	if (strcmp(t, "28") == 0 || strcmp(t, "28C") == 0) {
+		n = first_line(m, &s);
+		buf_reset(&m->seq);
+		buf_add(&m->seq, s, n);
+		fmt_trim(&m->seq);
+		return STMT_OK;
+	}
+	if (strcmp(t, "34F") == 0 || strcmp(t, "13") == 0 ||
+	    strcmp(t, "13D") == 0) {
+		m->interim = 1;
+		m->c->info.interim = 1;
+		n = first_line(m, &s);
+		if (t[0] == '3' && n >= 3 && is_ccy(s) && m->c->currency[0] == '\0')
+			fmt_copy(m->c->currency, 4, s);
+		return STMT_OK;
+	}
+	if (strcmp(t, "90D") == 0 || strcmp(t, "90C") == 0) {
+		m->interim = 1;
+		m->c->info.interim = 1;
+		return mt_sum(m, t[2] == 'C');
+	}
+	if (strcmp(t, "60F") == 0 || strcmp(t, "60M") == 0 ||
+	    strcmp(t, "60") == 0) {
+		if ((rc = mt_balance(m, BAL_OPENING_BOOKED)) != STMT_OK)
+			return rc;
+		m->has_opening = 1;
+		return mt_begin(m);
+	}
+	if (strcmp(t, "61") == 0) {
+		if ((rc = mt_begin(m)) != STMT_OK)
+			return rc;
+		return mt_txn(m);
+	}
+	if (strcmp(t, "86") == 0) {
+		if (!m->have_txn)
+			return STMT_OK;	/* information to the account owner */
+		if (m->t_details.len == 0)
+			m->t_details_lines = (int)m->tag_line;
+		else if (buf_addc(&m->t_details, '\n') == -1)
+			return fmt_reject(m->c, m->tag_line, ":86: too long");
+		if (buf_add(&m->t_details, m->field.p, m->field.len) == -1)
+			return fmt_reject(m->c, m->tag_line,
+			    ":86: longer than %d bytes", STMT_TEXT_MAX);
+		return STMT_OK;
+	}
+	if (strcmp(t, "62F") == 0 || strcmp(t, "62M") == 0 ||
+	    strcmp(t, "62") == 0) {
+		if ((rc = mt_begin(m)) != STMT_OK)
+			return rc;
+		m->has_closing = 1;
+		return mt_balance(m, BAL_BOOKED);
+	}
+	if (strcmp(t, "64") == 0)
+		return (rc = mt_begin(m)) != STMT_OK ? rc :
+		    mt_balance(m, BAL_AVAILABLE);
+	if (strcmp(t, "65") == 0)
+		return (rc = mt_begin(m)) != STMT_OK ? rc :
+		    mt_balance(m, BAL_FORWARD_AVAILABLE);
+	return fmt_warn(m->c, STMT_W_UNKNOWN_FIELD, m->tag_line,
+	    "unknown field :%s: ignored", t);
+}
+
+static enum stmt_rc
+mt_close_field(struct mt *m)
+{
+	enum stmt_rc	rc;
+
+	if (!m->have_field)
+		return STMT_OK;
+	m->have_field = 0;
+	rc = mt_field(m);
+	memcpy(m->last_tag, m->tag, sizeof(m->tag));
+	return rc;
+}
+
+/* "-" alone (or "-}", "-XXX"...) ends a SWIFT message. */
+static int
+is_end_line(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || s[0] != '-' || n > 5)
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!isupper((unsigned char)s[i]) && s[i] != '}')
+			return 0;
+	return 1;
+}
+
+enum stmt_rc
+mt940_parse(FILE *in, struct fmt_ctx *c)
+{
+	struct mt	*m;
+	enum stmt_rc	 rc = STMT_OK;
+	const char	*s;
+	size_t		 n, tl;
+	int		 got;
+	char		 tag[4];
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return fmt_failed(c, "out of memory");
+	mt_init(m, in, c);
+	fmt_stmt_reset(c);
+	while ((got = mt_getline(m, &rc)) == 1) {
+		s = buf_str(&m->line);
+		n = m->line.len;
+		/* SWIFT blocks: {1:...}{2:...}{4: then the fields. */
+		if (s[0] == '{') {
+			const char	*b4 = strstr(s, "{4:");
+
+			if (b4 == NULL)
+				continue;
+			s = b4 + 3;
+			n = strlen(s);
+		}
+		if (n == 0)
+			continue;
+		if (is_end_line(s, n)) {
+			if ((rc = mt_close_field(m)) != STMT_OK)
+				goto out;
+			if ((rc = mt_end_stmt(m)) != STMT_OK)
+				goto out;
+			m->after_end = 1;
+			continue;
+		}
+		if ((tl = tag_len(s, tag)) > 0 &&
+		    (!m->after_end || strcmp(tag, "20") == 0)) {
+			if ((rc = mt_close_field(m)) != STMT_OK)
+				goto out;
+			if (!m->seen_20 && strcmp(tag, "20") != 0)
+				continue;	/* header noise */
+			m->after_end = 0;
+			memcpy(m->tag, tag, sizeof(tag));
+			m->tag_line = m->lineno;
+			m->have_field = 1;
+			buf_reset(&m->field);
+			if (buf_add(&m->field, s + tl, n - tl) == -1) {
+				rc = fmt_reject(c, m->lineno, "field too long");
+				goto out;
+			}
+			continue;
+		}
+		if (!m->have_field || m->after_end)
+			continue;	/* header lines before :20: or after - */
+		if (buf_addc(&m->field, '\n') == -1 ||
+		    buf_add(&m->field, s, n) == -1) {
+			rc = fmt_reject(c, m->tag_line,
+			    "field :%s: longer than %d bytes", m->tag,
+			    STMT_TEXT_MAX);
+			goto out;
+		}
+	}
+	if (got == -1)
+		goto out;
+	if ((rc = mt_close_field(m)) != STMT_OK)
+		goto out;
+	if (!m->seen_20) {
+		rc = fmt_reject(c, m->lineno > 0 ? m->lineno : 1,
+		    "no :20: field found: not an MT940/MT942 statement");
+		goto out;
+	}
+	rc = mt_end_stmt(m);
+out:
+	mt_free(m);
+	free(m);
+	return rc;
+}

@@ -1,0 +1,319 @@
+/*
+ * Statement files through the API: uploads (raw and multipart) become
+ * accounts and transactions of the user's "file" connection; the same file
+ * twice or two overlapping files store nothing twice; bad files are
+ * rejected with where and why, and change nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+static struct srv S;
+
+/* An MT940 statement of account NL91ABNA0417164300 with one entry a day. */
+static char *
+mt940(const char *first_day, int days, long opening_cents)
+{
+	static char	buf[16384];
+	size_t		o = 0;
+	int		d, day = atoi(first_day + 4);
+	long		bal = opening_cents;
+
+	o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+	    ":20:STMT%.4s\r\n:25:NL91ABNA0417164300\r\n:28C:1/1\r\n"
+	    ":60F:C%.6sEUR%ld,%02ld\r\n", first_day, first_day, bal / 100,
+	    bal % 100);
+	for (d = 0; d < days; d++) {
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+		    ":61:%.4s%02d%.2s%02dD12,50NTRFNONREF//REF%02d\r\n"
+		    ":86:Coffee shop %02d\r\n", first_day, day + d, first_day + 2,
+		    day + d, day + d, day + d);
+		bal -= 1250;
+	}
+	o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+	    ":62F:%c%.4s%02dEUR%ld,%02ld\r\n-", bal < 0 ? 'D' : 'C', first_day,
+	    day + days - 1, labs(bal) / 100, labs(bal) % 100);
+	return buf;
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	return srv_start(&S, (const char *[]){ "BANKFEED_MAX_UPLOAD=200000", NULL });
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	srv_cleanup(&S);
+	return 0;
+}
+
+static void
+new_user(char id[64])
+{
+	struct res	r;
+
+	assert_int_equal(post(&S, "/v1/users", "{}", &r), 0);
+	snprintf(id, 64, "%s", jstr(r.json, "id"));
+	res_free(&r);
+}
+
+static void
+upload(const char *user, const char *body, size_t len, const char *query,
+    struct res *r)
+{
+	char	path[256];
+
+	snprintf(path, sizeof(path), "/v1/users/%s/statements%s", user,
+	    query ? query : "");
+	assert_int_equal(req(&S, "POST", path, S.token, (const char *[]){
+	    "Content-Type: text/plain", "X-Filename: statement.sta", NULL },
+	    body, len, r), 0);
+}
+
+static long
+count_txns(const char *user)
+{
+	struct res	 r, t;
+	char		 path[256];
+	json_t		*a;
+	size_t		 i;
+	long		 n = 0;
+
+	snprintf(path, sizeof(path), "/v1/accounts?user_id=%s", user);
+	assert_int_equal(get(&S, path, &r), 0);
+	json_array_foreach(jget(r.json, "data"), i, a) {
+		snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?limit=500",
+		    jstr(a, "id"));
+		assert_int_equal(get(&S, path, &t), 0);
+		n += (long)json_array_size(jget(t.json, "data"));
+		res_free(&t);
+	}
+	res_free(&r);
+	return n;
+}
+
+static void
+an_upload_imports_and_a_repeat_adds_nothing(void **state)
+{
+	char		 user[64], path[256];
+	const char	*f = mt940("240301", 5, 10000);
+	struct res	 r;
+
+	(void)state;
+	new_user(user);
+	upload(user, f, strlen(f), NULL, &r);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "kind"), "import");
+	assert_string_equal(jstr(r.json, "status"), "completed");
+	assert_int_equal(jint(r.json, "result.accounts"), 1);
+	assert_int_equal(jint(r.json, "result.transactions_added"), 5);
+	assert_int_equal(json_array_size(jget(r.json, "warnings")), 0);
+	res_free(&r);
+	snprintf(path, sizeof(path), "/v1/accounts?user_id=%s", user);
+	assert_int_equal(get(&S, path, &r), 0);
+	assert_string_equal(jstr(r.json, "data.0.iban"), "NL91ABNA0417164300");
+	assert_string_equal(jstr(r.json, "data.0.currency"), "EUR");
+	res_free(&r);
+	upload(user, f, strlen(f), NULL, &r);
+	assert_status(&r, 200);
+	assert_int_equal(jint(r.json, "result.transactions_added"), 0);
+	res_free(&r);
+	assert_int_equal(count_txns(user), 5);
+}
+
+static void
+overlapping_files_store_nothing_twice(void **state)
+{
+	char		 user[64], a[16384], b[16384];
+	struct res	 r;
+
+	(void)state;
+	new_user(user);
+	snprintf(a, sizeof(a), "%s", mt940("240301", 6, 10000));	/* 1-6 */
+	snprintf(b, sizeof(b), "%s", mt940("240304", 6, 6250));		/* 4-9 */
+	upload(user, a, strlen(a), NULL, &r);
+	assert_int_equal(jint(r.json, "result.transactions_added"), 6);
+	res_free(&r);
+	upload(user, b, strlen(b), NULL, &r);
+	assert_string_equal(jstr(r.json, "status"), "completed");
+	assert_int_equal(jint(r.json, "result.transactions_added"), 3);
+	res_free(&r);
+	assert_int_equal(count_txns(user), 9);
+}
+
+static void
+multipart_upload_and_waiting(void **state)
+{
+	char		 user[64], body[20000], path[256];
+	const char	*f = mt940("240310", 3, 5000);
+	int		 n;
+	struct res	 r;
+
+	(void)state;
+	new_user(user);
+	n = snprintf(body, sizeof(body), "--XyZ\r\nContent-Disposition: form-data; "
+	    "name=\"note\"\r\n\r\nhello\r\n--XyZ\r\nContent-Disposition: form-data; "
+	    "name=\"file\"; filename=\"march.sta\"\r\nContent-Type: text/plain\r\n"
+	    "\r\n%s\r\n--XyZ--\r\n", f);
+	snprintf(path, sizeof(path), "/v1/users/%s/statements?wait_seconds=0",
+	    user);
+	assert_int_equal(req(&S, "POST", path, S.token, (const char *[]){
+	    "Content-Type: multipart/form-data; boundary=XyZ", NULL }, body,
+	    (size_t)n, &r), 0);
+	assert_status(&r, 202);
+	assert_true(json_is_true(jget(r.json, "dispatched")));
+	snprintf(path, sizeof(path), "/v1/tasks/%s", jstr(r.json, "id"));
+	res_free(&r);
+	for (n = 0; n < 100; n++) {
+		assert_int_equal(get(&S, path, &r), 0);
+		if (strcmp(jstr(r.json, "status"), "completed") == 0)
+			break;
+		res_free(&r);
+		usleep(50000);
+	}
+	assert_string_equal(jstr(r.json, "status"), "completed");
+	assert_int_equal(jint(r.json, "result.transactions_added"), 3);
+	res_free(&r);
+}
+
+static void
+doubts_become_warnings(void **state)
+{
+	char		 user[64], f[16384], *p;
+	struct res	 r;
+
+	(void)state;
+	new_user(user);
+	snprintf(f, sizeof(f), "%s", mt940("240301", 2, 10000));
+	/* a closing balance that does not follow from the entries */
+	p = strstr(f, ":62F:");
+	memcpy(p + 5, "C", 1);
+	p[15] = '9';
+	upload(user, f, strlen(f), NULL, &r);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "status"), "completed");
+	assert_string_equal(jstr(r.json, "warnings.0.name"), "BalanceMismatch");
+	assert_non_null(strstr(jstr(r.json, "warnings.0.detail"), "line"));
+	res_free(&r);
+}
+
+static void
+bad_files_are_rejected_and_change_nothing(void **state)
+{
+	char		 user[64], f[16384];
+	static const char garbage[] = "\x00\x01\xff\xfe" "binary garbage\x80";
+	struct res	 r;
+	long		 before;
+
+	(void)state;
+	new_user(user);
+	snprintf(f, sizeof(f), "%s", mt940("240301", 3, 10000));
+	upload(user, f, strlen(f), NULL, &r);
+	res_free(&r);
+	before = count_txns(user);
+	upload(user, garbage, sizeof(garbage) - 1, NULL, &r);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "status"), "failed");
+	assert_string_equal(jstr(r.json, "error.name"), "STATEMENT_REJECTED");
+	assert_int_equal(jint(r.json, "error.code"), 1030);
+	assert_non_null(jstr(r.json, "error.data.reason"));
+	res_free(&r);
+	/* a file cut in the middle of an entry */
+	f[strlen(f) / 2] = '\0';
+	strcat(f, ":61:24");
+	upload(user, f, strlen(f), "?format=mt940", &r);
+	assert_string_equal(jstr(r.json, "status"), "failed");
+	assert_string_equal(jstr(r.json, "error.name"), "STATEMENT_REJECTED");
+	assert_string_equal(jstr(r.json, "error.data.format"), "mt940");
+	assert_true(jint(r.json, "error.data.line") > 0);
+	res_free(&r);
+	/* the wrong format named */
+	snprintf(f, sizeof(f), "%s", mt940("240301", 3, 10000));
+	upload(user, f, strlen(f), "?format=camt053", &r);
+	assert_string_equal(jstr(r.json, "status"), "failed");
+	assert_string_equal(jstr(r.json, "error.data.format"), "camt053");
+	res_free(&r);
+	assert_int_equal(count_txns(user), before);
+}
+
+static void
+upload_limits_and_bad_requests(void **state)
+{
+	char		 user[64], path[256], *big;
+	struct res	 r;
+	struct srv	 other;
+
+	(void)state;
+	new_user(user);
+	big = malloc(300000);
+	memset(big, 'x', 300000);
+	upload(user, big, 300000, NULL, &r);
+	assert_error(&r, 413, "PAYLOAD_TOO_LARGE");
+	res_free(&r);
+	free(big);
+	upload(user, "", 0, NULL, &r);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	upload(user, "x", 1, "?format=pdf", &r);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	assert_non_null(jget(r.json, "error.data.format"));
+	res_free(&r);
+	snprintf(path, sizeof(path), "/v1/users/%s/statements", user);
+	assert_int_equal(req(&S, "POST", path, S.token, (const char *[]){
+	    "Content-Type: multipart/form-data; boundary=B", NULL },
+	    "--B\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--B--\r\n",
+	    60, &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	assert_non_null(jget(r.json, "error.data.file"));
+	res_free(&r);
+	assert_int_equal(srv_new_client(&S, &other), 0);
+	assert_int_equal(req(&other, "POST", path, other.token, NULL, "x", 1, &r), 0);
+	assert_error(&r, 404, "ENTITY_NOT_FOUND");
+	res_free(&r);
+}
+
+static void
+a_file_connection_is_not_synced(void **state)
+{
+	char		 user[64], path[256];
+	const char	*f = mt940("240301", 1, 100);
+	struct res	 r;
+
+	(void)state;
+	new_user(user);
+	upload(user, f, strlen(f), NULL, &r);
+	snprintf(path, sizeof(path), "/v1/connections/%s/sync",
+	    jstr(r.json, "connection_id"));
+	res_free(&r);
+	assert_int_equal(post(&S, path, "{}", &r), 0);
+	assert_error(&r, 422, "UNPROCESSABLE_ENTITY");
+	res_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(an_upload_imports_and_a_repeat_adds_nothing),
+		cmocka_unit_test(overlapping_files_store_nothing_twice),
+		cmocka_unit_test(multipart_upload_and_waiting),
+		cmocka_unit_test(doubts_become_warnings),
+		cmocka_unit_test(bad_files_are_rejected_and_change_nothing),
+		cmocka_unit_test(upload_limits_and_bad_requests),
+		cmocka_unit_test(a_file_connection_is_not_synced),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
