@@ -195,7 +195,7 @@ mt_free(struct mt *m)
 /*
  * The end of the line that starts at p: the first CR or LF before e, or
  * e.  *plain says whether the bytes before it are all printable ASCII, so
- * the line needs no conversion.  A word at a time while it is plain: the
+ * the line needs no conversion.  A block at a time while it is plain: the
  * first byte that stops that scan is most often the line's end.
  */
 static const unsigned char *
