@@ -14,6 +14,8 @@
 #include <malloc.h>
 #include <cmocka.h>
 
+#include "doccheck.h"
+
 #include "banks/connector.h"
 #include "banks/sandbox.h"
 #include "core/day.h"
@@ -875,50 +877,11 @@ catalog_has_seed_001_and_snake_names(void **unused)
 	assert_int_equal(warn_by_name("Nope"), WARN__COUNT);
 }
 
-static char *
-slurp(const char *path, size_t *n)
-{
-	FILE	*f = fopen(path, "rb");
-	char	*p;
-	long	 l;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	l = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)l + 1);
-	*n = fread(p, 1, (size_t)l, f);
-	p[*n] = '\0';
-	fclose(f);
-	return p;
-}
-
 static void
 docs_warnings_md_is_generated_from_the_catalog(void **unused)
 {
-	const char	*path = BF_SOURCE_DIR "/docs/warnings.md";
-	char		*want, *have;
-	size_t		 nwant, nhave;
-	FILE		*f;
-
 	(void)unused;
-	f = open_memstream(&want, &nwant);
-	assert_int_equal(warnings_markdown(f), 0);
-	fclose(f);
-	if (getenv("BANKFEED_REGEN_DOCS") != NULL) {
-		f = fopen(path, "wb");
-		assert_non_null(f);
-		fwrite(want, 1, nwant, f);
-		fclose(f);
-	}
-	have = slurp(path, &nhave);
-	if (have == NULL || nhave != nwant || memcmp(have, want, nwant) != 0)
-		fail_msg("docs/warnings.md differs from warnings_markdown(); "
-		    "regenerate with BANKFEED_REGEN_DOCS=1 build/tests/"
-		    "test_quality");
-	free(have);
-	free(want);
+	doc_matches(BF_SOURCE_DIR "/docs/warnings.md", warnings_markdown, "build/tests/test_quality");
 }
 
 int

@@ -13,6 +13,8 @@
 #include <malloc.h>
 #include <cmocka.h>
 
+#include "doccheck.h"
+
 #include "banks/connector.h"
 #include "banks/sandbox.h"
 #include "banks/sandbox_int.h"
@@ -1194,50 +1196,11 @@ warning_usernames_exist_for_the_warnings_that_apply(void **unused)
 	assert_true(sandbox_username_known("user_warn_mfa_after_authorization"));
 }
 
-static char *
-slurp(const char *path, size_t *n)
-{
-	FILE	*f = fopen(path, "rb");
-	char	*p;
-	long	 l;
-
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	l = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)l + 1);
-	*n = fread(p, 1, (size_t)l, f);
-	p[*n] = '\0';
-	fclose(f);
-	return p;
-}
-
 static void
 docs_sandbox_md_is_generated_from_the_tables(void **unused)
 {
-	const char	*path = BF_SOURCE_DIR "/docs/sandbox.md";
-	char		*want, *have;
-	size_t		 nwant, nhave;
-	FILE		*f;
-
 	(void)unused;
-	f = open_memstream(&want, &nwant);
-	assert_int_equal(sandbox_markdown(f), 0);
-	fclose(f);
-	if (getenv("BANKFEED_REGEN_DOCS") != NULL) {
-		f = fopen(path, "wb");
-		assert_non_null(f);
-		fwrite(want, 1, nwant, f);
-		fclose(f);
-	}
-	have = slurp(path, &nhave);
-	if (have == NULL || nhave != nwant || memcmp(have, want, nwant) != 0)
-		fail_msg("docs/sandbox.md differs from sandbox_markdown(); "
-		    "regenerate with BANKFEED_REGEN_DOCS=1 build/tests/"
-		    "test_sandbox");
-	free(have);
-	free(want);
+	doc_matches(BF_SOURCE_DIR "/docs/sandbox.md", sandbox_markdown, "build/tests/test_sandbox");
 }
 
 int

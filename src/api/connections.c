@@ -548,14 +548,12 @@ h_tasks_get(struct req *r)
 {
 	struct db	*db = store_db();
 	struct jw	 w;
-	char		 status[16];
 
 	if (db == NULL) {
 		resp_internal(r, "no database");
 		return;
 	}
 	resp_begin(r, 200, &w);
-	if (tasks_status(db, req_param(r, 0), status) == -1 ||
-	    tasks_write(&w, db, req_param(r, 0), r->client_id, 0) == -1)
+	if (tasks_write(&w, db, req_param(r, 0), r->client_id, 0) == -1)
 		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
 }

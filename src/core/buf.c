@@ -21,14 +21,6 @@ buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-void
-buf_reset(struct buf *b)
-{
-	b->len = 0;
-	if (b->p != NULL)
-		b->p[0] = '\0';
-}
-
 /* Makes room for n more bytes plus the terminating NUL. */
 static int
 buf_grow(struct buf *b, size_t n)

@@ -22,7 +22,6 @@ struct buf {
 
 void	 buf_init(struct buf *, size_t max);
 void	 buf_free(struct buf *);
-void	 buf_reset(struct buf *);
 int	 buf_add_slow(struct buf *, const void *, size_t);
 int	 buf_addstr(struct buf *, const char *);
 /* Reserves room for n more bytes (one allocation up front). 0 or -1. */
@@ -49,6 +48,15 @@ buf_add(struct buf *b, const void *d, size_t n)
 		return 0;
 	}
 	return buf_add_slow(b, d, n);
+}
+
+/* Empties the buffer, keeping its memory (inline: parsers call it often). */
+static inline void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->p != NULL)
+		b->p[0] = '\0';
 }
 
 static inline int

@@ -471,7 +471,7 @@ cdi(struct cx *x, int *out)
 static enum stmt_rc
 set(struct buf *b, struct cx *x)
 {
-	fmt_reset(b);
+	buf_reset(b);
 	if (buf_add(b, buf_str(&x->text), x->text.len) == -1)
 		return fmt_reject(x->c, lineno(x), "value longer than %zu bytes",
 		    b->max);
@@ -495,22 +495,22 @@ static void
 entry_reset(struct cx *x)
 {
 	x->e_line = lineno(x);
-	fmt_reset(&x->e_amt);
+	buf_reset(&x->e_amt);
 	x->e_ccy[0] = '\0';
 	x->e_cdi = 0;
 	x->e_rvsl = 0;
-	fmt_reset(&x->e_sts);
-	fmt_reset(&x->e_asref);
-	fmt_reset(&x->e_domn);
-	fmt_reset(&x->e_fmly);
-	fmt_reset(&x->e_subf);
-	fmt_reset(&x->e_prtry);
-	fmt_reset(&x->e_addtl);
+	buf_reset(&x->e_sts);
+	buf_reset(&x->e_asref);
+	buf_reset(&x->e_domn);
+	buf_reset(&x->e_fmly);
+	buf_reset(&x->e_subf);
+	buf_reset(&x->e_prtry);
+	buf_reset(&x->e_addtl);
 	x->e_book[0] = x->e_val[0] = '\0';
 	x->e_chrg = 0;
 	x->e_has_chrg_total = 0;
 	x->ntxd = 0;
-	fmt_reset(&x->arena);
+	buf_reset(&x->arena);
 	buf_addc(&x->arena, '\0');	/* offset 0 is "" */
 }
 
@@ -521,7 +521,7 @@ txd_reset(struct cx *x)
 
 	x->t_line = lineno(x);
 	for (i = 0; i < X__COUNT; i++)
-		fmt_reset(&x->t[i]);
+		buf_reset(&x->t[i]);
 	x->t_amount = 0;
 	x->t_has_amount = 0;
 	x->t_ccy[0] = '\0';
@@ -617,7 +617,7 @@ emit(struct cx *x, const struct txd *d, int64_t amount, int credit,
 	t.rec.description = first(tf(x, d, X_USTRD), first(tf(x, d, X_SREF),
 	    first(tf(x, d, X_ADDTL), fmt_opt(&x->e_addtl))));
 	if (d == NULL && count > 1) {
-		fmt_reset(&x->o_desc);
+		buf_reset(&x->o_desc);
 		buf_printf(&x->o_desc, "batch of %zu transactions%s%s", count,
 		    x->e_addtl.len ? ": " : "", buf_str(&x->e_addtl));
 		t.rec.description = x->o_desc.p;
@@ -626,14 +626,14 @@ emit(struct cx *x, const struct txd *d, int64_t amount, int credit,
 	domn = first(tf(x, d, X_DOMN), fmt_opt(&x->e_domn));
 	fmly = tf(x, d, X_DOMN) ? tf(x, d, X_FMLY) : fmt_opt(&x->e_fmly);
 	subf = tf(x, d, X_DOMN) ? tf(x, d, X_SUBF) : fmt_opt(&x->e_subf);
-	fmt_reset(&x->o_btc);
+	buf_reset(&x->o_btc);
 	/* PMNT-RCDT-ESCT: pieces, not a printf; all of it or nothing. */
-	if (domn != NULL && (fmt_add(&x->o_btc, domn, strlen(domn)) == -1 ||
-	    (fmly != NULL && (fmt_addc(&x->o_btc, '-') == -1 ||
-	    fmt_add(&x->o_btc, fmly, strlen(fmly)) == -1)) ||
-	    (subf != NULL && (fmt_addc(&x->o_btc, '-') == -1 ||
-	    fmt_add(&x->o_btc, subf, strlen(subf)) == -1))))
-		fmt_reset(&x->o_btc);
+	if (domn != NULL && (buf_add(&x->o_btc, domn, strlen(domn)) == -1 ||
+	    (fmly != NULL && (buf_addc(&x->o_btc, '-') == -1 ||
+	    buf_add(&x->o_btc, fmly, strlen(fmly)) == -1)) ||
+	    (subf != NULL && (buf_addc(&x->o_btc, '-') == -1 ||
+	    buf_add(&x->o_btc, subf, strlen(subf)) == -1))))
+		buf_reset(&x->o_btc);
 	t.purpose_code = first(tf(x, d, X_PRTRY), fmt_opt(&x->e_prtry));
 	t.rec.bank_transaction_code = x->o_btc.len ? x->o_btc.p :
 	    t.purpose_code;
@@ -645,7 +645,7 @@ emit(struct cx *x, const struct txd *d, int64_t amount, int credit,
 	/* The bank's id: the TxDtls' own, else the entry's (numbered). */
 	ref = tf(x, d, X_ASREF);
 	if (ref == NULL && x->e_asref.len > 0) {
-		fmt_reset(&x->o_id);
+		buf_reset(&x->o_id);
 		if (count > 1)
 			buf_printf(&x->o_id, "%s/%zu", x->e_asref.p, index + 1);
 		else
@@ -811,8 +811,8 @@ el_start(struct cx *x, const char *name)
 		    "than %d", CAMT_MAXDEPTH);
 	n = strlen(name);
 	x->plen[x->depth++] = x->path.len;
-	if ((x->path.len > 0 && fmt_addc(&x->path, '/') == -1) ||
-	    fmt_add(&x->path, name, n) == -1)
+	if ((x->path.len > 0 && buf_addc(&x->path, '/') == -1) ||
+	    buf_add(&x->path, name, n) == -1)
 		return fmt_reject(x->c, lineno(x), "element path longer than "
 		    "%d bytes", CAMT_PATH_MAX);
 	node = x->depth < 2 ? -1 : x->depth == 2 ? 0 :
@@ -821,7 +821,7 @@ el_start(struct cx *x, const char *name)
 	x->node[x->depth] = node;
 	x->want_text = node > 0 && nodes[node].id != F_NONE;
 	x->skipped = 0;
-	fmt_reset(&x->text);
+	buf_reset(&x->text);
 	x->has_ccy_attr = 0;
 	if (n >= 3 && strcmp(name + n - 3, "Amt") == 0 &&
 	    (ccy = xmlTextReaderGetAttribute(x->r, (const xmlChar *)"Ccy")) !=
@@ -865,13 +865,13 @@ el_start(struct cx *x, const char *name)
 		x->in_stmt = 1;
 		x->seen_stmt = 1;
 		for (i = 0; i < sizeof(x->s) / sizeof(x->s[0]); i++)
-			fmt_reset(&x->s[i]);
+			buf_reset(&x->s[i]);
 		return STMT_OK;
 	}
 	if (node == n_bal) {
 		x->b_code[0] = '\0';
 		x->b_prtry = 0;
-		fmt_reset(&x->b_amt);
+		buf_reset(&x->b_amt);
 		x->b_ccy[0] = '\0';
 		x->b_debit = 0;
 		x->b_date[0] = '\0';
@@ -1035,7 +1035,7 @@ el_end(struct cx *x)
 	node = x->node[x->depth];
 	x->want_text = x->depth >= 3 && node > 0 && nodes[node].id != F_NONE;
 	x->skipped = 0;
-	fmt_reset(&x->text);
+	buf_reset(&x->text);
 	return rc;
 }
 
@@ -1089,7 +1089,7 @@ camt053_parse(FILE *in, struct fmt_ctx *c)
 					break;
 			}
 			if (v != NULL && (!x.want_text ||
-			    fmt_add(&x.text, v, strlen(v)) == -1)) {
+			    buf_add(&x.text, v, strlen(v)) == -1)) {
 				rc = fmt_reject(c, lineno(&x), "text longer than "
 				    "%d bytes in <%s>", STMT_TEXT_MAX,
 				    x.path.p != NULL ? x.path.p : "");

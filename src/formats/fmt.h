@@ -100,40 +100,6 @@ void		fmt_copy(char *out, size_t n, const char *s);
 const char	*fmt_opt(const struct buf *);
 int		fmt_is_iban(const char *);
 
-/*
- * buf_add() and buf_addc() with their common case inline: when the bytes
- * fit in what the buffer already holds (and its limit), a memcpy.  The
- * parsers append small pieces millions of times per large file, and the
- * call was a tenth of their time.  Same results as buf_add: the limit,
- * the NUL, -1 leaving b unchanged.
- */
-static inline int
-fmt_add(struct buf *b, const void *s, size_t n)
-{
-	if (b->p != NULL && n < b->cap - b->len && n <= b->max - b->len) {
-		memcpy(b->p + b->len, s, n);
-		b->len += n;
-		b->p[b->len] = '\0';
-		return 0;
-	}
-	return buf_add(b, s, n);
-}
-
-static inline int
-fmt_addc(struct buf *b, char c)
-{
-	return fmt_add(b, &c, 1);
-}
-
-/* buf_reset(), inline for the same reason. */
-static inline void
-fmt_reset(struct buf *b)
-{
-	b->len = 0;
-	if (b->p != NULL)
-		b->p[0] = '\0';
-}
-
 /* The parsers, called by stmt_parse() with a fresh ctx. */
 enum stmt_rc	camt053_parse(FILE *, struct fmt_ctx *);
 enum stmt_rc	mt940_parse(FILE *, struct fmt_ctx *);

@@ -273,7 +273,7 @@ mt_getline(struct mt *m, enum stmt_rc *rc)
 		m->ln = len;
 		return 1;
 	}
-	fmt_reset(&m->line);
+	buf_reset(&m->line);
 	if (fmt_text(&m->line, (const char *)p, len) == -1) {
 		*rc = fmt_reject(m->c, m->lineno, "line too long");
 		return -1;
@@ -471,9 +471,9 @@ join(struct buf *b, const char *s, size_t n, int glue)
 	if (n == 0)
 		return 0;
 	if (b->len > 0 && !glue && b->p[b->len - 1] != ' ' && s[0] != ' ' &&
-	    fmt_addc(b, ' ') == -1)
+	    buf_addc(b, ' ') == -1)
 		return -1;
-	return fmt_add(b, s, n);
+	return buf_add(b, s, n);
 }
 
 static const char *
@@ -509,8 +509,8 @@ put_role(struct mt *m, enum role r, const char *s, size_t n, int glue)
 	case R_NAME:
 		return join(&m->d_name, s, n, glue);
 	case R_ACCOUNT:
-		fmt_reset(&m->d_iban);
-		return fmt_add(&m->d_iban, s, n);
+		buf_reset(&m->d_iban);
+		return buf_add(&m->d_iban, s, n);
 	case R_E2E:
 		return join(&m->d_e2e, s, n, 1);
 	default:
@@ -534,9 +534,9 @@ details_gvc(struct mt *m, const char *s, size_t n)
 	size_t		 i, j, k;
 	enum stmt_rc	 rc = STMT_OK;
 
-	fmt_reset(purpose);
-	fmt_reset(sepa_desc);
-	fmt_add(&m->d_gvc, s, 3);
+	buf_reset(purpose);
+	buf_reset(sepa_desc);
+	buf_add(&m->d_gvc, s, 3);
 	for (i = 3; i + 2 < n; i = j) {
 		int		code;
 		enum role	r = R_NONE;
@@ -578,11 +578,11 @@ details_gvc(struct mt *m, const char *s, size_t n)
 			continue;
 		}
 		if (r == R_ACCOUNT) {
-			fmt_reset(&m->d_iban);
-			if (fmt_add(&m->d_iban, v, vn) == -1)
+			buf_reset(&m->d_iban);
+			if (buf_add(&m->d_iban, v, vn) == -1)
 				goto toolong;
 			if (!fmt_is_iban(m->d_iban.p))
-				fmt_reset(&m->d_iban);
+				buf_reset(&m->d_iban);
 			continue;
 		}
 		if (r != R_PURPOSE) {
@@ -590,7 +590,7 @@ details_gvc(struct mt *m, const char *s, size_t n)
 				goto toolong;
 			continue;
 		}
-		if (fmt_add(purpose, v, vn) == -1)
+		if (buf_add(purpose, v, vn) == -1)
 			goto toolong;
 		/* SEPA keyword pieces. */
 		{
@@ -603,19 +603,19 @@ details_gvc(struct mt *m, const char *s, size_t n)
 				v += kl;
 				vn -= kl;
 				if (kr == R_E2E)
-					fmt_reset(&m->d_e2e);
+					buf_reset(&m->d_e2e);
 				if (kr == R_ACCOUNT)
-					fmt_reset(&m->d_iban);
+					buf_reset(&m->d_iban);
 			}
 			if (!have_kw)
 				continue;
 			if (cur == R_PURPOSE) {
 				any_svwz = 1;
-				if (fmt_add(sepa_desc, v, vn) == -1)
+				if (buf_add(sepa_desc, v, vn) == -1)
 					goto toolong;
 			} else if (cur == R_E2E || cur == R_ACCOUNT) {
-				if ((cur == R_E2E ? fmt_add(&m->d_e2e, v, vn) :
-				    fmt_add(&m->d_iban, v, vn)) == -1)
+				if ((cur == R_E2E ? buf_add(&m->d_e2e, v, vn) :
+				    buf_add(&m->d_iban, v, vn)) == -1)
 					goto toolong;
 				iban_unchecked |= cur == R_ACCOUNT;
 			}
@@ -623,13 +623,13 @@ details_gvc(struct mt *m, const char *s, size_t n)
 	}
 	if (any_svwz) {
 		fmt_trim(sepa_desc);
-		if (fmt_add(&m->d_desc, buf_str(sepa_desc), sepa_desc->len) == -1)
+		if (buf_add(&m->d_desc, buf_str(sepa_desc), sepa_desc->len) == -1)
 			goto toolong;
-	} else if (fmt_add(&m->d_desc, buf_str(purpose), purpose->len) == -1)
+	} else if (buf_add(&m->d_desc, buf_str(purpose), purpose->len) == -1)
 		goto toolong;
 	/* ?31/?38 were checked as they came; an IBAN+ piece is not yet. */
 	if (iban_unchecked && m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
-		fmt_reset(&m->d_iban);
+		buf_reset(&m->d_iban);
 	goto out;
 toolong:
 	rc = fmt_reject(m->c, m->t_details_lines, ":86: text too long");
@@ -701,7 +701,7 @@ details_nl(struct mt *m, const char *s, size_t n)
 		i = j;
 	}
 	if (m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
-		fmt_reset(&m->d_iban);
+		buf_reset(&m->d_iban);
 	return STMT_OK;
 toolong:
 	return fmt_reject(m->c, m->t_details_lines, ":86: text too long");
@@ -722,12 +722,12 @@ mt_details(struct mt *m)
 	size_t		 tl, n;
 	enum stmt_rc	 rc = STMT_OK;
 
-	fmt_reset(&m->d_desc);
-	fmt_reset(&m->d_name);
-	fmt_reset(&m->d_iban);
-	fmt_reset(&m->d_e2e);
-	fmt_reset(&m->d_posting);
-	fmt_reset(&m->d_gvc);
+	buf_reset(&m->d_desc);
+	buf_reset(&m->d_name);
+	buf_reset(&m->d_iban);
+	buf_reset(&m->d_e2e);
+	buf_reset(&m->d_posting);
+	buf_reset(&m->d_gvc);
 	if (m->t_details.len == 0)
 		return STMT_OK;
 	n = m->t_details.len;
@@ -736,7 +736,7 @@ mt_details(struct mt *m)
 	    !isalnum((unsigned char)s[3]) && s[3] != ' ' &&
 	    isdigit((unsigned char)s[4]) && isdigit((unsigned char)s[5])) ? 1 :
 	    nl_tag_at(s, n, 0, &r, &tl) ? 2 : 0;
-	fmt_reset(text);
+	buf_reset(text);
 	if (structured) {
 		/*
 		 * Glued as they wrap: the line ends are taken out in place
@@ -777,7 +777,7 @@ mt_details(struct mt *m)
 			break;
 	}
 	fmt_trim(text);
-	if (fmt_add(&m->d_desc, buf_str(text), text->len) == -1)
+	if (buf_add(&m->d_desc, buf_str(text), text->len) == -1)
 		goto toolong;
 	goto out;
 toolong:
@@ -788,7 +788,7 @@ out:
 	fmt_trim(&m->d_e2e);
 	fmt_trim(&m->d_posting);
 	if (m->d_desc.len == 0 && m->d_posting.len > 0)
-		fmt_add(&m->d_desc, m->d_posting.p, m->d_posting.len);
+		buf_add(&m->d_desc, m->d_posting.p, m->d_posting.len);
 	return rc;
 }
 
@@ -875,11 +875,11 @@ mt_txn(struct mt *m)
 	enum stmt_rc	 rc;
 
 	memset(t, 0, sizeof(*t));
-	fmt_reset(&m->t_cref);
-	fmt_reset(&m->t_bref);
-	fmt_reset(&m->t_supp);
-	fmt_reset(&m->t_name);
-	fmt_reset(&m->t_details);
+	buf_reset(&m->t_cref);
+	buf_reset(&m->t_bref);
+	buf_reset(&m->t_supp);
+	buf_reset(&m->t_name);
+	buf_reset(&m->t_details);
 	m->t_code[0] = '\0';
 	t->line = m->tag_line;
 	e = s + n;
@@ -959,24 +959,24 @@ mt_txn(struct mt *m)
 				break;
 			}
 		if (slash != NULL) {
-			fmt_add(&m->t_cref, ss, (size_t)(slash - ss));
-			fmt_add(&m->t_bref, slash + 2, (size_t)(e - slash - 2));
+			buf_add(&m->t_cref, ss, (size_t)(slash - ss));
+			buf_add(&m->t_bref, slash + 2, (size_t)(e - slash - 2));
 		} else if (e - ss > 16) {
 			/*
 			 * Dutch legacy: a 16-character reference, then the
 			 * counterparty's name.
 			 */
-			fmt_add(&m->t_cref, ss, 16);
-			fmt_add(&m->t_name, ss + 16, (size_t)(e - ss - 16));
+			buf_add(&m->t_cref, ss, 16);
+			buf_add(&m->t_name, ss + 16, (size_t)(e - ss - 16));
 		} else
-			fmt_add(&m->t_cref, ss, (size_t)(e - ss));
+			buf_add(&m->t_cref, ss, (size_t)(e - ss));
 		fmt_trim(&m->t_cref);
 		fmt_trim(&m->t_bref);
 		fmt_trim(&m->t_name);
 		if (strcmp(buf_str(&m->t_bref), "NONREF") == 0)
-			fmt_reset(&m->t_bref);
+			buf_reset(&m->t_bref);
 		if (strcmp(buf_str(&m->t_cref), "NONREF") == 0)
-			fmt_reset(&m->t_cref);
+			buf_reset(&m->t_cref);
 	}
 	/* Supplementary details on the following lines. */
 	if ((nl = strchr(s, '\n')) != NULL) {
@@ -1101,13 +1101,13 @@ mt_field(struct mt *m)
 		m->sum_credit = m->sum_debit = 0;
 		m->has_90c = m->has_90d = 0;
 		m->has_opening = m->has_closing = 0;
-		fmt_reset(&m->ref);
-		fmt_reset(&m->seq);
-		fmt_reset(&m->acct);
+		buf_reset(&m->ref);
+		buf_reset(&m->seq);
+		buf_reset(&m->acct);
 		m->c->info.line = m->tag_line;
 		/* Wrapped references are glued back. */
 		for (s = buf_str(&m->field); *s; s++)
-			if (*s != '\n' && fmt_addc(&m->ref, *s) == -1)
+			if (*s != '\n' && buf_addc(&m->ref, *s) == -1)
 				return fmt_reject(m->c, m->tag_line,
 				    ":20: too long");
 		fmt_trim(&m->ref);
@@ -1127,15 +1127,15 @@ mt_field(struct mt *m)
 			    "a second :25: account identification inside "
 			    "statement %s was ignored", buf_str(&m->ref));
 		n = first_line(m, &s);
-		if (fmt_add(&m->acct, s, n) == -1)
+		if (buf_add(&m->acct, s, n) == -1)
 			return fmt_reject(m->c, m->tag_line, ":25: too long");
 		fmt_trim(&m->acct);
 		return STMT_OK;
 	}
 	if (IS("28") || IS("28C")) {
 		n = first_line(m, &s);
-		fmt_reset(&m->seq);
-		fmt_add(&m->seq, s, n);
+		buf_reset(&m->seq);
+		buf_add(&m->seq, s, n);
 		fmt_trim(&m->seq);
 		return STMT_OK;
 	}
@@ -1177,9 +1177,9 @@ mt_field(struct mt *m)
 			m->field = tmp;
 			return STMT_OK;
 		}
-		if (fmt_addc(&m->t_details, '\n') == -1)
+		if (buf_addc(&m->t_details, '\n') == -1)
 			return fmt_reject(m->c, m->tag_line, ":86: too long");
-		if (fmt_add(&m->t_details, m->field.p, m->field.len) == -1)
+		if (buf_add(&m->t_details, m->field.p, m->field.len) == -1)
 			return fmt_reject(m->c, m->tag_line,
 			    ":86: longer than %d bytes", STMT_TEXT_MAX);
 		return STMT_OK;
@@ -1276,8 +1276,8 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 			memcpy(m->tag, tag, sizeof(tag));
 			m->tag_line = m->lineno;
 			m->have_field = 1;
-			fmt_reset(&m->field);
-			if (fmt_add(&m->field, s + tl, n - tl) == -1) {
+			buf_reset(&m->field);
+			if (buf_add(&m->field, s + tl, n - tl) == -1) {
 				rc = fmt_reject(c, m->lineno, "field too long");
 				goto out;
 			}
@@ -1285,8 +1285,8 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 		}
 		if (!m->have_field || m->after_end)
 			continue;	/* header lines before :20: or after - */
-		if (fmt_addc(&m->field, '\n') == -1 ||
-		    fmt_add(&m->field, s, n) == -1) {
+		if (buf_addc(&m->field, '\n') == -1 ||
+		    buf_add(&m->field, s, n) == -1) {
 			rc = fmt_reject(c, m->tag_line,
 			    "field :%s: longer than %d bytes", m->tag,
 			    STMT_TEXT_MAX);

@@ -330,7 +330,7 @@ text_run(struct ox *o, struct buf *raw, int *any)
 	}
 	o->rpos += (size_t)(q - p);
 	o->offset += (uint64_t)(q - p);
-	return fmt_add(raw, p, (size_t)(q - p));
+	return buf_add(raw, p, (size_t)(q - p));
 }
 
 /*
@@ -345,8 +345,8 @@ lex(struct ox *o, struct token *t)
 	int		ch, c1, any;
 
 	for (;;) {
-		fmt_reset(&t->name);
-		fmt_reset(&t->text);
+		buf_reset(&t->name);
+		buf_reset(&t->text);
 		t->selfclose = 0;
 		t->line = o->line;
 		ch = peek(o, 0);
@@ -401,7 +401,7 @@ lex(struct ox *o, struct token *t)
 			return STMT_OK;
 		}
 		/* Text up to the next tag, CDATA sections merged in. */
-		fmt_reset(raw);
+		buf_reset(raw);
 		any = 0;
 		t->type = TK_TEXT;
 		while ((ch = peek(o, 0)) != -1) {
@@ -487,7 +487,7 @@ is(const char *a, const char *b)
 static enum stmt_rc
 put(struct ox *o, struct buf *b, const char *v)
 {
-	fmt_reset(b);
+	buf_reset(b);
 	if (buf_addstr(b, v) == -1)
 		return fmt_reject(o->c, o->tk.line, "value too long");
 	return STMT_OK;
@@ -580,7 +580,7 @@ account_fill(struct ox *o, struct rec_account *a)
 	const char	*id = buf_str(&o->a_acctid);
 
 	memset(a, 0, sizeof(*a));
-	fmt_reset(&o->a_bank_id);
+	buf_reset(&o->a_bank_id);
 	if (o->a_bankid.len > 0)
 		buf_printf(&o->a_bank_id, "%s/%s", o->a_bankid.p, id);
 	else if (o->a_broker.len > 0)
@@ -600,12 +600,12 @@ account_fill(struct ox *o, struct rec_account *a)
 static void
 acct_reset(struct ox *o)
 {
-	fmt_reset(&o->a_bankid);
-	fmt_reset(&o->a_branch);
-	fmt_reset(&o->a_acctid);
-	fmt_reset(&o->a_type);
-	fmt_reset(&o->a_broker);
-	fmt_reset(&o->a_desc);
+	buf_reset(&o->a_bankid);
+	buf_reset(&o->a_branch);
+	buf_reset(&o->a_acctid);
+	buf_reset(&o->a_type);
+	buf_reset(&o->a_broker);
+	buf_reset(&o->a_desc);
 }
 
 static enum stmt_rc
@@ -724,9 +724,9 @@ agg_start(struct ox *o, const char *name)
 	const char	*p = parent(o);
 
 	if (is(name, "STATUS")) {
-		fmt_reset(&o->st_code);
-		fmt_reset(&o->st_sev);
-		fmt_reset(&o->st_msg);
+		buf_reset(&o->st_code);
+		buf_reset(&o->st_sev);
+		buf_reset(&o->st_msg);
 	} else if (is(name, "STMTRS") || is(name, "CCSTMTRS") ||
 	    is(name, "INVSTMTRS")) {
 		if (o->in_stmt)
@@ -758,12 +758,12 @@ agg_start(struct ox *o, const char *name)
 		if ((rc = ox_begin(o)) != STMT_OK)
 			return rc;
 		for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-			fmt_reset(t[i]);
+			buf_reset(t[i]);
 		o->in_txn = 1;
 		o->t_line = o->tk.line;
 	} else if (o->in_stmt && (is(name, "LEDGERBAL") ||
 	    is(name, "AVAILBAL") || is(name, "INVBAL"))) {
-		fmt_reset(&o->b_amt);
+		buf_reset(&o->b_amt);
 		o->b_date[0] = '\0';
 		o->b_line = o->tk.line;
 	} else if (o->in_stmt && is(p, "INVTRANLIST") &&
@@ -957,7 +957,7 @@ leaf(struct ox *o, const char *name, const char *v, uint64_t line)
 		return STMT_OK;
 	}
 	if (is(p, "INVBAL") && is(name, "AVAILCASH") && *v != '\0') {
-		fmt_reset(&o->b_amt);
+		buf_reset(&o->b_amt);
 		buf_addstr(&o->b_amt, v);
 		fmt_copy(o->b_date, 11, o->dtasof);
 		o->b_line = line;

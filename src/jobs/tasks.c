@@ -53,21 +53,6 @@ tasks_write(struct jw *w, struct db *db, const char *task_id,
 }
 
 int
-tasks_status(struct db *db, const char *task_id, char out[16])
-{
-	struct db_stmt	*s;
-	int		 rc = -1;
-
-	s = db_q(db, "SELECT status FROM tasks WHERE id = ?", "t", task_id);
-	if (s != NULL && db_step(s) == DB_ROW) {
-		snprintf(out, 16, "%s", db_col_text(s, 0));
-		rc = 0;
-	}
-	db_done(s);
-	return rc;
-}
-
-int
 tasks_active_for(struct db *db, const char *connection_id, char id_out[ID_MAX])
 {
 	struct db_stmt	*s;

@@ -12,8 +12,6 @@
 /* Writes the task as the API shows it; -1 when there is no such task. */
 int	tasks_write(struct jw *, struct db *, const char *task_id,
 	    const char *client_id, int dispatched);
-/* The task's status into out (16 bytes); -1 when unknown. */
-int	tasks_status(struct db *, const char *task_id, char out[16]);
 /* The queued or running task of a connection, if any: 1 found, 0 not. */
 int	tasks_active_for(struct db *, const char *connection_id,
 	    char id_out[ID_MAX]);

@@ -19,7 +19,6 @@ struct db_stmt {
 	sqlite3_stmt	*st;
 	const char	*sql;		/* the caller's text, for cache lookup */
 	int		 in_use;
-	int		 cached;
 	struct db_stmt	*next;
 };
 
@@ -160,7 +159,6 @@ stmt_get(struct db *db, const char *sql)
 	 * Callers pass SQL literals, whose address outlives the cache; a
 	 * statement asked for while its twin is in use is cached too.
 	 */
-	s->cached = 1;
 	s->next = db->cache;
 	db->cache = s;
 	return s;
