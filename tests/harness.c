@@ -296,6 +296,7 @@ record(const char *method, const char *path, struct res *r)
 	if ((f = fopen(file, "a")) != NULL) {
 		flock(fileno(f), LOCK_EX);
 		fprintf(f, "%s\n", buf_str(&b));
+		fflush(f);	/* while the lock is held: lines never interleave */
 		flock(fileno(f), LOCK_UN);
 		fclose(f);
 	}

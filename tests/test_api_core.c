@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "harness.h"
@@ -634,6 +638,88 @@ sigterm_stops_cleanly(void **state)
 	srv_cleanup(&t);
 }
 
+static int
+connect_loopback(int port)
+{
+	struct sockaddr_in	sa;
+	int			fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * SIGTERM while a request is under way: that request is still answered
+ * in full, and one that arrives during the grace period gets 503
+ * SERVICE_UNAVAILABLE (30006) with Retry-After and a closed connection,
+ * never a reset or an HTML page.
+ */
+static void
+stopping_server_finishes_requests_and_turns_new_ones_away(void **state)
+{
+	struct srv	 t;
+	struct res	 r;
+	const char	*body = "{\"external_ref\":\"stop-1\"}";
+	char		 head[512], answer[4096];
+	char		*v;
+	size_t		 half = 8, got = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	(void)state;
+	assert_int_equal(srv_start(&t, NULL), 0);
+	/* A POST whose body is only half sent: it is in flight. */
+	assert_true((fd = connect_loopback(t.port)) != -1);
+	snprintf(head, sizeof(head), "POST /v1/users HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+	    t.token, strlen(body));
+	assert_int_equal(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+	assert_int_equal(write(fd, body, half), (ssize_t)half);
+	usleep(200000);
+	assert_int_equal(kill(t.pid, SIGTERM), 0);
+	usleep(200000);
+
+	assert_int_equal(get(&t, "/v1/users", &r), 0);
+	assert_error(&r, 503, "SERVICE_UNAVAILABLE");
+	assert_int_equal(jint(r.json, "error.code"), 30006);
+	assert_non_null(v = res_header(&r, "Retry-After"));
+	assert_string_equal(v, "1");
+	free(v);
+	assert_non_null(v = res_header(&r, "Connection"));
+	assert_string_equal(v, "close");
+	free(v);
+	res_free(&r);
+
+	/* The request that was under way is finished and answered. */
+	assert_int_equal(write(fd, body + half, strlen(body) - half),
+	    (ssize_t)(strlen(body) - half));
+	while (got < sizeof(answer) - 1 &&
+	    (n = read(fd, answer + got, sizeof(answer) - 1 - got)) > 0) {
+		got += (size_t)n;
+		answer[got] = '\0';
+		if (strstr(answer, "\r\n\r\n") != NULL &&
+		    strstr(answer, "stop-1") != NULL)
+			break;
+	}
+	close(fd);
+	answer[got] = '\0';
+	assert_true(strncmp(answer, "HTTP/1.1 201", 12) == 0);
+	assert_non_null(strstr(answer, "\"external_ref\":\"stop-1\""));
+	srv_stop(&t);
+	assert_true(log_contains(&t, "msg=\"stopped\""));
+	srv_cleanup(&t);
+}
+
 int
 main(void)
 {
@@ -656,6 +742,8 @@ main(void)
 		cmocka_unit_test(institutions_list_and_filter),
 		cmocka_unit_test(access_log_has_one_line_per_request_and_no_secrets),
 		cmocka_unit_test(sigterm_stops_cleanly),
+		cmocka_unit_test(
+		    stopping_server_finishes_requests_and_turns_new_ones_away),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -57,6 +57,7 @@ struct req {
 	char			*param_buf;	/* storage of params */
 	struct buf		 body;
 	int			 body_too_large;
+	int			 after_stop;	/* began after the stop signal */
 	json_t			*json;		/* RT_JSON routes: the body */
 	char			 request_id[72];
 	char			 client_id[ID_MAX];	/* "" when anonymous */

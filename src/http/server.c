@@ -236,8 +236,14 @@ dispatch(struct req *r)
 	int			 retry;
 	char			 tmp[32];
 
-	if (server_stopping()) {
+	if (r->after_stop) {
+		/*
+		 * Requests already under way when the stop signal came are
+		 * served; new ones are told to come back, to this node once
+		 * it restarts or to another, and their connection is closed.
+		 */
 		resp_header(r, "Retry-After", "1");
+		resp_header(r, "Connection", "close");
 		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL, NULL);
 		return;
 	}
@@ -336,6 +342,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		r->url = url;
 		r->method = method;
 		r->t0_ns = now_ns();
+		r->after_stop = server_stopping();
 		set_request_id(r);
 		r->match = router_match(r, r->allow, sizeof(r->allow));
 		buf_init(&r->body, r->route != NULL &&
@@ -489,8 +496,14 @@ server_stop(struct server *s, int grace_seconds, void (*release)(void))
 
 	if (s == NULL)
 		return;
+	/*
+	 * The listen socket stays open during the grace period: a request
+	 * that arrives then gets 503 SERVICE_UNAVAILABLE with Retry-After
+	 * (see dispatch) instead of a refused connection. This also keeps
+	 * clear of MHD_quiesce_daemon(), which races its own worker
+	 * threads on the epoll set in libmicrohttpd 0.9.75 and aborts.
+	 */
 	atomic_store(&stopping, 1);
-	MHD_quiesce_daemon(s->d);
 	if (release != NULL)
 		release();
 	deadline = now_ns() + (long long)grace_seconds * 1000000000LL;
