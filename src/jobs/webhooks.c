@@ -23,7 +23,6 @@
  */
 #include "jobs/webhooks.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -37,6 +36,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/jw.h"
+#include "core/lazycurl.h"
 #include "core/log.h"
 #include "core/vault.h"
 #include "store/store.h"
@@ -137,9 +137,17 @@ struct settings {
 	int64_t	drain_ms;
 };
 
-/* wake_lock guards multi for webhooks_wake() from other threads. */
+/*
+ * wake_lock guards multi for webhooks_wake() from other threads.  libcurl
+ * is set up at the first delivery, not at start: curl_global_init() loads
+ * and initializes the TLS stack, about 8 MB of resident memory that a
+ * server without webhooks never needs.  Until then the delivery thread
+ * sleeps on wake_cond.
+ */
 static pthread_mutex_t	 wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 wake_cond = PTHREAD_COND_INITIALIZER;
 static CURLM		*multi;
+static const struct lazycurl *C;	/* set by curl_up() */
 static pthread_t	 thread;
 static int		 running;
 static atomic_int	 stopping;
@@ -153,7 +161,60 @@ webhooks_wake(void)
 	atomic_store(&woken, 1);
 	pthread_mutex_lock(&wake_lock);
 	if (multi != NULL)
-		curl_multi_wakeup(multi);
+		C->multi_wakeup(multi);
+	else
+		pthread_cond_signal(&wake_cond);
+	pthread_mutex_unlock(&wake_lock);
+}
+
+/* Sets libcurl up, once, in the delivery thread.  0 or -1. */
+static int
+curl_up(void)
+{
+	CURLM	*m;
+
+	if (multi != NULL)
+		return 0;
+	if (C == NULL && (C = lazycurl()) == NULL)
+		return -1;
+	if (C->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("msg=\"cannot initialize libcurl\"");
+		return -1;
+	}
+	if ((m = C->multi_init()) == NULL) {
+		C->global_cleanup();
+		log_error("msg=\"cannot initialize libcurl\"");
+		return -1;
+	}
+	pthread_mutex_lock(&wake_lock);
+	multi = m;
+	pthread_mutex_unlock(&wake_lock);
+	return 0;
+}
+
+/*
+ * Sleeps up to ms, or until webhooks_wake() or a transfer moves: in
+ * libcurl once it is set up, on wake_cond before.
+ */
+static void
+nap(int ms)
+{
+	struct timespec	ts;
+
+	if (multi != NULL) {
+		C->multi_poll(multi, NULL, 0, ms, NULL);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&wake_lock);
+	if (!atomic_load(&woken) && !atomic_load(&stopping))
+		pthread_cond_timedwait(&wake_cond, &wake_lock, &ts);
 	pthread_mutex_unlock(&wake_lock);
 }
 
@@ -228,6 +289,7 @@ out:
 int
 webhooks_url_ok(const char *url)
 {
+	const struct lazycurl *lc;
 	CURLU	*u;
 	char	*scheme = NULL, *host = NULL;
 	int	 ok = 0;
@@ -235,17 +297,17 @@ webhooks_url_ok(const char *url)
 	if (url == NULL || strlen(url) > WEBHOOK_URL_MAX ||
 	    (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
 		return 0;
-	if ((u = curl_url()) == NULL)
+	if ((lc = lazycurl()) == NULL || (u = lc->url()) == NULL)
 		return 0;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	if (lc->url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    lc->url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    lc->url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 	    (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
 	    *host != '\0')
 		ok = 1;
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	lc->free(scheme);
+	lc->free(host);
+	lc->url_cleanup(u);
 	return ok;
 }
 
@@ -448,10 +510,10 @@ static void
 slot_clear(struct slot *sl)
 {
 	if (sl->easy != NULL) {
-		curl_multi_remove_handle(multi, sl->easy);
-		curl_easy_cleanup(sl->easy);
+		C->multi_remove_handle(multi, sl->easy);
+		C->easy_cleanup(sl->easy);
 	}
-	curl_slist_free_all(sl->hdrs);
+	C->slist_free_all(sl->hdrs);
 	free(sl->body);
 	memset(sl, 0, sizeof(*sl));
 }
@@ -503,7 +565,7 @@ add_header(struct curl_slist *l, const char *h, int *failed)
 
 	if (*failed)
 		return l;
-	if ((n = curl_slist_append(l, h)) == NULL)
+	if ((n = C->slist_append(l, h)) == NULL)
 		*failed = 1;
 	return n != NULL ? n : l;
 }
@@ -539,25 +601,25 @@ start(struct pick *p, struct slot *sl, const char **why)
 	    &failed);
 	/* No "Expect: 100-continue" pause before larger bodies. */
 	sl->hdrs = add_header(sl->hdrs, "Expect:", &failed);
-	if (failed || (sl->easy = curl_easy_init()) == NULL) {
+	if (failed || (sl->easy = C->easy_init()) == NULL) {
 		*why = "out of memory";
 		goto fail;
 	}
 	sl->body = p->payload;
 	p->payload = NULL;
-	curl_easy_setopt(sl->easy, CURLOPT_URL, p->url);
-	curl_easy_setopt(sl->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(sl->easy, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDS, sl->body);
-	curl_easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	C->easy_setopt(sl->easy, CURLOPT_URL, p->url);
+	C->easy_setopt(sl->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	C->easy_setopt(sl->easy, CURLOPT_FOLLOWLOCATION, 0L);
+	C->easy_setopt(sl->easy, CURLOPT_POSTFIELDS, sl->body);
+	C->easy_setopt(sl->easy, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)strlen(sl->body));
-	curl_easy_setopt(sl->easy, CURLOPT_HTTPHEADER, sl->hdrs);
-	curl_easy_setopt(sl->easy, CURLOPT_WRITEFUNCTION, on_response);
-	curl_easy_setopt(sl->easy, CURLOPT_WRITEDATA, sl);
-	curl_easy_setopt(sl->easy, CURLOPT_TIMEOUT_MS, (long)set.timeout_ms);
-	curl_easy_setopt(sl->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
-	if (curl_multi_add_handle(multi, sl->easy) != CURLM_OK) {
+	C->easy_setopt(sl->easy, CURLOPT_HTTPHEADER, sl->hdrs);
+	C->easy_setopt(sl->easy, CURLOPT_WRITEFUNCTION, on_response);
+	C->easy_setopt(sl->easy, CURLOPT_WRITEDATA, sl);
+	C->easy_setopt(sl->easy, CURLOPT_TIMEOUT_MS, (long)set.timeout_ms);
+	C->easy_setopt(sl->easy, CURLOPT_NOSIGNAL, 1L);
+	C->easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
+	if (C->multi_add_handle(multi, sl->easy) != CURLM_OK) {
 		*why = "cannot start the transfer";
 		goto fail;
 	}
@@ -575,14 +637,14 @@ finish(struct db *db, struct slot *sl, CURLcode cc)
 	long	 status = 0;
 	char	 why[ERROR_MAX];
 
-	curl_easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status);
+	C->easy_getinfo(sl->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (cc == CURLE_WRITE_ERROR && sl->got > RESPONSE_MAX)
 		cc = CURLE_OK;		/* cut on purpose, see on_response */
 	if (cc == CURLE_OK && status >= 200 && status <= 299)
 		record_delivered(db, sl, status);
 	else {
 		if (cc != CURLE_OK)
-			snprintf(why, sizeof(why), "%s", curl_easy_strerror(cc));
+			snprintf(why, sizeof(why), "%s", C->easy_strerror(cc));
 		else
 			snprintf(why, sizeof(why), "HTTP %ld", status);
 		record_failure(db, sl->id, sl->client_id, sl->type,
@@ -730,7 +792,10 @@ scan(struct db *db, int64_t now)
 		while (j < SLOTS && slots[j].busy)
 			j++;
 		why = NULL;
-		if (j == SLOTS || start(&picks[i], &slots[j], &why) == -1) {
+		if (curl_up() == -1)
+			why = "cannot initialize libcurl";
+		if (why != NULL || j == SLOTS ||
+		    start(&picks[i], &slots[j], &why) == -1) {
 			record_failure(db, picks[i].id, picks[i].client_id,
 			    picks[i].type, picks[i].attempts + 1,
 			    picks[i].created_at, 0, why != NULL ? why : "no slot");
@@ -750,11 +815,13 @@ collect(struct db *db)
 	char		*priv;
 	int		 left, n = 0;
 
-	while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+	if (multi == NULL)
+		return 0;
+	while ((m = C->multi_info_read(multi, &left)) != NULL) {
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		priv = NULL;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+		C->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
 		sl = (struct slot *)(void *)priv;
 		if (sl != NULL && sl->busy) {
 			finish(db, sl, m->data.result);
@@ -785,7 +852,7 @@ run(void *arg)
 	while (!atomic_load(&stopping)) {
 		if (db == NULL && (db = store_db()) == NULL) {
 			/* Logged by the store; try again later. */
-			curl_multi_poll(multi, NULL, 0, POLL_MS, NULL);
+			nap(POLL_MS);
 			continue;
 		}
 		now = now_ms();
@@ -797,7 +864,8 @@ run(void *arg)
 		}
 		if (now >= next_scan)
 			next_scan = scan(db, now);
-		curl_multi_perform(multi, &still);
+		if (multi != NULL)
+			C->multi_perform(multi, &still);
 		if (collect(db) > 0)
 			next_scan = 0;		/* a client's next event may go */
 		now = now_ms();
@@ -810,15 +878,15 @@ run(void *arg)
 		wait = nbusy_slots() == SLOTS ? POLL_MS : next_scan - now;
 		if (wait > POLL_MS)
 			wait = POLL_MS;
-		curl_multi_poll(multi, NULL, 0, (int)wait, NULL);
+		nap((int)wait);
 	}
 	/* Let deliveries in flight end, for a bounded time. */
 	deadline = now_ms() + set.drain_ms;
 	while (db != NULL && nbusy_slots() > 0 && now_ms() < deadline) {
-		curl_multi_perform(multi, &still);
+		C->multi_perform(multi, &still);
 		collect(db);
 		if (nbusy_slots() > 0)
-			curl_multi_poll(multi, NULL, 0, 100, NULL);
+			C->multi_poll(multi, NULL, 0, 100, NULL);
 	}
 	for (i = 0; i < SLOTS; i++)
 		if (slots[i].busy) {
@@ -834,8 +902,6 @@ run(void *arg)
 int
 webhooks_start(void)
 {
-	CURLM	*m;
-
 	if (running)
 		return 0;
 	if (cfg.webhook_timeout < 1 || cfg.webhook_retry_base_ms < 10 ||
@@ -852,26 +918,9 @@ webhooks_start(void)
 	set.max_age_ms = cfg.webhook_max_age * 1000;
 	set.drain_ms = set.timeout_ms < cfg.shutdown_grace * 1000 ?
 	    set.timeout_ms : cfg.shutdown_grace * 1000;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_error("msg=\"cannot initialize libcurl\"");
-		return -1;
-	}
-	if ((m = curl_multi_init()) == NULL) {
-		curl_global_cleanup();
-		log_error("msg=\"cannot initialize libcurl\"");
-		return -1;
-	}
-	pthread_mutex_lock(&wake_lock);
-	multi = m;
-	pthread_mutex_unlock(&wake_lock);
 	atomic_store(&stopping, 0);
 	atomic_store(&woken, 1);	/* look at the outbox at once */
 	if (pthread_create(&thread, NULL, run, NULL) != 0) {
-		pthread_mutex_lock(&wake_lock);
-		multi = NULL;
-		pthread_mutex_unlock(&wake_lock);
-		curl_multi_cleanup(m);
-		curl_global_cleanup();
 		log_error("msg=\"cannot start the webhook thread\"");
 		return -1;
 	}
@@ -897,8 +946,10 @@ webhooks_stop(void)
 	m = multi;
 	multi = NULL;
 	pthread_mutex_unlock(&wake_lock);
-	curl_multi_cleanup(m);
-	curl_global_cleanup();
+	if (m != NULL) {
+		C->multi_cleanup(m);
+		C->global_cleanup();
+	}
 	running = 0;
 	log_info("msg=\"webhook delivery stopped\"");
 }
