@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include "core/buf.h"
+#include "core/config.h"
 #include "core/ids.h"
 #include "core/jw.h"
 #include "core/money.h"
@@ -203,6 +204,34 @@ dates_are_real_calendar_days(void **state)
 	assert_false(v_is_date(NULL));
 }
 
+/*
+ * 600 clients in the 1,024-slot table: some share a hash slot.  Each uses
+ * up its bucket; none gets requests back because another client came by.
+ */
+static void
+rate_limit_buckets_are_never_shared(void **state)
+{
+	char	id[32];
+	int	i, j, wait;
+
+	(void)state;
+	cfg.rate_limit = 1;
+	cfg.rate_burst = 2;
+	rate_limit_reset();
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < 600; i++) {
+			snprintf(id, sizeof(id), "cli_%06d", i);
+			assert_int_equal(rate_limit_check(id, &wait), 0);
+		}
+	for (i = 0; i < 600; i++) {
+		snprintf(id, sizeof(id), "cli_%06d", i);
+		wait = 0;
+		assert_int_equal(rate_limit_check(id, &wait), -1);
+		assert_int_equal(wait, 1);
+	}
+	rate_limit_reset();
+}
+
 int
 main(void)
 {
@@ -216,6 +245,7 @@ main(void)
 		cmocka_unit_test(buf_refuses_past_its_limit),
 		cmocka_unit_test(validation_reports_every_field_at_once),
 		cmocka_unit_test(dates_are_real_calendar_days),
+		cmocka_unit_test(rate_limit_buckets_are_never_shared),
 	};
 
 	if (sodium_init() < 0)

@@ -36,10 +36,13 @@ auth_bearer(struct req *r)
 /*
  * A token bucket per client: it holds up to rate_burst tokens, refills at
  * rate_limit per second, and each request takes one.  Buckets live in a
- * fixed hash table; a client idle long enough to refill fully needs no
- * bucket, so entries are reused freely.
+ * fixed hash table, probed over RL_PROBE slots from the client's hash.  A
+ * bucket that has refilled fully holds nothing a new bucket would not, so
+ * such buckets are taken over freely: two busy clients never share one
+ * unless RL_PROBE busy clients hash next to each other.
  */
 #define RL_SLOTS 1024
+#define RL_PROBE 8
 
 struct bucket {
 	char	client_id[ID_MAX];
@@ -69,6 +72,33 @@ slot_of(const char *id)
 	return h % RL_SLOTS;
 }
 
+/*
+ * The client's bucket, or a fresh full one in a free, refilled or (when
+ * every probed bucket is busy) the least recently used slot.
+ */
+static struct bucket *
+bucket_of(const char *client_id, double now, double rate, double burst)
+{
+	struct bucket	*b, *spare = NULL, *oldest = NULL;
+	unsigned	 i, h = slot_of(client_id);
+
+	for (i = 0; i < RL_PROBE; i++) {
+		b = &rl_table[(h + i) % RL_SLOTS];
+		if (strcmp(b->client_id, client_id) == 0)
+			return b;
+		if (spare == NULL && (b->client_id[0] == '\0' ||
+		    b->tokens + (now - b->last) * rate >= burst))
+			spare = b;
+		if (oldest == NULL || b->last < oldest->last)
+			oldest = b;
+	}
+	b = spare != NULL ? spare : oldest;
+	snprintf(b->client_id, sizeof(b->client_id), "%s", client_id);
+	b->tokens = burst;
+	b->last = now;
+	return b;
+}
+
 int
 rate_limit_check(const char *client_id, int *retry_after)
 {
@@ -81,13 +111,7 @@ rate_limit_check(const char *client_id, int *retry_after)
 		return 0;
 	pthread_mutex_lock(&rl_lock);
 	now = mono_s();
-	b = &rl_table[slot_of(client_id)];
-	if (strcmp(b->client_id, client_id) != 0) {
-		/* A new client, or another one hashed here: start full. */
-		snprintf(b->client_id, sizeof(b->client_id), "%s", client_id);
-		b->tokens = burst;
-		b->last = now;
-	}
+	b = bucket_of(client_id, now, rate, burst);
 	b->tokens += (now - b->last) * rate;
 	if (b->tokens > burst)
 		b->tokens = burst;
