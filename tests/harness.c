@@ -161,6 +161,36 @@ srv_restart(struct srv *s, const char *const *env)
 	return start_on_dir(s, env);
 }
 
+static int
+word_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/*
+ * Whether the log holds needle as a word of its own: "blue" in a log line
+ * like answer=blue, not inside a random id such as req_x2blue7k.
+ */
+int
+log_contains_word(struct srv *s, const char *needle)
+{
+	FILE		*f = fopen(s->log, "r");
+	char		 line[8192];
+	const char	*p;
+	size_t		 n = strlen(needle);
+	int		 found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		for (p = line; !found && (p = strstr(p, needle)) != NULL; p++)
+			found = (p == line || !word_char(p[-1])) &&
+			    !word_char(p[n]);
+	fclose(f);
+	return found;
+}
+
 /*
  * The server's log must hold no sanitizer report: under ASan/UBSan a leak
  * or undefined behaviour in the server fails the test that ran it.
@@ -180,7 +210,7 @@ check_log_clean(struct srv *s)
 	    NULL };
 
 	for (m = secrets; *m != NULL; m++)
-		if (log_contains(s, *m)) {
+		if (log_contains_word(s, *m)) {
 			fprintf(stderr, "harness: server log %s shows a secret "
 			    "(\"%s\")\n", s->log, *m);
 			abort();
@@ -192,7 +222,8 @@ check_log_clean(struct srv *s)
 		abort();
 	}
 	for (m = marks; *m != NULL; m++)
-		if (log_contains(s, *m)) {
+		if ((!s->internal_ok || strstr(*m, "internal") == NULL) &&
+		    log_contains(s, *m)) {
 			fprintf(stderr, "harness: server log %s shows \"%s\":\n",
 			    s->log, *m);
 			snprintf(cmd, sizeof(cmd), "tail -n 60 '%s' >&2", s->log);

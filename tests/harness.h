@@ -19,6 +19,7 @@ struct srv {
 	char	 client_id[64];
 	char	 client_secret[128];
 	char	 token[128];
+	int	 internal_ok;		/* the test causes internal errors */
 };
 
 struct res {
@@ -65,6 +66,8 @@ json_t	   *jget(json_t *, const char *path);
 
 /* Whether the server's log contains s. */
 int	 log_contains(struct srv *, const char *s);
+/* The same, as a word of its own (not inside a random id). */
+int	 log_contains_word(struct srv *, const char *s);
 
 /* asserts with context: the response body is printed on failure */
 #define assert_status(r, want) do { \

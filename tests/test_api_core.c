@@ -13,8 +13,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+
+#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -720,6 +723,82 @@ stopping_server_finishes_requests_and_turns_new_ones_away(void **state)
 	srv_cleanup(&t);
 }
 
+/* Overwrites the first page of table or index name with garbage. */
+static void
+damage_page(const char *dir, const char *name)
+{
+	char		 path[512];
+	sqlite3		*h;
+	sqlite3_stmt	*st;
+	unsigned char	 junk[65536];
+	int64_t		 root = 0, size = 0;
+	size_t		 i;
+	int		 fd;
+
+	snprintf(path, sizeof(path), "%s/bankfeed.db", dir);
+	assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT rootpage, "
+	    "(SELECT page_size FROM pragma_page_size) FROM sqlite_schema "
+	    "WHERE name = ?", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	root = sqlite3_column_int64(st, 0);
+	size = sqlite3_column_int64(st, 1);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	assert_true(root > 1 && size > 0 && size <= (int64_t)sizeof(junk));
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)(i * 7919u >> 3);
+	assert_true((fd = open(path, O_WRONLY)) != -1);
+	assert_int_equal(pwrite(fd, junk, (size_t)size, (root - 1) * size),
+	    (ssize_t)size);
+	close(fd);
+}
+
+/*
+ * A damaged database page under a list: the answer is 500 INTERNAL_ERROR
+ * (30000) with the request id, the reason goes to the log only, and never
+ * a 200 with the rows that could still be read.
+ */
+static void
+storage_failure_is_internal_error_never_a_short_list(void **state)
+{
+	struct srv	 t;
+	struct res	 r;
+	char		*rid;
+	int		 i;
+
+	(void)state;
+	assert_int_equal(srv_start(&t, NULL), 0);
+	t.internal_ok = 1;
+	for (i = 0; i < 40; i++) {
+		assert_int_equal(post(&t, "/v1/users", "{}", &r), 0);
+		assert_status(&r, 201);
+		res_free(&r);
+	}
+	srv_stop(&t);
+	damage_page(t.dir, "users");
+	damage_page(t.dir, "users_client");
+	assert_int_equal(srv_restart(&t, NULL), 0);
+	assert_int_equal(get(&t, "/v1/users?limit=100", &r), 0);
+	assert_error(&r, 500, "INTERNAL_ERROR");
+	assert_int_equal(jint(r.json, "error.code"), 30000);
+	assert_non_null(rid = res_header(&r, "X-Request-Id"));
+	assert_string_equal(jstr(r.json, "error.request_id"), rid);
+	assert_null(strstr(r.body, "malformed"));
+	assert_null(strstr(r.body, "sqlite"));
+	assert_true(log_contains(&t, rid));
+	assert_true(log_contains(&t, "malformed"));
+	free(rid);
+	res_free(&r);
+	/* The rest of the server still answers. */
+	assert_int_equal(get(&t, "/v1/institutions", &r), 0);
+	assert_status(&r, 200);
+	res_free(&r);
+	srv_cleanup(&t);
+}
+
 int
 main(void)
 {
@@ -742,6 +821,7 @@ main(void)
 		cmocka_unit_test(institutions_list_and_filter),
 		cmocka_unit_test(access_log_has_one_line_per_request_and_no_secrets),
 		cmocka_unit_test(sigterm_stops_cleanly),
+		cmocka_unit_test(storage_failure_is_internal_error_never_a_short_list),
 		cmocka_unit_test(
 		    stopping_server_finishes_requests_and_turns_new_ones_away),
 	};

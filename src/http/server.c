@@ -27,6 +27,8 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "store/db.h"
+#include "store/store.h"
 
 struct server {
 	struct MHD_Daemon	*d;
@@ -230,10 +232,37 @@ parse_json_body(struct req *r)
 	return 0;
 }
 
+/*
+ * A handler answered 2xx although one of its statements failed: a read
+ * loop that ends on an error looks like the end of the rows.  The answer
+ * becomes the storage's: 503 when the database stayed locked past the busy
+ * timeout (the write that held it will end), 500 otherwise.
+ */
+static void
+storage_failed(struct req *r)
+{
+	struct db	*db = store_db();
+	const char	*why = db != NULL ? db_errmsg(db) : "no database";
+	size_t		 i;
+	int		 busy;
+
+	for (i = 0; i < r->nhdrs; i++)
+		free(r->hdr_value[i]);
+	r->nhdrs = 0;
+	db_failures(&busy);
+	if (busy) {
+		log_warn("msg=\"storage busy\" request_id=%s reason=\"%s\"",
+		    r->request_id, why);
+		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL, NULL);
+	} else
+		resp_internal(r, why);
+}
+
 static void
 dispatch(struct req *r)
 {
 	int			 retry;
+	unsigned		 failures;
 	char			 tmp[32];
 
 	if (r->after_stop) {
@@ -278,11 +307,14 @@ dispatch(struct req *r)
 	if ((r->route->flags & RT_IDEMPOTENT) && idem_begin(r))
 		return;
 	r->idem_pending = (r->route->flags & RT_IDEMPOTENT) != 0;
+	failures = db_failures(NULL);
 	r->route->handler(r);
 	if (r->suspended)
 		return;
 	if (!r->answered)
 		resp_internal(r, "handler gave no answer");
+	else if (r->status < 400 && db_failures(NULL) != failures)
+		storage_failed(r);
 }
 
 void

@@ -35,6 +35,13 @@ enum db_rc {
 enum db_rc	 db_open(const char *url, struct db **out, const char **why);
 void		 db_close(struct db *);
 const char	*db_errmsg(struct db *);
+/*
+ * How many statements of this thread have failed with DB_ERROR or DB_BUSY
+ * so far.  The HTTP layer compares it before and after a handler: a list
+ * whose rows stop coming on a storage error must not pass for a shorter
+ * list.  busy (may be NULL) tells whether the latest was DB_BUSY.
+ */
+unsigned	 db_failures(int *busy);
 
 /* Runs SQL without results or parameters (schema changes, pragmas). */
 enum db_rc	 db_exec(struct db *, const char *sql);

@@ -27,6 +27,18 @@ struct db {
 	struct db_stmt	*cache;
 };
 
+/* Storage failures seen by this thread's statements: see db_failures(). */
+static _Thread_local unsigned failures;
+static _Thread_local int last_busy;
+
+unsigned
+db_failures(int *busy)
+{
+	if (busy != NULL)
+		*busy = last_busy;
+	return failures;
+}
+
 static enum db_rc
 map_rc(int rc)
 {
@@ -41,8 +53,12 @@ map_rc(int rc)
 		return DB_CONSTRAINT;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
+		failures++;
+		last_busy = 1;
 		return DB_BUSY;
 	default:
+		failures++;
+		last_busy = 0;
 		return DB_ERROR;
 	}
 }
