@@ -672,27 +672,44 @@ stopping_server_finishes_requests_and_turns_new_ones_away(void **state)
 	struct srv	 t;
 	struct res	 r;
 	const char	*body = "{\"external_ref\":\"stop-1\"}";
-	char		 head[512], answer[4096];
+	char		 head[512], answer[4096] = "";
 	char		*v;
 	size_t		 half = 8, got = 0;
 	ssize_t		 n;
-	int		 fd;
+	int		 fd, tries;
 
 	(void)state;
 	assert_int_equal(srv_start(&t, NULL), 0);
-	/* A POST whose body is only half sent: it is in flight. */
+	/*
+	 * A POST whose body is not sent yet: the server's 100 Continue says
+	 * it has taken the request in, so the request is in flight.
+	 */
 	assert_true((fd = connect_loopback(t.port)) != -1);
 	snprintf(head, sizeof(head), "POST /v1/users HTTP/1.1\r\n"
 	    "Host: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-	    t.token, strlen(body));
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+	    "Expect: 100-continue\r\n\r\n", t.token, strlen(body));
 	assert_int_equal(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+	while (strstr(answer, "\r\n\r\n") == NULL && got < sizeof(answer) - 1 &&
+	    (n = read(fd, answer + got, sizeof(answer) - 1 - got)) > 0) {
+		got += (size_t)n;
+		answer[got] = '\0';
+	}
+	assert_true(strncmp(answer, "HTTP/1.1 100", 12) == 0);
+	got = 0;
+	answer[0] = '\0';
 	assert_int_equal(write(fd, body, half), (ssize_t)half);
-	usleep(200000);
 	assert_int_equal(kill(t.pid, SIGTERM), 0);
-	usleep(200000);
 
-	assert_int_equal(get(&t, "/v1/users", &r), 0);
+	/* Once the signal is taken, a new request is turned away. */
+	for (tries = 0; tries < 500; tries++) {
+		assert_int_equal(get(&t, "/v1/users", &r), 0);
+		if (r.status == 503)
+			break;
+		assert_status(&r, 200);
+		res_free(&r);
+		usleep(20000);
+	}
 	assert_error(&r, 503, "SERVICE_UNAVAILABLE");
 	assert_int_equal(jint(r.json, "error.code"), 30006);
 	assert_non_null(v = res_header(&r, "Retry-After"));
