@@ -351,25 +351,20 @@ year2(int yy)
 	return yy >= 80 ? 1900 + yy : 2000 + yy;
 }
 
+/* The two digits at s as a number, or -1. */
 static int
-num(const char *s, size_t n)
+num2(const char *s)
 {
-	int	v = 0;
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		if (!is_digit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + s[i] - '0';
-	}
-	return v;
+	if (!is_digit((unsigned char)s[0]) || !is_digit((unsigned char)s[1]))
+		return -1;
+	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
 /* Reads YYMMDD at s into out; a stmt_rc. */
 static enum stmt_rc
 yymmdd(struct mt *m, const char *s, const char *what, char out[11], int *yearp)
 {
-	int	yy = num(s, 2), mm = num(s + 2, 2), dd = num(s + 4, 2), adj;
+	int	yy = num2(s), mm = num2(s + 2), dd = num2(s + 4), adj;
 
 	if (yy < 0 || mm < 0 || dd < 0 ||
 	    fmt_date(year2(yy), mm, dd, out, &adj) == -1)
@@ -611,7 +606,7 @@ details_gvc(struct mt *m, const char *s, size_t n)
 		size_t		vn;
 
 		/* s[i] is the delimiter, then two digits. */
-		code = num(s + i + 1, 2);
+		code = num2(s + i + 1);
 		j = i + 3 < n ? next_subfield(s, n, i + 3, delim) : n;
 		v = s + i + 3;
 		vn = j - (i + 3);
@@ -947,8 +942,8 @@ mt_txn(struct mt *m)
 		return rc;
 	p = s + 6;
 	memcpy(t->rec.booking_date, t->rec.value_date, 11);
-	if (e - p >= 4 && (em = num(p, 2)) >= 0 && (ed = num(p + 2, 2)) >= 0) {
-		int	vm = num(s + 2, 2), y = vyear;
+	if (e - p >= 4 && (em = num2(p)) >= 0 && (ed = num2(p + 2)) >= 0) {
+		int	vm = num2(s + 2), y = vyear;
 
 		/* An entry date across the year end from its value date. */
 		if (em - vm > 6)
