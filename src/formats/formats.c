@@ -675,6 +675,12 @@ fmt_text(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
+static int
+trim_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 void
 fmt_trim(struct buf *b)
 {
@@ -682,6 +688,12 @@ fmt_trim(struct buf *b)
 
 	if (b->p == NULL)
 		return;
+	/* Most values have nothing to trim: two looks and the NUL. */
+	if (b->len == 0 || (!trim_blank(b->p[0]) &&
+	    !trim_blank(b->p[b->len - 1]))) {
+		b->p[b->len] = '\0';
+		return;
+	}
 	e = b->len;
 	while (e > 0 && (b->p[e - 1] == ' ' || b->p[e - 1] == '\t' ||
 	    b->p[e - 1] == '\r' || b->p[e - 1] == '\n'))
