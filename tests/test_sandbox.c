@@ -880,6 +880,52 @@ history_does_not_depend_on_when_it_is_fetched(void **unused)
 	free(st);
 }
 
+/*
+ * Every day of two years, for users of different seeds, the card's
+ * available balance (limit, less what is owed and held) stays at or above
+ * zero: the card never spends past its limit.
+ */
+static void
+card_stays_within_its_limit(void **unused)
+{
+	static const char *const users[] = { "user_good", "user_slow",
+	    "user_account_disappears", "user_warn_no_address",
+	    "user_warn_kyc_incomplete" };
+	char	 day[DAY_STRLEN];
+	long	 d, today = day_from_unix(NOW);
+	size_t	 u, j;
+
+	(void)unused;
+	for (u = 0; u < sizeof(users) / sizeof(users[0]); u++) {
+		char	*st = login_ok(users[u]);
+		int64_t	 worst = INT64_MAX;
+
+		for (d = 0; d < 730; d++) {
+			struct bank_fetch_result	res;
+			struct got			g;
+
+			memset(&g, 0, sizeof(g));
+			day_format(today - d, day);
+			fetch(&st, NOW - (long long)d * 86400, day, day, NULL, 0,
+			    &g, &res);
+			if (res.error.code != ERR_OK) {
+				bank_fetch_result_free(&res);
+				break;		/* a user whose fetch fails */
+			}
+			for (j = 0; j < g.naccts; j++)
+				if (g.type[j] == ACCT_CREDIT_CARD &&
+				    g.avail[j] < worst)
+					worst = g.avail[j];
+			bank_fetch_result_free(&res);
+		}
+		free(st);
+		if (worst < 0)
+			fprintf(stderr, "%s: the card's available balance fell "
+			    "to %lld\n", users[u], (long long)worst);
+		assert_true(worst >= 0);
+	}
+}
+
 static void
 pending_card_payments_book_later(void **unused)
 {
@@ -1224,6 +1270,7 @@ main(void)
 		cmocka_unit_test(good_accounts_have_valid_iban_and_masked_card),
 		cmocka_unit_test(two_fetches_give_identical_data),
 		cmocka_unit_test(history_does_not_depend_on_when_it_is_fetched),
+		cmocka_unit_test(card_stays_within_its_limit),
 		cmocka_unit_test(pending_card_payments_book_later),
 		cmocka_unit_test(preauthorizations_are_released_never_booked),
 		cmocka_unit_test(account_disappears_after_first_sync),

@@ -966,7 +966,7 @@ sandbox_markdown(FILE *f)
 	    "- **Credit card** `Visa Classic`, type `credit_card`, masked "
 	    "number `**** **** **** NNNN` only;\n  balances `booked` (what is "
 	    "owed, <= 0), `available` (limit + booked + pending) and\n  "
-	    "`credit_limit` 3,000.00. Subscriptions (1st, 12th, 22nd) and "
+	    "`credit_limit` 10,000.00. Subscriptions (1st, 12th, 22nd) and "
 	    "online and travel payments.\n"
 	    "- **Month end**: the card is settled from the checking account, "
 	    "and the checking account sweeps what\n  is left of the month to "

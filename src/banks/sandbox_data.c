@@ -222,7 +222,7 @@ sb_history_days(enum sb_kind k)
 
 #define SB_BLZ		"99012345"	/* the Sandbox Bank's bank code */
 #define SB_BIC		"SBXBDEB1XXX"
-#define CARD_LIMIT	300000
+#define CARD_LIMIT	1000000
 /*
  * A pre-authorization is made every PREAUTH_EVERY days and held for
  * PREAUTH_HOLD: with the two equal, exactly one is pending on any day, so
