@@ -199,6 +199,28 @@ expired_tokens_are_refused(void **state)
 	srv_cleanup(&t);
 }
 
+/* A client deleted on the CLI while the server runs loses access at once. */
+static void
+deleted_client_loses_access_within_a_second(void **state)
+{
+	struct srv	 c;
+	struct res	 r;
+	char		 cmd[1024];
+
+	(void)state;
+	assert_int_equal(srv_new_client(&S, &c), 0);
+	assert_int_equal(get(&c, "/v1/users", &r), 0);
+	assert_status(&r, 200);
+	res_free(&r);
+	snprintf(cmd, sizeof(cmd), "%s clients delete %s --data-dir %s "
+	    ">/dev/null 2>&1", BANKFEED_BIN, c.client_id, S.dir);
+	assert_int_equal(system(cmd), 0);
+	usleep(1100000);
+	assert_int_equal(get(&c, "/v1/users", &r), 0);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+}
+
 static void
 content_negotiation(void **state)
 {
@@ -826,6 +848,7 @@ main(void)
 		cmocka_unit_test(token_refused_for_wrong_secret_or_grant),
 		cmocka_unit_test(v1_needs_a_valid_bearer_token),
 		cmocka_unit_test(expired_tokens_are_refused),
+		cmocka_unit_test(deleted_client_loses_access_within_a_second),
 		cmocka_unit_test(content_negotiation),
 		cmocka_unit_test(unknown_paths_and_methods),
 		cmocka_unit_test(request_ids_are_echoed_or_made),

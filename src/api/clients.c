@@ -175,13 +175,13 @@ clients_token_issue(const char *client_id, char token_out[TOKEN_MAX],
 }
 
 /*
- * Checked tokens are remembered for a short while (TOKEN_RECHECK seconds,
- * never past their expiry), so that a client's stream of requests does not
- * query the tokens table each time.  A client deleted with the CLI loses
- * access within that while.
+ * Checked tokens are remembered for TOKEN_RECHECK seconds (never past
+ * their expiry), so that a client's stream of requests queries the tokens
+ * table once a second, not each time.  A client deleted with the CLI, by
+ * another process, loses access within that second.
  */
 #define TOKEN_SLOTS	1024
-#define TOKEN_RECHECK	30
+#define TOKEN_RECHECK	1
 
 struct token_slot {
 	char		hash[65];
