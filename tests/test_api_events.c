@@ -145,11 +145,69 @@ events_of_a_connection_reach_the_receiver(void **state)
 	rx_free(rx);
 }
 
+/*
+ * With BANKFEED_WEBHOOK_PRIVATE=0, a webhook set earlier to a loopback
+ * receiver gets nothing: each delivery checks the address it connects to,
+ * and says why it failed in the log.
+ */
+static void
+private_receivers_are_refused_when_configured(void **state)
+{
+	const char	*closed[] = { "BANKFEED_WEBHOOK_PRIVATE=0",
+	    "BANKFEED_WEBHOOK_RETRY_BASE_MS=200", NULL };
+	struct receiver	*rx = rx_new(SECRET, 200);
+	struct srv	 s;
+	struct res	 r;
+	char		 url[128], body[512];
+	int		 tries, n;
+
+	(void)state;
+	rx_up(rx);
+	assert_int_equal(srv_start(&s, NULL), 0);
+	rx_url(rx, url, sizeof(url));
+	snprintf(body, sizeof(body), "{\"url\":\"%s\",\"secret\":\"%s\"}", url,
+	    SECRET);
+	assert_int_equal(req(&s, "PUT", "/v1/webhook", s.token, NULL, body,
+	    strlen(body), &r), 0);
+	assert_status(&r, 200);
+	res_free(&r);
+	srv_stop(&s);
+	assert_int_equal(srv_restart(&s, closed), 0);
+
+	/* The loopback URL cannot be set now... */
+	assert_int_equal(req(&s, "PUT", "/v1/webhook", s.token, NULL, body,
+	    strlen(body), &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	assert_non_null(strstr(r.body, "BANKFEED_WEBHOOK_PRIVATE=0"));
+	res_free(&r);
+	/* ...and the one set before is not delivered to. */
+	assert_int_equal(post(&s, "/v1/users", "{}", &r), 0);
+	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
+	    "\"sandbox\",\"credentials\":{\"username\":\"user_good\","
+	    "\"password\":\"pass_good\"}}", jstr(r.json, "id"));
+	res_free(&r);
+	assert_int_equal(post(&s, "/v1/connections", body, &r), 0);
+	assert_status(&r, 201);
+	res_free(&r);
+	for (tries = 0; tries < 200 && !log_contains(&s, "event=webhook_failed");
+	    tries++)
+		usleep(50000);
+	assert_true(log_contains(&s, "private and BANKFEED_WEBHOOK_PRIVATE is 0"));
+	pthread_mutex_lock(&rx->lock);
+	n = rx->n;
+	pthread_mutex_unlock(&rx->lock);
+	assert_int_equal(n, 0);
+	srv_cleanup(&s);
+	rx_down(rx);
+	rx_free(rx);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(events_of_a_connection_reach_the_receiver),
+		cmocka_unit_test(private_receivers_are_refused_when_configured),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -299,11 +299,61 @@ no_secret_in_the_server_log(void **state)
 	assert_false(log_contains(&S, "kkkkkkkkkkkkkkkk"));
 }
 
+/*
+ * BANKFEED_WEBHOOK_PRIVATE=0: URLs naming this host or a non-public
+ * address are refused under "url"; public names and addresses are not.
+ */
+static void
+private_addresses_refused_when_configured(void **state)
+{
+	const char	*env[] = { "BANKFEED_WEBHOOK_PRIVATE=0", NULL };
+	static const char *const refused[] = {
+		"http://127.0.0.1:9/h", "http://localhost/h",
+		"https://api.localhost/h", "http://10.0.0.7/h",
+		"http://172.20.1.1/h", "http://192.168.1.10:8080/h",
+		"http://169.254.169.254/latest/meta-data", "http://[::1]:9/h",
+		"http://[fd00::1]/h", "http://[fe80::1]/h",
+		"http://[::ffff:127.0.0.1]/h", "http://0.0.0.0/h",
+		"http://100.64.0.1/h", NULL,
+	};
+	static const char *const allowed[] = {
+		"https://app.example.com/hooks", "http://203.0.113.5/h",
+		"http://[2001:db8::1]/h", "http://8.8.8.8/h", NULL,
+	};
+	struct srv	 t;
+	struct res	 r;
+	char		 body[256];
+	size_t		 i;
+
+	(void)state;
+	assert_int_equal(srv_start(&t, env), 0);
+	for (i = 0; refused[i] != NULL; i++) {
+		snprintf(body, sizeof(body), "{\"url\":\"%s\",\"secret\":\""
+		    SECRET "\"}", refused[i]);
+		put_webhook(&t, t.token, body, &r);
+		if (r.status != 400)
+			fail_msg("%s: status %ld", refused[i], r.status);
+		assert_error(&r, 400, "INVALID_REQUEST");
+		assert_non_null(jget(jget(r.json, "error.data"), "url"));
+		res_free(&r);
+	}
+	for (i = 0; allowed[i] != NULL; i++) {
+		snprintf(body, sizeof(body), "{\"url\":\"%s\",\"secret\":\""
+		    SECRET "\"}", allowed[i]);
+		put_webhook(&t, t.token, body, &r);
+		if (r.status != 200)
+			fail_msg("%s: status %ld", allowed[i], r.status);
+		res_free(&r);
+	}
+	srv_cleanup(&t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(set_get_replace_delete),
+		cmocka_unit_test(private_addresses_refused_when_configured),
 		cmocka_unit_test(bad_bodies_are_refused_field_by_field),
 		cmocka_unit_test(a_token_is_needed),
 		cmocka_unit_test(clients_are_isolated),

@@ -52,13 +52,19 @@ h_webhook_put(struct req *r)
 	struct db	*db = store_db();
 	long long	 created_at;
 	size_t		 secretlen = 0;
+	int		 ok;
 
 	v_init(&v);
 	v_known(&v, r->json, NULL, fields);
 	url = v_string(&v, r->json, NULL, "url", 1, 1, WEBHOOK_URL_MAX);
-	if (url != NULL && !webhooks_url_ok(url))
+	ok = url != NULL ? webhooks_url_ok(url) : 1;
+	if (ok == 0)
 		v_add(&v, "url", "Must be an absolute http:// or https:// URL "
 		    "with a host.");
+	else if (ok == -1)
+		v_add(&v, "url", "Must not name this host or a private, "
+		    "link-local or loopback address: this server refuses them "
+		    "(BANKFEED_WEBHOOK_PRIVATE=0).");
 	secret = v_string(&v, r->json, NULL, "secret", 1, WEBHOOK_SECRET_MIN,
 	    WEBHOOK_SECRET_MAX);
 	if (secret != NULL)

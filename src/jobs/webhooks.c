@@ -23,7 +23,9 @@
  */
 #include "jobs/webhooks.h"
 
+#include <arpa/inet.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
@@ -31,7 +33,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/config.h"
@@ -113,6 +118,7 @@ struct slot {
 	char			 id[ID_MAX];
 	char			 client_id[ID_MAX];
 	char			 type[TYPE_MAX];
+	int			 refused;	/* private address, not allowed */
 };
 
 /* A due head, copied out of the query before anything is sent. */
@@ -286,6 +292,109 @@ out:
 
 /* ---- configuration ------------------------------------------------------ */
 
+/* ---- where webhooks may go ---------------------------------------------- */
+
+/*
+ * Whether an IPv4 address (host byte order) is not on the public internet:
+ * this host, private networks, shared and link-local space (cloud metadata
+ * services live at 169.254.169.254), benchmarking, multicast and reserved.
+ */
+static int
+v4_private(uint32_t a)
+{
+	static const struct {
+		uint32_t	net;
+		int		bits;
+	} nets[] = {
+		{ 0x00000000, 8 },	/* 0.0.0.0/8 "this network" */
+		{ 0x0a000000, 8 },	/* 10/8 */
+		{ 0x64400000, 10 },	/* 100.64/10 carrier-grade NAT */
+		{ 0x7f000000, 8 },	/* 127/8 loopback */
+		{ 0xa9fe0000, 16 },	/* 169.254/16 link-local */
+		{ 0xac100000, 12 },	/* 172.16/12 */
+		{ 0xc0000000, 24 },	/* 192.0.0/24 protocol assignments */
+		{ 0xc0a80000, 16 },	/* 192.168/16 */
+		{ 0xc6120000, 15 },	/* 198.18/15 benchmarking */
+		{ 0xe0000000, 3 },	/* 224/4 multicast, 240/4 reserved */
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
+		if ((a & (0xffffffffu << (32 - nets[i].bits))) == nets[i].net)
+			return 1;
+	return 0;
+}
+
+static int
+addr_private(const struct sockaddr *sa)
+{
+	const struct sockaddr_in6	*s6;
+	const unsigned char		*b;
+	static const unsigned char	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0xff, 0xff };
+	static const unsigned char	 zero[15];
+
+	if (sa->sa_family == AF_INET)
+		return v4_private(ntohl(
+		    ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr));
+	if (sa->sa_family != AF_INET6)
+		return 1;
+	s6 = (const struct sockaddr_in6 *)(const void *)sa;
+	b = s6->sin6_addr.s6_addr;
+	if (memcmp(b, mapped, 12) == 0)		/* ::ffff:a.b.c.d */
+		return v4_private((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
+		    (uint32_t)b[14] << 8 | b[15]);
+	return memcmp(b, zero, 15) == 0 ||	/* :: and ::1 */
+	    (b[0] & 0xfe) == 0xfc ||		/* fc00::/7 unique local */
+	    (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||	/* fe80::/10 */
+	    b[0] == 0xff;			/* multicast */
+}
+
+/*
+ * Whether a URL's host is one that BANKFEED_WEBHOOK_PRIVATE=0 refuses on
+ * sight: "localhost" or a literal private address.  Other names are
+ * checked after DNS, at each delivery (on_open_socket).
+ */
+static int
+host_private(const char *host)
+{
+	struct sockaddr_in	 s4;
+	struct sockaddr_in6	 s6;
+	char			 h[64];
+	size_t			 n = strlen(host);
+
+	if (strcasecmp(host, "localhost") == 0 ||
+	    (n > 10 && strcasecmp(host + n - 10, ".localhost") == 0))
+		return 1;
+	memset(&s4, 0, sizeof(s4));
+	memset(&s6, 0, sizeof(s6));
+	s4.sin_family = AF_INET;
+	s6.sin6_family = AF_INET6;
+	if (inet_pton(AF_INET, host, &s4.sin_addr) == 1)
+		return addr_private((struct sockaddr *)&s4);
+	if (host[0] == '[' && n >= 2 && n - 2 < sizeof(h)) {
+		memcpy(h, host + 1, n - 2);
+		h[n - 2] = '\0';
+		if (inet_pton(AF_INET6, h, &s6.sin6_addr) == 1)
+			return addr_private((struct sockaddr *)&s6);
+	}
+	return 0;
+}
+
+/* curl's socket opener: refuses private addresses when they are not allowed. */
+static curl_socket_t
+on_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct slot	*sl = arg;
+
+	(void)purpose;
+	if (cfg.webhook_private == 0 && addr_private(&a->addr)) {
+		sl->refused = 1;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(a->family, a->socktype, a->protocol);
+}
+
 int
 webhooks_url_ok(const char *url)
 {
@@ -304,7 +413,7 @@ webhooks_url_ok(const char *url)
 	    lc->url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 	    (strcmp(scheme, "http") == 0 || strcmp(scheme, "https") == 0) &&
 	    *host != '\0')
-		ok = 1;
+		ok = cfg.webhook_private != 0 || !host_private(host) ? 1 : -1;
 	lc->free(scheme);
 	lc->free(host);
 	lc->url_cleanup(u);
@@ -619,6 +728,8 @@ start(struct pick *p, struct slot *sl, const char **why)
 	C->easy_setopt(sl->easy, CURLOPT_TIMEOUT_MS, (long)set.timeout_ms);
 	C->easy_setopt(sl->easy, CURLOPT_NOSIGNAL, 1L);
 	C->easy_setopt(sl->easy, CURLOPT_PRIVATE, sl);
+	C->easy_setopt(sl->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+	C->easy_setopt(sl->easy, CURLOPT_OPENSOCKETDATA, sl);
 	if (C->multi_add_handle(multi, sl->easy) != CURLM_OK) {
 		*why = "cannot start the transfer";
 		goto fail;
@@ -643,7 +754,10 @@ finish(struct db *db, struct slot *sl, CURLcode cc)
 	if (cc == CURLE_OK && status >= 200 && status <= 299)
 		record_delivered(db, sl, status);
 	else {
-		if (cc != CURLE_OK)
+		if (sl->refused)
+			snprintf(why, sizeof(why), "the receiver's address is "
+			    "private and BANKFEED_WEBHOOK_PRIVATE is 0");
+		else if (cc != CURLE_OK)
 			snprintf(why, sizeof(why), "%s", C->easy_strerror(cc));
 		else
 			snprintf(why, sizeof(why), "HTTP %ld", status);

@@ -75,7 +75,8 @@ void	webhooks_stop(void);
  * The webhook configuration (what api/webhook.c serves).
  *
  * webhooks_url_ok: whether url is an absolute http:// or https:// URL with a
- * host (1) or not (0).
+ * host (1) or not (0); -1 when it is, but names a private address (or
+ * localhost) and BANKFEED_WEBHOOK_PRIVATE is 0.
  * webhooks_set: creates or replaces the client's webhook; the secret is
  * sealed.  Events waiting for a retry are tried again at once, at the new
  * URL.  *created_at receives when the webhook was first set (unix seconds).
