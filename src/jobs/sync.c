@@ -50,6 +50,7 @@ struct sync {
 	struct bank_secret	 bsecret;
 	struct bank_answer	 answers[MAX_ANSWERS];
 	struct accdata_batch	 batch;
+	struct accdata_known	*known;		/* the batches' memory */
 	int			 internal;	/* our own failure */
 	struct quality		*q;
 	/* accounts seen: the bank's key and our id */
@@ -73,7 +74,7 @@ batch(struct sync *s)
 		return -1;
 	if (s->batch.open)
 		return 0;
-	if (accdata_batch_begin(&s->batch, store_db()) == -1) {
+	if (accdata_batch_begin_known(&s->batch, store_db(), s->known) == -1) {
 		s->internal = 1;
 		return -1;
 	}
@@ -217,6 +218,7 @@ sync_free(struct sync *s)
 	if (s->op != NULL)
 		s->c->op_free(s->op);
 	accdata_batch_abort(&s->batch);
+	accdata_known_free(s->known);
 	bank_fetch_result_free(&s->res);
 	vault_free(s->state, s->statelen);
 	vault_free(s->secret, s->secretlen);
@@ -313,7 +315,9 @@ sync_start(struct task_run *run)
 			    &s->secretlen) == 0;
 	}
 	db_done(st);
-	if (!ok || (inst = institution_find(s->institution_id)) == NULL ||
+	/* A re-sync mostly delivers rows stored already: remember them. */
+	if (!ok || (s->known = accdata_known_new(run->connection_id)) == NULL ||
+	    (inst = institution_find(s->institution_id)) == NULL ||
 	    (s->c = connector_for(inst->protocol)) == NULL ||
 	    (s->q = quality_new(clock_now())) == NULL) {
 		log_error("msg=\"cannot start sync\" task_id=%s", run->id);

@@ -1,21 +1,118 @@
 #include "store/accdata.h"
 
 #include "core/iban.h"
+#include "store/txnkeys.h"
 
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#define KNOWN_ACCOUNTS	256
+#define KNOWN_CHUNK	4096	/* rows taken from the budget at a time */
+
+/* Rows remembered by every task of the process (ACCDATA_KNOWN_ROWS). */
+static _Atomic size_t known_held;
+
+struct known_acc {
+	char		 id[ID_MAX];
+	struct txnkeys	*keys;		/* NULL: looked up row by row */
+	size_t		 reserved;	/* rows taken from known_held */
+};
+
+struct accdata_known {
+	char		 connection_id[ID_MAX];
+	int64_t		 seq;		/* txn_seq at the last commit */
+	int		 off;		/* another writer came: no more */
+	struct known_acc *acc;		/* grown as accounts come */
+	size_t		 nacc, cap, last;
+};
+
+static void
+known_drop(struct known_acc *a)
+{
+	txnkeys_free(a->keys);
+	a->keys = NULL;
+	atomic_fetch_sub(&known_held, a->reserved);
+	a->reserved = 0;
+}
+
+/* Forgets every account; from now on every row is looked up. */
+static void
+known_off(struct accdata_known *k)
+{
+	size_t	i;
+
+	for (i = 0; i < k->nacc; i++)
+		known_drop(&k->acc[i]);
+	k->off = 1;
+}
+
+/*
+ * Whether the remembered rows are still what the database holds: they
+ * are when no one wrote a transaction since this task's last commit, or
+ * when whatever was written touched neither the connection's rows (every
+ * write of a row moves its seq; a row's connection is its account's) nor
+ * deleted the connection (deletions cascade from it).  Else forgets.
+ */
+static void
+known_check(struct accdata_batch *b)
+{
+	struct accdata_known	*k = b->known;
+	struct db_stmt		*s;
+	int			 moved = 1;
+
+	if (k->off || k->nacc == 0 || b->seq == k->seq)
+		return;
+	s = db_q(b->db, "SELECT EXISTS (SELECT 1 FROM transactions WHERE "
+	    "connection_id = ? AND seq > ?), EXISTS (SELECT 1 FROM connections "
+	    "WHERE id = ?)", "tit", k->connection_id, k->seq, k->connection_id);
+	if (s != NULL && db_step(s) == DB_ROW)
+		moved = db_col_int(s, 0) != 0 || db_col_int(s, 1) == 0;
+	db_done(s);
+	if (moved)
+		known_off(k);
+}
+
+struct accdata_known *
+accdata_known_new(const char *connection_id)
+{
+	struct accdata_known	*k = calloc(1, sizeof(*k));
+
+	if (k != NULL)
+		snprintf(k->connection_id, sizeof(k->connection_id), "%s",
+		    connection_id);
+	return k;
+}
+
+void
+accdata_known_free(struct accdata_known *k)
+{
+	if (k == NULL)
+		return;
+	known_off(k);
+	free(k->acc);
+	free(k);
+}
+
 int
 accdata_batch_begin(struct accdata_batch *b, struct db *db)
+{
+	return accdata_batch_begin_known(b, db, NULL);
+}
+
+int
+accdata_batch_begin_known(struct accdata_batch *b, struct db *db,
+    struct accdata_known *k)
 {
 	struct db_stmt	*s;
 	int		 rc = -1;
 
 	b->db = db;
 	b->open = 0;
+	b->known = k;
 	if (db_begin(db) != DB_OK)
 		return -1;
 	s = db_q(db, "SELECT value FROM counters WHERE name = 'txn_seq'", "");
@@ -27,6 +124,8 @@ accdata_batch_begin(struct accdata_batch *b, struct db *db)
 	db_done(s);
 	if (rc == -1)
 		db_rollback(db);
+	else if (k != NULL)
+		known_check(b);
 	return rc;
 }
 
@@ -39,17 +138,152 @@ accdata_batch_commit(struct accdata_batch *b)
 	if (db_run(b->db, "UPDATE counters SET value = ? WHERE name = 'txn_seq'",
 	    "i", b->seq) != DB_OK || db_commit(b->db) != DB_OK) {
 		db_rollback(b->db);
+		if (b->known != NULL)
+			known_off(b->known);
 		return -1;
 	}
+	if (b->known != NULL)
+		b->known->seq = b->seq;
 	return 0;
 }
 
 void
 accdata_batch_abort(struct accdata_batch *b)
 {
-	if (b->open)
+	if (b->open) {
 		db_rollback(b->db);
+		if (b->known != NULL)
+			known_off(b->known);
+	}
 	b->open = 0;
+}
+
+/* Takes room for one more row of a from the process's budget; -1: spent. */
+static int
+known_room(struct known_acc *a)
+{
+	if (txnkeys_count(a->keys) < a->reserved)
+		return 0;
+	if (atomic_fetch_add(&known_held, KNOWN_CHUNK) + KNOWN_CHUNK >
+	    ACCDATA_KNOWN_ROWS) {
+		atomic_fetch_sub(&known_held, KNOWN_CHUNK);
+		return -1;
+	}
+	a->reserved += KNOWN_CHUNK;
+	return 0;
+}
+
+/* Remembers key of a; on failure forgets a, whose rows are then looked up. */
+static void
+known_put(struct known_acc *a, const char *key, const char *id,
+    const unsigned char h[TXNKEYS_HASH])
+{
+	if (known_room(a) == -1 || txnkeys_put(a->keys, key, id, h) == -1)
+		known_drop(a);
+}
+
+/*
+ * The 16 bytes of a stored content hash (32 lowercase hex digits, as
+ * content_hash writes them); -1 for anything else.  By hand: libsodium's
+ * decoder, general and constant-time, cost a tenth of a re-sync.
+ */
+static int
+hash_from_hex(const char *hex, size_t len, unsigned char h[TXNKEYS_HASH])
+{
+	size_t	i;
+
+	if (hex == NULL || len != 2 * TXNKEYS_HASH)
+		return -1;
+	for (i = 0; i < 2 * TXNKEYS_HASH; i++) {
+		int	c = (unsigned char)hex[i], v;
+
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else
+			return -1;
+		if (i % 2 == 0)
+			h[i / 2] = (unsigned char)(v << 4);
+		else
+			h[i / 2] |= (unsigned char)v;
+	}
+	return 0;
+}
+
+/* Reads every row of a's account in one pass, in the table's order. */
+static int
+known_load(struct db *db, struct known_acc *a)
+{
+	struct db_stmt	*s;
+	enum db_rc	 r = DB_DONE;
+	int		 rc = 0;
+
+	if ((a->keys = txnkeys_new()) == NULL)
+		return -1;
+	s = db_q(db, "SELECT bank_key, chash, id FROM transactions WHERE "
+	    "account_id = ?", "t", a->id);
+	if (s == NULL)
+		return -1;
+	while (rc == 0 && (r = db_step(s)) == DB_ROW) {
+		unsigned char	 h[TXNKEYS_HASH];
+
+		/* A hash that is not ours matches no content: updated. */
+		if (hash_from_hex(db_col_text(s, 1), db_col_len(s, 1), h) == -1)
+			memset(h, 0, sizeof(h));
+		if (known_room(a) == -1 || txnkeys_put(a->keys,
+		    db_col_text(s, 0), db_col_text(s, 2), h) == -1)
+			rc = -1;
+	}
+	if (rc == 0 && r != DB_DONE)
+		rc = -1;
+	db_done(s);
+	return rc;
+}
+
+/*
+ * The remembered rows of account_id, read on its first transaction; NULL
+ * when its rows are looked up one by one.
+ */
+static struct known_acc *
+known_account(struct accdata_batch *b, const char *connection_id,
+    const char *account_id)
+{
+	struct accdata_known	*k = b->known;
+	struct known_acc	*a;
+	size_t			 i;
+
+	if (k == NULL || k->off)
+		return NULL;
+	if (k->nacc > 0 && strcmp(k->acc[k->last].id, account_id) == 0)
+		return k->acc[k->last].keys != NULL ? &k->acc[k->last] : NULL;
+	for (i = 0; i < k->nacc; i++)
+		if (strcmp(k->acc[i].id, account_id) == 0) {
+			k->last = i;
+			return k->acc[i].keys != NULL ? &k->acc[i] : NULL;
+		}
+	if (k->nacc == KNOWN_ACCOUNTS ||
+	    strcmp(connection_id, k->connection_id) != 0)
+		return NULL;
+	if (k->nacc == k->cap) {
+		size_t		 cap = k->cap ? k->cap * 2 : 4;
+		struct known_acc *p = realloc(k->acc, cap * sizeof(*p));
+
+		if (p == NULL)
+			return NULL;
+		k->acc = p;
+		k->cap = cap;
+	}
+	a = &k->acc[k->nacc];
+	k->last = k->nacc++;
+	snprintf(a->id, sizeof(a->id), "%s", account_id);
+	a->keys = NULL;
+	a->reserved = 0;
+	if (known_load(b->db, a) == -1) {
+		known_drop(a);
+		return NULL;
+	}
+	return a;
 }
 
 const char *
@@ -207,17 +441,18 @@ hash_fields(int64_t amount, const char *const *f, size_t n,
 	crypto_generichash_final(&st, h, 16);
 }
 
-/* A hash of every field a client sees: a change of any means "modified". */
+/* A hash of every field a client sees: a change of any means "modified".
+ * Fills h and its hex, as stored. */
 static void
-content_hash(const struct rec_txn *t, char out[33])
+content_hash(const struct rec_txn *t, unsigned char h[TXNKEYS_HASH],
+    char out[33])
 {
 	const char	*f[] = { t->booking_date, t->value_date, t->currency,
 	    t->cp_name, t->cp_iban, t->description, t->bank_transaction_code,
 	    t->bank_reference, t->status == TXN_BOOKED ? "b" : "p" };
-	unsigned char	 h[16];
 
 	hash_fields(t->amount, f, sizeof(f) / sizeof(f[0]), h);
-	sodium_bin2hex(out, 33, h, sizeof(h));
+	sodium_bin2hex(out, 33, h, TXNKEYS_HASH);
 }
 
 static const char *
@@ -229,20 +464,96 @@ nz(const char *s)
 static int txn_insert(struct accdata_batch *, const char *, const char *,
     const struct rec_txn *, const char *, const char *, char *);
 
+/* Copies an id (cut at ID_MAX - 1): once per row, so not snprintf. */
+static void
+copy_id(char out[ID_MAX], const char *id)
+{
+	size_t	n = strlen(id);
+
+	if (n >= ID_MAX)
+		n = ID_MAX - 1;
+	memcpy(out, id, n);
+	out[n] = '\0';
+}
+
+/*
+ * Rewrites the row stored under match_key with t's fields; key becomes its
+ * key, and pending_key (when not NULL) the key it had while pending.
+ */
+static int
+txn_update(struct accdata_batch *b, const char *account_id,
+    const struct rec_txn *t, const char *key, const char *pending_key,
+    const char *match_key, const char *chash)
+{
+	b->seq++;
+	return db_run(b->db, "UPDATE transactions SET bank_key = ?, "
+	    "pending_key = COALESCE(?, pending_key), status = ?, "
+	    "booking_date = ?, value_date = ?, amount = ?, currency = ?, "
+	    "cp_name = ?, cp_iban = ?, description = ?, "
+	    "bank_transaction_code = ?, bank_reference = ?, chash = ?, "
+	    "removed = 0, seq = ? WHERE account_id = ? AND bank_key = ?",
+	    "tttttittttttti" "tt", key, pending_key,
+	    t->status == TXN_BOOKED ? "booked" : "pending", nz(t->booking_date),
+	    nz(t->value_date), t->amount, t->currency, t->cp_name, t->cp_iban,
+	    t->description, t->bank_transaction_code, t->bank_reference, chash,
+	    b->seq, account_id, match_key) == DB_OK ? 0 : -1;
+}
+
+/*
+ * accdata_txn against an account's remembered rows: the database is
+ * touched only for a row that is new or changed, and the memory follows.
+ */
+static int
+txn_known(struct accdata_batch *b, struct known_acc *a,
+    const char *connection_id, const char *account_id,
+    const struct rec_txn *t, const char *key, const char *pending_key,
+    const unsigned char h[TXNKEYS_HASH], const char *chash,
+    char id_out[ID_MAX], enum txn_change *change)
+{
+	const char		*id;
+	const unsigned char	*old;
+
+	if (txnkeys_get(a->keys, key, &id, &old)) {
+		copy_id(id_out, id);
+		if (memcmp(old, h, TXNKEYS_HASH) == 0)
+			return 0;
+		*change = TXN_UPDATED;
+		if (txn_update(b, account_id, t, key, NULL, key, chash) == -1)
+			return -1;
+	} else if (pending_key != NULL &&
+	    txnkeys_get(a->keys, pending_key, &id, NULL)) {
+		/* A booked transaction taking over its pending row. */
+		copy_id(id_out, id);
+		*change = TXN_UPDATED;
+		if (txn_update(b, account_id, t, key, pending_key, pending_key,
+		    chash) == -1)
+			return -1;
+		txnkeys_del(a->keys, pending_key);
+	} else {
+		*change = TXN_ADDED;
+		if (txn_insert(b, connection_id, account_id, t, key, chash,
+		    id_out) != DB_OK)
+			return -1;
+	}
+	known_put(a, key, id_out, h);
+	return 0;
+}
+
 int
 accdata_txn(struct accdata_batch *b, const char *connection_id,
     const char *account_id, const struct rec_txn *t, const char *key,
     const char *pending_key, int fresh, char id_out[ID_MAX],
     enum txn_change *change)
 {
-	struct db_stmt	*s;
-	char		 chash[33], old_hash[33];
-	const char	*status = t->status == TXN_BOOKED ? "booked" : "pending";
-	const char	*match_key = key;
-	int		 found = 0;
+	struct db_stmt		*s;
+	struct known_acc	*a;
+	unsigned char		 h[TXNKEYS_HASH];
+	char			 chash[33], old_hash[33];
+	const char		*match_key = key;
+	int			 found = 0;
 
 	*change = TXN_SAME;
-	content_hash(t, chash);
+	content_hash(t, h, chash);
 	/*
 	 * In an account that this delivery created, a transaction is new
 	 * unless the source repeats a key: insert first, look only then.
@@ -259,6 +570,13 @@ accdata_txn(struct accdata_batch *b, const char *connection_id,
 			return -1;
 		b->seq--;	/* the failed insert's number is not used */
 	}
+	/*
+	 * An account delivered before: its rows are remembered (and in the
+	 * fresh one, rows are written without it, so it would go stale).
+	 */
+	if (!fresh && (a = known_account(b, connection_id, account_id)) != NULL)
+		return txn_known(b, a, connection_id, account_id, t, key,
+		    pending_key, h, chash, id_out, change);
 	s = db_q(b->db, "SELECT id, chash FROM transactions WHERE account_id = ? "
 	    "AND bank_key = ?", "tt", account_id, key);
 	if (s == NULL)
@@ -288,18 +606,8 @@ accdata_txn(struct accdata_batch *b, const char *connection_id,
 		if (strcmp(old_hash, chash) == 0)
 			return 0;
 		*change = TXN_UPDATED;
-		b->seq++;
-		return db_run(b->db, "UPDATE transactions SET bank_key = ?, "
-		    "pending_key = COALESCE(?, pending_key), status = ?, "
-		    "booking_date = ?, value_date = ?, amount = ?, currency = ?, "
-		    "cp_name = ?, cp_iban = ?, description = ?, "
-		    "bank_transaction_code = ?, bank_reference = ?, chash = ?, "
-		    "removed = 0, seq = ? WHERE account_id = ? AND bank_key = ?",
-		    "tttttittttttti" "tt", key, match_key != key ? pending_key : NULL,
-		    status, nz(t->booking_date), nz(t->value_date), t->amount,
-		    t->currency, t->cp_name, t->cp_iban, t->description,
-		    t->bank_transaction_code, t->bank_reference, chash, b->seq,
-		    account_id, match_key) == DB_OK ? 0 : -1;
+		return txn_update(b, account_id, t, key, match_key != key ?
+		    pending_key : NULL, match_key, chash);
 	}
 	*change = TXN_ADDED;
 	return txn_insert(b, connection_id, account_id, t, key, chash,
