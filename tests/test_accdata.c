@@ -253,10 +253,43 @@ abort_forgets(void **state)
 	accdata_known_free(k);
 }
 
+/* A connection whose 70 accounts all went: every one is closed at once. */
+static void
+every_unseen_account_is_closed(void **state)
+{
+	struct fixture		*f = *state;
+	struct accdata_batch	 b;
+	struct rec_account	 a;
+	struct db_stmt		*s;
+	char			 key[32], id[ID_MAX];
+	int			 i;
+
+	assert_int_equal(accdata_batch_begin(&b, f->db), 0);
+	for (i = 0; i < 70; i++) {
+		memset(&a, 0, sizeof(a));
+		snprintf(key, sizeof(key), "acct-many-%d", i);
+		a.bank_id = key;
+		a.name = "Giro";
+		memcpy(a.currency, "EUR", 4);
+		assert_int_equal(accdata_account(&b, "con_2", &a, id, NULL), 0);
+	}
+	assert_int_equal(accdata_close_unseen(&b, "con_2", NULL, 0), 0);
+	assert_int_equal(accdata_batch_commit(&b), 0);
+	s = db_q(f->db, "SELECT COUNT(*) FROM accounts WHERE connection_id = "
+	    "'con_2' AND status <> 'closed'", "");
+	assert_non_null(s);
+	assert_int_equal(db_step(s), DB_ROW);
+	assert_int_equal(db_col_int(s, 0), 0);
+	db_done(s);
+	(void)state;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(every_unseen_account_is_closed,
+		    setup, teardown),
 		cmocka_unit_test(txnkeys_holds_many_rows),
 		cmocka_unit_test_setup_teardown(
 		    resync_from_memory_answers_as_the_database, setup, teardown),

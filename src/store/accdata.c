@@ -658,21 +658,26 @@ accdata_close_unseen(struct accdata_batch *b, const char *connection_id,
 {
 	struct db_stmt	*s;
 	char		 ids[64][ID_MAX];
-	size_t		 n = 0, i;
+	size_t		 n, i;
 
-	s = db_q(b->db, "SELECT id FROM accounts WHERE connection_id = ? AND "
-	    "status <> 'closed'", "t", connection_id);
-	if (s == NULL)
-		return -1;
-	while (db_step(s) == DB_ROW && n < 64)
-		if (!in_list(db_col_text(s, 0), seen, nseen))
-			snprintf(ids[n++], ID_MAX, "%s", db_col_text(s, 0));
-	db_done(s);
-	for (i = 0; i < n; i++)
-		if (db_run(b->db, "UPDATE accounts SET status = 'closed', "
-		    "updated_at = ? WHERE id = ?", "it", (int64_t)time(NULL),
-		    ids[i]) != DB_OK)
+	/* 64 at a time: closed ones drop out of the query's next round. */
+	do {
+		n = 0;
+		s = db_q(b->db, "SELECT id FROM accounts WHERE connection_id = ? "
+		    "AND status <> 'closed'", "t", connection_id);
+		if (s == NULL)
 			return -1;
+		while (n < 64 && db_step(s) == DB_ROW)
+			if (!in_list(db_col_text(s, 0), seen, nseen))
+				snprintf(ids[n++], ID_MAX, "%s",
+				    db_col_text(s, 0));
+		db_done(s);
+		for (i = 0; i < n; i++)
+			if (db_run(b->db, "UPDATE accounts SET status = 'closed', "
+			    "updated_at = ? WHERE id = ?", "it",
+			    (int64_t)time(NULL), ids[i]) != DB_OK)
+				return -1;
+	} while (n == 64);
 	return 0;
 }
 
