@@ -31,13 +31,20 @@ struct entry {
 };
 
 struct shard {
-	pthread_mutex_t	 lock;
 	struct entry	*buckets[BUCKETS];
 	struct entry	*oldest, *newest;
 	size_t		 bytes;
 };
 
+/*
+ * The shards start empty (static storage is zero, and rcache_free leaves
+ * them so): their 128 KB of bucket heads are not touched, so not resident,
+ * until pages are cached.  The locks sit apart, on one page.
+ */
 static struct shard	shards[SHARDS];
+static struct {
+	_Alignas(64) pthread_mutex_t m;		/* a cache line each */
+} locks[SHARDS];
 static size_t		shard_max;	/* bytes per shard; 0 = off */
 
 static uint64_t
@@ -55,12 +62,8 @@ rcache_init(size_t max_bytes)
 {
 	size_t	i;
 
-	for (i = 0; i < SHARDS; i++) {
-		pthread_mutex_init(&shards[i].lock, NULL);
-		memset(shards[i].buckets, 0, sizeof(shards[i].buckets));
-		shards[i].oldest = shards[i].newest = NULL;
-		shards[i].bytes = 0;
-	}
+	for (i = 0; i < SHARDS; i++)
+		pthread_mutex_init(&locks[i].m, NULL);
 	shard_max = max_bytes / SHARDS;
 }
 
@@ -99,7 +102,7 @@ rcache_get(const char *key, int64_t version, struct buf *out)
 
 	if (shard_max == 0)
 		return 0;
-	pthread_mutex_lock(&sh->lock);
+	pthread_mutex_lock(&locks[h % SHARDS].m);
 	for (e = sh->buckets[b]; e != NULL; e = e->next)
 		if (strcmp(e->key, key) == 0)
 			break;
@@ -107,7 +110,7 @@ rcache_get(const char *key, int64_t version, struct buf *out)
 		hit = buf_add(out, e->body, e->len) == 0;
 	else if (e != NULL)
 		unlink_entry(sh, e, b);		/* stale: the data moved on */
-	pthread_mutex_unlock(&sh->lock);
+	pthread_mutex_unlock(&locks[h % SHARDS].m);
 	return hit;
 }
 
@@ -134,7 +137,7 @@ rcache_put(const char *key, int64_t version, const char *body, size_t len)
 	memcpy(e->body, body, len);
 	e->len = len;
 	e->version = version;
-	pthread_mutex_lock(&sh->lock);
+	pthread_mutex_lock(&locks[h % SHARDS].m);
 	for (old = sh->buckets[b]; old != NULL; old = old->next)
 		if (strcmp(old->key, key) == 0) {
 			unlink_entry(sh, old, b);
@@ -155,7 +158,7 @@ rcache_put(const char *key, int64_t version, const char *body, size_t len)
 		sh->oldest = e;
 	sh->newest = e;
 	sh->bytes += len + strlen(key);
-	pthread_mutex_unlock(&sh->lock);
+	pthread_mutex_unlock(&locks[h % SHARDS].m);
 }
 
 void
