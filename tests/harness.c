@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,8 @@ spawn(struct srv *s, const char *const *env, int *outfd)
 	if (s->pid == 0) {
 		const char *const *e;
 
+		/* A test that fails midway leaves no server running after it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(p[1], STDOUT_FILENO);
 		close(p[0]);
 		close(p[1]);
