@@ -96,22 +96,25 @@ money_format(int64_t minor, int exponent, char *out)
 {
 	uint64_t	 mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
 	char		 tmp[MONEY_STRLEN];
-	int		 n = 0, i;
-	size_t		 o = 0;
+	char		*e = tmp + sizeof(tmp), *p = e;
+	int		 k;
 
-	/* Digits in reverse, padded so there is at least one before the point. */
+	/*
+	 * From the last digit back: the minor digits (zeros when the number
+	 * runs out), the point, then the rest, at least one digit.
+	 */
+	for (k = 0; k < exponent; k++) {
+		*--p = (char)('0' + mag % 10);
+		mag /= 10;
+	}
+	if (exponent > 0)
+		*--p = '.';
 	do {
-		tmp[n++] = (char)('0' + mag % 10);
+		*--p = (char)('0' + mag % 10);
 		mag /= 10;
 	} while (mag > 0);
-	while (n < exponent + 1)
-		tmp[n++] = '0';
 	if (minor < 0)
-		out[o++] = '-';
-	for (i = n - 1; i >= 0; i--) {
-		out[o++] = tmp[i];
-		if (i == exponent && exponent > 0)
-			out[o++] = '.';
-	}
-	out[o] = '\0';
+		*--p = '-';
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
 }
