@@ -635,7 +635,8 @@ details_gvc(struct mt *m, const char *s, size_t n)
 				goto toolong;
 			continue;
 		}
-		if (buf_add(purpose, v, vn) == -1)
+		/* The whole purpose is the description only without SVWZ+. */
+		if (!any_svwz && buf_add(purpose, v, vn) == -1)
 			goto toolong;
 		/* SEPA keyword pieces. */
 		{
