@@ -145,6 +145,14 @@ struct mt {
 	int		 have_field;
 	int		 after_end;	/* after "-": skip until :20: */
 	struct buf	 field;		/* lines joined with '\n' */
+	/*
+	 * A German structured :86: (gvc_form()) is glued without its line
+	 * ends as it is read, since mt_details() would take them out: they
+	 * are only counted, so that the limits stay those of the text with
+	 * them.
+	 */
+	int		 field_glued;
+	size_t		 field_nl;
 
 	/* The statement. */
 	int		 in_stmt;
@@ -167,6 +175,8 @@ struct mt {
 	struct buf	 t_cref, t_bref, t_supp, t_name, t_details;
 	char		 t_code[5];
 	int		 t_details_lines;
+	int		 t_glued;	/* t_details is one glued :86: */
+	size_t		 t_nl;		/* line ends not stored in t_details */
 	/* Pieces of :86: once read, and scratch space for reading it. */
 	struct buf	 d_desc, d_name, d_iban, d_e2e, d_posting, d_gvc;
 	struct buf	 x_text, x_purpose, x_sepa;
@@ -385,6 +395,20 @@ is_ccy(const char *s)
 {
 	return is_upper((unsigned char)s[0]) && is_upper((unsigned char)s[1]) &&
 	    is_upper((unsigned char)s[2]);
+}
+
+/*
+ * Whether the :86: text s (n bytes) is the German structured form: a
+ * three-digit business transaction code, a delimiter that is not a
+ * letter, digit or space, and the two digits of the first subfield.
+ */
+static int
+gvc_form(const char *s, size_t n)
+{
+	return n > 5 && is_digit((unsigned char)s[0]) &&
+	    is_digit((unsigned char)s[1]) && is_digit((unsigned char)s[2]) &&
+	    !is_alnum((unsigned char)s[3]) && s[3] != ' ' &&
+	    is_digit((unsigned char)s[4]) && is_digit((unsigned char)s[5]);
 }
 
 /* The field's first line: a pointer into m->field and its length. */
@@ -777,11 +801,7 @@ mt_details(struct mt *m)
 	if (m->t_details.len == 0)
 		return STMT_OK;
 	n = m->t_details.len;
-	structured = (n > 5 && is_digit((unsigned char)s[0]) &&
-	    is_digit((unsigned char)s[1]) && is_digit((unsigned char)s[2]) &&
-	    !is_alnum((unsigned char)s[3]) && s[3] != ' ' &&
-	    is_digit((unsigned char)s[4]) && is_digit((unsigned char)s[5])) ? 1 :
-	    nl_tag_at(s, n, 0, &r, &tl) ? 2 : 0;
+	structured = gvc_form(s, n) ? 1 : nl_tag_at(s, n, 0, &r, &tl) ? 2 : 0;
 	buf_reset(text);
 	if (structured) {
 		/*
@@ -790,7 +810,9 @@ mt_details(struct mt *m)
 		 */
 		char	*w = m->t_details.p, *rd = w, *e = w + n, *q;
 
-		while ((q = memchr(rd, '\n', (size_t)(e - rd))) != NULL) {
+		/* Glued as it was read: nothing to take out. */
+		while (!m->t_glued &&
+		    (q = memchr(rd, '\n', (size_t)(e - rd))) != NULL) {
 			if (w != rd)
 				memmove(w, rd, (size_t)(q - rd));
 			w += q - rd;
@@ -932,6 +954,8 @@ mt_txn(struct mt *m)
 	buf_reset(&m->t_supp);
 	buf_reset(&m->t_name);
 	buf_reset(&m->t_details);
+	m->t_glued = 0;
+	m->t_nl = 0;
 	m->t_code[0] = '\0';
 	t->line = m->tag_line;
 	e = s + n;
@@ -1228,13 +1252,21 @@ mt_field(struct mt *m)
 			m->t_details_lines = (int)m->tag_line;
 			m->t_details = m->field;
 			m->field = tmp;
+			m->t_glued = m->field_glued;
+			m->t_nl = m->field_nl;
 			return STMT_OK;
 		}
-		if (buf_addc(&m->t_details, '\n') == -1)
+		/* The limits as if the line ends not stored were there. */
+		n = m->t_details.len + m->t_nl;
+		if (n + 1 > m->t_details.max)
 			return fmt_reject(m->c, m->tag_line, ":86: too long");
-		if (buf_add(&m->t_details, m->field.p, m->field.len) == -1)
+		if (n + 1 + m->field.len + m->field_nl > m->t_details.max ||
+		    buf_addc(&m->t_details, '\n') == -1 ||
+		    buf_add(&m->t_details, m->field.p, m->field.len) == -1)
 			return fmt_reject(m->c, m->tag_line,
 			    ":86: longer than %d bytes", STMT_TEXT_MAX);
+		m->t_glued = 0;		/* now with a '\n' to take out */
+		m->t_nl += m->field_nl;
 		return STMT_OK;
 	}
 	if (IS("62F") || IS("62M") ||
@@ -1334,10 +1366,24 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 				rc = fmt_reject(c, m->lineno, "field too long");
 				goto out;
 			}
+			m->field_nl = 0;
+			m->field_glued = tag[0] == '8' && tag[1] == '6' &&
+			    tag[2] == '\0' && gvc_form(m->field.p, m->field.len);
 			continue;
 		}
 		if (!m->have_field || m->after_end)
 			continue;	/* header lines before :20: or after - */
+		if (m->field_glued) {
+			if (m->field.len + m->field_nl + 1 + n > m->field.max ||
+			    buf_add(&m->field, s, n) == -1) {
+				rc = fmt_reject(c, m->tag_line,
+				    "field :%s: longer than %d bytes", m->tag,
+				    STMT_TEXT_MAX);
+				goto out;
+			}
+			m->field_nl++;
+			continue;
+		}
 		if (buf_addc(&m->field, '\n') == -1 ||
 		    buf_add(&m->field, s, n) == -1) {
 			rc = fmt_reject(c, m->tag_line,
