@@ -691,11 +691,20 @@ details_gvc(struct mt *m, const char *s, size_t n)
 			}
 		}
 	}
-	if (any_svwz) {
+	if (any_svwz)
 		fmt_trim(sepa_desc);
-		if (buf_add(&m->d_desc, buf_str(sepa_desc), sepa_desc->len) == -1)
-			goto toolong;
-	} else if (buf_add(&m->d_desc, buf_str(purpose), purpose->len) == -1)
+	/*
+	 * The description is nothing yet (no subfield goes to it directly):
+	 * the buffers (of the same limit) are swapped rather than copied.
+	 */
+	if (m->d_desc.len == 0) {
+		struct buf	 tmp = m->d_desc;
+		struct buf	*from = any_svwz ? sepa_desc : purpose;
+
+		m->d_desc = *from;
+		*from = tmp;
+	} else if (buf_add(&m->d_desc, any_svwz ? buf_str(sepa_desc) :
+	    buf_str(purpose), any_svwz ? sepa_desc->len : purpose->len) == -1)
 		goto toolong;
 	/* ?31/?38 were checked as they came; an IBAN+ piece is not yet. */
 	if (iban_unchecked && m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
