@@ -629,15 +629,14 @@ details_gvc(struct mt *m, const char *s, size_t n)
 		const char	*v;
 		size_t		vn;
 
-		/* s[i] is the delimiter, then two digits. */
-		code = num2(s + i + 1);
+		/*
+		 * s[i] is the delimiter, then two digits: gvc_form() saw
+		 * the first ones, next_subfield() sees those of the others.
+		 */
+		code = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
 		j = i + 3 < n ? next_subfield(s, n, i + 3, delim) : n;
 		v = s + i + 3;
 		vn = j - (i + 3);
-		if (code < 0) {
-			/* Not a subfield: the text is part of the previous. */
-			continue;
-		}
 		if (m->gvc_role[code] == 0) {
 			rc = fmt_warn(m->c, STMT_W_UNKNOWN_CODE, m->t_details_lines,
 			    "unknown :86: subfield %c%02d ignored", delim, code);
