@@ -314,7 +314,7 @@ escape_plain(char *out, const char *s, size_t n)
 		memcpy(&y, s + n - 4, 4);
 		a = (uint64_t)x | (uint64_t)y << 32;
 #ifdef __SSE2__
-		if ((unsafe_v(_mm_cvtsi64_si128((long long)a)) & 0xff) != 0)
+		if ((unsafe_v(_mm_set_epi64x(0, (long long)a)) & 0xff) != 0)
 			return 0;
 #else
 		if (unsafe64(a) != 0)
@@ -328,7 +328,7 @@ escape_plain(char *out, const char *s, size_t n)
 		    (uint64_t)(unsigned char)s[n / 2] << 8 |
 		    (uint64_t)(unsigned char)s[n - 1] << 16;
 #ifdef __SSE2__
-		if ((unsafe_v(_mm_cvtsi64_si128((long long)a)) & 0xff) != 0)
+		if ((unsafe_v(_mm_set_epi64x(0, (long long)a)) & 0xff) != 0)
 			return 0;
 #else
 		if (unsafe64(a) != 0)
