@@ -1001,6 +1001,55 @@ cli_reads_stdin(void **state)
 	free(r);
 }
 
+/*
+ * A German :86: is glued without its line ends as it is read: the limit
+ * stays that of the text with them, to the byte, for one :86: and for a
+ * second one joined to it.
+ */
+static void
+mt940_glued_86_keeps_its_limit(void **state)
+{
+	char		*first, *lines, *s;
+	struct got	*g;
+	size_t		 n;
+
+	(void)state;
+	/* 64 + 511 * 64 = STMT_TEXT_MAX with the line ends: fits. */
+	first = repeat("F", 58);
+	lines = repeat("\n?20Eine Zeile Verwendungszweck von 64 Bytes samt dem "
+	    "Zeilenende", 511);
+	assert_int_equal(strlen(lines), 511 * 64);
+	n = strlen(first) + strlen(lines) + 256;
+	s = malloc(n);
+	snprintf(s, n, ":20:X\n:25:1\n:60F:C210201EUR1,\n"
+	    ":61:2102010201C1,NTRFNONREF\n:86:166?00%s%s\n:62F:C210201EUR2,\n",
+	    first, lines);
+	g = snippet(s, STMT_MT940, STMT_OK);
+	assert_int_equal(g->ntx, 1);
+	free(g);
+
+	/* A second :86: of one byte joined to it: one past. */
+	snprintf(s, n, ":20:X\n:25:1\n:60F:C210201EUR1,\n"
+	    ":61:2102010201C1,NTRFNONREF\n:86:166?00%s%s\n:86:X\n"
+	    ":62F:C210201EUR2,\n", first, lines);
+	g = snippet(s, STMT_MT940, STMT_REJECTED);
+	assert_non_null(strstr(g->diag.msg, ":86: too long"));
+	assert_int_equal(g->diag.line, 517);
+	free(g);
+
+	/* One more line: past with its line ends, not without them. */
+	snprintf(s, n, ":20:X\n:25:1\n:60F:C210201EUR1,\n"
+	    ":61:2102010201C1,NTRFNONREF\n:86:166?00%s%s\n?20x\n"
+	    ":62F:C210201EUR2,\n", first, lines);
+	g = snippet(s, STMT_MT940, STMT_REJECTED);
+	assert_non_null(strstr(g->diag.msg, "longer than"));
+	assert_int_equal(g->diag.line, 5);
+	free(g);
+	free(s);
+	free(first);
+	free(lines);
+}
+
 int
 main(void)
 {
@@ -1012,6 +1061,7 @@ main(void)
 		cmocka_unit_test(mt940_invalid_dates),
 		cmocka_unit_test(mt940_broken_and_truncated),
 		cmocka_unit_test(mt940_fields_past_their_limit),
+		cmocka_unit_test(mt940_glued_86_keeps_its_limit),
 		cmocka_unit_test(callbacks_stop_the_parse),
 		cmocka_unit_test(camt_batch_charges_reversal_pending),
 		cmocka_unit_test(camt_national_variant),

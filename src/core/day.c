@@ -99,19 +99,22 @@ day_format(long day, char out[DAY_STRLEN])
 	ymd_format(y, m, d, out);
 }
 
+/* "00".."99": two digits a lookup, not two divisions. */
+static const char two_digits[] =
+    "00010203040506070809101112131415161718192021222324"
+    "25262728293031323334353637383940414243444546474849"
+    "50515253545556575859606162636465666768697071727374"
+    "75767778798081828384858687888990919293949596979899";
+
 /* Written by hand: a sync or an import formats dates for every record. */
 void
 ymd_format(int y, int m, int d, char *out)
 {
-	out[0] = (char)('0' + y / 1000);
-	out[1] = (char)('0' + y / 100 % 10);
-	out[2] = (char)('0' + y / 10 % 10);
-	out[3] = (char)('0' + y % 10);
+	memcpy(out, two_digits + 2 * (y / 100 % 100), 2);
+	memcpy(out + 2, two_digits + 2 * (y % 100), 2);
 	out[4] = '-';
-	out[5] = (char)('0' + m / 10);
-	out[6] = (char)('0' + m % 10);
+	memcpy(out + 5, two_digits + 2 * (m % 100), 2);
 	out[7] = '-';
-	out[8] = (char)('0' + d / 10);
-	out[9] = (char)('0' + d % 10);
+	memcpy(out + 8, two_digits + 2 * (d % 100), 2);
 	out[10] = '\0';
 }

@@ -112,25 +112,46 @@ utf8_seq(const unsigned char *s, size_t n)
  * this scan is the hot loop of every JSON response.
  */
 #ifdef __SSE2__
-/* Bit i set when byte i of the 16 at s needs an escape. */
-static unsigned
-unsafe16(const char *s)
+/* Bit i set when byte i of v (or of the 16 at s) needs an escape. */
+static inline unsigned
+unsafe_v(__m128i v)
 {
-	__m128i	v = _mm_loadu_si128((const __m128i *)(const void *)s);
-
 	/* As signed bytes, control characters and bytes past 0x7f are < 0x20. */
 	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
 	    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
 	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
 	    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')))));
 }
+
+static unsigned
+unsafe16(const char *s)
+{
+	return unsafe_v(_mm_loadu_si128((const __m128i *)(const void *)s));
+}
 #endif
+
+/*
+ * Non-zero when one of the 8 bytes of v needs an escape.  A borrow can
+ * only mark bytes above one that truly does, so "any" is exact.
+ */
+static inline uint64_t
+unsafe64(uint64_t v)
+{
+	const uint64_t	 ones = 0x0101010101010101ULL;
+	const uint64_t	 highs = 0x8080808080808080ULL;
+	uint64_t	 lt, q, bs;
+
+	lt = (v - ones * 0x20) & ~v;
+	q = v ^ (ones * '"');
+	q = (q - ones) & ~q;
+	bs = v ^ (ones * '\\');
+	bs = (bs - ones) & ~bs;
+	return (lt | q | bs | v) & highs;
+}
 
 size_t
 json_safe_prefix(const char *s, size_t n)
 {
-	const uint64_t	 ones = 0x0101010101010101ULL;
-	const uint64_t	 highs = 0x8080808080808080ULL;
 	size_t		 i = 0;
 	unsigned char	 c;
 
@@ -151,15 +172,10 @@ json_safe_prefix(const char *s, size_t n)
 	}
 #endif
 	for (; i + 8 <= n; i += 8) {
-		uint64_t	v, lt, q, bs;
+		uint64_t	v;
 
 		memcpy(&v, s + i, 8);
-		lt = (v - ones * 0x20) & ~v;
-		q = v ^ (ones * '"');
-		q = (q - ones) & ~q;
-		bs = v ^ (ones * '\\');
-		bs = (bs - ones) & ~bs;
-		if (((lt | q | bs) & highs) != 0 || (v & highs) != 0)
+		if (unsafe64(v) != 0)
 			break;
 	}
 	for (; i < n; i++) {
@@ -246,8 +262,90 @@ json_escape(struct buf *b, const char *s, size_t n)
 	return buf_addc(b, '"');
 }
 
-size_t
-json_escape_to(char *out, const char *s, size_t n)
+/*
+ * The usual string needs no escape at all: copied with a few fixed-size
+ * moves (overlapping at its end rather than byte by byte) while checked.
+ * Returns the bytes written, quotes included, or 0 when s has a byte to
+ * escape (out then holds garbage past its quote; the slow path rewrites).
+ */
+static size_t
+escape_plain(char *out, const char *s, size_t n)
+{
+	uint64_t	a, b;
+	uint32_t	x, y;
+	size_t		i;
+
+	if (n >= 16) {
+#ifdef __SSE2__
+		for (i = 0; n - i >= 16; i += 16) {
+			_mm_storeu_si128((__m128i *)(void *)(out + 1 + i),
+			    _mm_loadu_si128((const __m128i *)(const void *)
+			    (s + i)));
+			if (unsafe16(s + i) != 0)
+				return 0;
+		}
+		if (i < n) {
+			if (unsafe16(s + n - 16) != 0)
+				return 0;
+			_mm_storeu_si128((__m128i *)(void *)(out + 1 + n - 16),
+			    _mm_loadu_si128((const __m128i *)(const void *)
+			    (s + n - 16)));
+		}
+#else
+		if (json_safe_prefix(s, n) != n)
+			return 0;
+		memcpy(out + 1, s, n);
+#endif
+	} else if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+#ifdef __SSE2__
+		/* Both words checked at once, as one block. */
+		if (unsafe_v(_mm_set_epi64x((long long)b, (long long)a)) != 0)
+			return 0;
+#else
+		if (unsafe64(a) != 0 || unsafe64(b) != 0)
+			return 0;
+#endif
+		memcpy(out + 1, &a, 8);
+		memcpy(out + 1 + n - 8, &b, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		a = (uint64_t)x | (uint64_t)y << 32;
+#ifdef __SSE2__
+		if ((unsafe_v(_mm_set_epi64x(0, (long long)a)) & 0xff) != 0)
+			return 0;
+#else
+		if (unsafe64(a) != 0)
+			return 0;
+#endif
+		memcpy(out + 1, &x, 4);
+		memcpy(out + 1 + n - 4, &y, 4);
+	} else if (n > 0) {
+		/* 1 to 3 bytes: first, middle and last, the rest padded 'A'. */
+		a = 0x4141414141000000ULL | (unsigned char)s[0] |
+		    (uint64_t)(unsigned char)s[n / 2] << 8 |
+		    (uint64_t)(unsigned char)s[n - 1] << 16;
+#ifdef __SSE2__
+		if ((unsafe_v(_mm_set_epi64x(0, (long long)a)) & 0xff) != 0)
+			return 0;
+#else
+		if (unsafe64(a) != 0)
+			return 0;
+#endif
+		out[1] = s[0];
+		out[1 + n / 2] = s[n / 2];
+		out[n] = s[n - 1];
+	}
+	out[0] = '"';
+	out[n + 1] = '"';
+	return n + 2;
+}
+
+/* json_escape_to() for a string with something to escape. */
+static size_t __attribute__((noinline))
+escape_to_slow(char *out, const char *s, size_t n)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 i = 0, o = 0, k, replen;
@@ -322,6 +420,17 @@ json_escape_to(char *out, const char *s, size_t n)
 	}
 	out[o++] = '"';
 	return o;
+}
+
+size_t
+json_escape_to(char *out, const char *s, size_t n)
+{
+	size_t	k;
+
+	/* Kept small: most calls end here, with nothing to escape. */
+	if ((k = escape_plain(out, s, n)) != 0)
+		return k;
+	return escape_to_slow(out, s, n);
 }
 
 /*

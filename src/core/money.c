@@ -40,7 +40,7 @@ enum money_rc
 money_parse(const char *s, size_t n, char dec, int exponent, int64_t *out)
 {
 	const char	*end = s + n;
-	int		 neg = 0, digits = 0, frac = 0, seen_dec = 0;
+	int		 neg = 0, digits = 0, frac = 0;
 	int		 round_digit = -1, sticky = 0;
 	uint64_t	 v = 0;
 	enum money_rc	 rc = MONEY_OK;
@@ -51,15 +51,23 @@ money_parse(const char *s, size_t n, char dec, int exponent, int64_t *out)
 		neg = (*s == '-');
 		s++;
 	}
-	for (; s < end; s++) {
-		if (*s == dec && !seen_dec) {
-			seen_dec = 1;
-			continue;
-		}
+	/* The whole units, up to the separator: the loop every amount runs. */
+	for (; s < end && *s != dec; s++) {
 		if (*s < '0' || *s > '9')
 			return MONEY_BAD;
 		digits++;
-		if (seen_dec && frac >= exponent) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return MONEY_OVERFLOW;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (s < end)
+		s++;		/* the separator */
+	/* The decimals; a second separator is not a digit, so bad. */
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return MONEY_BAD;
+		digits++;
+		if (frac >= exponent) {
 			/* Past the currency's precision: keep for rounding. */
 			if (round_digit < 0)
 				round_digit = *s - '0';
@@ -67,8 +75,7 @@ money_parse(const char *s, size_t n, char dec, int exponent, int64_t *out)
 				sticky = 1;
 			continue;
 		}
-		if (seen_dec)
-			frac++;
+		frac++;
 		if (v > (UINT64_MAX - 9) / 10)
 			return MONEY_OVERFLOW;
 		v = v * 10 + (uint64_t)(*s - '0');
@@ -96,22 +103,25 @@ money_format(int64_t minor, int exponent, char *out)
 {
 	uint64_t	 mag = minor < 0 ? (uint64_t)0 - (uint64_t)minor : (uint64_t)minor;
 	char		 tmp[MONEY_STRLEN];
-	int		 n = 0, i;
-	size_t		 o = 0;
+	char		*e = tmp + sizeof(tmp), *p = e;
+	int		 k;
 
-	/* Digits in reverse, padded so there is at least one before the point. */
+	/*
+	 * From the last digit back: the minor digits (zeros when the number
+	 * runs out), the point, then the rest, at least one digit.
+	 */
+	for (k = 0; k < exponent; k++) {
+		*--p = (char)('0' + mag % 10);
+		mag /= 10;
+	}
+	if (exponent > 0)
+		*--p = '.';
 	do {
-		tmp[n++] = (char)('0' + mag % 10);
+		*--p = (char)('0' + mag % 10);
 		mag /= 10;
 	} while (mag > 0);
-	while (n < exponent + 1)
-		tmp[n++] = '0';
 	if (minor < 0)
-		out[o++] = '-';
-	for (i = n - 1; i >= 0; i--) {
-		out[o++] = tmp[i];
-		if (i == exponent && exponent > 0)
-			out[o++] = '.';
-	}
-	out[o] = '\0';
+		*--p = '-';
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
 }

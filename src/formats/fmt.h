@@ -92,8 +92,30 @@ int		fmt_text(struct buf *, const char *s, size_t n);
 int		fmt_utf8_valid(const char *s, size_t n);
 /* Length of the leading run of printable ASCII (0x20-0x7e) of s. */
 size_t		fmt_plain_prefix(const char *s, size_t n);
-/* Strips leading and trailing blanks of b in place. */
-void		fmt_trim(struct buf *);
+/*
+ * Strips leading and trailing blanks of b in place.  Inline: called for
+ * nearly every value, and most have nothing to trim (two looks and the
+ * NUL); fmt_trim_slow() does the rest.
+ */
+void		fmt_trim_slow(struct buf *);
+
+static inline int
+fmt_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static inline void
+fmt_trim(struct buf *b)
+{
+	if (b->p == NULL)
+		return;
+	if (b->len == 0 || (!fmt_blank(b->p[0]) && !fmt_blank(b->p[b->len - 1]))) {
+		b->p[b->len] = '\0';
+		return;
+	}
+	fmt_trim_slow(b);
+}
 /* Copies at most n-1 bytes of s into out, NUL-terminated. */
 void		fmt_copy(char *out, size_t n, const char *s);
 /* NULL for an empty buffer, so absent and empty read the same. */

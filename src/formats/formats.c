@@ -675,31 +675,17 @@ fmt_text(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
-static int
-trim_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
 void
-fmt_trim(struct buf *b)
+fmt_trim_slow(struct buf *b)
 {
 	size_t	s = 0, e;
 
 	if (b->p == NULL)
 		return;
-	/* Most values have nothing to trim: two looks and the NUL. */
-	if (b->len == 0 || (!trim_blank(b->p[0]) &&
-	    !trim_blank(b->p[b->len - 1]))) {
-		b->p[b->len] = '\0';
-		return;
-	}
 	e = b->len;
-	while (e > 0 && (b->p[e - 1] == ' ' || b->p[e - 1] == '\t' ||
-	    b->p[e - 1] == '\r' || b->p[e - 1] == '\n'))
+	while (e > 0 && fmt_blank(b->p[e - 1]))
 		e--;
-	while (s < e && (b->p[s] == ' ' || b->p[s] == '\t' ||
-	    b->p[s] == '\r' || b->p[s] == '\n'))
+	while (s < e && fmt_blank(b->p[s]))
 		s++;
 	if (s > 0)
 		memmove(b->p, b->p + s, e - s);

@@ -239,19 +239,22 @@ tx_str(char *p, const char *s, size_t *room)
 	return p + k;
 }
 
+/* v in decimal: its digits counted first, then written from the last. */
 static char *
 tx_uint(char *p, uint64_t v)
 {
-	char	tmp[24];
-	size_t	n = 0;
+	uint64_t	lim = 10;
+	size_t		n = 1, i;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
+	while (n < 20 && v >= lim) {
+		n++;
+		lim *= 10;
+	}
+	for (i = n; i > 0; i--) {
+		p[i - 1] = (char)('0' + v % 10);
 		v /= 10;
-	} while (v > 0);
-	while (n > 0)
-		*p++ = tmp[--n];
-	return p;
+	}
+	return p + n;
 }
 
 /*

@@ -145,6 +145,14 @@ struct mt {
 	int		 have_field;
 	int		 after_end;	/* after "-": skip until :20: */
 	struct buf	 field;		/* lines joined with '\n' */
+	/*
+	 * A German structured :86: (gvc_form()) is glued without its line
+	 * ends as it is read, since mt_details() would take them out: they
+	 * are only counted, so that the limits stay those of the text with
+	 * them.
+	 */
+	int		 field_glued;
+	size_t		 field_nl;
 
 	/* The statement. */
 	int		 in_stmt;
@@ -167,6 +175,8 @@ struct mt {
 	struct buf	 t_cref, t_bref, t_supp, t_name, t_details;
 	char		 t_code[5];
 	int		 t_details_lines;
+	int		 t_glued;	/* t_details is one glued :86: */
+	size_t		 t_nl;		/* line ends not stored in t_details */
 	/* Pieces of :86: once read, and scratch space for reading it. */
 	struct buf	 d_desc, d_name, d_iban, d_e2e, d_posting, d_gvc;
 	struct buf	 x_text, x_purpose, x_sepa;
@@ -387,6 +397,20 @@ is_ccy(const char *s)
 	    is_upper((unsigned char)s[2]);
 }
 
+/*
+ * Whether the :86: text s (n bytes) is the German structured form: a
+ * three-digit business transaction code, a delimiter that is not a
+ * letter, digit or space, and the two digits of the first subfield.
+ */
+static int
+gvc_form(const char *s, size_t n)
+{
+	return n > 5 && is_digit((unsigned char)s[0]) &&
+	    is_digit((unsigned char)s[1]) && is_digit((unsigned char)s[2]) &&
+	    !is_alnum((unsigned char)s[3]) && s[3] != ' ' &&
+	    is_digit((unsigned char)s[4]) && is_digit((unsigned char)s[5]);
+}
+
 /* The field's first line: a pointer into m->field and its length. */
 static size_t
 first_line(struct mt *m, const char **p)
@@ -605,15 +629,14 @@ details_gvc(struct mt *m, const char *s, size_t n)
 		const char	*v;
 		size_t		vn;
 
-		/* s[i] is the delimiter, then two digits. */
-		code = num2(s + i + 1);
+		/*
+		 * s[i] is the delimiter, then two digits: gvc_form() saw
+		 * the first ones, next_subfield() sees those of the others.
+		 */
+		code = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
 		j = i + 3 < n ? next_subfield(s, n, i + 3, delim) : n;
 		v = s + i + 3;
 		vn = j - (i + 3);
-		if (code < 0) {
-			/* Not a subfield: the text is part of the previous. */
-			continue;
-		}
 		if (m->gvc_role[code] == 0) {
 			rc = fmt_warn(m->c, STMT_W_UNKNOWN_CODE, m->t_details_lines,
 			    "unknown :86: subfield %c%02d ignored", delim, code);
@@ -635,7 +658,8 @@ details_gvc(struct mt *m, const char *s, size_t n)
 				goto toolong;
 			continue;
 		}
-		if (buf_add(purpose, v, vn) == -1)
+		/* The whole purpose is the description only without SVWZ+. */
+		if (!any_svwz && buf_add(purpose, v, vn) == -1)
 			goto toolong;
 		/* SEPA keyword pieces. */
 		{
@@ -666,11 +690,20 @@ details_gvc(struct mt *m, const char *s, size_t n)
 			}
 		}
 	}
-	if (any_svwz) {
+	if (any_svwz)
 		fmt_trim(sepa_desc);
-		if (buf_add(&m->d_desc, buf_str(sepa_desc), sepa_desc->len) == -1)
-			goto toolong;
-	} else if (buf_add(&m->d_desc, buf_str(purpose), purpose->len) == -1)
+	/*
+	 * The description is nothing yet (no subfield goes to it directly):
+	 * the buffers (of the same limit) are swapped rather than copied.
+	 */
+	if (m->d_desc.len == 0) {
+		struct buf	 tmp = m->d_desc;
+		struct buf	*from = any_svwz ? sepa_desc : purpose;
+
+		m->d_desc = *from;
+		*from = tmp;
+	} else if (buf_add(&m->d_desc, any_svwz ? buf_str(sepa_desc) :
+	    buf_str(purpose), any_svwz ? sepa_desc->len : purpose->len) == -1)
 		goto toolong;
 	/* ?31/?38 were checked as they came; an IBAN+ piece is not yet. */
 	if (iban_unchecked && m->d_iban.len > 0 && !fmt_is_iban(m->d_iban.p))
@@ -776,11 +809,7 @@ mt_details(struct mt *m)
 	if (m->t_details.len == 0)
 		return STMT_OK;
 	n = m->t_details.len;
-	structured = (n > 5 && is_digit((unsigned char)s[0]) &&
-	    is_digit((unsigned char)s[1]) && is_digit((unsigned char)s[2]) &&
-	    !is_alnum((unsigned char)s[3]) && s[3] != ' ' &&
-	    is_digit((unsigned char)s[4]) && is_digit((unsigned char)s[5])) ? 1 :
-	    nl_tag_at(s, n, 0, &r, &tl) ? 2 : 0;
+	structured = gvc_form(s, n) ? 1 : nl_tag_at(s, n, 0, &r, &tl) ? 2 : 0;
 	buf_reset(text);
 	if (structured) {
 		/*
@@ -789,7 +818,9 @@ mt_details(struct mt *m)
 		 */
 		char	*w = m->t_details.p, *rd = w, *e = w + n, *q;
 
-		while ((q = memchr(rd, '\n', (size_t)(e - rd))) != NULL) {
+		/* Glued as it was read: nothing to take out. */
+		while (!m->t_glued &&
+		    (q = memchr(rd, '\n', (size_t)(e - rd))) != NULL) {
 			if (w != rd)
 				memmove(w, rd, (size_t)(q - rd));
 			w += q - rd;
@@ -931,6 +962,8 @@ mt_txn(struct mt *m)
 	buf_reset(&m->t_supp);
 	buf_reset(&m->t_name);
 	buf_reset(&m->t_details);
+	m->t_glued = 0;
+	m->t_nl = 0;
 	m->t_code[0] = '\0';
 	t->line = m->tag_line;
 	e = s + n;
@@ -1227,13 +1260,21 @@ mt_field(struct mt *m)
 			m->t_details_lines = (int)m->tag_line;
 			m->t_details = m->field;
 			m->field = tmp;
+			m->t_glued = m->field_glued;
+			m->t_nl = m->field_nl;
 			return STMT_OK;
 		}
-		if (buf_addc(&m->t_details, '\n') == -1)
+		/* The limits as if the line ends not stored were there. */
+		n = m->t_details.len + m->t_nl;
+		if (n + 1 > m->t_details.max)
 			return fmt_reject(m->c, m->tag_line, ":86: too long");
-		if (buf_add(&m->t_details, m->field.p, m->field.len) == -1)
+		if (n + 1 + m->field.len + m->field_nl > m->t_details.max ||
+		    buf_addc(&m->t_details, '\n') == -1 ||
+		    buf_add(&m->t_details, m->field.p, m->field.len) == -1)
 			return fmt_reject(m->c, m->tag_line,
 			    ":86: longer than %d bytes", STMT_TEXT_MAX);
+		m->t_glued = 0;		/* now with a '\n' to take out */
+		m->t_nl += m->field_nl;
 		return STMT_OK;
 	}
 	if (IS("62F") || IS("62M") ||
@@ -1333,10 +1374,24 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 				rc = fmt_reject(c, m->lineno, "field too long");
 				goto out;
 			}
+			m->field_nl = 0;
+			m->field_glued = tag[0] == '8' && tag[1] == '6' &&
+			    tag[2] == '\0' && gvc_form(m->field.p, m->field.len);
 			continue;
 		}
 		if (!m->have_field || m->after_end)
 			continue;	/* header lines before :20: or after - */
+		if (m->field_glued) {
+			if (m->field.len + m->field_nl + 1 + n > m->field.max ||
+			    buf_add(&m->field, s, n) == -1) {
+				rc = fmt_reject(c, m->tag_line,
+				    "field :%s: longer than %d bytes", m->tag,
+				    STMT_TEXT_MAX);
+				goto out;
+			}
+			m->field_nl++;
+			continue;
+		}
 		if (buf_addc(&m->field, '\n') == -1 ||
 		    buf_add(&m->field, s, n) == -1) {
 			rc = fmt_reject(c, m->tag_line,
