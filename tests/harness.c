@@ -176,6 +176,17 @@ word_char(char c)
  * like answer=blue, not inside a random id such as req_x2blue7k.
  */
 int
+log_wait(struct srv *s, const char *needle, int ms)
+{
+	for (; ms > 0; ms -= 20) {
+		if (log_contains(s, needle))
+			return 1;
+		usleep(20000);
+	}
+	return log_contains(s, needle);
+}
+
+int
 log_contains_word(struct srv *s, const char *needle)
 {
 	FILE		*f = fopen(s->log, "r");

@@ -66,7 +66,12 @@ json_t	   *jget(json_t *, const char *path);
 
 /* Whether the server's log contains s. */
 int	 log_contains(struct srv *, const char *s);
-/* The same, as a word of its own (not inside a random id). */
+/*
+ * Waits up to ms for s to appear in the log: a request's access-log line is
+ * written after its response is sent, so it may come after the response.
+ */
+int	 log_wait(struct srv *, const char *s, int ms);
+/* The same as log_contains, as a word of its own (not inside a random id). */
 int	 log_contains_word(struct srv *, const char *s);
 
 /* asserts with context: the response body is printed on failure */

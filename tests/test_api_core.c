@@ -642,8 +642,10 @@ access_log_has_one_line_per_request_and_no_secrets(void **state)
 	assert_int_equal(req(&S, "GET", "/v1/users?external_ref=zzz", S.token, h,
 	    NULL, 0, &r), 0);
 	res_free(&r);
-	assert_true(log_contains(&S, "method=GET path=\"/v1/users\" status=200"));
-	assert_true(log_contains(&S, "request_id=log-line-check"));
+	/* The line is written once the response is out: wait for it. */
+	assert_true(log_wait(&S, "method=GET path=\"/v1/users\" status=200 "
+	    "duration_ms=", 5000));
+	assert_true(log_wait(&S, "request_id=log-line-check", 5000));
 	assert_false(log_contains(&S, S.token));
 	assert_false(log_contains(&S, S.client_secret));
 	assert_false(log_contains(&S, "external_ref=zzz"));
