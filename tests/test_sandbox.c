@@ -888,9 +888,9 @@ history_does_not_depend_on_when_it_is_fetched(void **unused)
 static void
 card_stays_within_its_limit(void **unused)
 {
-	static const char *const users[] = { "user_good", "user_slow",
-	    "user_account_disappears", "user_warn_no_address",
-	    "user_warn_kyc_incomplete" };
+	static const char *const users[] = { "user_good",
+	    "user_warn_invalid_email", "user_account_disappears",
+	    "user_warn_no_address", "user_warn_kyc_incomplete" };
 	char	 day[DAY_STRLEN];
 	long	 d, today = day_from_unix(NOW);
 	size_t	 u, j;
