@@ -104,8 +104,7 @@ stmt_detect(const char *head, size_t n, enum stmt_format *out)
 	/* Past a UTF-8 byte order mark and blank lines. */
 	if (n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
 		i = 3;
-	while (i < n && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' ||
-	    head[i] == '\n'))
+	while (i < n && fmt_blank(head[i]))
 		i++;
 	head += i;
 	n -= i;
