@@ -226,6 +226,124 @@ resync_from_memory_answers_as_the_database(void **state)
 	    "'booked'", "t", id2), 1);
 }
 
+static int64_t
+num_of(struct db *db, const char *sql, const char *id)
+{
+	struct db_stmt	*s;
+	int64_t		 n = -1;
+
+	s = db_q(db, sql, "t", id);
+	assert_non_null(s);
+	if (db_step(s) == DB_ROW && !db_col_null(s, 0))
+		n = db_col_int(s, 0);
+	db_done(s);
+	return n;
+}
+
+/*
+ * Schema 3 keys transactions by account and connection numbers: a
+ * database of schema 2 keeps every row, id and sequence number, and the
+ * store finds and updates them by their bank keys afterwards.
+ */
+static void
+schema_2_rows_survive_migration(void **state)
+{
+	struct fixture		*f = *state;
+	struct accdata_batch	 b;
+	struct rec_account	 a;
+	struct rec_txn		 t = txn("T2", NULL, 1, -250);
+	enum txn_change		 ch;
+	char			 id[ID_MAX], acc3[ID_MAX];
+	const char		*why = NULL;
+	int64_t			 n1, n2;
+	int			 created;
+
+	/* the fixture made schema 3; this test wants a schema 2 file */
+	db_close(f->db);
+	remove(f->path);
+	assert_int_equal(db_open(f->path, &f->db, &why), DB_OK);
+	assert_int_equal(schema_migrate_to(f->db, 2), 0);
+	assert_int_equal(schema_version(f->db), 2);
+	assert_int_equal(db_exec(f->db, "INSERT INTO clients VALUES ('cli_1', "
+	    "'c', 'x', 0); INSERT INTO users VALUES ('usr_1', 'cli_1', NULL, 0); "
+	    "INSERT INTO connections (id, user_id, client_id, institution_id, "
+	    "status, store_credentials, login_hash, created_at) VALUES "
+	    "('con_2', 'usr_1', 'cli_1', 'sandbox', 'authorized', 0, 'h2', 1), "
+	    "('con_1', 'usr_1', 'cli_1', 'sandbox', 'authorized', 0, 'h', 2);"
+	    "INSERT INTO accounts (id, connection_id, bank_key, type, currency, "
+	    "status, created_at, updated_at) VALUES ('acc_1', 'con_1', 'k1', "
+	    "'checking', 'EUR', 'active', 5, 5), ('acc_2', 'con_2', 'k2', "
+	    "'checking', 'EUR', 'active', 4, 4);"
+	    "INSERT INTO transactions (account_id, sort_date, id, bank_key, "
+	    "status, booking_date, amount, currency, chash, seq, first_seq, "
+	    "connection_id) VALUES "
+	    "('acc_1', '2026-01-02', 'txn_b', 'b:T2', 'booked', '2026-01-02', "
+	    "-250, 'EUR', 'old', 7, 2, 'con_1'), "
+	    "('acc_1', '2026-01-01', 'txn_a', 'b:T1', 'booked', '2026-01-01', "
+	    "-100, 'EUR', 'old', 1, 1, 'con_1'), "
+	    "('acc_2', '2026-01-03', 'txn_c', 'b:T1', 'booked', '2026-01-03', "
+	    "900, 'EUR', 'old', 3, 3, 'con_2');"
+	    "UPDATE counters SET value = 7 WHERE name = 'txn_seq'"), DB_OK);
+
+	assert_int_equal(schema_migrate(f->db), 0);
+	assert_int_equal(schema_version(f->db), 3);
+	/* numbered in the order they were made */
+	n1 = num_of(f->db, "SELECT num FROM accounts WHERE id = ?", "acc_1");
+	n2 = num_of(f->db, "SELECT num FROM accounts WHERE id = ?", "acc_2");
+	assert_int_equal(n2, 1);
+	assert_int_equal(n1, 2);
+	assert_int_equal(num_of(f->db, "SELECT num FROM connections WHERE id = ?",
+	    "con_2"), 1);
+	assert_int_equal(db_exists(f->db, "SELECT 1 FROM transactions WHERE "
+	    "id = 'txn_b' AND account_num = 2 AND connection_num = 2 AND "
+	    "first_seq = 2 AND seq = 7 AND bank_key = 'b:T2' AND amount = -250",
+	    ""), 1);
+	assert_int_equal(db_exists(f->db, "SELECT 1 FROM transactions WHERE "
+	    "id = 'txn_c' AND account_num = 1 AND connection_num = 1", ""), 1);
+
+	/* the store finds the old rows by key: same id, content updated */
+	snprintf(f->acc, sizeof(f->acc), "acc_1");
+	assert_int_equal(accdata_batch_begin(&b, f->db), 0);
+	assert_int_equal(accdata_txn(&b, "con_1", "acc_1", &t, "b:T2", NULL, 0,
+	    id, &ch), 0);
+	assert_int_equal(ch, TXN_UPDATED);
+	assert_string_equal(id, "txn_b");
+	assert_int_equal(accdata_txn(&b, "con_1", "acc_1", &t, "b:T2", NULL, 0,
+	    id, &ch), 0);
+	assert_int_equal(ch, TXN_SAME);
+	/* a key of another account is another row */
+	assert_int_equal(accdata_txn(&b, "con_1", "acc_1", &t, "b:T1", NULL, 0,
+	    id, &ch), 0);
+	assert_int_equal(ch, TXN_UPDATED);
+	assert_string_equal(id, "txn_a");
+	/* new accounts and connections are numbered on */
+	memset(&a, 0, sizeof(a));
+	a.bank_id = "k3";
+	a.type = ACCT_CHECKING;
+	memcpy(a.currency, "EUR", 4);
+	assert_int_equal(accdata_account(&b, "con_1", &a, acc3, &created), 0);
+	assert_int_equal(created, 1);
+	assert_int_equal(num_of(f->db, "SELECT num FROM accounts WHERE id = ?",
+	    acc3), 3);
+	assert_int_equal(accdata_txn(&b, "con_1", acc3, &t, "b:T1", NULL, 1,
+	    id, &ch), 0);
+	assert_int_equal(ch, TXN_ADDED);
+	assert_int_equal(accdata_batch_commit(&b), 0);
+	assert_int_equal(db_exec(f->db, "INSERT INTO connections (id, user_id, "
+	    "client_id, institution_id, status, store_credentials, login_hash, "
+	    "created_at) VALUES ('con_3', 'usr_1', 'cli_1', 'sandbox', "
+	    "'pending', 0, 'h3', 9)"), DB_OK);
+	assert_int_equal(num_of(f->db, "SELECT num FROM connections WHERE id = ?",
+	    "con_3"), 3);
+	/* deleting a connection still takes its rows with it */
+	assert_int_equal(db_exec(f->db, "DELETE FROM connections WHERE id = "
+	    "'con_1'"), DB_OK);
+	assert_int_equal(db_exists(f->db, "SELECT 1 FROM transactions WHERE "
+	    "connection_num = 2", ""), 0);
+	assert_int_equal(db_exists(f->db, "SELECT 1 FROM transactions WHERE "
+	    "id = 'txn_c'", ""), 1);
+}
+
 /* A rolled back batch leaves nothing remembered that was not stored. */
 static void
 abort_forgets(void **state)
@@ -291,6 +409,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(every_unseen_account_is_closed,
 		    setup, teardown),
 		cmocka_unit_test(txnkeys_holds_many_rows),
+		cmocka_unit_test_setup_teardown(schema_2_rows_survive_migration,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    resync_from_memory_answers_as_the_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(abort_forgets, setup, teardown),

@@ -5,6 +5,8 @@
  */
 #include "api/api.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,12 +186,32 @@ accounts_write_txn(struct jw *w, struct db_stmt *s)
 	jw_obj_end(w);
 }
 
+/* The first_seq of the row a schema 2 cursor names, or -1. */
+static int64_t
+old_cursor(struct db *db, const char *account_id, const char *date,
+    const char *txn_id)
+{
+	struct db_stmt	*s;
+	int64_t		 seq = -1;
+
+	s = db_q(db, "SELECT t.first_seq FROM accounts a JOIN transactions t ON "
+	    "t.account_num = a.num WHERE a.id = ? AND t.sort_date = ? AND "
+	    "t.id = ?", "ttt", account_id, date, txn_id);
+	if (s != NULL && db_step(s) == DB_ROW)
+		seq = db_col_int(s, 0);
+	db_done(s);
+	return seq;
+}
+
 /*
  * GET /v1/accounts/{id}/transactions: newest first, by the date a
  * transaction was first seen with (its booking date, or a pending one's
- * transaction date), then id.  That order never changes for a row, so the
- * cursor (the last date and id seen) neither skips nor repeats rows while
- * syncs insert or book transactions.
+ * transaction date), then by when it was added (its first_seq), the
+ * table's clustered order.  That order never changes for a row, so the
+ * cursor (the last date and first_seq seen, "2026-03-01|4711") neither
+ * skips nor repeats rows while syncs insert or book transactions.
+ * Cursors of schema 2 ("2026-03-01|txn_...") still work: the row they
+ * name is looked up.
  */
 void
 h_accounts_transactions(struct req *r)
@@ -201,8 +223,9 @@ h_accounts_transactions(struct req *r)
 	struct jw	 w;
 	const char	*from = req_query(r, "from"), *to = req_query(r, "to");
 	const char	*status = req_query(r, "status");
-	char		 after_date[11] = "9999-99-99", after_id[ID_MAX] = "~";
-	char		 last[ID_MAX + 16], key[1024];
+	char		 after_date[11] = "9999-99-99", after_id[ID_MAX] = "";
+	char		 last[48], key[1024], *end;
+	int64_t		 after_seq = INT64_MAX;
 	int64_t		 version = -1;
 	int		 n = 0, more = 0;
 
@@ -219,12 +242,20 @@ h_accounts_transactions(struct req *r)
 	if (p.after[0] != '\0') {
 		const char *bar = strchr(p.after, '|');
 
-		if (bar == NULL || bar - p.after != 10 ||
-		    strlen(bar + 1) >= sizeof(after_id))
+		if (bar == NULL || bar - p.after != 10 || bar[1] == '\0')
 			v_add(&v, "cursor", "Not a cursor this server gave out.");
-		else {
+		else if (strncmp(bar + 1, "txn_", 4) == 0 &&
+		    strlen(bar + 1) < sizeof(after_id)) {
 			memcpy(after_date, p.after, 10);
 			snprintf(after_id, sizeof(after_id), "%s", bar + 1);
+		} else {
+			memcpy(after_date, p.after, 10);
+			errno = 0;
+			after_seq = strtoll(bar + 1, &end, 10);
+			if (*end != '\0' || errno != 0 || after_seq < 0 ||
+			    !(bar[1] >= '0' && bar[1] <= '9'))
+				v_add(&v, "cursor",
+				    "Not a cursor this server gave out.");
 		}
 	}
 	if (v_failed(&v)) {
@@ -255,11 +286,18 @@ h_accounts_transactions(struct req *r)
 		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
 		return;
 	}
-	s = db_q(db, "SELECT " TXN_COLS " FROM transactions WHERE account_id = ? "
-	    "AND removed = 0 AND (sort_date < ? OR (sort_date = ? AND id < ?)) "
-	    "AND sort_date >= ? AND sort_date <= ? AND status >= ? AND "
-	    "status <= ? ORDER BY sort_date DESC, id DESC LIMIT ?", "tttttttti",
-	    req_param(r, 0), after_date, after_date, after_id,
+	if (after_id[0] != '\0' && (after_seq = old_cursor(db, req_param(r, 0),
+	    after_date, after_id)) < 0) {
+		resp_error_field(r, ERR_INVALID_REQUEST, "cursor",
+		    "Not a cursor this server gave out.");
+		return;
+	}
+	s = db_q(db, "SELECT " TXN_COLS " FROM accounts a JOIN transactions t "
+	    "ON t.account_num = a.num WHERE a.id = ? AND t.removed = 0 AND "
+	    "(t.sort_date < ? OR (t.sort_date = ? AND t.first_seq < ?)) AND "
+	    "t.sort_date >= ? AND t.sort_date <= ? AND t.status >= ? AND "
+	    "t.status <= ? ORDER BY t.sort_date DESC, t.first_seq DESC LIMIT ?",
+	    "tttitttti", req_param(r, 0), after_date, after_date, after_seq,
 	    from ? from : "0000-00-00", to ? to : "9999-99-99",
 	    status ? status : "", status ? status : "~", (int64_t)p.limit + 1);
 	if (s == NULL) {
@@ -274,8 +312,8 @@ h_accounts_transactions(struct req *r)
 			break;
 		}
 		accounts_write_txn(&w, s);
-		snprintf(last, sizeof(last), "%s|%s", db_col_text(s, 12),
-		    db_col_text(s, 0));
+		snprintf(last, sizeof(last), "%s|%lld", db_col_text(s, 12),
+		    (long long)db_col_int(s, 13));
 		n++;
 	}
 	db_done(s);

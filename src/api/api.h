@@ -31,10 +31,15 @@ int	clients_token_lookup(const char *token, char client_id_out[ID_MAX]);
 /* The CLI: bankfeed clients create|list|delete. */
 int	clients_cmd(int argc, char **argv);
 
-/* accounts.c: a transaction as the API shows it, from a row of TXN_COLS. */
-#define TXN_COLS "id, account_id, status, booking_date, value_date, amount, " \
-	"currency, cp_name, cp_iban, description, bank_transaction_code, " \
-	"bank_reference, sort_date"
+/*
+ * accounts.c: a transaction as the API shows it, from a row of TXN_COLS
+ * (t a row of transactions, a its account: rows hold the account's number,
+ * the API shows its id), then first_seq, removed and seq.
+ */
+#define TXN_COLS "t.id, a.id, t.status, t.booking_date, t.value_date, " \
+	"t.amount, t.currency, t.cp_name, t.cp_iban, t.description, " \
+	"t.bank_transaction_code, t.bank_reference, t.sort_date, t.first_seq, " \
+	"t.removed, t.seq"
 struct jw;
 struct db_stmt;
 void	accounts_write_txn(struct jw *, struct db_stmt *);

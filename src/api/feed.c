@@ -53,9 +53,10 @@ h_transactions_sync(struct req *r)
 		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
 		return;
 	}
-	s = db_q(db, "SELECT " TXN_COLS ", removed, first_seq, seq FROM "
-	    "transactions WHERE connection_id = ? AND seq > ? ORDER BY seq "
-	    "LIMIT ?", "tii", con, (int64_t)after, (int64_t)p.limit + 1);
+	s = db_q(db, "SELECT " TXN_COLS " FROM transactions t JOIN accounts a "
+	    "ON a.num = t.account_num WHERE t.connection_num = (SELECT num FROM "
+	    "connections WHERE id = ?) AND t.seq > ? ORDER BY t.seq LIMIT ?",
+	    "tii", con, (int64_t)after, (int64_t)p.limit + 1);
 	if (s == NULL) {
 		resp_internal(r, db_errmsg(db));
 		return;
@@ -76,12 +77,12 @@ h_transactions_sync(struct req *r)
 			more = 1;
 			break;
 		}
-		if (db_col_int(s, 13)) {
+		if (db_col_int(s, 14)) {
 			jw_obj(&wr);
 			jw_kstr(&wr, "id", db_col_text(s, 0));
 			jw_kstr(&wr, "account_id", db_col_text(s, 1));
 			jw_obj_end(&wr);
-		} else if (db_col_int(s, 14) > after)
+		} else if (db_col_int(s, 13) > after)
 			accounts_write_txn(&wa, s);
 		else
 			accounts_write_txn(&wm, s);

@@ -67,8 +67,9 @@ known_check(struct accdata_batch *b)
 	if (k->off || k->nacc == 0 || b->seq == k->seq)
 		return;
 	s = db_q(b->db, "SELECT EXISTS (SELECT 1 FROM transactions WHERE "
-	    "connection_id = ? AND seq > ?), EXISTS (SELECT 1 FROM connections "
-	    "WHERE id = ?)", "tit", k->connection_id, k->seq, k->connection_id);
+	    "connection_num = (SELECT num FROM connections WHERE id = ?) AND "
+	    "seq > ?), EXISTS (SELECT 1 FROM connections WHERE id = ?)", "tit",
+	    k->connection_id, k->seq, k->connection_id);
 	if (s != NULL && db_step(s) == DB_ROW)
 		moved = db_col_int(s, 0) != 0 || db_col_int(s, 1) == 0;
 	db_done(s);
@@ -113,6 +114,7 @@ accdata_batch_begin_known(struct accdata_batch *b, struct db *db,
 	b->db = db;
 	b->open = 0;
 	b->known = k;
+	b->acc_id[0] = '\0';
 	if (db_begin(db) != DB_OK)
 		return -1;
 	s = db_q(db, "SELECT value FROM counters WHERE name = 'txn_seq'", "");
@@ -213,7 +215,7 @@ hash_from_hex(const char *hex, size_t len, unsigned char h[TXNKEYS_HASH])
 
 /* Reads every row of a's account in one pass, in the table's order. */
 static int
-known_load(struct db *db, struct known_acc *a)
+known_load(struct db *db, struct known_acc *a, int64_t num)
 {
 	struct db_stmt	*s;
 	enum db_rc	 r = DB_DONE;
@@ -222,7 +224,7 @@ known_load(struct db *db, struct known_acc *a)
 	if ((a->keys = txnkeys_new()) == NULL)
 		return -1;
 	s = db_q(db, "SELECT bank_key, chash, id FROM transactions WHERE "
-	    "account_id = ?", "t", a->id);
+	    "account_num = ?", "i", num);
 	if (s == NULL)
 		return -1;
 	while (rc == 0 && (r = db_step(s)) == DB_ROW) {
@@ -237,6 +239,44 @@ known_load(struct db *db, struct known_acc *a)
 	}
 	if (rc == 0 && r != DB_DONE)
 		rc = -1;
+	db_done(s);
+	return rc;
+}
+
+/* Copies an id (cut at ID_MAX - 1): once per row, so not snprintf. */
+static void
+copy_id(char out[ID_MAX], const char *id)
+{
+	size_t	n = strlen(id);
+
+	if (n >= ID_MAX)
+		n = ID_MAX - 1;
+	memcpy(out, id, n);
+	out[n] = '\0';
+}
+
+/*
+ * Fills b->acc_num and b->con_num, the numbers account_id's rows are keyed
+ * by (its own and its connection's), unless they are those of the account
+ * last asked about; -1 when there is no such account.
+ */
+static int
+acc_nums(struct accdata_batch *b, const char *account_id)
+{
+	struct db_stmt	*s;
+	int		 rc = -1;
+
+	if (b->acc_id[0] != '\0' && strcmp(b->acc_id, account_id) == 0)
+		return 0;
+	s = db_q(b->db, "SELECT a.num, c.num FROM accounts a JOIN connections c "
+	    "ON c.id = a.connection_id WHERE a.id = ?", "t", account_id);
+	if (s != NULL && db_step(s) == DB_ROW && !db_col_null(s, 0) &&
+	    !db_col_null(s, 1)) {
+		b->acc_num = db_col_int(s, 0);
+		b->con_num = db_col_int(s, 1);
+		copy_id(b->acc_id, account_id);
+		rc = 0;
+	}
 	db_done(s);
 	return rc;
 }
@@ -279,7 +319,8 @@ known_account(struct accdata_batch *b, const char *connection_id,
 	snprintf(a->id, sizeof(a->id), "%s", account_id);
 	a->keys = NULL;
 	a->reserved = 0;
-	if (known_load(b->db, a) == -1) {
+	if (acc_nums(b, account_id) == -1 ||
+	    known_load(b->db, a, b->acc_num) == -1) {
 		known_drop(a);
 		return NULL;
 	}
@@ -461,29 +502,16 @@ nz(const char *s)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
-static int txn_insert(struct accdata_batch *, const char *, const char *,
-    const struct rec_txn *, const char *, const char *, char *);
-
-/* Copies an id (cut at ID_MAX - 1): once per row, so not snprintf. */
-static void
-copy_id(char out[ID_MAX], const char *id)
-{
-	size_t	n = strlen(id);
-
-	if (n >= ID_MAX)
-		n = ID_MAX - 1;
-	memcpy(out, id, n);
-	out[n] = '\0';
-}
+static int txn_insert(struct accdata_batch *, const struct rec_txn *,
+    const char *, const char *, char *);
 
 /*
  * Rewrites the row stored under match_key with t's fields; key becomes its
  * key, and pending_key (when not NULL) the key it had while pending.
  */
 static int
-txn_update(struct accdata_batch *b, const char *account_id,
-    const struct rec_txn *t, const char *key, const char *pending_key,
-    const char *match_key, const char *chash)
+txn_update(struct accdata_batch *b, const struct rec_txn *t, const char *key,
+    const char *pending_key, const char *match_key, const char *chash)
 {
 	b->seq++;
 	return db_run(b->db, "UPDATE transactions SET bank_key = ?, "
@@ -491,12 +519,12 @@ txn_update(struct accdata_batch *b, const char *account_id,
 	    "booking_date = ?, value_date = ?, amount = ?, currency = ?, "
 	    "cp_name = ?, cp_iban = ?, description = ?, "
 	    "bank_transaction_code = ?, bank_reference = ?, chash = ?, "
-	    "removed = 0, seq = ? WHERE account_id = ? AND bank_key = ?",
-	    "tttttittttttti" "tt", key, pending_key,
+	    "removed = 0, seq = ? WHERE account_num = ? AND bank_key = ?",
+	    "tttttittttttti" "it", key, pending_key,
 	    t->status == TXN_BOOKED ? "booked" : "pending", nz(t->booking_date),
 	    nz(t->value_date), t->amount, t->currency, t->cp_name, t->cp_iban,
 	    t->description, t->bank_transaction_code, t->bank_reference, chash,
-	    b->seq, account_id, match_key) == DB_OK ? 0 : -1;
+	    b->seq, b->acc_num, match_key) == DB_OK ? 0 : -1;
 }
 
 /*
@@ -505,7 +533,6 @@ txn_update(struct accdata_batch *b, const char *account_id,
  */
 static int
 txn_known(struct accdata_batch *b, struct known_acc *a,
-    const char *connection_id, const char *account_id,
     const struct rec_txn *t, const char *key, const char *pending_key,
     const unsigned char h[TXNKEYS_HASH], const char *chash,
     char id_out[ID_MAX], enum txn_change *change)
@@ -518,21 +545,19 @@ txn_known(struct accdata_batch *b, struct known_acc *a,
 		if (memcmp(old, h, TXNKEYS_HASH) == 0)
 			return 0;
 		*change = TXN_UPDATED;
-		if (txn_update(b, account_id, t, key, NULL, key, chash) == -1)
+		if (txn_update(b, t, key, NULL, key, chash) == -1)
 			return -1;
 	} else if (pending_key != NULL &&
 	    txnkeys_get(a->keys, pending_key, &id, NULL)) {
 		/* A booked transaction taking over its pending row. */
 		copy_id(id_out, id);
 		*change = TXN_UPDATED;
-		if (txn_update(b, account_id, t, key, pending_key, pending_key,
-		    chash) == -1)
+		if (txn_update(b, t, key, pending_key, pending_key, chash) == -1)
 			return -1;
 		txnkeys_del(a->keys, pending_key);
 	} else {
 		*change = TXN_ADDED;
-		if (txn_insert(b, connection_id, account_id, t, key, chash,
-		    id_out) != DB_OK)
+		if (txn_insert(b, t, key, chash, id_out) != DB_OK)
 			return -1;
 	}
 	known_put(a, key, id_out, h);
@@ -553,14 +578,16 @@ accdata_txn(struct accdata_batch *b, const char *connection_id,
 	int			 found = 0;
 
 	*change = TXN_SAME;
+	if (acc_nums(b, account_id) == -1)
+		return -1;
 	content_hash(t, h, chash);
 	/*
 	 * In an account that this delivery created, a transaction is new
 	 * unless the source repeats a key: insert first, look only then.
 	 */
 	if (fresh && pending_key == NULL) {
-		enum db_rc rc = (enum db_rc)txn_insert(b, connection_id,
-		    account_id, t, key, chash, id_out);
+		enum db_rc rc = (enum db_rc)txn_insert(b, t, key, chash,
+		    id_out);
 
 		if (rc == DB_OK) {
 			*change = TXN_ADDED;
@@ -575,10 +602,10 @@ accdata_txn(struct accdata_batch *b, const char *connection_id,
 	 * fresh one, rows are written without it, so it would go stale).
 	 */
 	if (!fresh && (a = known_account(b, connection_id, account_id)) != NULL)
-		return txn_known(b, a, connection_id, account_id, t, key,
-		    pending_key, h, chash, id_out, change);
-	s = db_q(b->db, "SELECT id, chash FROM transactions WHERE account_id = ? "
-	    "AND bank_key = ?", "tt", account_id, key);
+		return txn_known(b, a, t, key, pending_key, h, chash, id_out,
+		    change);
+	s = db_q(b->db, "SELECT id, chash FROM transactions WHERE account_num = ? "
+	    "AND bank_key = ?", "it", b->acc_num, key);
 	if (s == NULL)
 		return -1;
 	if (db_step(s) == DB_ROW) {
@@ -590,7 +617,7 @@ accdata_txn(struct accdata_batch *b, const char *connection_id,
 	if (!found && pending_key != NULL) {
 		/* A booked transaction taking over its pending row. */
 		s = db_q(b->db, "SELECT id, chash FROM transactions WHERE "
-		    "account_id = ? AND bank_key = ?", "tt", account_id,
+		    "account_num = ? AND bank_key = ?", "it", b->acc_num,
 		    pending_key);
 		if (s == NULL)
 			return -1;
@@ -606,18 +633,16 @@ accdata_txn(struct accdata_batch *b, const char *connection_id,
 		if (strcmp(old_hash, chash) == 0)
 			return 0;
 		*change = TXN_UPDATED;
-		return txn_update(b, account_id, t, key, match_key != key ?
+		return txn_update(b, t, key, match_key != key ?
 		    pending_key : NULL, match_key, chash);
 	}
 	*change = TXN_ADDED;
-	return txn_insert(b, connection_id, account_id, t, key, chash,
-	    id_out) == DB_OK ? 0 : -1;
+	return txn_insert(b, t, key, chash, id_out) == DB_OK ? 0 : -1;
 }
 
 /* Inserts a new transaction row; returns the db_rc. */
 static int
-txn_insert(struct accdata_batch *b, const char *connection_id,
-    const char *account_id, const struct rec_txn *t, const char *key,
+txn_insert(struct accdata_batch *b, const struct rec_txn *t, const char *key,
     const char *chash, char *id_out)
 {
 	char	 sort_date[11];
@@ -629,16 +654,16 @@ txn_insert(struct accdata_batch *b, const char *connection_id,
 	sort_date[10] = '\0';
 	id_new("txn", id_out);
 	b->seq++;
-	return (int)db_run(b->db, "INSERT INTO transactions (account_id, "
-	    "sort_date, id, bank_key, pending_key, status, booking_date, "
-	    "value_date, amount, currency, cp_name, cp_iban, description, "
-	    "bank_transaction_code, bank_reference, chash, removed, seq, "
-	    "first_seq, connection_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, 0, ?, ?, ?)", "ttttttttittttttt" "iit", account_id,
-	    sort_date, id_out, key, NULL, status, nz(t->booking_date),
+	return (int)db_run(b->db, "INSERT INTO transactions (account_num, "
+	    "sort_date, first_seq, id, bank_key, pending_key, status, "
+	    "booking_date, value_date, amount, currency, cp_name, cp_iban, "
+	    "description, bank_transaction_code, bank_reference, chash, removed, "
+	    "seq, connection_num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, 0, ?, ?)", "itittttttitttttt" "tii", b->acc_num,
+	    sort_date, b->seq, id_out, key, NULL, status, nz(t->booking_date),
 	    nz(t->value_date), t->amount, t->currency, t->cp_name, t->cp_iban,
 	    t->description, t->bank_transaction_code, t->bank_reference, chash,
-	    b->seq, b->seq, connection_id);
+	    b->seq, b->con_num);
 }
 
 static int
@@ -687,16 +712,18 @@ accdata_remove_unseen_pending(struct accdata_batch *b,
     size_t nseen)
 {
 	struct db_stmt	*s;
-	struct gone { size_t acc; char key[160]; } *ids = NULL;
+	struct gone { int64_t acc; char key[160]; } *ids = NULL;
 	size_t		 n = 0, cap = 0, i, a;
 	int		 rc = 0;
 
 	for (a = 0; rc == 0 && a < naccounts; a++) {
-		s = db_q(b->db, "SELECT id, bank_key FROM transactions WHERE "
-		    "account_id = ? AND status = 'pending' AND removed = 0", "t",
-		    accounts[a]);
-		if (s == NULL)
-			return -1;
+		if (acc_nums(b, accounts[a]) == -1 ||
+		    (s = db_q(b->db, "SELECT id, bank_key FROM transactions "
+		    "WHERE account_num = ? AND status = 'pending' AND removed = 0",
+		    "i", b->acc_num)) == NULL) {
+			rc = -1;
+			break;
+		}
 		while (db_step(s) == DB_ROW) {
 			if (in_list(db_col_text(s, 0), seen, nseen))
 				continue;
@@ -710,7 +737,7 @@ accdata_remove_unseen_pending(struct accdata_batch *b,
 				}
 				ids = p;
 			}
-			ids[n].acc = a;
+			ids[n].acc = b->acc_num;
 			snprintf(ids[n++].key, sizeof(ids[0].key), "%s",
 			    db_col_text(s, 1));
 		}
@@ -719,8 +746,8 @@ accdata_remove_unseen_pending(struct accdata_batch *b,
 	for (i = 0; rc == 0 && i < n; i++) {
 		b->seq++;
 		if (db_run(b->db, "UPDATE transactions SET removed = 1, seq = ? "
-		    "WHERE account_id = ? AND bank_key = ?", "itt", b->seq,
-		    accounts[ids[i].acc], ids[i].key) != DB_OK)
+		    "WHERE account_num = ? AND bank_key = ?", "iit", b->seq,
+		    ids[i].acc, ids[i].key) != DB_OK)
 			rc = -1;
 	}
 	free(ids);

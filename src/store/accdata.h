@@ -46,6 +46,9 @@ struct accdata_batch {
 	int			 open;
 	int64_t			 seq;	/* last sequence number used */
 	struct accdata_known	*known;	/* NULL: every row is looked up */
+	/* The account last written to, and the numbers its rows are keyed by. */
+	char			 acc_id[ID_MAX];
+	int64_t			 acc_num, con_num;
 };
 
 int	accdata_batch_begin(struct accdata_batch *, struct db *);

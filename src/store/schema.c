@@ -176,6 +176,76 @@ static const char *const migrations[] = {
 	"  last_error TEXT,"
 	"  created_at BIGINT NOT NULL);"
 	"CREATE INDEX webhook_outbox_due ON webhook_outbox(delivered_at, next_attempt_at);",
+
+	/*
+	 * 3: transactions keyed by numbers.  Every row used to repeat its
+	 * account's and connection's 28-character ids, and its own, in each
+	 * of its three B-trees (the clustered key and two indexes): 530
+	 * bytes a row, and most of a first sync's time.  Accounts and
+	 * connections get a number (num, given by a trigger on insert: the
+	 * largest plus one, so reused only after the highest is deleted, and
+	 * deletions cascade to the rows), and a row's place within its account and
+	 * date is the sequence number it was added with (first_seq, which
+	 * never changes) instead of its random id.  The ids a client sees
+	 * are unchanged; so is the order of dates, and within a date rows
+	 * now come in the order they were added.
+	 */
+	"ALTER TABLE connections ADD COLUMN num BIGINT;"
+	"UPDATE connections SET num = r.n FROM (SELECT id, ROW_NUMBER() OVER"
+	"  (ORDER BY created_at, id) AS n FROM connections) AS r"
+	"  WHERE r.id = connections.id;"
+	"CREATE UNIQUE INDEX connections_num ON connections(num);"
+	"ALTER TABLE accounts ADD COLUMN num BIGINT;"
+	"UPDATE accounts SET num = r.n FROM (SELECT id, ROW_NUMBER() OVER"
+	"  (ORDER BY created_at, id) AS n FROM accounts) AS r"
+	"  WHERE r.id = accounts.id;"
+	"CREATE UNIQUE INDEX accounts_num ON accounts(num);"
+	/* New rows are numbered as they come, whichever code inserts them. */
+	"CREATE TRIGGER connections_numbered AFTER INSERT ON connections"
+	"  WHEN NEW.num IS NULL BEGIN UPDATE connections SET num ="
+	"  (SELECT COALESCE(MAX(num), 0) + 1 FROM connections)"
+	"  WHERE id = NEW.id; END;"
+	"CREATE TRIGGER accounts_numbered AFTER INSERT ON accounts"
+	"  WHEN NEW.num IS NULL BEGIN UPDATE accounts SET num ="
+	"  (SELECT COALESCE(MAX(num), 0) + 1 FROM accounts)"
+	"  WHERE id = NEW.id; END;"
+	"CREATE TABLE transactions_v3 ("
+	"  account_num BIGINT NOT NULL REFERENCES accounts(num) ON DELETE CASCADE,"
+	"  sort_date TEXT NOT NULL,"
+	"  first_seq BIGINT NOT NULL,"		/* seq when added */
+	"  id TEXT NOT NULL,"
+	"  bank_key TEXT NOT NULL,"		/* bank id, or a content fingerprint */
+	"  pending_key TEXT,"			/* the bank id it had while pending */
+	"  status TEXT NOT NULL,"		/* booked pending */
+	"  booking_date TEXT,"
+	"  value_date TEXT,"
+	"  amount BIGINT NOT NULL,"
+	"  currency TEXT NOT NULL,"
+	"  cp_name TEXT,"
+	"  cp_iban TEXT,"
+	"  description TEXT,"
+	"  bank_transaction_code TEXT,"
+	"  bank_reference TEXT,"
+	"  chash TEXT NOT NULL,"		/* hash of the fields shown */
+	"  removed INTEGER NOT NULL DEFAULT 0,"
+	"  seq BIGINT NOT NULL,"		/* change sequence, for the sync feed */
+	"  connection_num BIGINT NOT NULL,"
+	"  PRIMARY KEY (account_num, sort_date, first_seq)) WITHOUT ROWID;"
+	"INSERT INTO transactions_v3 (account_num, sort_date, first_seq, id,"
+	"  bank_key, pending_key, status, booking_date, value_date, amount,"
+	"  currency, cp_name, cp_iban, description, bank_transaction_code,"
+	"  bank_reference, chash, removed, seq, connection_num)"
+	"  SELECT a.num, t.sort_date, t.first_seq, t.id, t.bank_key,"
+	"  t.pending_key, t.status, t.booking_date, t.value_date, t.amount,"
+	"  t.currency, t.cp_name, t.cp_iban, t.description,"
+	"  t.bank_transaction_code, t.bank_reference, t.chash, t.removed, t.seq,"
+	"  c.num FROM transactions t JOIN accounts a ON a.id = t.account_id"
+	"  JOIN connections c ON c.id = a.connection_id"
+	"  ORDER BY a.num, t.sort_date, t.first_seq;"
+	"DROP TABLE transactions;"
+	"ALTER TABLE transactions_v3 RENAME TO transactions;"
+	"CREATE UNIQUE INDEX transactions_key ON transactions(account_num, bank_key);"
+	"CREATE INDEX transactions_feed ON transactions(connection_num, seq);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -196,6 +266,12 @@ schema_version(struct db *db)
 int
 schema_migrate(struct db *db)
 {
+	return schema_migrate_to(db, NMIGRATIONS);
+}
+
+int
+schema_migrate_to(struct db *db, int target)
+{
 	int	v, i;
 
 	if (db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -210,7 +286,7 @@ schema_migrate(struct db *db)
 		    "db_version=%d known=%d", v, NMIGRATIONS);
 		return -1;
 	}
-	for (i = v; i < NMIGRATIONS; i++) {
+	for (i = v; i < target && i < NMIGRATIONS; i++) {
 		if (db_begin(db) != DB_OK ||
 		    db_exec(db, migrations[i]) != DB_OK ||
 		    db_run(db, "INSERT INTO schema_migrations (version, applied_at)"
