@@ -1,10 +1,11 @@
 /*
  * bare: `bfbench bare SOURCE_DB WORK_DIR`, the reference of the sync path.
  *
- * Reads every transaction row a sync wrote into SOURCE_DB (bankfeed's
- * database after the user_large sync), in the order the sync wrote them,
- * then times inserting exactly those rows into a fresh database in one
- * transaction with one prepared statement:
+ * Reads every transaction row the first sync wrote into SOURCE_DB
+ * (bankfeed's database after the user_large syncs), in the order the sync
+ * wrote them, then times inserting exactly those rows into a fresh
+ * database in one transaction with one prepared statement, ROUNDS times
+ * each (default 1; the median is printed):
  *   plain   the rows as the API knows them (the account's, connection's
  *           and transaction's ids as text, every field, the bookkeeping
  *           columns: the columns of bankfeed's table before schema 3) in a
@@ -18,7 +19,8 @@
  *   stored  the stored rows into a plain table with one unique index
  *           (account_num, bank_key): the plain insert of bankfeed's
  *           compact columns, shown beside the reference.
- * All use bankfeed's pragmas (WAL, synchronous=NORMAL).  Prints "rows=N
+ * All use bankfeed's pragmas (db_sqlite_pragmas: 16 KB pages, WAL,
+ * synchronous=NORMAL, 16 MB of cache).  Prints "rows=N
  * plain_rows_per_s=X schema_rows_per_s=Y stored_rows_per_s=Z
  * plain_cpu_us=.. schema_cpu_us=.. stored_cpu_us=.." (CPU time of the
  * insert per row, less noisy than the wall time on a shared machine).
@@ -30,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "store/db.h"
 
 #define BARE_MAX_ROWS	10000000
 #define BARE_MAX_COLS	64
@@ -74,8 +78,13 @@ exec(sqlite3 *h, const char *sql)
 	"AS bank_reference, t.chash AS chash, t.removed AS removed, t.seq AS " \
 	"seq, t.first_seq AS first_seq, c.id AS connection_id FROM " \
 	"transactions t JOIN accounts a ON a.num = t.account_num JOIN " \
-	"connections c ON c.num = t.connection_num ORDER BY t.first_seq"
-#define STORED_ROWS "SELECT * FROM transactions ORDER BY first_seq"
+	"connections c ON c.num = t.connection_num WHERE " FIRST_CONNECTION \
+	" ORDER BY t.first_seq"
+#define STORED_ROWS "SELECT * FROM transactions t WHERE " FIRST_CONNECTION \
+	" ORDER BY first_seq"
+/* The rows of one sync: the first connection's, when several synced. */
+#define FIRST_CONNECTION "t.connection_num = (SELECT MIN(connection_num) " \
+	"FROM transactions)"
 
 /* Loads the rows of query, the source's in the order first written. */
 static int
@@ -224,71 +233,118 @@ fresh(const char *dir, const char *name)
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	remove(path);
 	if (sqlite3_open(path, &h) != SQLITE_OK ||
-	    exec(h, "PRAGMA journal_mode=WAL") == -1 ||
-	    exec(h, "PRAGMA synchronous=NORMAL") == -1) {
+	    exec(h, db_sqlite_pragmas) == -1) {
 		sqlite3_close(h);
 		return NULL;
 	}
 	return h;
 }
 
-int
-cmd_bare(int argc, char **argv)
+#define BARE_MAX_ROUNDS	15
+
+static int
+dcmp(const void *a, const void *b)
 {
-	struct rows	 api, stored;
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), dcmp);
+	return v[n / 2];
+}
+
+/*
+ * One round: the three inserts into fresh databases; rate[k][i] and
+ * cpu[k][i] for plain (0), schema (1) and stored (2).
+ */
+static int
+bare_round(const char *src, const char *dir, const struct rows *api,
+    const struct rows *stored, double rate[3][BARE_MAX_ROUNDS],
+    double cpu[3][BARE_MAX_ROUNDS], int i)
+{
 	sqlite3		*h;
 	char		 ddl[16384], accounts[8192], sql[16384];
-	double		 plain = -1, schema = -1, flat = -1;
-	double		 plain_cpu = -1, schema_cpu = -1, flat_cpu = -1;
-	int		 rc = 1;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: bfbench bare SOURCE_DB WORK_DIR\n");
-		return 2;
+	rate[0][i] = rate[1][i] = rate[2][i] = -1;
+	cpu[0][i] = cpu[1][i] = cpu[2][i] = -1;
+	if (source_ddl(src, "transactions", ddl, sizeof(ddl)) == -1 ||
+	    source_ddl(src, "accounts", accounts, sizeof(accounts)) == -1) {
+		fprintf(stderr, "bfbench bare: cannot read %s\n", src);
+		return -1;
 	}
-	memset(&api, 0, sizeof(api));
-	memset(&stored, 0, sizeof(stored));
-	if (load(argv[1], API_ROWS, &api) == -1 ||
-	    load(argv[1], STORED_ROWS, &stored) == -1 ||
-	    source_ddl(argv[1], "transactions", ddl, sizeof(ddl)) == -1 ||
-	    source_ddl(argv[1], "accounts", accounts, sizeof(accounts)) == -1) {
-		fprintf(stderr, "bfbench bare: cannot read %s\n", argv[1]);
-		goto out;
-	}
-	if ((h = fresh(argv[2], "bare-plain.db")) != NULL) {
+	if ((h = fresh(dir, "bare-plain.db")) != NULL) {
 		/* The API's columns, no key but the one unique index. */
 		snprintf(sql, sizeof(sql), "CREATE TABLE t (%s); CREATE UNIQUE "
-		    "INDEX t_key ON t(account_id, bank_key);", api.cols);
+		    "INDEX t_key ON t(account_id, bank_key);", api->cols);
 		if (exec(h, sql) == 0)
-			plain = insert_all(h, "t", &api, &plain_cpu);
+			rate[0][i] = insert_all(h, "t", api, &cpu[0][i]);
 		sqlite3_close(h);
 	}
-	if ((h = fresh(argv[2], "bare-schema.db")) != NULL) {
+	if ((h = fresh(dir, "bare-schema.db")) != NULL) {
 		/* The parent rows exist, as in bankfeed: one per account. */
 		if (exec(h, "PRAGMA foreign_keys=OFF") == 0 &&
 		    exec(h, accounts) == 0 && exec(h, ddl) == 0) {
 			snprintf(sql, sizeof(sql), "ATTACH '%s' AS src; INSERT "
 			    "INTO accounts SELECT * FROM src.accounts WHERE num IN "
 			    "(SELECT DISTINCT account_num FROM src.transactions); "
-			    "DETACH src; PRAGMA foreign_keys=ON;", argv[1]);
+			    "DETACH src; PRAGMA foreign_keys=ON;", src);
 			if (exec(h, sql) == 0)
-				schema = insert_all(h, "transactions", &stored,
-				    &schema_cpu);
+				rate[1][i] = insert_all(h, "transactions", stored,
+				    &cpu[1][i]);
 		}
 		sqlite3_close(h);
 	}
-	if ((h = fresh(argv[2], "bare-stored.db")) != NULL) {
+	if ((h = fresh(dir, "bare-stored.db")) != NULL) {
 		snprintf(sql, sizeof(sql), "CREATE TABLE t (%s); CREATE UNIQUE "
-		    "INDEX t_key ON t(account_num, bank_key);", stored.cols);
+		    "INDEX t_key ON t(account_num, bank_key);", stored->cols);
 		if (exec(h, sql) == 0)
-			flat = insert_all(h, "t", &stored, &flat_cpu);
+			rate[2][i] = insert_all(h, "t", stored, &cpu[2][i]);
 		sqlite3_close(h);
+	}
+	return 0;
+}
+
+int
+cmd_bare(int argc, char **argv)
+{
+	struct rows	 api, stored;
+	double		 rate[3][BARE_MAX_ROUNDS], cpu[3][BARE_MAX_ROUNDS];
+	int		 rounds = argc > 3 ? atoi(argv[3]) : 1, i, k, rc = 1;
+
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: bfbench bare SOURCE_DB WORK_DIR "
+		    "[ROUNDS]\n");
+		return 2;
+	}
+	if (rounds < 1 || rounds > BARE_MAX_ROUNDS) {
+		fprintf(stderr, "bfbench bare: ROUNDS from 1 to %d\n",
+		    BARE_MAX_ROUNDS);
+		return 2;
+	}
+	memset(&api, 0, sizeof(api));
+	memset(&stored, 0, sizeof(stored));
+	if (load(argv[1], API_ROWS, &api) == -1 ||
+	    load(argv[1], STORED_ROWS, &stored) == -1) {
+		fprintf(stderr, "bfbench bare: cannot read %s\n", argv[1]);
+		goto out;
+	}
+	for (i = 0; i < rounds; i++)
+		if (bare_round(argv[1], argv[2], &api, &stored, rate, cpu,
+		    i) == -1)
+			goto out;
+	for (k = 0; k < 3; k++) {
+		rate[k][0] = median(rate[k], rounds);
+		cpu[k][0] = median(cpu[k], rounds);
 	}
 	printf("rows=%zu plain_rows_per_s=%.0f schema_rows_per_s=%.0f "
 	    "stored_rows_per_s=%.0f plain_cpu_us=%.1f schema_cpu_us=%.1f "
-	    "stored_cpu_us=%.1f\n", api.n, plain, schema, flat, plain_cpu,
-	    schema_cpu, flat_cpu);
-	rc = plain > 0 ? 0 : 1;
+	    "stored_cpu_us=%.1f\n", api.n, rate[0][0], rate[1][0], rate[2][0],
+	    cpu[0][0], cpu[1][0], cpu[2][0]);
+	rc = rate[0][0] > 0 ? 0 : 1;
 out:
 	rows_free(&api);
 	rows_free(&stored);

@@ -390,8 +390,9 @@ finish_completed(struct sync *s, struct db *db)
 	struct buf	 wb;
 	struct jw	 w;
 	unsigned char	*sealed = NULL;
-	size_t		 sealedn = 0;
+	size_t		 sealedn = 0, nold = 0, i;
 	char		 aad[ID_MAX + 16];
+	const char	*old[MAX_ACCOUNTS];
 	int		 rc = -1;
 
 	if (s->res.mfa_after_authorization)
@@ -407,12 +408,19 @@ finish_completed(struct sync *s, struct db *db)
 	if (s->res.state.len > 0 && vault_seal(s->res.state.p, s->res.state.len,
 	    aad, &sealed, &sealedn) == -1)
 		goto out;
+	/*
+	 * Pending rows the bank no longer lists can only be in accounts
+	 * stored before: every row of an account this sync created came
+	 * with it (and looking would read all of them).
+	 */
+	for (i = 0; i < s->nacc; i++)
+		if (!s->acc_fresh[i])
+			old[nold++] = s->acc_ids[i];
 	if (accdata_batch_begin(&s->batch, db) == -1)
 		goto out;
 	if (accdata_close_unseen(&s->batch, run->connection_id, s->acc_ids,
-	    s->nacc) == -1 || accdata_remove_unseen_pending(&s->batch,
-	    s->acc_ids, s->nacc, (const char *const *)s->pending_seen,
-	    s->npending) == -1)
+	    s->nacc) == -1 || accdata_remove_unseen_pending(&s->batch, old,
+	    nold, (const char *const *)s->pending_seen, s->npending) == -1)
 		goto abort;
 	if (sealed != NULL && db_run(db, "UPDATE connections SET state = ? "
 	    "WHERE id = ?", "bt", sealed, sealedn, run->connection_id) != DB_OK)

@@ -33,6 +33,11 @@ enum db_rc {
  * path.  On failure returns DB_ERROR and a static reason in *why.
  */
 enum db_rc	 db_open(const char *url, struct db **out, const char **why);
+/*
+ * The pragmas db_open runs on every SQLite connection (and bfbench on its
+ * bare reference, so that both store with the same settings).
+ */
+extern const char db_sqlite_pragmas[];
 void		 db_close(struct db *);
 const char	*db_errmsg(struct db *);
 /*

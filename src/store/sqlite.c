@@ -103,13 +103,8 @@ db_open(const char *url, struct db **out, const char **why)
 	}
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
-	if (db_exec(db, "PRAGMA journal_mode=WAL") != DB_OK ||
-	    db_exec(db, "PRAGMA foreign_keys=ON") != DB_OK ||
-	    db_exec(db, "PRAGMA synchronous=NORMAL") != DB_OK ||
-	    /* 16 MB of pages per connection: a 100,000-row sync's indexes
-	     * stay in memory instead of being read back from the file. */
-	    db_exec(db, "PRAGMA cache_size=-16384") != DB_OK ||
-	    db_exec(db, "PRAGMA temp_store=MEMORY") != DB_OK) {
+	if (db_exec(db, db_sqlite_pragmas) != DB_OK ||
+	    db_exec(db, "PRAGMA foreign_keys=ON") != DB_OK) {
 		*why = "cannot set up the SQLite database (is it a database file?)";
 		db_close(db);
 		return DB_ERROR;
@@ -117,6 +112,20 @@ db_open(const char *url, struct db **out, const char **why)
 	*out = db;
 	return DB_OK;
 }
+
+/*
+ * page_size applies to a new file only (before its first table; an
+ * existing one keeps its size until a VACUUM).  A transaction row is
+ * about 300 bytes and its table is clustered (WITHOUT ROWID): a B-tree
+ * page holds whole rows even in its interior, and SQLite advises rows
+ * under a twentieth of a page.  With 4 KB pages a first sync stored
+ * 30 % slower; 16 KB pages hold a day or more of an account's rows.
+ * 16 MB of pages per connection: a 100,000-row sync's indexes stay in
+ * memory instead of being read back from the file.
+ */
+const char db_sqlite_pragmas[] = "PRAGMA page_size=16384; "
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+    "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY";
 
 void
 db_close(struct db *db)
