@@ -22,6 +22,8 @@ struct fmt_ctx {
 	enum stmt_format	 fmt;
 	const struct stmt_sink	*sink;
 	struct stmt_diag	*diag;
+	struct stmt_piece	*piece;		/* NULL: the whole file */
+	size_t			 index0;	/* statements before it */
 
 	/* The statement being read. */
 	struct stmt_info	 info;

@@ -152,12 +152,27 @@ enum stmt_rc
 stmt_parse(FILE *in, enum stmt_format fmt, const struct stmt_sink *sink,
     struct stmt_diag *diag)
 {
+	return stmt_parse_piece(in, fmt, sink, diag, NULL);
+}
+
+enum stmt_rc
+stmt_parse_piece(FILE *in, enum stmt_format fmt, const struct stmt_sink *sink,
+    struct stmt_diag *diag, struct stmt_piece *piece)
+{
 	static const struct stmt_sink	 none;
 	struct fmt_ctx			 ctx;
 
 	memset(diag, 0, sizeof(*diag));
 	diag->format = fmt;
 	fmt_ctx_init(&ctx, fmt, sink != NULL ? sink : &none, diag);
+	if (piece != NULL) {
+		/* Only MT940 has points where a parse can start afresh. */
+		if (fmt != STMT_MT940)
+			return fmt_failed(&ctx, "only MT940 reads in pieces");
+		ctx.piece = piece;
+		ctx.index0 = piece->index0;
+		piece->nlines = 0;
+	}
 	switch (fmt) {
 	case STMT_CAMT053:
 		return camt053_parse(in, &ctx);
@@ -258,7 +273,7 @@ fmt_warn(struct fmt_ctx *c, enum stmt_warn code, uint64_t line,
 void
 fmt_stmt_reset(struct fmt_ctx *c)
 {
-	size_t	index = c->diag->nstatements;
+	size_t	index = c->index0 + c->diag->nstatements;
 
 	memset(&c->info, 0, sizeof(c->info));
 	c->info.format = c->fmt;

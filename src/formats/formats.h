@@ -185,6 +185,35 @@ enum stmt_rc	 stmt_parse(FILE *in, enum stmt_format fmt,
 		    const struct stmt_sink *sink, struct stmt_diag *diag);
 
 /*
+ * One piece of an MT940 file, for reading a large file in several threads
+ * (bankfeed import).  A piece that does not start the file must start
+ * right after an end-of-message line ("-", "-}", "-XXX") and its line
+ * end: there the parser has ended its statement and skips to the next
+ * :20:, so it can start afresh knowing only the lines and the statements
+ * before it.  Lines (the statement's, the transactions', warnings' and a
+ * rejection's) and statement indexes then read as in the whole file, and
+ * diag counts the piece's own statements, transactions and warnings.
+ */
+struct stmt_piece {
+	uint64_t	 line0;		/* lines before the piece */
+	size_t		 index0;	/* statements begun before it */
+	uint64_t	 bytes;		/* its length: read no further */
+	int		 first;		/* it starts the file */
+	int		 last;		/* it ends the file */
+	uint64_t	 nlines;	/* out: the lines it had */
+};
+
+/*
+ * stmt_parse() of one piece, which starts where `in` is (STMT_MT940 only;
+ * other formats fail).  At
+ * the end of a piece that is not last, the parser does what it does at
+ * any line: it does not look for a missing :20: there.
+ */
+enum stmt_rc	 stmt_parse_piece(FILE *in, enum stmt_format fmt,
+		    const struct stmt_sink *sink, struct stmt_diag *diag,
+		    struct stmt_piece *piece);
+
+/*
  * Writes "FORMAT: line N: MESSAGE" (or "byte N") for a rejected parse into
  * out (size n); returns out.
  */

@@ -187,6 +187,7 @@ struct mt {
 	unsigned char	 rb[65536 + 1];
 	size_t		 rpos, rlen;
 	int		 reof;
+	uint64_t	 left;		/* bytes still to read (a piece's) */
 };
 
 static void
@@ -287,7 +288,11 @@ mt_getline(struct mt *m, enum stmt_rc *rc)
 		memmove(m->rb, p, (size_t)(e - p));
 		m->rlen = (size_t)(e - p);
 		m->rpos = 0;
-		n = fread(m->rb + m->rlen, 1, sizeof(m->rb) - 1 - m->rlen, m->in);
+		n = sizeof(m->rb) - 1 - m->rlen;
+		if (n > m->left)
+			n = (size_t)m->left;
+		n = n > 0 ? fread(m->rb + m->rlen, 1, n, m->in) : 0;
+		m->left -= n;
 		if (n == 0) {
 			m->reof = 1;
 			if (ferror(m->in)) {
@@ -1336,6 +1341,21 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return fmt_failed(c, "out of memory");
 	mt_init(m, in, c);
+	m->left = UINT64_MAX;
+	if (c->piece != NULL) {
+		m->left = c->piece->bytes;
+		m->lineno = c->piece->line0;
+		if (!c->piece->first) {
+			/*
+			 * Right after an end-of-message line: its statement
+			 * ended, and what follows is skipped up to a :20:.
+			 * Whether a :20: came before only matters at the end
+			 * of the file; one did if a statement began.
+			 */
+			m->after_end = 1;
+			m->seen_20 = c->piece->index0 > 0;
+		}
+	}
 	fmt_stmt_reset(c);
 	while ((got = mt_getline(m, &rc)) == 1) {
 		s = m->ls;
@@ -1404,13 +1424,15 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 		goto out;
 	if ((rc = mt_close_field(m)) != STMT_OK)
 		goto out;
-	if (!m->seen_20) {
+	if (!m->seen_20 && (c->piece == NULL || c->piece->last)) {
 		rc = fmt_reject(c, m->lineno > 0 ? m->lineno : 1,
 		    "no :20: field found: not an MT940/MT942 statement");
 		goto out;
 	}
 	rc = mt_end_stmt(m);
 out:
+	if (c->piece != NULL)
+		c->piece->nlines = m->lineno - c->piece->line0;
 	mt_free(m);
 	free(m);
 	return rc;
