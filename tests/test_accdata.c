@@ -344,6 +344,62 @@ schema_2_rows_survive_migration(void **state)
 	    "id = 'txn_c'", ""), 1);
 }
 
+/*
+ * The end of a sync looks for vanished pending rows only in accounts that
+ * may hold some: the memory must say "may" whenever one is stored.
+ */
+static void
+known_tells_which_accounts_hold_pending(void **state)
+{
+	struct fixture		*f = *state;
+	struct accdata_batch	 b, c;
+	struct accdata_known	*k;
+	struct rec_txn		 t1 = txn("T1", NULL, 1, -350),
+				 p2 = txn("P2", NULL, 0, -1200);
+	char			 id[ID_MAX];
+
+	assert_int_equal(accdata_batch_begin(&b, f->db), 0);
+	assert_int_equal(account(f, &b), 1);
+	assert_int_equal(put(f, &b, "b:T1", NULL, &t1, 1, id), TXN_ADDED);
+	assert_int_equal(accdata_batch_commit(&b), 0);
+
+	/* booked rows only: none, once read; unknown before */
+	assert_non_null(k = accdata_known_new("con_1"));
+	assert_int_equal(accdata_known_pending(k, f->acc), 1);
+	assert_int_equal(accdata_batch_begin_known(&b, f->db, k), 0);
+	assert_int_equal(put(f, &b, "b:T1", NULL, &t1, 0, id), TXN_SAME);
+	assert_int_equal(accdata_known_pending(k, f->acc), 0);
+	/* a pending one delivered */
+	assert_int_equal(put(f, &b, "b:P2", NULL, &p2, 0, id), TXN_ADDED);
+	assert_int_equal(accdata_known_pending(k, f->acc), 1);
+	assert_int_equal(accdata_batch_commit(&b), 0);
+	accdata_known_free(k);
+
+	/* a pending one read back from the table */
+	assert_non_null(k = accdata_known_new("con_1"));
+	assert_int_equal(accdata_batch_begin_known(&b, f->db, k), 0);
+	assert_int_equal(put(f, &b, "b:T1", NULL, &t1, 0, id), TXN_SAME);
+	assert_int_equal(accdata_known_pending(k, f->acc), 1);
+	assert_int_equal(accdata_batch_commit(&b), 0);
+	accdata_known_free(k);
+
+	/* removed: none again; until another writer comes */
+	assert_int_equal(db_exec(f->db, "UPDATE transactions SET removed = 1 "
+	    "WHERE bank_key = 'b:P2'"), DB_OK);
+	assert_non_null(k = accdata_known_new("con_1"));
+	assert_int_equal(accdata_batch_begin_known(&b, f->db, k), 0);
+	assert_int_equal(put(f, &b, "b:T1", NULL, &t1, 0, id), TXN_SAME);
+	assert_int_equal(accdata_known_pending(k, f->acc), 0);
+	assert_int_equal(accdata_batch_commit(&b), 0);
+	assert_int_equal(accdata_batch_begin(&c, f->db), 0);
+	assert_int_equal(put(f, &c, "b:P3", NULL, &p2, 0, id), TXN_ADDED);
+	assert_int_equal(accdata_batch_commit(&c), 0);
+	assert_int_equal(accdata_batch_begin_known(&b, f->db, k), 0);
+	assert_int_equal(accdata_known_pending(k, f->acc), 1);
+	accdata_batch_abort(&b);
+	accdata_known_free(k);
+}
+
 /* A rolled back batch leaves nothing remembered that was not stored. */
 static void
 abort_forgets(void **state)
@@ -411,6 +467,8 @@ main(void)
 		cmocka_unit_test(txnkeys_holds_many_rows),
 		cmocka_unit_test_setup_teardown(schema_2_rows_survive_migration,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    known_tells_which_accounts_hold_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    resync_from_memory_answers_as_the_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(abort_forgets, setup, teardown),

@@ -52,6 +52,7 @@ struct qacct {
 
 struct quality {
 	long		 today;
+	long		 lm_first, lm_last;	/* the previous calendar month */
 	long		 from, to;	/* LONG_MIN/MAX when open */
 	struct qacct	*acct;
 	size_t		 nacct, capacct, last;
@@ -84,6 +85,18 @@ blank(const char *s)
 	return 1;
 }
 
+/* The first day of the month before today's, and its last day. */
+static void
+last_month(long today, long *first, long *last)
+{
+	int	y, m, d;
+
+	day_to_civil(today, &y, &m, &d);
+	*last = today - d;
+	day_to_civil(*last, &y, &m, &d);
+	*first = *last - d + 1;
+}
+
 struct quality *
 quality_new(long long now)
 {
@@ -92,6 +105,7 @@ quality_new(long long now)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->today = day_from_unix(now);
+	last_month(q->today, &q->lm_first, &q->lm_last);
 	q->from = LONG_MIN;
 	q->to = LONG_MAX;
 	return q;
@@ -231,11 +245,17 @@ luhn(const char *d, size_t n)
 int
 quality_has_pan(const char *s)
 {
-	size_t	i = 0, n;
+	size_t	i = 0, n, digits;
 
 	if (s == NULL)
 		return 0;
 	n = strlen(s);
+	/* Most text has too few digits for a card number at all. */
+	for (digits = 0; i < n && digits < 13; i++)
+		digits += (unsigned)(s[i] - '0') < 10;
+	if (digits < 13)
+		return 0;
+	i = 0;
 	while (i < n) {
 		char	d[20];
 		size_t	nd = 0, j = i;
@@ -619,18 +639,6 @@ dup_seen(struct qacct *a, long day, const struct rec_txn *t)
 	return 0;
 }
 
-/* The first day of the month before today's, and its last day. */
-static void
-last_month(long today, long *first, long *last)
-{
-	int	y, m, d;
-
-	day_to_civil(today, &y, &m, &d);
-	*last = today - d;
-	day_to_civil(*last, &y, &m, &d);
-	*first = *last - d + 1;
-}
-
 enum err
 quality_txn(struct quality *q, const char *account_id, const char *txn_id,
     const struct rec_txn *t)
@@ -638,7 +646,6 @@ quality_txn(struct quality *q, const char *account_id, const char *txn_id,
 	struct qacct	*a;
 	long		 day = LONG_MIN, d;
 	int		 isnew, rc, booked = t->status == TXN_BOOKED;
-	long		 lm_first, lm_last;
 	const char	*fields[] = { t->cp_name, t->cp_iban, t->description,
 	    t->bank_reference, t->end_to_end_id, t->bank_id,
 	    t->pending_bank_id };
@@ -695,8 +702,7 @@ quality_txn(struct quality *q, const char *account_id, const char *txn_id,
 			return ERR_INTERNAL_ERROR;
 	}
 
-	last_month(q->today, &lm_first, &lm_last);
-	if (day >= lm_first && day <= lm_last)
+	if (day >= q->lm_first && day <= q->lm_last)
 		a->seen_last_month = 1;
 	if (day >= q->today - 14)
 		a->seen_last15 = 1;
@@ -736,12 +742,11 @@ quality_txn(struct quality *q, const char *account_id, const char *txn_id,
 static int
 finish_account(struct quality *q, struct qacct *a)
 {
-	long	lm_first, lm_last;
+	long	lm_first = q->lm_first, lm_last = q->lm_last;
 	int	covers15 = q->from <= q->today - 14 && q->to >= q->today;
 
 	if (!a->delivered)
 		return 0;
-	last_month(q->today, &lm_first, &lm_last);
 	if (a->ntxn == 0) {
 		if (covers15 && hit(a->money_on_it ?
 		    &a->hits[WARN_NO_TRANSACTIONS] :

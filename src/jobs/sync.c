@@ -408,16 +408,18 @@ finish_completed(struct sync *s, struct db *db)
 	if (s->res.state.len > 0 && vault_seal(s->res.state.p, s->res.state.len,
 	    aad, &sealed, &sealedn) == -1)
 		goto out;
+	if (accdata_batch_begin_known(&s->batch, db, s->known) == -1)
+		goto out;
 	/*
 	 * Pending rows the bank no longer lists can only be in accounts
-	 * stored before: every row of an account this sync created came
-	 * with it (and looking would read all of them).
+	 * stored before (every row of an account this sync created came
+	 * with it), and only in those that may hold pending rows at all:
+	 * looking reads every row of the account.
 	 */
 	for (i = 0; i < s->nacc; i++)
-		if (!s->acc_fresh[i])
+		if (!s->acc_fresh[i] &&
+		    accdata_known_pending(s->known, s->acc_ids[i]))
 			old[nold++] = s->acc_ids[i];
-	if (accdata_batch_begin(&s->batch, db) == -1)
-		goto out;
 	if (accdata_close_unseen(&s->batch, run->connection_id, s->acc_ids,
 	    s->nacc) == -1 || accdata_remove_unseen_pending(&s->batch, old,
 	    nold, (const char *const *)s->pending_seen, s->npending) == -1)

@@ -20,6 +20,7 @@ struct known_acc {
 	char		 id[ID_MAX];
 	struct txnkeys	*keys;		/* NULL: looked up row by row */
 	size_t		 reserved;	/* rows taken from known_held */
+	int		 pending;	/* may hold a pending row not removed */
 };
 
 struct accdata_known {
@@ -86,6 +87,19 @@ accdata_known_new(const char *connection_id)
 		snprintf(k->connection_id, sizeof(k->connection_id), "%s",
 		    connection_id);
 	return k;
+}
+
+int
+accdata_known_pending(const struct accdata_known *k, const char *account_id)
+{
+	size_t	i;
+
+	if (k == NULL || k->off)
+		return 1;
+	for (i = 0; i < k->nacc; i++)
+		if (strcmp(k->acc[i].id, account_id) == 0)
+			return k->acc[i].keys == NULL || k->acc[i].pending;
+	return 1;
 }
 
 void
@@ -223,8 +237,8 @@ known_load(struct db *db, struct known_acc *a, int64_t num)
 
 	if ((a->keys = txnkeys_new()) == NULL)
 		return -1;
-	s = db_q(db, "SELECT bank_key, chash, id FROM transactions WHERE "
-	    "account_num = ?", "i", num);
+	s = db_q(db, "SELECT bank_key, chash, id, status = 'pending' AND "
+	    "removed = 0 FROM transactions WHERE account_num = ?", "i", num);
 	if (s == NULL)
 		return -1;
 	while (rc == 0 && (r = db_step(s)) == DB_ROW) {
@@ -233,6 +247,8 @@ known_load(struct db *db, struct known_acc *a, int64_t num)
 		/* A hash that is not ours matches no content: updated. */
 		if (hash_from_hex(db_col_text(s, 1), db_col_len(s, 1), h) == -1)
 			memset(h, 0, sizeof(h));
+		if (db_col_int(s, 3))
+			a->pending = 1;
 		if (known_room(a) == -1 || txnkeys_put(a->keys,
 		    db_col_text(s, 0), db_col_text(s, 2), h) == -1)
 			rc = -1;
@@ -319,6 +335,7 @@ known_account(struct accdata_batch *b, const char *connection_id,
 	snprintf(a->id, sizeof(a->id), "%s", account_id);
 	a->keys = NULL;
 	a->reserved = 0;
+	a->pending = 0;
 	if (acc_nums(b, account_id) == -1 ||
 	    known_load(b->db, a, b->acc_num) == -1) {
 		known_drop(a);
@@ -540,6 +557,8 @@ txn_known(struct accdata_batch *b, struct known_acc *a,
 	const char		*id;
 	const unsigned char	*old;
 
+	if (t->status == TXN_PENDING)
+		a->pending = 1;
 	if (txnkeys_get(a->keys, key, &id, &old)) {
 		copy_id(id_out, id);
 		if (memcmp(old, h, TXNKEYS_HASH) == 0)

@@ -39,6 +39,13 @@ struct accdata_known;
 
 struct accdata_known	*accdata_known_new(const char *connection_id);
 void			 accdata_known_free(struct accdata_known *);
+/*
+ * 0 when k knows that account_id holds no pending transaction (none was
+ * read, none delivered since); 1 when it may.  Valid in a batch begun
+ * with k, which checks that no other writer came.
+ */
+int			 accdata_known_pending(const struct accdata_known *,
+			    const char *account_id);
 
 /* A write batch: one transaction, one read and one write of the sequence. */
 struct accdata_batch {
