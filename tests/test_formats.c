@@ -489,6 +489,93 @@ camt_text_past_its_limit(void **state)
 	free(big);
 }
 
+/*
+ * camt.053 is read by a SAX pass, and again by the xmlTextReader for
+ * what that pass leaves to it; these pin what both must agree on.
+ */
+#define CAMT_HEAD "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:" \
+	"camt.053.001.02\">\n<BkToCstmrStmt><Stmt><Id>1</Id><Acct><Id><IBAN>" \
+	"DE89370400440532013000</IBAN></Id></Acct>\n"
+#define CAMT_NTRY(ustrd) "<Ntry><Amt Ccy=\"EUR\">1.00</Amt><CdtDbtInd>CRDT" \
+	"</CdtDbtInd><BookgDt><Dt>2024-01-02</Dt></BookgDt><NtryDtls><TxDtls>" \
+	"<RmtInf><Ustrd>" ustrd "</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n"
+#define CAMT_TAIL "</Stmt></BkToCstmrStmt></Document>\n"
+
+static void
+camt_sax_lines_and_text(void **state)
+{
+	struct got	*g;
+	char		*s, *nl;
+	size_t		 n;
+
+	(void)state;
+	/* A start tag over several lines counts where it ends (its '>'). */
+	g = snippet(CAMT_HEAD "<Ntry\n a=\"1\"\n>\n<Amt\n Ccy=\"EUR\"\n>1.00</Amt>"
+	    "<CdtDbtInd>CRDT</CdtDbtInd><BookgDt><Dt\n>2024-02-30</Dt>"
+	    "</BookgDt></Ntry>\n" CAMT_TAIL, STMT_CAMT053, STMT_OK);
+	assert_int_equal(g->ntx, 1);
+	assert_int_equal(g->tx[0].line, 5);
+	assert_int_equal(g->nw, 1);
+	assert_int_equal(g->w[0].code, STMT_W_DATE_ADJUSTED);
+	assert_int_equal(g->w[0].line, 9);
+	free(g);
+	g = snippet(CAMT_HEAD "<Ntry><Amt\n Ccy=\"EUR\"\n>-1.00</Amt></Ntry>\n"
+	    CAMT_TAIL, STMT_CAMT053, STMT_REJECTED);
+	assert_non_null(strstr(g->diag.msg, "negative"));
+	assert_int_equal(g->diag.line, 5);
+	free(g);
+
+	/* CDATA, character and predefined entities are text. */
+	g = snippet(CAMT_HEAD CAMT_NTRY("\n  <![CDATA[a <b>]]> &amp; &#67;\n")
+	    CAMT_TAIL, STMT_CAMT053, STMT_OK);
+	assert_int_equal(g->ntx, 1);
+	assert_string_equal(g->tx[0].desc, "a <b> & C");
+	free(g);
+
+	/* Other entities are refused, declared or not. */
+	g = snippet(CAMT_HEAD CAMT_NTRY("&foo;") CAMT_TAIL, STMT_CAMT053,
+	    STMT_REJECTED);
+	assert_string_equal(g->diag.msg,
+	    "not well-formed XML: Entity 'foo' not defined");
+	assert_int_equal(g->diag.line, 3);
+	free(g);
+	g = snippet("<?xml version=\"1.0\"?>\n<!DOCTYPE Document [\n"
+	    "<!ENTITY foo \"x\">\n]>\n" CAMT_HEAD CAMT_NTRY("&foo;") CAMT_TAIL,
+	    STMT_CAMT053, STMT_REJECTED);
+	assert_non_null(strstr(g->diag.msg, "a DOCTYPE is not allowed"));
+	free(g);
+
+	/*
+	 * A comment inside the text: read again by the reader, and the
+	 * sink still gets each record once.  The blanks between two
+	 * comments are a text node of their own, kept.
+	 */
+	g = snippet(CAMT_HEAD CAMT_NTRY("one") CAMT_NTRY("two")
+	    CAMT_NTRY("a<!--c-->  <!--d-->b") CAMT_TAIL, STMT_CAMT053, STMT_OK);
+	assert_int_equal(g->nst, 1);
+	assert_int_equal(g->ntx, 3);
+	assert_string_equal(g->tx[0].desc, "one");
+	assert_string_equal(g->tx[2].desc, "a  b");
+	free(g);
+
+	/* Past line 65535 every line reads 65535, as libxml2 keeps them. */
+	n = 70000;
+	s = malloc(sizeof(CAMT_HEAD) + n + 1024);
+	strcpy(s, CAMT_HEAD "<Ntry");
+	nl = s + strlen(s);
+	memset(nl, '\n', n);
+	strcpy(nl + n, "><Amt Ccy=\"EUR\">1.00</Amt><CdtDbtInd>CRDT"
+	    "</CdtDbtInd><BookgDt><Dt>2024-02-30</Dt></BookgDt></Ntry>\n"
+	    CAMT_TAIL);
+	g = snippet(s, STMT_CAMT053, STMT_OK);
+	assert_int_equal(g->ntx, 1);
+	assert_int_equal(g->tx[0].line, 65535);
+	assert_int_equal(g->nw, 1);
+	assert_int_equal(g->w[0].line, 65535);
+	free(g);
+	free(s);
+}
+
 /* ----------------------------------------------------------------- OFX */
 
 static void
@@ -1069,6 +1156,7 @@ main(void)
 		cmocka_unit_test(camt_broken_and_truncated),
 		cmocka_unit_test(camt_batch_without_own_amounts),
 		cmocka_unit_test(camt_text_past_its_limit),
+		cmocka_unit_test(camt_sax_lines_and_text),
 		cmocka_unit_test(ofx_sgml_bank_and_card),
 		cmocka_unit_test(ofx_xml_cdata_entities),
 		cmocka_unit_test(ofx_broken_and_truncated),

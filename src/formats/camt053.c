@@ -1,14 +1,24 @@
 /*
  * camt053: ISO 20022 BankToCustomerStatement, camt.053.001.02 to .001.10
- * and national variants (any namespace naming camt.053.001.), read with
- * libxml2's streaming xmlTextReader fed from the FILE* in small reads.
+ * and national variants (any namespace naming camt.053.001.), read in
+ * two ways (see "Two readings" at the end):
  *
- * The reader keeps no tree: each element's text is collected into one
+ * - a SAX pass: libxml2's SAX2 push parser fed 64 KB reads of the FILE*,
+ *   no node built; it reads a plain, good file on its own;
+ * - libxml2's streaming xmlTextReader, the reference: it reads the file
+ *   again whenever the SAX pass gives up (any rejection, XML error,
+ *   DOCTYPE, entity, comment or processing instruction inside the root,
+ *   xml:id, a Ccy holding an entity, text past libxml2's node limit), so
+ *   that every message and line is the reader's, and the sink gets only
+ *   the calls the SAX pass had not made.
+ *
+ * Both feed the same handlers: each element's text is collected into one
  * bounded buffer and acted on when the element ends, looked up by its
  * path below BkToCstmrStmt in the table `paths`.  Entry-level values wait
  * in bounded buffers until </Ntry>; the TxDtls of a batch entry are packed
  * into a bounded arena so the entry can be split into one record per
- * TxDtls once its amounts are known.
+ * TxDtls once its amounts are known.  Lines are libxml2's: an element's is
+ * the line where its start tag ends, and any line past 65535 reads 65535.
  *
  * Safety: no DTD is loaded, no entity substituted, no network used, and a
  * document with a DOCTYPE is refused outright, so external entities (XXE)
@@ -29,6 +39,9 @@
 #define CAMT_PATH_MAX	1024
 #define CAMT_MAX_TXDTLS	100000		/* per entry */
 #define CAMT_ARENA_MAX	(16 * 1024 * 1024)
+#define CAMT_CHUNK	(64 * 1024)		/* one read of the SAX pass */
+/* A run of text past this is left to the reader (libxml2's 10 MB limit). */
+#define CAMT_RUN_MAX	(8 * 1024 * 1024)
 
 #define NS_ISO		"urn:iso:std:iso:20022:tech:xsd:camt.053.001."
 
@@ -221,7 +234,17 @@ struct txd {
 struct cx {
 	struct fmt_ctx	*c;
 	FILE		*in;
-	xmlTextReaderPtr r;
+	xmlTextReaderPtr r;		/* the reader; NULL in the SAX pass */
+
+	/* The SAX pass (see "Two readings" below). */
+	xmlParserCtxtPtr p;
+	int		 halt;		/* 1: give up, the reader decides */
+	enum stmt_rc	 rc;		/* a handler's final answer */
+	uint64_t	 line;		/* lineno() of the event at hand */
+	uint64_t	 sline[CAMT_MAXDEPTH + 1];	/* the open elements' */
+	int		 run_text;	/* the run of text has a non-blank */
+	size_t		 run_len;
+	struct buf	 ws;		/* its blanks so far, while all blank */
 	char		 xerr[256];
 	int		 xerr_line;
 
@@ -280,8 +303,13 @@ struct cx {
 static uint64_t
 lineno(struct cx *x)
 {
-	xmlNodePtr	node = xmlTextReaderCurrentNode(x->r);
-	long		l = node != NULL ? xmlGetLineNo(node) : -1;
+	xmlNodePtr	node;
+	long		l;
+
+	if (x->r == NULL)
+		return x->line;
+	node = xmlTextReaderCurrentNode(x->r);
+	l = node != NULL ? xmlGetLineNo(node) : -1;
 
 	if (l <= 0)
 		l = xmlTextReaderGetParserLineNumber(x->r);
@@ -332,6 +360,7 @@ cx_init(struct cx *x, struct fmt_ctx *c, FILE *in)
 	x->c = c;
 	x->in = in;
 	buf_init(&x->path, CAMT_PATH_MAX);
+	buf_init(&x->ws, STMT_TEXT_MAX);
 	buf_init(&x->text, STMT_TEXT_MAX);
 	for (i = 0; i < sizeof(x->s) / sizeof(x->s[0]); i++)
 		buf_init(&x->s[i], STMT_FIELD_MAX);
@@ -359,7 +388,10 @@ cx_free(struct cx *x)
 
 	if (x->r != NULL)
 		xmlFreeTextReader(x->r);
+	if (x->p != NULL)
+		xmlFreeParserCtxt(x->p);
 	buf_free(&x->path);
+	buf_free(&x->ws);
 	buf_free(&x->text);
 	for (i = 0; i < sizeof(x->s) / sizeof(x->s[0]); i++)
 		buf_free(&x->s[i]);
@@ -797,11 +829,14 @@ bal_end(struct cx *x)
 	return fmt_add_balance(x->c, lineno(x), t, v, x->b_ccy, x->b_date);
 }
 
-/* An element starts (name is its local name). */
+/*
+ * An element starts: name is its local name, ns its namespace (NULL:
+ * none; read for the root only), ccy its Ccy attribute (NULL: none; read
+ * for an element named *Amt only).
+ */
 static enum stmt_rc
-el_start(struct cx *x, const char *name)
+el_start(struct cx *x, const char *name, const char *ns, const char *ccy)
 {
-	xmlChar		*ccy;
 	enum stmt_rc	 rc;
 	size_t		 n;
 	int		 node;
@@ -823,16 +858,12 @@ el_start(struct cx *x, const char *name)
 	x->skipped = 0;
 	buf_reset(&x->text);
 	x->has_ccy_attr = 0;
-	if (n >= 3 && strcmp(name + n - 3, "Amt") == 0 &&
-	    (ccy = xmlTextReaderGetAttribute(x->r, (const xmlChar *)"Ccy")) !=
-	    NULL) {
-		fmt_copy(x->ccy_attr, sizeof(x->ccy_attr), (const char *)ccy);
+	if (ccy != NULL) {
+		fmt_copy(x->ccy_attr, sizeof(x->ccy_attr), ccy);
 		x->has_ccy_attr = 1;
-		xmlFree(ccy);
 	}
 	if (x->depth == 1) {
-		const xmlChar	*ns = xmlTextReaderConstNamespaceUri(x->r);
-		const char	*u = ns != NULL ? (const char *)ns : "";
+		const char	*u = ns != NULL ? ns : "";
 
 		x->seen_root = 1;
 		if (strcmp(name, "Document") != 0)
@@ -1039,16 +1070,25 @@ el_end(struct cx *x)
 	return rc;
 }
 
-enum stmt_rc
-camt053_parse(FILE *in, struct fmt_ctx *c)
+/* True when an element named name (n bytes) may carry an amount's Ccy. */
+static int
+is_amt(const char *name, size_t n)
+{
+	return n >= 3 && memcmp(name + n - 3, "Amt", 3) == 0;
+}
+
+/*
+ * The reading with libxml2's xmlTextReader: the reference, used for what
+ * the SAX pass leaves to it.
+ */
+static enum stmt_rc
+parse_reader(FILE *in, struct fmt_ctx *c)
 {
 	struct cx	 x;
 	enum stmt_rc	 rc = STMT_OK;
 	int		 ret, type;
 	const char	*name;
 
-	pthread_once(&paths_once, paths_init);
-	xmlSetGenericErrorFunc(NULL, quiet);	/* this thread's only */
 	cx_init(&x, c, in);
 	fmt_stmt_reset(c);
 	x.r = xmlReaderForIO(readcb, NULL, &x, NULL, NULL,
@@ -1061,14 +1101,28 @@ camt053_parse(FILE *in, struct fmt_ctx *c)
 	while ((ret = xmlTextReaderRead(x.r)) == 1) {
 		type = xmlTextReaderNodeType(x.r);
 		switch (type) {
-		case XML_READER_TYPE_ELEMENT:
+		case XML_READER_TYPE_ELEMENT: {
+			const xmlChar	*ns = NULL;
+			xmlChar		*ccy = NULL;
+
 			name = (const char *)xmlTextReaderConstLocalName(x.r);
-			if ((rc = el_start(&x, name ? name : "")) != STMT_OK)
+			if (name == NULL)
+				name = "";
+			if (x.depth == 0)
+				ns = xmlTextReaderConstNamespaceUri(x.r);
+			if (is_amt(name, strlen(name)))
+				ccy = xmlTextReaderGetAttribute(x.r,
+				    (const xmlChar *)"Ccy");
+			rc = el_start(&x, name, (const char *)ns,
+			    (const char *)ccy);
+			xmlFree(ccy);
+			if (rc != STMT_OK)
 				goto out;
 			if (xmlTextReaderIsEmptyElement(x.r) &&
 			    (rc = el_end(&x)) != STMT_OK)
 				goto out;
 			break;
+		}
 		case XML_READER_TYPE_END_ELEMENT:
 			if ((rc = el_end(&x)) != STMT_OK)
 				goto out;
@@ -1133,4 +1187,346 @@ camt053_parse(FILE *in, struct fmt_ctx *c)
 out:
 	cx_free(&x);
 	return rc;
+}
+
+/*
+ * The SAX pass.  The handlers get the parser context (its _private is the
+ * struct cx) and stop it with x->halt set when the reading is better left
+ * to the reader: whatever is not a clean, plain document (any XML error,
+ * a DOCTYPE, an entity, a comment or processing instruction inside the
+ * root, an xml:id, a Ccy holding an entity) and every rejection.
+ */
+static void
+sax_halt(struct cx *x)
+{
+	x->halt = 1;
+	xmlStopParser(x->p);
+}
+
+/* A handler's answer: on anything but STMT_OK the pass is over. */
+static void
+sax_rc(struct cx *x, enum stmt_rc rc)
+{
+	if (rc == STMT_OK)
+		return;
+	if (rc == STMT_REJECTED)
+		x->halt = 1;		/* the reader finds what and where */
+	else
+		x->rc = rc;		/* the sink's or memory's: final */
+	xmlStopParser(x->p);
+}
+
+/* A new run of text starts (after a tag). */
+static void
+run_reset(struct cx *x)
+{
+	x->run_text = 0;
+	x->run_len = 0;
+	buf_reset(&x->ws);
+}
+
+static int
+all_blank(const xmlChar *s, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\n' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* The reader's handling of a text node's worth, piece by piece. */
+static enum stmt_rc
+sax_text(struct cx *x, const char *v, size_t n)
+{
+	if (!x->want_text) {
+		x->skipped += n;
+		if (x->text.len + x->skipped <= STMT_TEXT_MAX)
+			return STMT_OK;
+		return STMT_REJECTED;
+	}
+	if (buf_add(&x->text, v, n) == -1)
+		return STMT_REJECTED;
+	return STMT_OK;
+}
+
+/*
+ * Text, in pieces.  The reader (XML_PARSE_NOBLANKS) passes on no text
+ * made only of blanks unless xml:space="preserve" holds: such a run is
+ * kept aside until a non-blank piece shows it is text.  (The reader may
+ * also drop the blanks that start a run of text; kept here, they are
+ * leading blanks of the element's text, which is trimmed, and count only
+ * against its length limit, whose rejection goes to the reader anyway.)
+ */
+static void
+sax_chars(void *ctx, const xmlChar *ch, int len)
+{
+	xmlParserCtxtPtr	 p = ctx;
+	struct cx		*x = p->_private;
+
+	if (x->halt || x->rc != STMT_OK)
+		return;
+	x->run_len += (size_t)len;
+	if (x->run_len > CAMT_RUN_MAX) {
+		sax_halt(x);
+		return;
+	}
+	if (!x->run_text) {
+		if ((p->space == NULL || *p->space != 1) && all_blank(ch, len)) {
+			if (buf_add(&x->ws, (const char *)ch, (size_t)len) == -1)
+				sax_halt(x);
+			return;
+		}
+		x->run_text = 1;
+		if (x->ws.len > 0 &&
+		    sax_text(x, x->ws.p, x->ws.len) != STMT_OK) {
+			sax_halt(x);
+			return;
+		}
+	}
+	if (sax_text(x, (const char *)ch, (size_t)len) != STMT_OK)
+		sax_halt(x);
+}
+
+static void
+sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+    const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+    int nb_attributes, int nb_defaulted, const xmlChar **attrs)
+{
+	xmlParserCtxtPtr	 p = ctx;
+	struct cx		*x = p->_private;
+	const char		*name = (const char *)localname;
+	char			 ccy[4];
+	const char		*ccyp = NULL;
+	int			 i, line;
+
+	(void)prefix;
+	(void)nb_namespaces;
+	(void)namespaces;
+	if (x->halt || x->rc != STMT_OK)
+		return;
+	if (nb_defaulted != 0) {
+		sax_halt(x);
+		return;
+	}
+	run_reset(x);
+	for (i = 0; i < nb_attributes; i++) {
+		const xmlChar	**a = attrs + 5 * i;	/* local, prefix, URI,
+							   value, end */
+		size_t		  n = (size_t)(a[4] - a[3]);
+
+		if (a[1] != NULL && strcmp((const char *)a[1], "xml") == 0 &&
+		    strcmp((const char *)a[0], "id") == 0) {
+			sax_halt(x);	/* the reader's tree checks it */
+			return;
+		}
+		if (a[2] == NULL && ccyp == NULL &&
+		    strcmp((const char *)a[0], "Ccy") == 0) {
+			/* &amp; comes as "&#38;" here: left to the reader. */
+			if (memchr(a[3], '&', n) != NULL) {
+				sax_halt(x);
+				return;
+			}
+			if (n > sizeof(ccy) - 1)
+				n = sizeof(ccy) - 1;
+			memcpy(ccy, a[3], n);
+			ccy[n] = '\0';
+			ccyp = ccy;
+		}
+	}
+	/* The reader's line of an element: where its start tag ends. */
+	line = p->input != NULL ? p->input->line : 0;
+	x->line = line < 65535 ? (uint64_t)line : 65535;
+	if (!is_amt(name, strlen(name)))
+		ccyp = NULL;
+	sax_rc(x, el_start(x, name, (const char *)uri, ccyp));
+	if (x->depth > 0)
+		x->sline[x->depth] = x->line;
+}
+
+static void
+sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+    const xmlChar *uri)
+{
+	xmlParserCtxtPtr	 p = ctx;
+	struct cx		*x = p->_private;
+
+	(void)localname;
+	(void)prefix;
+	(void)uri;
+	if (x->halt || x->rc != STMT_OK)
+		return;
+	run_reset(x);
+	x->line = x->sline[x->depth];
+	sax_rc(x, el_end(x));
+}
+
+/* A comment or PI inside the root splits the reader's text nodes. */
+static void
+sax_comment(void *ctx, const xmlChar *value)
+{
+	xmlParserCtxtPtr	 p = ctx;
+	struct cx		*x = p->_private;
+
+	(void)value;
+	if (x->depth > 0)
+		sax_halt(x);
+}
+
+static void
+sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	(void)data;
+	sax_comment(ctx, target);
+}
+
+static void
+sax_refuse(void *ctx, const xmlChar *name, const xmlChar *a, const xmlChar *b)
+{
+	xmlParserCtxtPtr	 p = ctx;
+
+	(void)name;
+	(void)a;
+	(void)b;
+	sax_halt(p->_private);
+}
+
+static void
+sax_reference(void *ctx, const xmlChar *name)
+{
+	sax_refuse(ctx, name, NULL, NULL);
+}
+
+static xmlEntityPtr
+sax_entity(void *ctx, const xmlChar *name)
+{
+	(void)ctx;
+	return xmlGetPredefinedEntity(name);
+}
+
+static void
+sax_error(void *arg, xmlErrorPtr e)
+{
+	xmlParserCtxtPtr	 p = arg;
+
+	if (e != NULL && e->level >= XML_ERR_ERROR && p != NULL &&
+	    p->_private != NULL)
+		sax_halt(p->_private);
+}
+
+/*
+ * The whole file in 64 KB reads through the SAX2 push parser; STMT_OK
+ * and the rest as camt053_parse(), or -1: left to the reader, which must
+ * then read the file again (the sink calls made so far in x->c->ncalls).
+ */
+static int
+parse_sax(FILE *in, struct fmt_ctx *c)
+{
+	xmlSAXHandler	 h;
+	struct cx	 x;
+	char		*b;
+	size_t		 n;
+	int		 ret;
+
+	if ((b = malloc(CAMT_CHUNK)) == NULL)
+		return fmt_failed(c, "out of memory");
+	memset(&h, 0, sizeof(h));
+	xmlSAXVersion(&h, 2);
+	h.startDocument = NULL;
+	h.endDocument = NULL;
+	h.internalSubset = sax_refuse;
+	h.externalSubset = sax_refuse;
+	h.entityDecl = NULL;
+	h.notationDecl = NULL;
+	h.attributeDecl = NULL;
+	h.elementDecl = NULL;
+	h.unparsedEntityDecl = NULL;
+	h.resolveEntity = NULL;
+	h.getEntity = sax_entity;
+	h.getParameterEntity = NULL;
+	h.reference = sax_reference;
+	h.startElement = NULL;
+	h.endElement = NULL;
+	h.startElementNs = sax_start;
+	h.endElementNs = sax_end;
+	h.characters = sax_chars;
+	h.cdataBlock = sax_chars;
+	h.ignorableWhitespace = NULL;
+	h.comment = sax_comment;
+	h.processingInstruction = sax_pi;
+	h.serror = sax_error;
+	h.warning = NULL;
+	h.error = NULL;
+	h.fatalError = NULL;
+
+	cx_init(&x, c, in);
+	fmt_stmt_reset(c);
+	/* The first 4 bytes for the encoding, as the reader does. */
+	n = fread(b, 1, 4, in);
+	x.p = xmlCreatePushParserCtxt(&h, NULL, b, (int)n, NULL);
+	if (x.p == NULL) {
+		x.halt = 1;
+		goto out;
+	}
+	x.p->_private = &x;
+	xmlCtxtUseOptions(x.p,
+	    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS);
+	x.p->linenumbers = 1;
+	while (!x.halt && x.rc == STMT_OK) {
+		n = fread(b, 1, CAMT_CHUNK, in);
+		if (n == 0) {
+			if (ferror(in))
+				x.halt = 1;
+			else
+				xmlParseChunk(x.p, NULL, 0, 1);
+			break;
+		}
+		ret = xmlParseChunk(x.p, b, (int)n, 0);
+		if (ret != 0 || !x.p->wellFormed)
+			x.halt = 1;
+	}
+	if (x.rc == STMT_OK && (!x.p->wellFormed || x.depth != 0 ||
+	    !x.seen_root || !x.seen_stmt))
+		x.halt = 1;
+out:
+	free(b);
+	cx_free(&x);
+	if (x.rc != STMT_OK)
+		return x.rc;
+	return x.halt ? -1 : STMT_OK;
+}
+
+/*
+ * Two readings.  The SAX pass reads a plain, good file alone, and gives
+ * what the reader gives.  Anything else, and every rejection, is read
+ * again from the start by the reader, whose answers (messages, lines)
+ * are the reference; the sink gets only the calls the first reading had
+ * not made.  A stream that cannot seek back is read by the reader alone.
+ */
+enum stmt_rc
+camt053_parse(FILE *in, struct fmt_ctx *c)
+{
+	off_t			 start;
+	int			 rc;
+	const struct stmt_sink	*sink = c->sink;
+	struct stmt_diag	*diag = c->diag;
+	enum stmt_format	 fmt = c->fmt;
+	uint64_t		 calls;
+
+	pthread_once(&paths_once, paths_init);
+	xmlSetGenericErrorFunc(NULL, quiet);	/* this thread's only */
+	if ((start = ftello(in)) == -1)
+		return parse_reader(in, c);
+	if ((rc = parse_sax(in, c)) != -1)
+		return (enum stmt_rc)rc;
+	calls = c->ncalls;
+	if (fseeko(in, start, SEEK_SET) == -1)
+		return fmt_failed(c, "cannot read the file again");
+	clearerr(in);
+	memset(diag, 0, sizeof(*diag));
+	diag->format = fmt;
+	fmt_ctx_init(c, fmt, sink, diag);
+	c->skip = calls;
+	return parse_reader(in, c);
 }

@@ -35,6 +35,13 @@ struct fmt_ctx {
 	int64_t			 credits, debits;
 	int			 sum_overflow;
 	int			 warned_ccy;	/* one currency warning per statement */
+
+	/*
+	 * Sink calls made (begin, txn, end, account, warning) and how many
+	 * of the first to leave out: a parser that reads a file a second
+	 * time passes on only what its first reading did not.
+	 */
+	uint64_t		 ncalls, skip;
 };
 
 void		fmt_ctx_init(struct fmt_ctx *, enum stmt_format,

@@ -261,7 +261,7 @@ fmt_warn(struct fmt_ctx *c, enum stmt_warn code, uint64_t line,
 	vsnprintf(msg, sizeof(msg), f, ap);
 	va_end(ap);
 	c->diag->nwarnings++;
-	if (c->sink->warning == NULL)
+	if (c->ncalls++ < c->skip || c->sink->warning == NULL)
 		return STMT_OK;
 	w.format = c->fmt;
 	w.code = code;
@@ -292,7 +292,7 @@ fmt_begin(struct fmt_ctx *c, const struct rec_account *a)
 {
 	c->open = 1;
 	c->diag->nstatements++;
-	if (c->sink->begin == NULL)
+	if (c->ncalls++ < c->skip || c->sink->begin == NULL)
 		return STMT_OK;
 	return called(c, c->sink->begin(c->sink->arg, &c->info, a));
 }
@@ -318,7 +318,7 @@ fmt_txn(struct fmt_ctx *c, const struct stmt_txn *t)
 		else
 			c->debits += a;
 	}
-	if (c->sink->txn == NULL)
+	if (c->ncalls++ < c->skip || c->sink->txn == NULL)
 		return STMT_OK;
 	return called(c, c->sink->txn(c->sink->arg, &c->info, t));
 }
@@ -408,7 +408,7 @@ fmt_end(struct fmt_ctx *c, uint64_t line)
 		}
 	}
 	c->open = 0;
-	if (c->sink->end == NULL)
+	if (c->ncalls++ < c->skip || c->sink->end == NULL)
 		return STMT_OK;
 	memset(&s, 0, sizeof(s));
 	s.balances = c->bal;
@@ -422,7 +422,7 @@ fmt_end(struct fmt_ctx *c, uint64_t line)
 enum stmt_rc
 fmt_account(struct fmt_ctx *c, const struct rec_account *a)
 {
-	if (c->sink->account == NULL)
+	if (c->ncalls++ < c->skip || c->sink->account == NULL)
 		return STMT_OK;
 	return called(c, c->sink->account(c->sink->arg, a));
 }
