@@ -18,7 +18,8 @@
  * in bounded buffers until </Ntry>; the TxDtls of a batch entry are packed
  * into a bounded arena so the entry can be split into one record per
  * TxDtls once its amounts are known.  Lines are libxml2's: an element's is
- * the line where its start tag ends, and any line past 65535 reads 65535.
+ * the line where its start tag ends (past line 65535, when the reader
+ * reads a file the SAX pass left, the parser's line, a few lines on).
  *
  * Safety: no DTD is loaded, no entity substituted, no network used, and a
  * document with a DOCTYPE is refused outright, so external entities (XXE)
@@ -310,8 +311,12 @@ lineno(struct cx *x)
 		return x->line;
 	node = xmlTextReaderCurrentNode(x->r);
 	l = node != NULL ? xmlGetLineNo(node) : -1;
-
-	if (l <= 0)
+	/*
+	 * A node keeps at most 65535 (its children may say more, but they
+	 * are not read yet): past that, the parser's line, which may be a
+	 * few lines on, as the reader reads ahead.
+	 */
+	if (l <= 0 || l >= 65535)
 		l = xmlTextReaderGetParserLineNumber(x->r);
 	return l > 0 ? (uint64_t)l : 0;
 }
@@ -1092,7 +1097,8 @@ parse_reader(FILE *in, struct fmt_ctx *c)
 	cx_init(&x, c, in);
 	fmt_stmt_reset(c);
 	x.r = xmlReaderForIO(readcb, NULL, &x, NULL, NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS);
+	    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS |
+	    XML_PARSE_BIG_LINES);
 	if (x.r == NULL) {
 		rc = fmt_failed(c, "cannot create the XML reader");
 		goto out;
@@ -1337,7 +1343,7 @@ sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
 	}
 	/* The reader's line of an element: where its start tag ends. */
 	line = p->input != NULL ? p->input->line : 0;
-	x->line = line < 65535 ? (uint64_t)line : 65535;
+	x->line = line > 0 ? (uint64_t)line : 0;
 	if (!is_amt(name, strlen(name)))
 		ccyp = NULL;
 	sax_rc(x, el_start(x, name, (const char *)uri, ccyp));
@@ -1471,7 +1477,8 @@ parse_sax(FILE *in, struct fmt_ctx *c)
 	}
 	x.p->_private = &x;
 	xmlCtxtUseOptions(x.p,
-	    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS);
+	    XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOBLANKS |
+	    XML_PARSE_BIG_LINES);
 	x.p->linenumbers = 1;
 	while (!x.halt && x.rc == STMT_OK) {
 		n = fread(b, 1, CAMT_CHUNK, in);
