@@ -149,6 +149,17 @@ unsafe64(uint64_t v)
 	return (lt | q | bs | v) & highs;
 }
 
+/* Whether one of the 8 bytes of a needs an escape: one compare with SSE2. */
+static inline int
+unsafe_word(uint64_t a)
+{
+#ifdef __SSE2__
+	return (unsafe_v(_mm_set_epi64x(0, (long long)a)) & 0xff) != 0;
+#else
+	return unsafe64(a) != 0;
+#endif
+}
+
 size_t
 json_safe_prefix(const char *s, size_t n)
 {
@@ -313,13 +324,8 @@ escape_plain(char *out, const char *s, size_t n)
 		memcpy(&x, s, 4);
 		memcpy(&y, s + n - 4, 4);
 		a = (uint64_t)x | (uint64_t)y << 32;
-#ifdef __SSE2__
-		if ((unsafe_v(_mm_set_epi64x(0, (long long)a)) & 0xff) != 0)
+		if (unsafe_word(a))
 			return 0;
-#else
-		if (unsafe64(a) != 0)
-			return 0;
-#endif
 		memcpy(out + 1, &x, 4);
 		memcpy(out + 1 + n - 4, &y, 4);
 	} else if (n > 0) {
@@ -327,13 +333,8 @@ escape_plain(char *out, const char *s, size_t n)
 		a = 0x4141414141000000ULL | (unsigned char)s[0] |
 		    (uint64_t)(unsigned char)s[n / 2] << 8 |
 		    (uint64_t)(unsigned char)s[n - 1] << 16;
-#ifdef __SSE2__
-		if ((unsafe_v(_mm_set_epi64x(0, (long long)a)) & 0xff) != 0)
+		if (unsafe_word(a))
 			return 0;
-#else
-		if (unsafe64(a) != 0)
-			return 0;
-#endif
 		out[1] = s[0];
 		out[1 + n / 2] = s[n / 2];
 		out[n] = s[n - 1];
