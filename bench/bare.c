@@ -258,32 +258,44 @@ median(double *v, int n)
 }
 
 /*
- * One round: the three inserts into fresh databases; rate[k][i] and
- * cpu[k][i] for plain (0), schema (1) and stored (2).
+ * rows into a fresh table of their columns in DIR/name, with one unique
+ * index on (key, bank_key); the rate, and *cpu per row, or -1.
  */
-static int
-bare_round(const char *src, const char *dir, const struct rows *api,
-    const struct rows *stored, double rate[3][BARE_MAX_ROUNDS],
-    double cpu[3][BARE_MAX_ROUNDS], int i)
+static double
+plain_insert(const char *dir, const char *name, const struct rows *r,
+    const char *key, double *cpu)
 {
-	sqlite3		*h;
-	char		 ddl[16384], accounts[8192], sql[16384];
+	sqlite3	*h;
+	char	 sql[8192];
+	double	 rate = -1;
 
-	rate[0][i] = rate[1][i] = rate[2][i] = -1;
-	cpu[0][i] = cpu[1][i] = cpu[2][i] = -1;
-	if (source_ddl(src, "transactions", ddl, sizeof(ddl)) == -1 ||
-	    source_ddl(src, "accounts", accounts, sizeof(accounts)) == -1) {
-		fprintf(stderr, "bfbench bare: cannot read %s\n", src);
+	if ((h = fresh(dir, name)) == NULL)
 		return -1;
-	}
-	if ((h = fresh(dir, "bare-plain.db")) != NULL) {
-		/* The API's columns, no key but the one unique index. */
-		snprintf(sql, sizeof(sql), "CREATE TABLE t (%s); CREATE UNIQUE "
-		    "INDEX t_key ON t(account_id, bank_key);", api->cols);
-		if (exec(h, sql) == 0)
-			rate[0][i] = insert_all(h, "t", api, &cpu[0][i]);
-		sqlite3_close(h);
-	}
+	snprintf(sql, sizeof(sql), "CREATE TABLE t (%s); CREATE UNIQUE INDEX "
+	    "t_key ON t(%s, bank_key);", r->cols, key);
+	if (exec(h, sql) == 0)
+		rate = insert_all(h, "t", r, cpu);
+	sqlite3_close(h);
+	return rate;
+}
+
+/*
+ * One round: the three inserts into fresh databases; rate[k][i] and
+ * cpu[k][i] for plain (0), schema (1) and stored (2).  ddl and accounts:
+ * the CREATE statements of bankfeed's tables, from the source.
+ */
+static void
+bare_round(const char *src, const char *dir, const char *ddl,
+    const char *accounts, const struct rows *api, const struct rows *stored,
+    double rate[3][BARE_MAX_ROUNDS], double cpu[3][BARE_MAX_ROUNDS], int i)
+{
+	sqlite3	*h;
+	char	 sql[8192];
+
+	rate[1][i] = cpu[1][i] = -1;
+	/* The API's columns, no key but the one unique index. */
+	rate[0][i] = plain_insert(dir, "bare-plain.db", api, "account_id",
+	    &cpu[0][i]);
 	if ((h = fresh(dir, "bare-schema.db")) != NULL) {
 		/* The parent rows exist, as in bankfeed: one per account. */
 		if (exec(h, "PRAGMA foreign_keys=OFF") == 0 &&
@@ -298,20 +310,15 @@ bare_round(const char *src, const char *dir, const struct rows *api,
 		}
 		sqlite3_close(h);
 	}
-	if ((h = fresh(dir, "bare-stored.db")) != NULL) {
-		snprintf(sql, sizeof(sql), "CREATE TABLE t (%s); CREATE UNIQUE "
-		    "INDEX t_key ON t(account_num, bank_key);", stored->cols);
-		if (exec(h, sql) == 0)
-			rate[2][i] = insert_all(h, "t", stored, &cpu[2][i]);
-		sqlite3_close(h);
-	}
-	return 0;
+	rate[2][i] = plain_insert(dir, "bare-stored.db", stored, "account_num",
+	    &cpu[2][i]);
 }
 
 int
 cmd_bare(int argc, char **argv)
 {
 	struct rows	 api, stored;
+	char		 ddl[16384], accounts[8192];
 	double		 rate[3][BARE_MAX_ROUNDS], cpu[3][BARE_MAX_ROUNDS];
 	int		 rounds = argc > 3 ? atoi(argv[3]) : 1, i, k, rc = 1;
 
@@ -328,14 +335,15 @@ cmd_bare(int argc, char **argv)
 	memset(&api, 0, sizeof(api));
 	memset(&stored, 0, sizeof(stored));
 	if (load(argv[1], API_ROWS, &api) == -1 ||
-	    load(argv[1], STORED_ROWS, &stored) == -1) {
+	    load(argv[1], STORED_ROWS, &stored) == -1 ||
+	    source_ddl(argv[1], "transactions", ddl, sizeof(ddl)) == -1 ||
+	    source_ddl(argv[1], "accounts", accounts, sizeof(accounts)) == -1) {
 		fprintf(stderr, "bfbench bare: cannot read %s\n", argv[1]);
 		goto out;
 	}
 	for (i = 0; i < rounds; i++)
-		if (bare_round(argv[1], argv[2], &api, &stored, rate, cpu,
-		    i) == -1)
-			goto out;
+		bare_round(argv[1], argv[2], ddl, accounts, &api, &stored, rate,
+		    cpu, i);
 	for (k = 0; k < 3; k++) {
 		rate[k][0] = median(rate[k], rounds);
 		cpu[k][0] = median(cpu[k], rounds);

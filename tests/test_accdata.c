@@ -157,6 +157,19 @@ account(struct fixture *f, struct accdata_batch *b)
 	return created;
 }
 
+/* The account's first delivery, committed: it is made, with t as b:T1. */
+static void
+first_delivery(struct fixture *f, const struct rec_txn *t)
+{
+	struct accdata_batch	b;
+	char			id[ID_MAX];
+
+	assert_int_equal(accdata_batch_begin(&b, f->db), 0);
+	assert_int_equal(account(f, &b), 1);
+	assert_int_equal(put(f, &b, "b:T1", NULL, t, 1, id), TXN_ADDED);
+	assert_int_equal(accdata_batch_commit(&b), 0);
+}
+
 static void
 resync_from_memory_answers_as_the_database(void **state)
 {
@@ -358,10 +371,7 @@ known_tells_which_accounts_hold_pending(void **state)
 				 p2 = txn("P2", NULL, 0, -1200);
 	char			 id[ID_MAX];
 
-	assert_int_equal(accdata_batch_begin(&b, f->db), 0);
-	assert_int_equal(account(f, &b), 1);
-	assert_int_equal(put(f, &b, "b:T1", NULL, &t1, 1, id), TXN_ADDED);
-	assert_int_equal(accdata_batch_commit(&b), 0);
+	first_delivery(f, &t1);
 
 	/* booked rows only: none, once read; unknown before */
 	assert_non_null(k = accdata_known_new("con_1"));
@@ -411,10 +421,7 @@ abort_forgets(void **state)
 				 t4 = txn("T4", NULL, 1, 4);
 	char			 id[ID_MAX];
 
-	assert_int_equal(accdata_batch_begin(&b, f->db), 0);
-	assert_int_equal(account(f, &b), 1);
-	assert_int_equal(put(f, &b, "b:T1", NULL, &t1, 1, id), TXN_ADDED);
-	assert_int_equal(accdata_batch_commit(&b), 0);
+	first_delivery(f, &t1);
 
 	assert_non_null(k = accdata_known_new("con_1"));
 	assert_int_equal(accdata_batch_begin_known(&b, f->db, k), 0);

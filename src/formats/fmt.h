@@ -136,4 +136,16 @@ enum stmt_rc	camt053_parse(FILE *, struct fmt_ctx *);
 enum stmt_rc	mt940_parse(FILE *, struct fmt_ctx *);
 enum stmt_rc	ofx_parse(FILE *, struct fmt_ctx *);
 
+/*
+ * MT940's line grammar, for the import's pieces (import.c), which must cut
+ * a file where mt940_parse() would see a message end and count the
+ * statements it would see.  The end mark at s ("-" alone, "-}", "-XXX"):
+ * its length, up to n bytes or the first CR or LF; 0 when s does not start
+ * with one.
+ */
+size_t		mt940_end_mark(const char *s, size_t n);
+/* Whether the line at s (n bytes or more) opens a statement: ":20:", or a
+ * SWIFT block line whose first "{4:" is followed by ":20:". */
+int		mt940_opens_stmt(const char *s, size_t n);
+
 #endif

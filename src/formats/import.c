@@ -14,8 +14,6 @@
  * A large MT940 file is read in pieces, one thread each (see "Pieces"
  * below): the output is the same to the byte.
  */
-#define _GNU_SOURCE	/* memmem() */
-
 #include "formats/fmt.h"
 
 #include <errno.h>
@@ -615,27 +613,6 @@ read_at(int fd, char *b, size_t n, off_t off)
 }
 
 /*
- * Whether the line at s (n bytes of it or more here) starts a statement
- * for mt940.c: ":20:", or a SWIFT block line whose first "{4:" is
- * followed by ":20:".
- */
-static int
-starts_stmt(const char *s, size_t n)
-{
-	const char	*e, *b4;
-
-	if (n >= 4 && memcmp(s, ":20:", 4) == 0)
-		return 1;
-	if (n == 0 || s[0] != '{')
-		return 0;
-	for (e = s; e < s + n && *e != '\n' && *e != '\r'; e++)
-		;
-	if ((b4 = memmem(s, (size_t)(e - s), "{4:", 3)) == NULL)
-		return 0;
-	return e - (b4 + 3) >= 4 && memcmp(b4 + 3, ":20:", 4) == 0;
-}
-
-/*
  * The CR or LF at b[i] (len bytes in b): a line end unless it is the CR
  * of a CRLF, as mt940.c reads them.  A CR that is the last byte is one:
  * a piece ends with one only where no LF follows.  The line after it is
@@ -648,7 +625,7 @@ count_end(const char *b, size_t len, size_t i, uint64_t *lines, size_t *n20)
 		return;
 	(*lines)++;
 	if (i + 1 < len)
-		*n20 += (size_t)starts_stmt(b + i + 1, len - i - 1);
+		*n20 += (size_t)mt940_opens_stmt(b + i + 1, len - i - 1);
 }
 
 /*
@@ -670,7 +647,7 @@ count_piece(int fd, struct piece *p, char *b)
 		if (read_at(fd, b, len, off) == -1)
 			return -1;
 		if (off == p->start)
-			n20 += (size_t)starts_stmt(b, len);
+			n20 += (size_t)mt940_opens_stmt(b, len);
 		n = len < SCAN_CHUNK ? len : SCAN_CHUNK;
 		i = 0;
 #ifdef __SSE2__
@@ -698,22 +675,15 @@ count_piece(int fd, struct piece *p, char *b)
 }
 
 /*
- * The length of the end-of-message line at s ("-", "-}", "-XXX": see
- * is_end_line() in mt940.c) with its line end, or 0.  n bytes are here.
+ * The length of the end-of-message line at s (mt940_end_mark()) with its
+ * line end, or 0.  n bytes are here.
  */
 static size_t
 end_line_len(const char *s, size_t n)
 {
 	size_t	i;
 
-	if (n == 0 || s[0] != '-')
-		return 0;
-	for (i = 1; i < n && i < 6; i++)
-		if (s[i] == '\n' || s[i] == '\r')
-			break;
-		else if (!(s[i] >= 'A' && s[i] <= 'Z') && s[i] != '}')
-			return 0;
-	if (i == n || i == 6)
+	if ((i = mt940_end_mark(s, n)) == 0 || i == n)
 		return 0;
 	if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
 		return i + 2;

@@ -16,6 +16,7 @@
  * Bank dialects of :86: are data: the German "?NN" subfields and SEPA
  * "XXXX+" keywords, and the Dutch "/TAG/value" form, each have a table.
  */
+#define _GNU_SOURCE	/* memmem() */
 #include "formats/fmt.h"
 
 #include <stdlib.h>
@@ -1314,18 +1315,40 @@ mt_close_field(struct mt *m)
 	return rc;
 }
 
-/* "-" alone (or "-}", "-XXX"...) ends a SWIFT message. */
-static int
-is_end_line(const char *s, size_t n)
+size_t
+mt940_end_mark(const char *s, size_t n)
 {
 	size_t	i;
 
-	if (n == 0 || s[0] != '-' || n > 5)
+	if (n == 0 || s[0] != '-')
 		return 0;
-	for (i = 1; i < n; i++)
-		if (!is_upper((unsigned char)s[i]) && s[i] != '}')
+	for (i = 1; i < n && s[i] != '\n' && s[i] != '\r'; i++)
+		if (i == 5 || (!is_upper((unsigned char)s[i]) && s[i] != '}'))
 			return 0;
-	return 1;
+	return i;
+}
+
+int
+mt940_opens_stmt(const char *s, size_t n)
+{
+	const char	*e, *b4;
+
+	if (n >= 4 && memcmp(s, ":20:", 4) == 0)
+		return 1;
+	if (n == 0 || s[0] != '{')
+		return 0;
+	for (e = s; e < s + n && *e != '\n' && *e != '\r'; e++)
+		;
+	if ((b4 = memmem(s, (size_t)(e - s), "{4:", 3)) == NULL)
+		return 0;
+	return e - (b4 + 3) >= 4 && memcmp(b4 + 3, ":20:", 4) == 0;
+}
+
+/* "-" alone (or "-}", "-XXX"...), a whole line, ends a SWIFT message. */
+static int
+is_end_line(const char *s, size_t n)
+{
+	return n > 0 && mt940_end_mark(s, n) == n;
 }
 
 enum stmt_rc

@@ -245,18 +245,17 @@ luhn(const char *d, size_t n)
 int
 quality_has_pan(const char *s)
 {
-	size_t	i = 0, n, digits;
+	size_t	i, n, digits = 0;
 
 	if (s == NULL)
 		return 0;
 	n = strlen(s);
 	/* Most text has too few digits for a card number at all. */
-	for (digits = 0; i < n && digits < 13; i++)
+	for (i = 0; i < n && digits < 13; i++)
 		digits += (unsigned)(s[i] - '0') < 10;
 	if (digits < 13)
 		return 0;
-	i = 0;
-	while (i < n) {
+	for (i = 0; i < n;) {
 		char	d[20];
 		size_t	nd = 0, j = i;
 
@@ -742,7 +741,6 @@ quality_txn(struct quality *q, const char *account_id, const char *txn_id,
 static int
 finish_account(struct quality *q, struct qacct *a)
 {
-	long	lm_first = q->lm_first, lm_last = q->lm_last;
 	int	covers15 = q->from <= q->today - 14 && q->to >= q->today;
 
 	if (!a->delivered)
@@ -756,7 +754,7 @@ finish_account(struct quality *q, struct qacct *a)
 		    "no money on it."))
 			return -1;
 	} else {
-		if (q->from <= lm_first && q->to >= lm_last &&
+		if (q->from <= q->lm_first && q->to >= q->lm_last &&
 		    !a->seen_last_month && hit(
 		    &a->hits[WARN_NO_LAST_MONTH_TRANSACTION], NULL,
 		    "The account has no transaction in the previous calendar "
