@@ -61,6 +61,7 @@ struct req {
 	json_t			*json;		/* RT_JSON routes: the body */
 	char			 request_id[72];
 	char			 client_id[ID_MAX];	/* "" when anonymous */
+	char			 peer_ip[46];	/* the TCP peer's address, text */
 	int			 vendor_type;	/* answer with the vnd media type */
 	long long		 t0_ns;
 	/* idempotency */

@@ -11,6 +11,7 @@
  */
 #include "http/http.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -69,6 +70,25 @@ req_free(struct req *r)
 		free(r->hdr_value[i]);
 	free(r->param_buf);
 	free(r);
+}
+
+/* The peer's address as text ("" when unknown). */
+static void
+peer_text(struct MHD_Connection *c, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr	*sa;
+
+	out[0] = '\0';
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    out, (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    out, (socklen_t)n);
 }
 
 static int
@@ -375,6 +395,7 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
 		r->method = method;
 		r->t0_ns = now_ns();
 		r->after_stop = server_stopping();
+		peer_text(c, r->peer_ip, sizeof(r->peer_ip));
 		set_request_id(r);
 		r->match = router_match(r, r->allow, sizeof(r->allow));
 		buf_init(&r->body, r->route != NULL &&
