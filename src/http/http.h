@@ -19,7 +19,7 @@
 #include "core/ids.h"
 #include "core/jw.h"
 
-struct MHD_Connection;
+struct conn;
 struct req;
 
 typedef void (*handler_fn)(struct req *);
@@ -45,18 +45,30 @@ extern const size_t nroutes;
 
 #define REQ_MAX_PARAMS	4
 #define REQ_MAX_HEADERS	8
+#define REQ_MAX_FIELDS	64	/* header fields of a request (h1.h) */
+#define REQ_MAX_ARGS	32	/* query arguments read */
 
 struct req {
-	struct MHD_Connection	*conn;
+	struct conn		*conn;		/* server.c's, opaque */
 	const char		*method;
-	const char		*url;		/* path, without the query */
+	const char		*url;		/* path, decoded, without the query */
+	/* the request's head: its own copy, fields NUL-terminated in it */
+	char			*raw;
+	const char		*fname[REQ_MAX_FIELDS];
+	const char		*fvalue[REQ_MAX_FIELDS];
+	size_t			 nfields;
+	const char		*query;		/* after '?', undecoded; or NULL */
+	char			*qbuf;		/* decoded query arguments */
+	const char		*qkey[REQ_MAX_ARGS];
+	const char		*qval[REQ_MAX_ARGS];
+	size_t			 nargs;
+	int			 qparsed;
 	const struct route	*route;
 	int			 match;		/* enum route_match */
 	char			 allow[64];	/* methods of the path, for 405 */
 	const char		*params[REQ_MAX_PARAMS];
 	char			*param_buf;	/* storage of params */
 	struct buf		 body;
-	int			 body_too_large;
 	int			 after_stop;	/* began after the stop signal */
 	json_t			*json;		/* RT_JSON routes: the body */
 	char			 request_id[72];
@@ -79,7 +91,7 @@ struct req {
 	int			 idem_pending;	/* idem_end() due once answered */
 };
 
-/* server.c */
+/* server.c: sockets, HTTP/1.1 framing, connection limits and deadlines. */
 struct server;
 int		 server_start(struct server **, const char *host, int port);
 int		 server_port(struct server *);
@@ -90,6 +102,15 @@ int		 server_port(struct server *);
 void		 server_stop(struct server *, int grace_seconds,
 		    void (*release)(void));
 int		 server_stopping(void);
+
+/* dispatch.c: from a parsed request to its handler (see server.c). */
+void		 dispatch_prepare(struct req *);
+void		 dispatch(struct req *);
+void		 dispatch_finish(struct req *);
+void		 dispatch_done(struct req *, int aborted);
+void		 dispatch_stop(void);
+int		 dispatch_inflight(void);
+long long	 http_now_ns(void);
 
 /*
  * A handler that cannot answer yet (it waits for a background task) calls

@@ -4,24 +4,77 @@
  */
 #include "http/http.h"
 
-#include <microhttpd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
 
+/* The first header field called name (case-insensitive), or NULL. */
 const char *
 req_header(struct req *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+	size_t	i;
+
+	for (i = 0; i < r->nfields; i++)
+		if (strcasecmp(r->fname[i], name) == 0)
+			return r->fvalue[i];
+	return NULL;
 }
 
+/*
+ * Splits the query into decoded arguments, once: "+" is a space, %XX a
+ * byte; an argument whose escapes are bad keeps its text as it came.  A
+ * key without "=" has the value "".
+ */
+static void
+query_parse(struct req *r)
+{
+	const char	*p = r->query, *end;
+	char		*o;
+
+	r->qparsed = 1;
+	if (p == NULL || (r->qbuf = malloc(2 * strlen(p) + 2)) == NULL)
+		return;
+	end = p + strlen(p);
+	o = r->qbuf;
+	while (p < end && r->nargs < REQ_MAX_ARGS) {
+		const char	*amp = memchr(p, '&', (size_t)(end - p));
+		const char	*pe = amp != NULL ? amp : end;
+		const char	*eq = memchr(p, '=', (size_t)(pe - p));
+		const char	*ke = eq != NULL ? eq : pe;
+		const char	*v = eq != NULL ? eq + 1 : pe;
+		size_t		 room = (size_t)(ke - p) + 1;
+
+		if (ke > p) {
+			if (form_decode(p, (size_t)(ke - p), o, room) == -1)
+				snprintf(o, room, "%.*s", (int)(ke - p), p);
+			r->qkey[r->nargs] = o;
+			o += strlen(o) + 1;
+			room = (size_t)(pe - v) + 1;
+			if (form_decode(v, (size_t)(pe - v), o, room) == -1)
+				snprintf(o, room, "%.*s", (int)(pe - v), v);
+			r->qval[r->nargs++] = o;
+			o += strlen(o) + 1;
+		}
+		p = pe + 1;
+	}
+}
+
+/* The first query argument called name, decoded, or NULL. */
 const char *
 req_query(struct req *r, const char *name)
 {
-	return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	size_t	i;
+
+	if (!r->qparsed)
+		query_parse(r);
+	for (i = 0; i < r->nargs; i++)
+		if (strcmp(r->qkey[i], name) == 0)
+			return r->qval[i];
+	return NULL;
 }
 
 struct jw *
