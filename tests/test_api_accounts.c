@@ -601,6 +601,59 @@ fifth_unattended_sync_in_a_day_is_refused(void **state)
 	res_free(&r);
 }
 
+/*
+ * Only an IP address lifts the unattended limit: any other PSU-IP-Address
+ * is refused with 400 naming the header, and counts as no sync at all.
+ */
+static void
+psu_ip_address_must_be_an_ip_address(void **state)
+{
+	static const char *const bad[] = { "yes", "present", "192.0.2.300",
+	    "192.0.2.7, 198.51.100.1", "2001:db8::7%eth0", "::ffff:1.2.3",
+	    "192.0.2.7\",\"from\":\"2000-01-01", NULL };
+	static const char *const good[] = { "203.0.113.7", "2001:db8::7",
+	    "::ffff:192.0.2.1", NULL };
+	struct res	 r;
+	char		 cid[64], hdr[128], *rem;
+	size_t		 i;
+
+	(void)state;
+	connect_user(&S, "user_good", cid);
+	for (i = 0; i < 4; i++) {
+		sync_now(&S, cid, NULL, NULL, &r);
+		assert_status(&r, 200);
+		res_free(&r);
+	}
+	for (i = 0; bad[i] != NULL; i++) {
+		const char *h[] = { hdr, NULL };
+
+		snprintf(hdr, sizeof(hdr), "PSU-IP-Address: %s", bad[i]);
+		sync_now(&S, cid, NULL, h, &r);
+		if (r.status != 400)
+			fail_msg("PSU-IP-Address \"%s\": status %ld, want 400",
+			    bad[i], r.status);
+		assert_error(&r, 400, "INVALID_REQUEST");
+		assert_non_null(jget(r.json, "error.data.PSU-IP-Address"));
+		res_free(&r);
+	}
+	/* the limit still holds without the header */
+	sync_now(&S, cid, NULL, NULL, &r);
+	assert_error(&r, 429, "API_USAGE_LIMIT_REACHED");
+	res_free(&r);
+	for (i = 0; good[i] != NULL; i++) {
+		const char *h[] = { hdr, NULL };
+
+		snprintf(hdr, sizeof(hdr), "PSU-IP-Address: %s", good[i]);
+		sync_now(&S, cid, NULL, h, &r);
+		assert_status(&r, 200);
+		assert_string_equal(jstr(r.json, "status"), "completed");
+		rem = res_header(&r, "X-RateLimit-Remaining");
+		assert_string_equal(rem, "0");
+		free(rem);
+		res_free(&r);
+	}
+}
+
 static void
 psu_ip_required_by_an_institution(void **state)
 {
@@ -752,6 +805,7 @@ main(void)
 		cmocka_unit_test(pending_books_and_the_feed_follows),
 		cmocka_unit_test(consent_runs_out_and_is_renewed),
 		cmocka_unit_test(fifth_unattended_sync_in_a_day_is_refused),
+		cmocka_unit_test(psu_ip_address_must_be_an_ip_address),
 		cmocka_unit_test(psu_ip_required_by_an_institution),
 		cmocka_unit_test(old_history_needs_a_fresh_authorization),
 		cmocka_unit_test(an_account_that_disappears_is_closed_with_its_history),
