@@ -362,7 +362,7 @@ ip_literal(const char *s)
 {
 	unsigned char	addr[sizeof(struct in6_addr)];
 
-	return strlen(s) <= INET6_ADDRSTRLEN &&
+	return strlen(s) < INET6_ADDRSTRLEN &&
 	    (inet_pton(AF_INET, s, addr) == 1 ||
 	    inet_pton(AF_INET6, s, addr) == 1);
 }
