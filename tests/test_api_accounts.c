@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /*
  * Account data through the public API: accounts and balances, transactions
  * and their pagination, pending-to-booked, the incremental feed, consent
@@ -280,6 +281,172 @@ transactions_filter_order_and_page(void **state)
 	assert_error(&r, 400, "INVALID_REQUEST");
 	res_free(&r);
 	json_decref(all);
+}
+
+/*
+ * A cursor tells its holder nothing: after its tag it is base64url of at
+ * least a nonce and a tag (40 bytes) that are not text, and neither the
+ * text nor those bytes hold what the page ended on (plain, a cursor held
+ * the last date and the server's global row counter).
+ */
+static void
+assert_sealed(const char *cursor, const char *last_date)
+{
+	const char	*dot = strchr(cursor, '.');
+	unsigned char	 bin[512];
+	size_t		 n, i, printable = 0;
+
+	assert_non_null(dot);
+	assert_true(strncmp(cursor, "c1.", 3) != 0);
+	assert_int_equal(sodium_base642bin(bin, sizeof(bin) - 1, dot + 1,
+	    strlen(dot + 1), NULL, &n, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+	assert_true(n >= 40);
+	for (i = 0; i < n; i++)
+		printable += bin[i] >= 0x20 && bin[i] < 0x7f;
+	if (printable == n)
+		fail_msg("cursor %s opens to text", cursor);
+	bin[n] = '\0';
+	if (last_date != NULL) {
+		assert_null(strstr(cursor, last_date));
+		assert_null(memmem(bin, n, last_date, strlen(last_date)));
+		assert_null(memmem(bin, n, last_date, 4));	/* the year */
+	}
+}
+
+/* GET path with cursor changed at byte i (or cut there when cut). */
+static void
+assert_refused(struct srv *s, const char *path, const char *cursor, size_t i,
+    int cut)
+{
+	char		 bad[600], full[1024];
+	struct res	 r;
+
+	snprintf(bad, sizeof(bad), "%s", cursor);
+	if (cut)
+		bad[i] = '\0';
+	else
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+	snprintf(full, sizeof(full), "%s%scursor=%s", path,
+	    strchr(path, '?') ? "&" : "?", bad);
+	assert_int_equal(get(s, full, &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	assert_string_equal(jstr(r.json, "error.data.cursor.0"),
+	    "Not a cursor this server gave out.");
+	res_free(&r);
+}
+
+/*
+ * Issue 11, item 8: cursors are sealed.  Paging still returns every row
+ * once; a cursor shows no date or counter; a changed, cut, foreign or
+ * misplaced cursor is refused; and a cursor outlives a restart.
+ */
+static void
+cursors_are_sealed(void **state)
+{
+	struct srv	 t, other;
+	struct res	 r;
+	char		 cid[64], acc[64], path[1024], cursor[600] = "";
+	char		 second[600] = "", second_next[600] = "", ucur[600];
+	json_t		*all, *paged = json_array(), *t2;
+	size_t		 i;
+	int		 pages = 0;
+
+	(void)state;
+	assert_int_equal(srv_start(&t, NULL), 0);
+	connect_user(&t, "user_good", cid);
+	sync_now(&t, cid, NULL, PSU, &r);
+	res_free(&r);
+	snprintf(acc, sizeof(acc), "%s", jstr(account_of_type(accounts_of(&t,
+	    cid, &r), "checking"), "id"));
+	res_free(&r);
+	all = all_transactions(&t, acc, NULL, 500);
+	do {
+		json_t	*data;
+		char	 date[11];
+
+		snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?"
+		    "limit=9%s%s", acc, cursor[0] ? "&cursor=" : "", cursor);
+		assert_int_equal(get(&t, path, &r), 0);
+		assert_status(&r, 200);
+		data = jget(r.json, "data");
+		json_array_extend(paged, data);
+		if (pages == 1) {
+			snprintf(second, sizeof(second), "%s", cursor);
+			snprintf(second_next, sizeof(second_next), "%s",
+			    jstr(r.json, "next_cursor"));
+		}
+		snprintf(cursor, sizeof(cursor), "%s", jstr(r.json, "next_cursor") ?
+		    jstr(r.json, "next_cursor") : "");
+		if (cursor[0] != '\0') {
+			snprintf(date, sizeof(date), "%s", jstr(json_array_get(data,
+			    json_array_size(data) - 1), "booking_date"));
+			assert_sealed(cursor, date);
+		}
+		res_free(&r);
+		pages++;
+	} while (cursor[0] != '\0');
+	assert_true(pages > 10);
+	assert_int_equal(json_array_size(paged), json_array_size(all));
+	no_duplicate_ids(paged);
+	json_array_foreach(all, i, t2)
+		assert_string_equal(jstr(t2, "id"),
+		    jstr(json_array_get(paged, i), "id"));
+	/* changed anywhere, or cut: refused */
+	snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?limit=9", acc);
+	for (i = 3; i < strlen(second); i += 7)
+		assert_refused(&t, path, second, i, 0);
+	assert_refused(&t, path, second, strlen(second) - 1, 0);
+	assert_refused(&t, path, second, strlen(second) - 2, 1);
+	assert_refused(&t, path, second, 1, 0);		/* the tag */
+	/* another client, or another list: refused */
+	assert_int_equal(post(&t, "/v1/users", "{}", &r), 0);
+	res_free(&r);
+	assert_int_equal(post(&t, "/v1/users", "{}", &r), 0);
+	res_free(&r);
+	assert_int_equal(get(&t, "/v1/users?limit=1", &r), 0);
+	assert_status(&r, 200);
+	snprintf(ucur, sizeof(ucur), "%s", jstr(r.json, "next_cursor"));
+	assert_sealed(ucur, NULL);
+	assert_null(strstr(ucur, jstr(r.json, "data.0.id") + 4));
+	res_free(&r);
+	assert_int_equal(srv_new_client(&t, &other), 0);
+	snprintf(path, sizeof(path), "/v1/users?limit=1&cursor=%s", ucur);
+	assert_int_equal(get(&t, path, &r), 0);
+	assert_status(&r, 200);
+	res_free(&r);
+	assert_int_equal(get(&other, path, &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?cursor=%s",
+	    acc, ucur);
+	assert_int_equal(get(&t, path, &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	/* the feed's cursor: no sequence number in it either */
+	snprintf(path, sizeof(path), "/v1/transactions/sync?connection_id=%s&"
+	    "limit=50", cid);
+	assert_int_equal(get(&t, path, &r), 0);
+	assert_status(&r, 200);
+	assert_sealed(jstr(r.json, "next_cursor"), NULL);
+	snprintf(cursor, sizeof(cursor), "%s", jstr(r.json, "next_cursor"));
+	res_free(&r);
+	assert_refused(&t, path, cursor, 10, 0);
+	/* after a restart the same cursor gives the same page */
+	srv_stop(&t);
+	assert_int_equal(srv_restart(&t, NULL), 0);
+	snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?limit=9&"
+	    "cursor=%s", acc, second);
+	assert_int_equal(get(&t, path, &r), 0);
+	assert_status(&r, 200);
+	for (i = 0; i < 9; i++)
+		assert_string_equal(jstr(json_array_get(jget(r.json, "data"), i),
+		    "id"), jstr(json_array_get(all, 9 + i), "id"));
+	assert_string_equal(jstr(r.json, "next_cursor"), second_next);
+	res_free(&r);
+	json_decref(all);
+	json_decref(paged);
+	srv_cleanup(&t);
 }
 
 static void
@@ -800,6 +967,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(accounts_and_balances),
 		cmocka_unit_test(transactions_filter_order_and_page),
+		cmocka_unit_test(cursors_are_sealed),
 		cmocka_unit_test(pagination_holds_while_a_sync_inserts),
 		cmocka_unit_test(accounts_and_transactions_are_the_clients_own),
 		cmocka_unit_test(pending_books_and_the_feed_follows),

@@ -234,7 +234,7 @@ h_connections_list(struct req *r)
 		connection_write(&w, db, ids[i]);
 		snprintf(last, sizeof(last), "%s", ids[i]);
 	}
-	page_end(&w, last, more);
+	page_end(r, &w, last, more);
 	free(ids);
 }
 
