@@ -424,12 +424,19 @@ session_expired(void **state)
 	connect_as(&t, "user_mfa_question", "pass_good", 0, &r);
 	assert_status(&r, 201);
 	sleep(2);
+	/* issue 11, item 9a: GET says it is gone, as answers do (410) */
+	snprintf(path, sizeof(path), "/v1/sessions/%s", jstr(r.json, "session.id"));
+	assert_int_equal(get(&t, path, &a), 0);
+	assert_error(&a, 410, "SESSION_EXPIRED");
+	assert_int_equal(jint(a.json, "error.code"), 1041);
+	assert_non_null(strstr(jstr(a.json, "error.data.session.0"),
+	    jstr(r.json, "connection.id")));
+	res_free(&a);
 	answer_all(&t, &r, "123456", &a);
 	assert_error(&a, 410, "SESSION_EXPIRED");
 	res_free(&a);
-	snprintf(path, sizeof(path), "/v1/sessions/%s", jstr(r.json, "session.id"));
 	assert_int_equal(get(&t, path, &a), 0);
-	assert_string_equal(jstr(a.json, "status"), "expired");
+	assert_error(&a, 410, "SESSION_EXPIRED");
 	res_free(&a);
 	res_free(&r);
 	srv_cleanup(&t);
