@@ -216,6 +216,8 @@ bad_files_are_rejected_and_change_nothing(void **state)
 	static const char garbage[] = "\x00\x01\xff\xfe" "binary garbage\x80";
 	struct res	 r;
 	long		 before;
+	char		*loc, tid[128];
+	int		 i;
 
 	(void)state;
 	new_user(user);
@@ -223,27 +225,52 @@ bad_files_are_rejected_and_change_nothing(void **state)
 	upload(user, f, strlen(f), NULL, &r);
 	res_free(&r);
 	before = count_txns(user);
+	/* issue 11, item 9b: a rejected file answers 422, as documented */
 	upload(user, garbage, sizeof(garbage) - 1, NULL, &r);
-	assert_status(&r, 200);
-	assert_string_equal(jstr(r.json, "status"), "failed");
-	assert_string_equal(jstr(r.json, "error.name"), "STATEMENT_REJECTED");
+	assert_error(&r, 422, "STATEMENT_REJECTED");
 	assert_int_equal(jint(r.json, "error.code"), 1030);
 	assert_non_null(jstr(r.json, "error.data.reason"));
+	assert_non_null(jstr(r.json, "error.request_id"));
+	/* the task stays, failed with the same error */
+	loc = res_header(&r, "Location");
+	assert_non_null(loc);
+	res_free(&r);
+	assert_int_equal(get(&S, loc, &r), 0);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "kind"), "import");
+	assert_string_equal(jstr(r.json, "status"), "failed");
+	assert_string_equal(jstr(r.json, "error.name"), "STATEMENT_REJECTED");
+	assert_non_null(jstr(r.json, "error.data.reason"));
+	free(loc);
 	res_free(&r);
 	/* a file cut in the middle of an entry */
 	f[strlen(f) / 2] = '\0';
 	strcat(f, ":61:24");
 	upload(user, f, strlen(f), "?format=mt940", &r);
-	assert_string_equal(jstr(r.json, "status"), "failed");
-	assert_string_equal(jstr(r.json, "error.name"), "STATEMENT_REJECTED");
+	assert_error(&r, 422, "STATEMENT_REJECTED");
 	assert_string_equal(jstr(r.json, "error.data.format"), "mt940");
 	assert_true(jint(r.json, "error.data.line") > 0);
 	res_free(&r);
 	/* the wrong format named */
 	snprintf(f, sizeof(f), "%s", mt940("240301", 3, 10000));
 	upload(user, f, strlen(f), "?format=camt053", &r);
-	assert_string_equal(jstr(r.json, "status"), "failed");
+	assert_error(&r, 422, "STATEMENT_REJECTED");
 	assert_string_equal(jstr(r.json, "error.data.format"), "camt053");
+	res_free(&r);
+	/* not waited for: 202, and the task fails with the same error */
+	upload(user, garbage, sizeof(garbage) - 1, "?wait_seconds=0", &r);
+	assert_status(&r, 202);
+	snprintf(tid, sizeof(tid), "/v1/tasks/%s", jstr(r.json, "id"));
+	res_free(&r);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(get(&S, tid, &r), 0);
+		if (strcmp(jstr(r.json, "status"), "failed") == 0)
+			break;
+		res_free(&r);
+		usleep(50000);
+	}
+	assert_true(i < 100);
+	assert_string_equal(jstr(r.json, "error.name"), "STATEMENT_REJECTED");
 	res_free(&r);
 	assert_int_equal(count_txns(user), before);
 }
