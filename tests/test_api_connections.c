@@ -429,6 +429,9 @@ session_expired(void **state)
 	assert_int_equal(get(&t, path, &a), 0);
 	assert_error(&a, 410, "SESSION_EXPIRED");
 	assert_int_equal(jint(a.json, "error.code"), 1041);
+	assert_string_equal(jstr(a.json, "error.description"), "The session "
+	    "expired after 1 second without a request. Create the connection's "
+	    "session again.");
 	assert_non_null(strstr(jstr(a.json, "error.data.session.0"),
 	    jstr(r.json, "connection.id")));
 	res_free(&a);
@@ -591,23 +594,51 @@ sync_waits_dispatches_and_dedups(void **state)
 	res_free(&d);
 }
 
+/*
+ * Issue 11, item 9c: a task expires at its limit, also while its bank is
+ * slow to answer (the limit is 2 s, the bank takes 60), and its error
+ * says the limit in force, as GET /v1/errors does.
+ */
 static void
 tasks_expire_after_the_limit(void **state)
 {
 	struct srv	 t;
-	const char	*e[] = { "BANKFEED_TASK_TIMEOUT_SECONDS=1",
-	    "BANKFEED_SANDBOX_SLOW_MS=4000", NULL };
+	const char	*e[] = { "BANKFEED_TASK_TIMEOUT_SECONDS=2",
+	    "BANKFEED_SANDBOX_SLOW_MS=60000", NULL };
 	struct res	 r;
-	char		 cid[64];
+	char		 cid[64], path[128];
+	json_t		*entry;
+	size_t		 i;
+	time_t		 t0;
 
 	(void)state;
 	assert_int_equal(srv_start(&t, e), 0);
 	connect_authorized(&t, "user_slow", 0, cid);
-	sync_conn(&t, cid, "{\"wait_seconds\":20}", NULL, &r);
+	t0 = time(NULL);
+	sync_conn(&t, cid, "{\"wait_seconds\":30}", NULL, &r);
 	assert_status(&r, 200);
+	if (time(NULL) - t0 > 6)
+		fail_msg("the task expired after %lld s, its limit is 2 s",
+		    (long long)(time(NULL) - t0));
 	assert_string_equal(jstr(r.json, "status"), "expired");
 	assert_int_equal(jint(r.json, "error.code"), 30005);
 	assert_string_equal(jstr(r.json, "error.name"), "TASK_EXPIRED");
+	assert_string_equal(jstr(r.json, "error.description"), "Task is expired: "
+	    "it did not finish within 2 seconds of its start.");
+	snprintf(path, sizeof(path), "/v1/tasks/%s", jstr(r.json, "id"));
+	res_free(&r);
+	assert_int_equal(get(&t, path, &r), 0);
+	assert_string_equal(jstr(r.json, "status"), "expired");
+	assert_non_null(strstr(jstr(r.json, "error.description"), "2 seconds"));
+	res_free(&r);
+	assert_int_equal(req(&t, "GET", "/v1/errors", NULL, NULL, NULL, 0, &r), 0);
+	json_array_foreach(jget(r.json, "data"), i, entry)
+		if (strcmp(jstr(entry, "name"), "TASK_EXPIRED") == 0)
+			assert_non_null(strstr(jstr(entry, "description"),
+			    "within 2 seconds"));
+		else if (strcmp(jstr(entry, "name"), "SESSION_EXPIRED") == 0)
+			assert_non_null(strstr(jstr(entry, "description"),
+			    "after 8 minutes"));
 	res_free(&r);
 	srv_cleanup(&t);
 }
