@@ -448,8 +448,9 @@ session_expired(void **state)
 static void
 concurrent_session(void **state)
 {
-	struct res	r, r2;
-	char		body[512], path[128];
+	struct srv	o;
+	struct res	r, r2, r3;
+	char		body[512], path[128], ouser[64];
 
 	(void)state;
 	connect_as(&S, "user_mfa_tan", "pass_good", 0, &r);
@@ -460,12 +461,41 @@ concurrent_session(void **state)
 	    "\"password\":\"pass_good\"}}", jstr(r.json, "connection.user_id"));
 	assert_int_equal(post(&S, "/v1/connections", body, &r2), 0);
 	assert_error(&r2, 409, "CONCURRENT_SESSION");
+	/* it names nothing of the waiting session: no id, no time */
+	assert_null(strstr(r2.body, jstr(r.json, "session.id")));
+	assert_null(strstr(r2.body, jstr(r.json, "connection.id")));
+	assert_null(strstr(r2.body, jstr(r.json, "session.expires_at")));
+	assert_null(strstr(r2.body, "20"));	/* no year of any timestamp */
 	res_free(&r2);
 	snprintf(path, sizeof(path), "/v1/connections/%s/sessions",
 	    jstr(r.json, "connection.id"));
 	assert_int_equal(post(&S, path, "{\"credentials\":{\"username\":"
 	    "\"user_mfa_tan\",\"password\":\"pass_good\"}}", &r2), 0);
 	assert_error(&r2, 409, "CONCURRENT_SESSION");
+	assert_null(strstr(r2.body, jstr(r.json, "session.id")));
+	assert_null(strstr(r2.body, jstr(r.json, "session.expires_at")));
+	res_free(&r2);
+	/*
+	 * Issue 11, item 9d: another client's sessions are none of this
+	 * client's business.  The same bank login, waiting with client S, is
+	 * no conflict for client o: it gets its own session.
+	 */
+	assert_int_equal(srv_new_client(&S, &o), 0);
+	make_user(&o, ouser);
+	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
+	    "\"sandbox\",\"credentials\":{\"username\":\"user_mfa_tan\","
+	    "\"password\":\"pass_good\"}}", ouser);
+	assert_int_equal(post(&o, "/v1/connections", body, &r2), 0);
+	assert_status(&r2, 201);
+	assert_string_equal(jstr(r2.json, "session.status"), "challenge_required");
+	assert_string_not_equal(jstr(r2.json, "session.id"),
+	    jstr(r.json, "session.id"));
+	/* and its own is a conflict for itself alone */
+	assert_int_equal(post(&o, "/v1/connections", body, &r3), 0);
+	assert_error(&r3, 409, "CONCURRENT_SESSION");
+	assert_null(strstr(r3.body, jstr(r.json, "session.id")));
+	assert_null(strstr(r3.body, jstr(r2.json, "session.id")));
+	res_free(&r3);
 	res_free(&r2);
 	/* once answered, a new session is fine */
 	answer_all(&S, &r, "123456", &r2);
