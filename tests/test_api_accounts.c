@@ -93,6 +93,31 @@ account_of_type(json_t *list, const char *type)
 	return NULL;
 }
 
+/* The id of the account of type ("checking") of connection cid. */
+static void
+account_id(struct srv *s, const char *cid, const char *type, char out[64])
+{
+	struct res	r;
+
+	snprintf(out, 64, "%s", jstr(account_of_type(accounts_of(s, cid, &r),
+	    type), "id"));
+	res_free(&r);
+}
+
+/* A new connection of username, synced with the user present: its id, and
+ * the id of its account of type. */
+static void
+synced_account(struct srv *s, const char *username, const char *type,
+    char cid[64], char acc[64])
+{
+	struct res	r;
+
+	connect_user(s, username, cid);
+	sync_now(s, cid, NULL, PSU, &r);
+	res_free(&r);
+	account_id(s, cid, type, acc);
+}
+
 /* Every transaction of an account, page by page, into a JSON array. */
 static json_t *
 all_transactions(struct srv *s, const char *acc, const char *query, int limit)
@@ -214,12 +239,7 @@ transactions_filter_order_and_page(void **state)
 	size_t		 i;
 
 	(void)state;
-	connect_user(&S, "user_good", cid);
-	sync_now(&S, cid, NULL, PSU, &r);
-	res_free(&r);
-	snprintf(acc, sizeof(acc), "%s", jstr(account_of_type(accounts_of(&S, cid,
-	    &r), "checking"), "id"));
-	res_free(&r);
+	synced_account(&S, "user_good", "checking", cid, acc);
 	all = all_transactions(&S, acc, NULL, 500);
 	paged = all_transactions(&S, acc, NULL, 7);
 	assert_true(json_array_size(all) > 100);
@@ -354,12 +374,7 @@ cursors_are_sealed(void **state)
 
 	(void)state;
 	assert_int_equal(srv_start(&t, NULL), 0);
-	connect_user(&t, "user_good", cid);
-	sync_now(&t, cid, NULL, PSU, &r);
-	res_free(&r);
-	snprintf(acc, sizeof(acc), "%s", jstr(account_of_type(accounts_of(&t,
-	    cid, &r), "checking"), "id"));
-	res_free(&r);
+	synced_account(&t, "user_good", "checking", cid, acc);
 	all = all_transactions(&t, acc, NULL, 500);
 	do {
 		json_t	*data;
@@ -619,9 +634,7 @@ pending_books_and_the_feed_follows(void **state)
 	assert_string_equal(jstr(r.json, "status"), "completed");
 	total = (int)jint(r.json, "result.transactions_added");
 	res_free(&r);
-	snprintf(card, sizeof(card), "%s", jstr(account_of_type(accounts_of(&t,
-	    cid, &r), "credit_card"), "id"));
-	res_free(&r);
+	account_id(&t, cid, "credit_card", card);
 	before = all_transactions(&t, card, NULL, 500);
 	pend = pending_of(before, 0);
 	pre = pending_of(before, 1);
@@ -897,12 +910,7 @@ an_account_that_disappears_is_closed_with_its_history(void **state)
 	json_t		*before, *after;
 
 	(void)state;
-	connect_user(&S, "user_account_disappears", cid);
-	sync_now(&S, cid, NULL, PSU, &r);
-	res_free(&r);
-	snprintf(card, sizeof(card), "%s", jstr(account_of_type(accounts_of(&S,
-	    cid, &r), "credit_card"), "id"));
-	res_free(&r);
+	synced_account(&S, "user_account_disappears", "credit_card", cid, card);
 	before = all_transactions(&S, card, NULL, 500);
 	sync_now(&S, cid, NULL, PSU, &r);
 	assert_string_equal(jstr(r.json, "status"), "completed");

@@ -82,6 +82,32 @@ upload(const char *user, const char *body, size_t len, const char *query,
 	    body, len, r), 0);
 }
 
+/*
+ * Reads the task of a 202 answer (r) until it is terminal, within 5 s;
+ * r becomes the task then, and its status must be want.
+ */
+static void
+task_ends(struct res *r, const char *want)
+{
+	char	path[128];
+	int	i;
+
+	snprintf(path, sizeof(path), "/v1/tasks/%s", jstr(r->json, "id"));
+	res_free(r);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(get(&S, path, r), 0);
+		assert_status(r, 200);
+		if (strcmp(jstr(r->json, "status"), "queued") != 0 &&
+		    strcmp(jstr(r->json, "status"), "running") != 0)
+			break;
+		res_free(r);
+		usleep(50000);
+	}
+	if (i == 100)
+		fail_msg("task %s still runs after 5 s", path);
+	assert_string_equal(jstr(r->json, "status"), want);
+}
+
 static long
 count_txns(const char *user)
 {
@@ -174,16 +200,7 @@ multipart_upload_and_waiting(void **state)
 	    (size_t)n, &r), 0);
 	assert_status(&r, 202);
 	assert_true(json_is_true(jget(r.json, "dispatched")));
-	snprintf(path, sizeof(path), "/v1/tasks/%s", jstr(r.json, "id"));
-	res_free(&r);
-	for (n = 0; n < 100; n++) {
-		assert_int_equal(get(&S, path, &r), 0);
-		if (strcmp(jstr(r.json, "status"), "completed") == 0)
-			break;
-		res_free(&r);
-		usleep(50000);
-	}
-	assert_string_equal(jstr(r.json, "status"), "completed");
+	task_ends(&r, "completed");
 	assert_int_equal(jint(r.json, "result.transactions_added"), 3);
 	res_free(&r);
 }
@@ -216,8 +233,7 @@ bad_files_are_rejected_and_change_nothing(void **state)
 	static const char garbage[] = "\x00\x01\xff\xfe" "binary garbage\x80";
 	struct res	 r;
 	long		 before;
-	char		*loc, tid[128];
-	int		 i;
+	char		*loc;
 
 	(void)state;
 	new_user(user);
@@ -260,16 +276,7 @@ bad_files_are_rejected_and_change_nothing(void **state)
 	/* not waited for: 202, and the task fails with the same error */
 	upload(user, garbage, sizeof(garbage) - 1, "?wait_seconds=0", &r);
 	assert_status(&r, 202);
-	snprintf(tid, sizeof(tid), "/v1/tasks/%s", jstr(r.json, "id"));
-	res_free(&r);
-	for (i = 0; i < 100; i++) {
-		assert_int_equal(get(&S, tid, &r), 0);
-		if (strcmp(jstr(r.json, "status"), "failed") == 0)
-			break;
-		res_free(&r);
-		usleep(50000);
-	}
-	assert_true(i < 100);
+	task_ends(&r, "failed");
 	assert_string_equal(jstr(r.json, "error.name"), "STATEMENT_REJECTED");
 	res_free(&r);
 	assert_int_equal(count_txns(user), before);
