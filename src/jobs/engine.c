@@ -12,6 +12,7 @@
 #define LEASE_SECONDS		60
 #define MAINTENANCE_MS		2000
 #define IDLE_POLL_MS		1000
+#define TASK_TIMEOUT_CAP	(10LL * 365 * 86400)
 
 struct waiter {
 	char		 task_id[ID_MAX];
@@ -147,7 +148,7 @@ claim(struct task_run *run)
 {
 	struct db	*db = store_db();
 	struct db_stmt	*s;
-	long long	 now = (long long)time(NULL);
+	long long	 now = (long long)time(NULL), left;
 	int		 rc = 0;
 
 	if (db == NULL)
@@ -170,9 +171,14 @@ claim(struct task_run *run)
 		run->kind = kind_by_name(db_col_text(s, 3));
 		run->params = db_col_text(s, 4) ? strdup(db_col_text(s, 4)) : NULL;
 		run->started_at = db_col_int(s, 5);
-		/* The limit counts from the first start, also when resumed. */
-		run->deadline_ms = now_ms() + (run->started_at +
-		    cfg.task_timeout - now) * 1000;
+		/*
+		 * The limit counts from the first start, also when resumed
+		 * (a setting of centuries is held to ten years, in range).
+		 */
+		left = cfg.task_timeout - (now - run->started_at);
+		if (left > TASK_TIMEOUT_CAP)
+			left = TASK_TIMEOUT_CAP;
+		run->deadline_ms = now_ms() + left * 1000;
 		rc = 1;
 	}
 	db_done(s);
