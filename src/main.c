@@ -273,7 +273,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	vault_wipe_json_allocations();
-	if (argc < 2)
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)
 		return cmd_help(argc, argv);
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(commands[i].name, argv[1]) == 0)

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /*
  * Account data through the public API: accounts and balances, transactions
  * and their pagination, pending-to-booked, the incremental feed, consent
@@ -90,6 +91,31 @@ account_of_type(json_t *list, const char *type)
 		if (strcmp(json_string_value(json_object_get(a, "type")), type) == 0)
 			return a;
 	return NULL;
+}
+
+/* The id of the account of type ("checking") of connection cid. */
+static void
+account_id(struct srv *s, const char *cid, const char *type, char out[64])
+{
+	struct res	r;
+
+	snprintf(out, 64, "%s", jstr(account_of_type(accounts_of(s, cid, &r),
+	    type), "id"));
+	res_free(&r);
+}
+
+/* A new connection of username, synced with the user present: its id, and
+ * the id of its account of type. */
+static void
+synced_account(struct srv *s, const char *username, const char *type,
+    char cid[64], char acc[64])
+{
+	struct res	r;
+
+	connect_user(s, username, cid);
+	sync_now(s, cid, NULL, PSU, &r);
+	res_free(&r);
+	account_id(s, cid, type, acc);
 }
 
 /* Every transaction of an account, page by page, into a JSON array. */
@@ -213,12 +239,7 @@ transactions_filter_order_and_page(void **state)
 	size_t		 i;
 
 	(void)state;
-	connect_user(&S, "user_good", cid);
-	sync_now(&S, cid, NULL, PSU, &r);
-	res_free(&r);
-	snprintf(acc, sizeof(acc), "%s", jstr(account_of_type(accounts_of(&S, cid,
-	    &r), "checking"), "id"));
-	res_free(&r);
+	synced_account(&S, "user_good", "checking", cid, acc);
 	all = all_transactions(&S, acc, NULL, 500);
 	paged = all_transactions(&S, acc, NULL, 7);
 	assert_true(json_array_size(all) > 100);
@@ -280,6 +301,167 @@ transactions_filter_order_and_page(void **state)
 	assert_error(&r, 400, "INVALID_REQUEST");
 	res_free(&r);
 	json_decref(all);
+}
+
+/*
+ * A cursor tells its holder nothing: after its tag it is base64url of at
+ * least a nonce and a tag (40 bytes) that are not text, and neither the
+ * text nor those bytes hold what the page ended on (plain, a cursor held
+ * the last date and the server's global row counter).
+ */
+static void
+assert_sealed(const char *cursor, const char *last_date)
+{
+	const char	*dot = strchr(cursor, '.');
+	unsigned char	 bin[512];
+	size_t		 n, i, printable = 0;
+
+	assert_non_null(dot);
+	assert_true(strncmp(cursor, "c1.", 3) != 0);
+	assert_int_equal(sodium_base642bin(bin, sizeof(bin) - 1, dot + 1,
+	    strlen(dot + 1), NULL, &n, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING), 0);
+	assert_true(n >= 40);
+	for (i = 0; i < n; i++)
+		printable += bin[i] >= 0x20 && bin[i] < 0x7f;
+	if (printable == n)
+		fail_msg("cursor %s opens to text", cursor);
+	bin[n] = '\0';
+	if (last_date != NULL) {
+		assert_null(strstr(cursor, last_date));
+		assert_null(memmem(bin, n, last_date, strlen(last_date)));
+		assert_null(memmem(bin, n, last_date, 4));	/* the year */
+	}
+}
+
+/* GET path with cursor changed at byte i (or cut there when cut). */
+static void
+assert_refused(struct srv *s, const char *path, const char *cursor, size_t i,
+    int cut)
+{
+	char		 bad[600], full[1024];
+	struct res	 r;
+
+	snprintf(bad, sizeof(bad), "%s", cursor);
+	if (cut)
+		bad[i] = '\0';
+	else
+		bad[i] = bad[i] == 'A' ? 'B' : 'A';
+	snprintf(full, sizeof(full), "%s%scursor=%s", path,
+	    strchr(path, '?') ? "&" : "?", bad);
+	assert_int_equal(get(s, full, &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	assert_string_equal(jstr(r.json, "error.data.cursor.0"),
+	    "Not a cursor this server gave out.");
+	res_free(&r);
+}
+
+/*
+ * Issue 11, item 8: cursors are sealed.  Paging still returns every row
+ * once; a cursor shows no date or counter; a changed, cut, foreign or
+ * misplaced cursor is refused; and a cursor outlives a restart.
+ */
+static void
+cursors_are_sealed(void **state)
+{
+	struct srv	 t, other;
+	struct res	 r;
+	char		 cid[64], acc[64], path[1024], cursor[600] = "";
+	char		 second[600] = "", second_next[600] = "", ucur[600];
+	json_t		*all, *paged = json_array(), *t2;
+	size_t		 i;
+	int		 pages = 0;
+
+	(void)state;
+	assert_int_equal(srv_start(&t, NULL), 0);
+	synced_account(&t, "user_good", "checking", cid, acc);
+	all = all_transactions(&t, acc, NULL, 500);
+	do {
+		json_t	*data;
+		char	 date[11];
+
+		snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?"
+		    "limit=9%s%s", acc, cursor[0] ? "&cursor=" : "", cursor);
+		assert_int_equal(get(&t, path, &r), 0);
+		assert_status(&r, 200);
+		data = jget(r.json, "data");
+		json_array_extend(paged, data);
+		if (pages == 1) {
+			snprintf(second, sizeof(second), "%s", cursor);
+			snprintf(second_next, sizeof(second_next), "%s",
+			    jstr(r.json, "next_cursor"));
+		}
+		snprintf(cursor, sizeof(cursor), "%s", jstr(r.json, "next_cursor") ?
+		    jstr(r.json, "next_cursor") : "");
+		if (cursor[0] != '\0') {
+			snprintf(date, sizeof(date), "%s", jstr(json_array_get(data,
+			    json_array_size(data) - 1), "booking_date"));
+			assert_sealed(cursor, date);
+		}
+		res_free(&r);
+		pages++;
+	} while (cursor[0] != '\0');
+	assert_true(pages > 10);
+	assert_int_equal(json_array_size(paged), json_array_size(all));
+	no_duplicate_ids(paged);
+	json_array_foreach(all, i, t2)
+		assert_string_equal(jstr(t2, "id"),
+		    jstr(json_array_get(paged, i), "id"));
+	/* changed anywhere, or cut: refused */
+	snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?limit=9", acc);
+	for (i = 3; i < strlen(second); i += 7)
+		assert_refused(&t, path, second, i, 0);
+	assert_refused(&t, path, second, strlen(second) - 1, 0);
+	assert_refused(&t, path, second, strlen(second) - 2, 1);
+	assert_refused(&t, path, second, 1, 0);		/* the tag */
+	/* another client, or another list: refused */
+	assert_int_equal(post(&t, "/v1/users", "{}", &r), 0);
+	res_free(&r);
+	assert_int_equal(post(&t, "/v1/users", "{}", &r), 0);
+	res_free(&r);
+	assert_int_equal(get(&t, "/v1/users?limit=1", &r), 0);
+	assert_status(&r, 200);
+	snprintf(ucur, sizeof(ucur), "%s", jstr(r.json, "next_cursor"));
+	assert_sealed(ucur, NULL);
+	assert_null(strstr(ucur, jstr(r.json, "data.0.id") + 4));
+	res_free(&r);
+	assert_int_equal(srv_new_client(&t, &other), 0);
+	snprintf(path, sizeof(path), "/v1/users?limit=1&cursor=%s", ucur);
+	assert_int_equal(get(&t, path, &r), 0);
+	assert_status(&r, 200);
+	res_free(&r);
+	assert_int_equal(get(&other, path, &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?cursor=%s",
+	    acc, ucur);
+	assert_int_equal(get(&t, path, &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+	/* the feed's cursor: no sequence number in it either */
+	snprintf(path, sizeof(path), "/v1/transactions/sync?connection_id=%s&"
+	    "limit=50", cid);
+	assert_int_equal(get(&t, path, &r), 0);
+	assert_status(&r, 200);
+	assert_sealed(jstr(r.json, "next_cursor"), NULL);
+	snprintf(cursor, sizeof(cursor), "%s", jstr(r.json, "next_cursor"));
+	res_free(&r);
+	assert_refused(&t, path, cursor, 10, 0);
+	/* after a restart the same cursor gives the same page */
+	srv_stop(&t);
+	assert_int_equal(srv_restart(&t, NULL), 0);
+	snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?limit=9&"
+	    "cursor=%s", acc, second);
+	assert_int_equal(get(&t, path, &r), 0);
+	assert_status(&r, 200);
+	for (i = 0; i < 9; i++)
+		assert_string_equal(jstr(json_array_get(jget(r.json, "data"), i),
+		    "id"), jstr(json_array_get(all, 9 + i), "id"));
+	assert_string_equal(jstr(r.json, "next_cursor"), second_next);
+	res_free(&r);
+	json_decref(all);
+	json_decref(paged);
+	srv_cleanup(&t);
 }
 
 static void
@@ -452,9 +634,7 @@ pending_books_and_the_feed_follows(void **state)
 	assert_string_equal(jstr(r.json, "status"), "completed");
 	total = (int)jint(r.json, "result.transactions_added");
 	res_free(&r);
-	snprintf(card, sizeof(card), "%s", jstr(account_of_type(accounts_of(&t,
-	    cid, &r), "credit_card"), "id"));
-	res_free(&r);
+	account_id(&t, cid, "credit_card", card);
 	before = all_transactions(&t, card, NULL, 500);
 	pend = pending_of(before, 0);
 	pre = pending_of(before, 1);
@@ -601,6 +781,59 @@ fifth_unattended_sync_in_a_day_is_refused(void **state)
 	res_free(&r);
 }
 
+/*
+ * Only an IP address lifts the unattended limit: any other PSU-IP-Address
+ * is refused with 400 naming the header, and counts as no sync at all.
+ */
+static void
+psu_ip_address_must_be_an_ip_address(void **state)
+{
+	static const char *const bad[] = { "yes", "present", "192.0.2.300",
+	    "192.0.2.7, 198.51.100.1", "2001:db8::7%eth0", "::ffff:1.2.3",
+	    "192.0.2.7\",\"from\":\"2000-01-01", NULL };
+	static const char *const good[] = { "203.0.113.7", "2001:db8::7",
+	    "::ffff:192.0.2.1", NULL };
+	struct res	 r;
+	char		 cid[64], hdr[128], *rem;
+	size_t		 i;
+
+	(void)state;
+	connect_user(&S, "user_good", cid);
+	for (i = 0; i < 4; i++) {
+		sync_now(&S, cid, NULL, NULL, &r);
+		assert_status(&r, 200);
+		res_free(&r);
+	}
+	for (i = 0; bad[i] != NULL; i++) {
+		const char *h[] = { hdr, NULL };
+
+		snprintf(hdr, sizeof(hdr), "PSU-IP-Address: %s", bad[i]);
+		sync_now(&S, cid, NULL, h, &r);
+		if (r.status != 400)
+			fail_msg("PSU-IP-Address \"%s\": status %ld, want 400",
+			    bad[i], r.status);
+		assert_error(&r, 400, "INVALID_REQUEST");
+		assert_non_null(jget(r.json, "error.data.PSU-IP-Address"));
+		res_free(&r);
+	}
+	/* the limit still holds without the header */
+	sync_now(&S, cid, NULL, NULL, &r);
+	assert_error(&r, 429, "API_USAGE_LIMIT_REACHED");
+	res_free(&r);
+	for (i = 0; good[i] != NULL; i++) {
+		const char *h[] = { hdr, NULL };
+
+		snprintf(hdr, sizeof(hdr), "PSU-IP-Address: %s", good[i]);
+		sync_now(&S, cid, NULL, h, &r);
+		assert_status(&r, 200);
+		assert_string_equal(jstr(r.json, "status"), "completed");
+		rem = res_header(&r, "X-RateLimit-Remaining");
+		assert_string_equal(rem, "0");
+		free(rem);
+		res_free(&r);
+	}
+}
+
 static void
 psu_ip_required_by_an_institution(void **state)
 {
@@ -677,12 +910,7 @@ an_account_that_disappears_is_closed_with_its_history(void **state)
 	json_t		*before, *after;
 
 	(void)state;
-	connect_user(&S, "user_account_disappears", cid);
-	sync_now(&S, cid, NULL, PSU, &r);
-	res_free(&r);
-	snprintf(card, sizeof(card), "%s", jstr(account_of_type(accounts_of(&S,
-	    cid, &r), "credit_card"), "id"));
-	res_free(&r);
+	synced_account(&S, "user_account_disappears", "credit_card", cid, card);
 	before = all_transactions(&S, card, NULL, 500);
 	sync_now(&S, cid, NULL, PSU, &r);
 	assert_string_equal(jstr(r.json, "status"), "completed");
@@ -747,11 +975,13 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(accounts_and_balances),
 		cmocka_unit_test(transactions_filter_order_and_page),
+		cmocka_unit_test(cursors_are_sealed),
 		cmocka_unit_test(pagination_holds_while_a_sync_inserts),
 		cmocka_unit_test(accounts_and_transactions_are_the_clients_own),
 		cmocka_unit_test(pending_books_and_the_feed_follows),
 		cmocka_unit_test(consent_runs_out_and_is_renewed),
 		cmocka_unit_test(fifth_unattended_sync_in_a_day_is_refused),
+		cmocka_unit_test(psu_ip_address_must_be_an_ip_address),
 		cmocka_unit_test(psu_ip_required_by_an_institution),
 		cmocka_unit_test(old_history_needs_a_fresh_authorization),
 		cmocka_unit_test(an_account_that_disappears_is_closed_with_its_history),

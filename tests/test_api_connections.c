@@ -424,12 +424,22 @@ session_expired(void **state)
 	connect_as(&t, "user_mfa_question", "pass_good", 0, &r);
 	assert_status(&r, 201);
 	sleep(2);
+	/* issue 11, item 9a: GET says it is gone, as answers do (410) */
+	snprintf(path, sizeof(path), "/v1/sessions/%s", jstr(r.json, "session.id"));
+	assert_int_equal(get(&t, path, &a), 0);
+	assert_error(&a, 410, "SESSION_EXPIRED");
+	assert_int_equal(jint(a.json, "error.code"), 1041);
+	assert_string_equal(jstr(a.json, "error.description"), "The session "
+	    "expired after 1 second without a request. Create the connection's "
+	    "session again.");
+	assert_non_null(strstr(jstr(a.json, "error.data.session.0"),
+	    jstr(r.json, "connection.id")));
+	res_free(&a);
 	answer_all(&t, &r, "123456", &a);
 	assert_error(&a, 410, "SESSION_EXPIRED");
 	res_free(&a);
-	snprintf(path, sizeof(path), "/v1/sessions/%s", jstr(r.json, "session.id"));
 	assert_int_equal(get(&t, path, &a), 0);
-	assert_string_equal(jstr(a.json, "status"), "expired");
+	assert_error(&a, 410, "SESSION_EXPIRED");
 	res_free(&a);
 	res_free(&r);
 	srv_cleanup(&t);
@@ -438,8 +448,9 @@ session_expired(void **state)
 static void
 concurrent_session(void **state)
 {
-	struct res	r, r2;
-	char		body[512], path[128];
+	struct srv	o;
+	struct res	r, r2, r3;
+	char		body[512], path[128], ouser[64];
 
 	(void)state;
 	connect_as(&S, "user_mfa_tan", "pass_good", 0, &r);
@@ -450,12 +461,41 @@ concurrent_session(void **state)
 	    "\"password\":\"pass_good\"}}", jstr(r.json, "connection.user_id"));
 	assert_int_equal(post(&S, "/v1/connections", body, &r2), 0);
 	assert_error(&r2, 409, "CONCURRENT_SESSION");
+	/* it names nothing of the waiting session: no id, no time */
+	assert_null(strstr(r2.body, jstr(r.json, "session.id")));
+	assert_null(strstr(r2.body, jstr(r.json, "connection.id")));
+	assert_null(strstr(r2.body, jstr(r.json, "session.expires_at")));
+	assert_null(strstr(r2.body, "20"));	/* no year of any timestamp */
 	res_free(&r2);
 	snprintf(path, sizeof(path), "/v1/connections/%s/sessions",
 	    jstr(r.json, "connection.id"));
 	assert_int_equal(post(&S, path, "{\"credentials\":{\"username\":"
 	    "\"user_mfa_tan\",\"password\":\"pass_good\"}}", &r2), 0);
 	assert_error(&r2, 409, "CONCURRENT_SESSION");
+	assert_null(strstr(r2.body, jstr(r.json, "session.id")));
+	assert_null(strstr(r2.body, jstr(r.json, "session.expires_at")));
+	res_free(&r2);
+	/*
+	 * Issue 11, item 9d: another client's sessions are none of this
+	 * client's business.  The same bank login, waiting with client S, is
+	 * no conflict for client o: it gets its own session.
+	 */
+	assert_int_equal(srv_new_client(&S, &o), 0);
+	make_user(&o, ouser);
+	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
+	    "\"sandbox\",\"credentials\":{\"username\":\"user_mfa_tan\","
+	    "\"password\":\"pass_good\"}}", ouser);
+	assert_int_equal(post(&o, "/v1/connections", body, &r2), 0);
+	assert_status(&r2, 201);
+	assert_string_equal(jstr(r2.json, "session.status"), "challenge_required");
+	assert_string_not_equal(jstr(r2.json, "session.id"),
+	    jstr(r.json, "session.id"));
+	/* and its own is a conflict for itself alone */
+	assert_int_equal(post(&o, "/v1/connections", body, &r3), 0);
+	assert_error(&r3, 409, "CONCURRENT_SESSION");
+	assert_null(strstr(r3.body, jstr(r.json, "session.id")));
+	assert_null(strstr(r3.body, jstr(r2.json, "session.id")));
+	res_free(&r3);
 	res_free(&r2);
 	/* once answered, a new session is fine */
 	answer_all(&S, &r, "123456", &r2);
@@ -584,23 +624,51 @@ sync_waits_dispatches_and_dedups(void **state)
 	res_free(&d);
 }
 
+/*
+ * Issue 11, item 9c: a task expires at its limit, also while its bank is
+ * slow to answer (the limit is 2 s, the bank takes 60), and its error
+ * says the limit in force, as GET /v1/errors does.
+ */
 static void
 tasks_expire_after_the_limit(void **state)
 {
 	struct srv	 t;
-	const char	*e[] = { "BANKFEED_TASK_TIMEOUT_SECONDS=1",
-	    "BANKFEED_SANDBOX_SLOW_MS=4000", NULL };
+	const char	*e[] = { "BANKFEED_TASK_TIMEOUT_SECONDS=2",
+	    "BANKFEED_SANDBOX_SLOW_MS=60000", NULL };
 	struct res	 r;
-	char		 cid[64];
+	char		 cid[64], path[128];
+	json_t		*entry;
+	size_t		 i;
+	time_t		 t0;
 
 	(void)state;
 	assert_int_equal(srv_start(&t, e), 0);
 	connect_authorized(&t, "user_slow", 0, cid);
-	sync_conn(&t, cid, "{\"wait_seconds\":20}", NULL, &r);
+	t0 = time(NULL);
+	sync_conn(&t, cid, "{\"wait_seconds\":30}", NULL, &r);
 	assert_status(&r, 200);
+	if (time(NULL) - t0 > 6)
+		fail_msg("the task expired after %lld s, its limit is 2 s",
+		    (long long)(time(NULL) - t0));
 	assert_string_equal(jstr(r.json, "status"), "expired");
 	assert_int_equal(jint(r.json, "error.code"), 30005);
 	assert_string_equal(jstr(r.json, "error.name"), "TASK_EXPIRED");
+	assert_string_equal(jstr(r.json, "error.description"), "Task is expired: "
+	    "it did not finish within 2 seconds of its start.");
+	snprintf(path, sizeof(path), "/v1/tasks/%s", jstr(r.json, "id"));
+	res_free(&r);
+	assert_int_equal(get(&t, path, &r), 0);
+	assert_string_equal(jstr(r.json, "status"), "expired");
+	assert_non_null(strstr(jstr(r.json, "error.description"), "2 seconds"));
+	res_free(&r);
+	assert_int_equal(req(&t, "GET", "/v1/errors", NULL, NULL, NULL, 0, &r), 0);
+	json_array_foreach(jget(r.json, "data"), i, entry)
+		if (strcmp(jstr(entry, "name"), "TASK_EXPIRED") == 0)
+			assert_non_null(strstr(jstr(entry, "description"),
+			    "within 2 seconds"));
+		else if (strcmp(jstr(entry, "name"), "SESSION_EXPIRED") == 0)
+			assert_non_null(strstr(jstr(entry, "description"),
+			    "after 8 minutes"));
 	res_free(&r);
 	srv_cleanup(&t);
 }

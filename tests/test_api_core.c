@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <cmocka.h>
 
 #include <sqlite3.h>
@@ -651,6 +652,46 @@ access_log_has_one_line_per_request_and_no_secrets(void **state)
 	assert_false(log_contains(&S, "external_ref=zzz"));
 }
 
+/* Runs the binary with args; its exit status, and stdout into out. */
+static int
+run_bin(const char *args, char *out, size_t n)
+{
+	char	 cmd[1024];
+	FILE	*p;
+	size_t	 got;
+	int	 st;
+
+	snprintf(cmd, sizeof(cmd), "%s %s 2>/dev/null", BANKFEED_BIN, args);
+	assert_non_null(p = popen(cmd, "r"));
+	got = fread(out, 1, n - 1, p);
+	out[got] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Issue 11, item 9e: --help and -h print the help and succeed, as help does. */
+static void
+help_flags_print_the_help(void **state)
+{
+	static const char *const asks[] = { "help", "--help", "-h", "" };
+	static char	 out[65536], first[65536];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+		if (run_bin(asks[i], out, sizeof(out)) != 0)
+			fail_msg("bankfeed %s: exit status not 0", asks[i]);
+		assert_non_null(strstr(out, "usage: bankfeed COMMAND"));
+		assert_non_null(strstr(out, "--task-timeout"));
+		if (i == 0)
+			memcpy(first, out, sizeof(first));
+		else
+			assert_string_equal(out, first);
+	}
+	assert_int_equal(run_bin("--nope", out, sizeof(out)), 2);
+	assert_int_equal(run_bin("nope", out, sizeof(out)), 2);
+}
+
 static void
 sigterm_stops_cleanly(void **state)
 {
@@ -862,6 +903,7 @@ main(void)
 		cmocka_unit_test(rate_limit_answers_429_with_retry_after),
 		cmocka_unit_test(institutions_list_and_filter),
 		cmocka_unit_test(access_log_has_one_line_per_request_and_no_secrets),
+		cmocka_unit_test(help_flags_print_the_help),
 		cmocka_unit_test(sigterm_stops_cleanly),
 		cmocka_unit_test(storage_failure_is_internal_error_never_a_short_list),
 		cmocka_unit_test(

@@ -82,6 +82,32 @@ upload(const char *user, const char *body, size_t len, const char *query,
 	    body, len, r), 0);
 }
 
+/*
+ * Reads the task of a 202 answer (r) until it is terminal, within 5 s;
+ * r becomes the task then, and its status must be want.
+ */
+static void
+task_ends(struct res *r, const char *want)
+{
+	char	path[128];
+	int	i;
+
+	snprintf(path, sizeof(path), "/v1/tasks/%s", jstr(r->json, "id"));
+	res_free(r);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(get(&S, path, r), 0);
+		assert_status(r, 200);
+		if (strcmp(jstr(r->json, "status"), "queued") != 0 &&
+		    strcmp(jstr(r->json, "status"), "running") != 0)
+			break;
+		res_free(r);
+		usleep(50000);
+	}
+	if (i == 100)
+		fail_msg("task %s still runs after 5 s", path);
+	assert_string_equal(jstr(r->json, "status"), want);
+}
+
 static long
 count_txns(const char *user)
 {
@@ -174,16 +200,7 @@ multipart_upload_and_waiting(void **state)
 	    (size_t)n, &r), 0);
 	assert_status(&r, 202);
 	assert_true(json_is_true(jget(r.json, "dispatched")));
-	snprintf(path, sizeof(path), "/v1/tasks/%s", jstr(r.json, "id"));
-	res_free(&r);
-	for (n = 0; n < 100; n++) {
-		assert_int_equal(get(&S, path, &r), 0);
-		if (strcmp(jstr(r.json, "status"), "completed") == 0)
-			break;
-		res_free(&r);
-		usleep(50000);
-	}
-	assert_string_equal(jstr(r.json, "status"), "completed");
+	task_ends(&r, "completed");
 	assert_int_equal(jint(r.json, "result.transactions_added"), 3);
 	res_free(&r);
 }
@@ -216,6 +233,7 @@ bad_files_are_rejected_and_change_nothing(void **state)
 	static const char garbage[] = "\x00\x01\xff\xfe" "binary garbage\x80";
 	struct res	 r;
 	long		 before;
+	char		*loc;
 
 	(void)state;
 	new_user(user);
@@ -223,27 +241,43 @@ bad_files_are_rejected_and_change_nothing(void **state)
 	upload(user, f, strlen(f), NULL, &r);
 	res_free(&r);
 	before = count_txns(user);
+	/* issue 11, item 9b: a rejected file answers 422, as documented */
 	upload(user, garbage, sizeof(garbage) - 1, NULL, &r);
-	assert_status(&r, 200);
-	assert_string_equal(jstr(r.json, "status"), "failed");
-	assert_string_equal(jstr(r.json, "error.name"), "STATEMENT_REJECTED");
+	assert_error(&r, 422, "STATEMENT_REJECTED");
 	assert_int_equal(jint(r.json, "error.code"), 1030);
 	assert_non_null(jstr(r.json, "error.data.reason"));
+	assert_non_null(jstr(r.json, "error.request_id"));
+	/* the task stays, failed with the same error */
+	loc = res_header(&r, "Location");
+	assert_non_null(loc);
+	res_free(&r);
+	assert_int_equal(get(&S, loc, &r), 0);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "kind"), "import");
+	assert_string_equal(jstr(r.json, "status"), "failed");
+	assert_string_equal(jstr(r.json, "error.name"), "STATEMENT_REJECTED");
+	assert_non_null(jstr(r.json, "error.data.reason"));
+	free(loc);
 	res_free(&r);
 	/* a file cut in the middle of an entry */
 	f[strlen(f) / 2] = '\0';
 	strcat(f, ":61:24");
 	upload(user, f, strlen(f), "?format=mt940", &r);
-	assert_string_equal(jstr(r.json, "status"), "failed");
-	assert_string_equal(jstr(r.json, "error.name"), "STATEMENT_REJECTED");
+	assert_error(&r, 422, "STATEMENT_REJECTED");
 	assert_string_equal(jstr(r.json, "error.data.format"), "mt940");
 	assert_true(jint(r.json, "error.data.line") > 0);
 	res_free(&r);
 	/* the wrong format named */
 	snprintf(f, sizeof(f), "%s", mt940("240301", 3, 10000));
 	upload(user, f, strlen(f), "?format=camt053", &r);
-	assert_string_equal(jstr(r.json, "status"), "failed");
+	assert_error(&r, 422, "STATEMENT_REJECTED");
 	assert_string_equal(jstr(r.json, "error.data.format"), "camt053");
+	res_free(&r);
+	/* not waited for: 202, and the task fails with the same error */
+	upload(user, garbage, sizeof(garbage) - 1, "?wait_seconds=0", &r);
+	assert_status(&r, 202);
+	task_ends(&r, "failed");
+	assert_string_equal(jstr(r.json, "error.name"), "STATEMENT_REJECTED");
 	res_free(&r);
 	assert_int_equal(count_txns(user), before);
 }

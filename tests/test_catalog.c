@@ -73,6 +73,41 @@ codes_sit_in_their_group_range(void **state)
 	}
 }
 
+/*
+ * A description naming a setting in braces reads as its value ("30
+ * minutes" by default, the setting in force once loaded); no brace is
+ * left in any description, and others read as written.
+ */
+static void
+descriptions_say_the_settings_in_force(void **state)
+{
+	char	 d[512];
+	char	*argv[] = { "bankfeed", "--task-timeout", "90",
+	    "--session-idle=3600", NULL };
+	int	 argc = 4, i;
+
+	(void)state;
+	assert_string_equal(err_description(ERR_TASK_EXPIRED, d, sizeof(d)),
+	    "Task is expired: it did not finish within 30 minutes of its start.");
+	assert_non_null(strstr(err_description(ERR_SESSION_EXPIRED, d,
+	    sizeof(d)), "after 8 minutes without"));
+	for (i = 1; i < ERR__COUNT; i++) {
+		err_description((enum err)i, d, sizeof(d));
+		if (strchr(d, '{') != NULL || strchr(d, '}') != NULL)
+			fail_msg("%s: description \"%s\"", err_name(i), d);
+		if (strchr(err_info(i)->description, '{') == NULL)
+			assert_string_equal(d, err_info(i)->description);
+	}
+	assert_int_equal(config_load(&argc, argv), 0);
+	assert_non_null(strstr(err_description(ERR_TASK_EXPIRED, d, sizeof(d)),
+	    "within 90 seconds of"));
+	assert_non_null(strstr(err_description(ERR_SESSION_EXPIRED, d,
+	    sizeof(d)), "after 1 hour without"));
+	/* a tiny buffer gets a cut, terminated text */
+	assert_string_equal(err_description(ERR_TASK_EXPIRED, d, 5), "Task");
+	config_free();
+}
+
 static char *
 slurp(const char *path)
 {
@@ -335,6 +370,7 @@ main(void)
 		cmocka_unit_test(every_seed_name_has_an_entry),
 		cmocka_unit_test(seed_rows_name_real_entries_or_say_why_not),
 		cmocka_unit_test(errors_md_is_generated_from_the_catalog),
+		cmocka_unit_test(descriptions_say_the_settings_in_force),
 		cmocka_unit_test(readme_lists_every_setting),
 	};
 

@@ -126,7 +126,7 @@ h_accounts_list(struct req *r)
 		n++;
 	}
 	db_done(s);
-	page_end(&w, last, more);
+	page_end(r, &w, last, more);
 }
 
 void
@@ -208,10 +208,10 @@ old_cursor(struct db *db, const char *account_id, const char *date,
  * transaction was first seen with (its booking date, or a pending one's
  * transaction date), then by when it was added (its first_seq), the
  * table's clustered order.  That order never changes for a row, so the
- * cursor (the last date and first_seq seen, "2026-03-01|4711") neither
- * skips nor repeats rows while syncs insert or book transactions.
- * Cursors of schema 2 ("2026-03-01|txn_...") still work: the row they
- * name is looked up.
+ * cursor (the last date and first_seq seen, "2026-03-01|4711", sealed)
+ * neither skips nor repeats rows while syncs insert or book transactions.
+ * Cursors of schema 2 ("2026-03-01|txn_...", given out in the plain "c1."
+ * form) still work: the row they name is looked up.
  */
 void
 h_accounts_transactions(struct req *r)
@@ -317,7 +317,7 @@ h_accounts_transactions(struct req *r)
 		n++;
 	}
 	db_done(s);
-	page_end(&w, last, more);
-	if (version >= 0 && jw_finish(&w) == 0)
+	if (page_end(r, &w, last, more) == 0 && version >= 0 &&
+	    jw_finish(&w) == 0)
 		rcache_put(key, version, r->out.p, r->out.len);
 }

@@ -329,6 +329,32 @@ out:
 }
 
 /*
+ * A session waiting for answers past its idle time becomes expired (its
+ * bank state and secrets dropped); status follows.  An expired session is
+ * answered 410 SESSION_EXPIRED, by GET as by answers; answers to a failed
+ * one get the same (GET still shows a failed session and its error).
+ * Returns 1 when it answered.
+ */
+static int
+session_gone(struct req *r, struct db *db, const char *sid, const char *cid,
+    char *status, size_t statuslen, int64_t expires, int answering)
+{
+	if (strcmp(status, "challenge_required") == 0 &&
+	    expires <= (int64_t)clock_now()) {
+		db_run(db, "UPDATE sessions SET status = 'expired', state = NULL, "
+		    "secret = NULL WHERE id = ?", "t", sid);
+		snprintf(status, statuslen, "expired");
+	}
+	if (strcmp(status, "expired") != 0 && (!answering ||
+	    strcmp(status, "challenge_required") == 0))
+		return 0;
+	resp_error_field(r, ERR_SESSION_EXPIRED, "session",
+	    "This session is %s; start a new one with POST "
+	    "/v1/connections/%s/sessions.", status, cid);
+	return 1;
+}
+
+/*
  * POST /v1/sessions/{id}/answers: the user's answers to the bank's
  * challenges.
  */
@@ -411,17 +437,8 @@ h_sessions_answer(struct req *r)
 		resp_error(r, ERR_ALREADY_AUTHORIZED, NULL, NULL);
 		goto out;
 	}
-	if (strcmp(status, "challenge_required") == 0 && expires <= now) {
-		db_run(db, "UPDATE sessions SET status = 'expired', state = NULL, "
-		    "secret = NULL WHERE id = ?", "t", sid);
-		snprintf(status, sizeof(status), "expired");
-	}
-	if (strcmp(status, "challenge_required") != 0) {
-		resp_error_field(r, ERR_SESSION_EXPIRED, "session",
-		    "This session is %s; start a new one with POST "
-		    "/v1/connections/%s/sessions.", status, cid);
+	if (session_gone(r, db, sid, cid, status, sizeof(status), expires, 1))
 		goto out;
-	}
 	/* Keys not asked, and keys asked but not answered. */
 	unknown[0] = missing[0] = '\0';
 	json_object_foreach(answers, key, val) {
@@ -510,35 +527,44 @@ out:
 	v_free(&v);
 }
 
+/*
+ * GET /v1/sessions/{id}: the session (a live one is kept alive by this
+ * request); an expired one is gone: 410, as for answers.
+ */
 void
 h_sessions_get(struct req *r)
 {
 	struct db	*db = store_db();
 	struct db_stmt	*s;
 	struct jw	 w;
+	char		 sid[ID_MAX], cid[ID_MAX], status[32];
+	int64_t		 expires = 0;
 	int		 found = 0;
 
 	if (db == NULL) {
 		resp_internal(r, "no database");
 		return;
 	}
-	s = db_q(db, "SELECT s.id FROM sessions s JOIN connections c ON "
-	    "s.connection_id = c.id WHERE s.id = ? AND c.client_id = ?", "tt",
-	    req_param(r, 0), r->client_id);
-	found = s != NULL && db_step(s) == DB_ROW;
+	s = db_q(db, "SELECT s.id, s.connection_id, s.status, s.expires_at FROM "
+	    "sessions s JOIN connections c ON s.connection_id = c.id WHERE "
+	    "s.id = ? AND c.client_id = ?", "tt", req_param(r, 0), r->client_id);
+	if (s != NULL && db_step(s) == DB_ROW) {
+		snprintf(sid, sizeof(sid), "%s", db_col_text(s, 0));
+		snprintf(cid, sizeof(cid), "%s", db_col_text(s, 1));
+		snprintf(status, sizeof(status), "%s", db_col_text(s, 2));
+		expires = db_col_int(s, 3);
+		found = 1;
+	}
 	db_done(s);
 	if (!found) {
 		resp_error(r, ERR_SESSION_NONEXISTENT, NULL, NULL);
 		return;
 	}
-	/* An idle session past its time shows as expired; a live one is
-	 * kept alive by this request. */
-	db_run(db, "UPDATE sessions SET status = 'expired', state = NULL, "
-	    "secret = NULL WHERE id = ? AND status = 'challenge_required' AND "
-	    "expires_at <= ?", "ti", req_param(r, 0), (int64_t)clock_now());
+	if (session_gone(r, db, sid, cid, status, sizeof(status), expires, 0))
+		return;
 	db_run(db, "UPDATE sessions SET expires_at = ? WHERE id = ? AND status = "
 	    "'challenge_required'", "it", (int64_t)clock_now() + cfg.session_idle,
-	    req_param(r, 0));
+	    sid);
 	resp_begin(r, 200, &w);
-	session_write(&w, db, req_param(r, 0));
+	session_write(&w, db, sid);
 }

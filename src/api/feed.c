@@ -3,7 +3,8 @@
  * a connection's transactions since the cursor (added, modified, removed),
  * the way Plaid's /transactions/sync works, so a client never downloads its
  * history again.  Every write of a transaction takes the next number of one
- * sequence; the cursor is the last number a client has seen.  Call again
+ * sequence; the cursor holds, sealed (page_write_next), the last number a
+ * client has seen.  Call again
  * while has_more is true; keep next_cursor for the next time.
  */
 #include "api/api.h"
@@ -27,7 +28,7 @@ h_transactions_sync(struct req *r)
 	const char	*con = req_query(r, "connection_id");
 	long long	 after = 0, last;
 	char		 next[32], *end;
-	int		 n = 0, more = 0;
+	int		 n = 0, more = 0, sealed;
 
 	if (page_parse(r, &p) == -1)
 		return;
@@ -103,10 +104,13 @@ h_transactions_sync(struct req *r)
 	jw_raw(&w, buf_str(&removed), removed.len);
 	/* Always a cursor here: the place to continue from next time. */
 	snprintf(next, sizeof(next), "%lld", last);
-	page_write_next(&w, next, 1);
+	sealed = page_write_next(r, &w, next, 1);
 	jw_kbool(&w, "has_more", more);
 	jw_obj_end(&w);
-	if (jw_finish(&wa) || jw_finish(&wm) || jw_finish(&wr) || jw_finish(&w))
+	if (sealed == -1)
+		resp_internal(r, "cannot seal the cursor");
+	else if (jw_finish(&wa) || jw_finish(&wm) || jw_finish(&wr) ||
+	    jw_finish(&w))
 		resp_internal(r, "sync feed too large");
 	buf_free(&added);
 	buf_free(&modified);

@@ -69,7 +69,7 @@ h_institutions_list(struct req *r)
 			continue;
 		write_institution(&w, in);
 	}
-	page_end(&w, NULL, 0);
+	page_end(r, &w, NULL, 0);
 }
 
 void

@@ -94,14 +94,37 @@ struct import_wait {
 	char		 client_id[ID_MAX];
 };
 
+/*
+ * The answer to an upload: 202 with the task while it runs, 200 with it
+ * when it ended; but a file the import rejected is answered 422
+ * STATEMENT_REJECTED, its data saying where and what (the task, failed
+ * with the same error, stays readable at Location).
+ */
 static void
 answer(struct req *r, struct db *db, const char *task_id,
     const char *client_id, int finished)
 {
-	struct jw	w;
+	struct jw	 w;
+	struct db_stmt	*s;
+	char		 loc[ID_MAX + 16];
 
+	if (db == NULL) {
+		resp_internal(r, "no database");
+		return;
+	}
+	snprintf(loc, sizeof(loc), "/v1/tasks/%s", task_id);
+	s = finished ? db_q(db, "SELECT error_data FROM tasks WHERE id = ? AND "
+	    "client_id = ? AND status = 'failed' AND error_code = ?", "tti",
+	    task_id, client_id, (int64_t)err_code(ERR_STATEMENT_REJECTED)) : NULL;
+	if (s != NULL && db_step(s) == DB_ROW) {
+		resp_error(r, ERR_STATEMENT_REJECTED, db_col_text(s, 0), NULL);
+		resp_header(r, "Location", loc);
+		db_done(s);
+		return;
+	}
+	db_done(s);
 	resp_begin(r, finished ? 200 : 202, &w);
-	if (db == NULL || tasks_write(&w, db, task_id, client_id, !finished) == -1)
+	if (tasks_write(&w, db, task_id, client_id, !finished) == -1)
 		resp_internal(r, "task vanished");
 }
 

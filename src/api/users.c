@@ -135,7 +135,7 @@ h_users_list(struct req *r)
 		n++;
 	}
 	db_done(s);
-	page_end(&w, last, more);
+	page_end(r, &w, last, more);
 }
 
 void

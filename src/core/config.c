@@ -6,6 +6,7 @@
 #include <string.h>
 
 struct config cfg;
+static int loaded;	/* cfg holds the settings in force */
 
 struct cfg_entry {
 	const char	*flag;
@@ -126,7 +127,28 @@ config_load(int *argcp, char **argv)
 		fprintf(stderr, "bankfeed: max-body must be at least 1024\n");
 		return -1;
 	}
-	return split_listen();
+	if (split_listen() == -1)
+		return -1;
+	loaded = 1;
+	return 0;
+}
+
+int
+config_int(const char *flag, long long *out)
+{
+	size_t	i;
+
+	for (i = 0; i < NENTRIES; i++) {
+		if (entries[i].kind != CFG_INT || strcmp(entries[i].flag, flag) != 0)
+			continue;
+		if (loaded)
+			*out = *(const long long *)((const char *)&cfg +
+			    entries[i].off);
+		else
+			*out = strtoll(entries[i].def, NULL, 10);
+		return 0;
+	}
+	return -1;
 }
 
 void
@@ -143,6 +165,7 @@ config_free(void)
 		}
 	free(cfg.host);
 	cfg.host = NULL;
+	loaded = 0;
 }
 
 void

@@ -31,6 +31,12 @@ extern struct config cfg;
  */
 int	config_load(int *argcp, char **argv);
 void	config_free(void);
+/*
+ * The value of the number setting with this flag name ("task-timeout"):
+ * the one in force once config_load() ran, else its default.  0, or -1
+ * when there is no such number setting.
+ */
+int	config_int(const char *flag, long long *out);
 void	config_usage(FILE *);
 /* The same table as Markdown, for the README. */
 void	config_markdown(FILE *);

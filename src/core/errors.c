@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/config.h"
+
 static const struct err_info catalog[ERR__COUNT] = {
 	[ERR_OK] = { ERR_OK, 0, "OK", ERRG_GENERAL, 200, 0, "", STG_NONE, "", "" },
 #define E(id, c, nm, grp, st, retry, al, stage, desc, repro) \
@@ -131,5 +133,58 @@ err_reproduce(enum err e, char *out, size_t n)
 	err_sandbox_username(e, user, sizeof(user));
 	snprintf(out, n, "POST /v1/connections to institution sandbox with "
 	    "username %s and password pass_good: %s.", user, when[ei->stage]);
+	return out;
+}
+
+/* A number of seconds in words: "1 second", "90 seconds", "30 minutes". */
+static void
+duration_text(long long secs, char *out, size_t n)
+{
+	static const struct {
+		long long	 unit;
+		const char	*name;
+	} units[] = { { 86400, "day" }, { 3600, "hour" }, { 60, "minute" },
+	    { 1, "second" } };
+	size_t	i = 0;
+
+	while (i + 1 < sizeof(units) / sizeof(units[0]) &&
+	    (secs == 0 || secs % units[i].unit != 0))
+		i++;
+	snprintf(out, n, "%lld %s%s", secs / units[i].unit, units[i].name,
+	    secs / units[i].unit == 1 ? "" : "s");
+}
+
+const char *
+err_description(enum err e, char *out, size_t n)
+{
+	const char	*p = err_info(e)->description, *close;
+	char		 flag[64], val[64];
+	size_t		 o = 0, l;
+	long long	 secs;
+
+	if (n == 0)
+		return out;
+	out[0] = '\0';
+	while (*p != '\0' && o + 1 < n) {
+		val[0] = '\0';
+		if (*p == '{' && (close = strchr(p, '}')) != NULL &&
+		    (size_t)(close - p - 1) < sizeof(flag)) {
+			memcpy(flag, p + 1, (size_t)(close - p - 1));
+			flag[close - p - 1] = '\0';
+			if (config_int(flag, &secs) == 0) {
+				duration_text(secs, val, sizeof(val));
+				p = close + 1;
+			}
+		}
+		if (val[0] == '\0') {
+			val[0] = *p++;
+			val[1] = '\0';
+		}
+		l = strlen(val);
+		if (o + l >= n)
+			break;
+		memcpy(out + o, val, l + 1);
+		o += l;
+	}
 	return out;
 }

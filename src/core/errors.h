@@ -64,6 +64,14 @@ void		 err_group_range(enum err_group, int *lo, int *hi);
 const char	*err_stage_name(enum err_stage);
 
 /*
+ * The entry's description as answers and listings show it: a setting named
+ * in braces ({task-timeout}) becomes its value in force as a duration ("30
+ * minutes"; the default when no configuration was loaded).  Writes into out
+ * (size n) and returns it.
+ */
+const char	*err_description(enum err, char *out, size_t n);
+
+/*
  * How to cause the entry through the API.  Bank-caused entries are derived
  * from the sandbox username convention; writes into out (size n).
  */

@@ -16,7 +16,7 @@ errors_write_entry(struct jw *w, enum err e)
 {
 	const struct err_info	*ei = err_info(e);
 	const char		*p;
-	char			 repro[512];
+	char			 repro[512], desc[512];
 
 	jw_obj(w);
 	jw_kint(w, "code", ei->code);
@@ -34,7 +34,7 @@ errors_write_entry(struct jw *w, enum err e)
 	jw_arr_end(w);
 	jw_kstr(w, "group", err_group_name(ei->group));
 	jw_kint(w, "http_status", ei->http);
-	jw_kstr(w, "description", ei->description);
+	jw_kstr(w, "description", err_description(e, desc, sizeof(desc)));
 	jw_kbool(w, "retryable", ei->retryable);
 	jw_kstr(w, "reproduce", err_reproduce(e, repro, sizeof(repro)));
 	jw_obj_end(w);
@@ -92,7 +92,7 @@ static const char *const seed_names[] = {
 void
 errors_markdown(FILE *f)
 {
-	char	repro[512];
+	char	repro[512], desc[512];
 	int	i, seed;
 	size_t	r;
 
@@ -138,7 +138,7 @@ errors_markdown(FILE *f)
 		cell(f, ei->aliases);
 		fprintf(f, " | %s | %d | %s | ", err_group_name(ei->group),
 		    ei->http, ei->retryable ? "yes" : "no");
-		cell(f, ei->description);
+		cell(f, err_description((enum err)i, desc, sizeof(desc)));
 		fputs(" | ", f);
 		cell(f, err_reproduce((enum err)i, repro, sizeof(repro)));
 		fputs(" |\n", f);
@@ -179,12 +179,13 @@ error_object_write(struct jw *w, enum err e, const char *data,
     const char *message, const char *request_id)
 {
 	const struct err_info	*ei = err_info(e);
+	char			 desc[512];
 
 	jw_obj(w);
 	jw_kint(w, "code", ei->code);
 	jw_kstr(w, "name", ei->name);
 	jw_kstr(w, "group", err_group_name(ei->group));
-	jw_kstr(w, "description", ei->description);
+	jw_kstr(w, "description", err_description(e, desc, sizeof(desc)));
 	jw_key(w, "data");
 	if (data != NULL && *data == '{')
 		jw_raw(w, data, strlen(data));

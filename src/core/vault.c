@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,12 @@
 #define NONCELEN crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 #define TAGLEN crypto_aead_xchacha20poly1305_ietf_ABYTES
 
+/* Subkeys of the master key for tokens: one encrypts, one makes nonces. */
+#define TOKEN_CTX	"bftokens"
+#define TOKEN_MAX	1024
+
 static unsigned char *master;
+static unsigned char *token_keys;	/* 2 * KEYLEN: cipher key, nonce key */
 
 static int
 key_from_hex(const char *hex, unsigned char *key)
@@ -96,7 +102,15 @@ vault_init(const char *data_dir)
 		master = NULL;
 		return -1;
 	}
+	if ((token_keys = sodium_malloc(2 * KEYLEN)) == NULL ||
+	    crypto_kdf_derive_from_key(token_keys, KEYLEN, 1, TOKEN_CTX,
+	    master) != 0 || crypto_kdf_derive_from_key(token_keys + KEYLEN,
+	    KEYLEN, 2, TOKEN_CTX, master) != 0) {
+		vault_shutdown();
+		return -1;
+	}
 	sodium_mprotect_readonly(master);
+	sodium_mprotect_readonly(token_keys);
 	return 0;
 }
 
@@ -105,7 +119,9 @@ vault_shutdown(void)
 {
 	if (master != NULL)
 		sodium_free(master);	/* wipes it */
-	master = NULL;
+	if (token_keys != NULL)
+		sodium_free(token_keys);
+	master = token_keys = NULL;
 }
 
 int
@@ -167,6 +183,69 @@ vault_mac_hex(const void *data, size_t n, char out[65])
 		return -1;
 	crypto_generichash(h, sizeof(h), data, n, master, KEYLEN);
 	sodium_bin2hex(out, 65, h, sizeof(h));
+	return 0;
+}
+
+/*
+ * The nonce is a keyed hash of aad and plaintext (a synthetic nonce, as in
+ * SIV): a nonce repeats only with the very same plaintext and aad, which
+ * then gives the same text and tells nothing new.
+ */
+static void
+token_nonce(const void *pt, size_t n, const char *aad, unsigned char *nonce)
+{
+	crypto_generichash_state	st;
+	unsigned char			alen[8];
+	size_t				al = strlen(aad), i;
+
+	for (i = 0; i < sizeof(alen); i++)
+		alen[i] = (unsigned char)((uint64_t)al >> (8 * i));
+	crypto_generichash_init(&st, token_keys + KEYLEN, KEYLEN, NONCELEN);
+	crypto_generichash_update(&st, alen, sizeof(alen));
+	crypto_generichash_update(&st, (const unsigned char *)aad, al);
+	crypto_generichash_update(&st, pt, n);
+	crypto_generichash_final(&st, nonce, NONCELEN);
+}
+
+int
+vault_token_seal(const void *pt, size_t n, const char *aad, char *out,
+    size_t outn)
+{
+	unsigned char		b[NONCELEN + TOKEN_MAX + TAGLEN];
+	unsigned long long	clen;
+
+	if (token_keys == NULL || n > TOKEN_MAX || outn <
+	    sodium_base64_ENCODED_LEN(NONCELEN + n + TAGLEN,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING))
+		return -1;
+	token_nonce(pt, n, aad, b);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(b + NONCELEN, &clen, pt, n,
+	    (const unsigned char *)aad, strlen(aad), NULL, b, token_keys);
+	sodium_bin2base64(out, outn, b, NONCELEN + (size_t)clen,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return 0;
+}
+
+int
+vault_token_open(const char *text, const char *aad, char *pt, size_t ptmax,
+    size_t *ptn)
+{
+	unsigned char		b[NONCELEN + TOKEN_MAX + TAGLEN];
+	unsigned long long	plen;
+	size_t			n;
+
+	*ptn = 0;
+	if (token_keys == NULL || sodium_base642bin(b, sizeof(b), text,
+	    strlen(text), NULL, &n, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    n < NONCELEN + TAGLEN || n - NONCELEN - TAGLEN >= ptmax)
+		return -1;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt((unsigned char *)pt,
+	    &plen, NULL, b + NONCELEN, n - NONCELEN, (const unsigned char *)aad,
+	    strlen(aad), b, token_keys) != 0)
+		return -1;
+	pt[plen] = '\0';
+	*ptn = (size_t)plen;
 	return 0;
 }
 

@@ -30,6 +30,23 @@ void	vault_free(char *pt, size_t n);
 int	vault_mac_hex(const void *data, size_t n, char out[65]);
 
 /*
+ * Tokens: values the server hands out and must get back unchanged (list
+ * cursors), as URL-safe base64 text without padding.  Sealed with
+ * XChaCha20-Poly1305 under a key derived from the master key (so they stay
+ * valid across restarts, and no client can read or forge one) and bound to
+ * aad (a token given for one aad does not open under another).  The same
+ * plaintext and aad always give the same text.  vault_token_seal writes
+ * at most VAULT_TOKEN_LEN(n) bytes with the NUL; vault_token_open fills pt
+ * (NUL-terminated, at most ptmax bytes with the NUL).  0, or -1 when the
+ * text was not sealed by this server for aad, or a buffer is too small.
+ */
+#define VAULT_TOKEN_LEN(n)	((((n) + 40 + 2) / 3) * 4 + 1)
+int	vault_token_seal(const void *pt, size_t n, const char *aad, char *out,
+	    size_t outn);
+int	vault_token_open(const char *text, const char *aad, char *pt,
+	    size_t ptmax, size_t *ptn);
+
+/*
  * Makes jansson wipe every block it frees, so credentials parsed from a
  * request body do not linger in freed heap memory.  Call once at start.
  */

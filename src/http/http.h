@@ -208,18 +208,33 @@ json_t		*v_object(struct vctx *, json_t *obj, const char *prefix,
 /* Whether s is YYYY-MM-DD of a real calendar day. */
 int		 v_is_date(const char *s);
 
-/* List parameters: ?limit= (1-500, default 100) and ?cursor=. */
+/*
+ * List parameters: ?limit= (1-500, default 100) and ?cursor=.  A cursor is
+ * the last key seen, sealed (validate.c says how); it opens only for the
+ * client and path it was given for.
+ */
+#define PAGE_KEY_MAX	256
 struct page {
 	int	 limit;
-	char	 after[256];	/* decoded cursor: the last key seen, "" = start */
+	char	 after[PAGE_KEY_MAX];	/* the last key seen, "" = start */
 };
 /* Fills p from the query; answers 400 and returns -1 on bad values. */
 int		 page_parse(struct req *, struct page *);
-/* Writes "next_cursor": encoded key, or null. */
-void		 page_write_next(struct jw *, const char *last_key, int more);
-/* A list answer: page_begin() opens {"data": [, the caller writes the
- * items, page_end() closes it with next_cursor (null unless more). */
+/*
+ * Writes "next_cursor": the sealed key when more, else null.  -1 (null
+ * written) when the key cannot be sealed: the caller answers 500 rather
+ * than end the list early.
+ */
+int		 page_write_next(struct req *, struct jw *, const char *last_key,
+		    int more);
+/*
+ * A list answer: page_begin() opens {"data": [, the caller writes the
+ * items, page_end() closes it with next_cursor (null unless more).  When
+ * the cursor cannot be sealed, page_end() answers 500 instead and returns
+ * -1: the answer is then no page (not one to cache).
+ */
 void		 page_begin(struct req *, struct jw *);
-void		 page_end(struct jw *, const char *last_key, int more);
+int		 page_end(struct req *, struct jw *, const char *last_key,
+		    int more);
 
 #endif

@@ -5,6 +5,8 @@
  */
 #include "http/http.h"
 
+#include "core/vault.h"
+
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -236,17 +238,53 @@ v_is_date(const char *s)
 }
 
 /*
- * Cursors are the last key seen, base64url-encoded behind a version tag, so
- * that clients treat them as opaque and a future format can be told apart.
+ * A cursor is the last key seen (an id, "date|first_seq", a feed sequence
+ * number), sealed (core/vault.h) behind a version tag: clients can neither
+ * read the server's row counters in it nor forge one, and a cursor is
+ * bound to the client and the path it was given for.
+ *
+ * "c1." cursors, the key in plain base64url, were given out before this
+ * version; they are still taken for one version, so that clients paging
+ * through an upgrade do not start over.  They tell a client nothing it did
+ * not already hold, and every list is still limited to the client's own
+ * rows.  Drop CURSOR_OLD in the next version.
  */
-#define CURSOR_TAG "c1"
+#define CURSOR_TAG	"c2."
+#define CURSOR_OLD	"c1."
+#define CURSOR_TAGLEN	3
+
+/* What a cursor is bound to: the client and the list's path. */
+static void
+cursor_aad(const struct req *r, char *out, size_t n)
+{
+	snprintf(out, n, "cursor %s %s", r->client_id, r->url ? r->url : "");
+}
+
+static int
+cursor_open(const struct req *r, const char *cur, struct page *p)
+{
+	char	aad[512];
+	size_t	n;
+
+	if (strncmp(cur, CURSOR_TAG, CURSOR_TAGLEN) == 0) {
+		cursor_aad(r, aad, sizeof(aad));
+		if (vault_token_open(cur + CURSOR_TAGLEN, aad, p->after,
+		    sizeof(p->after), &n) != 0)
+			return -1;
+	} else if (strncmp(cur, CURSOR_OLD, CURSOR_TAGLEN) != 0 ||
+	    sodium_base642bin((unsigned char *)p->after, sizeof(p->after) - 1,
+	    cur + CURSOR_TAGLEN, strlen(cur + CURSOR_TAGLEN), NULL, &n, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return -1;
+	p->after[n] = '\0';
+	return n > 0 && strlen(p->after) == n ? 0 : -1;
+}
 
 int
 page_parse(struct req *r, struct page *p)
 {
 	const char	*lim = req_query(r, "limit"), *cur = req_query(r, "cursor");
 	struct vctx	 v;
-	size_t		 n;
 	char		*end;
 	long		 l;
 
@@ -260,15 +298,9 @@ page_parse(struct req *r, struct page *p)
 		else
 			p->limit = (int)l;
 	}
-	if (cur != NULL && *cur != '\0') {
-		if (strncmp(cur, CURSOR_TAG ".", 3) != 0 ||
-		    sodium_base642bin((unsigned char *)p->after,
-		    sizeof(p->after) - 1, cur + 3, strlen(cur + 3), NULL, &n,
-		    NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 || n == 0) {
-			v_add(&v, "cursor", "Not a cursor this server gave out.");
-			p->after[0] = '\0';
-		} else
-			p->after[n] = '\0';
+	if (cur != NULL && *cur != '\0' && cursor_open(r, cur, p) != 0) {
+		v_add(&v, "cursor", "Not a cursor this server gave out.");
+		p->after[0] = '\0';
 	}
 	if (v_failed(&v)) {
 		v_respond(&v, r);
@@ -279,26 +311,28 @@ page_parse(struct req *r, struct page *p)
 	return 0;
 }
 
-void
-page_write_next(struct jw *w, const char *last_key, int more)
+int
+page_write_next(struct req *r, struct jw *w, const char *last_key, int more)
 {
-	char	enc[sizeof(((struct page *)0)->after) * 2];
+	char	enc[CURSOR_TAGLEN + VAULT_TOKEN_LEN(PAGE_KEY_MAX)];
+	char	aad[512];
 	size_t	n;
 
 	jw_key(w, "next_cursor");
 	if (!more || last_key == NULL) {
 		jw_null(w);
-		return;
+		return 0;
 	}
 	n = strlen(last_key);
-	if (n >= sizeof(((struct page *)0)->after)) {
+	cursor_aad(r, aad, sizeof(aad));
+	memcpy(enc, CURSOR_TAG, CURSOR_TAGLEN);
+	if (n == 0 || n >= PAGE_KEY_MAX || vault_token_seal(last_key, n,
+	    aad, enc + CURSOR_TAGLEN, sizeof(enc) - CURSOR_TAGLEN) != 0) {
 		jw_null(w);
-		return;
+		return -1;
 	}
-	memcpy(enc, CURSOR_TAG ".", 3);
-	sodium_bin2base64(enc + 3, sizeof(enc) - 3, (const unsigned char *)last_key,
-	    n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	jw_str(w, enc);
+	return 0;
 }
 
 void
@@ -312,10 +346,15 @@ page_begin(struct req *r, struct jw *w)
 	jw_arr(w);
 }
 
-void
-page_end(struct jw *w, const char *last_key, int more)
+int
+page_end(struct req *r, struct jw *w, const char *last_key, int more)
 {
+	int	rc;
+
 	jw_arr_end(w);
-	page_write_next(w, last_key, more);
+	rc = page_write_next(r, w, last_key, more);
 	jw_obj_end(w);
+	if (rc == -1)
+		resp_internal(r, "cannot seal the cursor");
+	return rc;
 }

@@ -12,6 +12,7 @@
 #define LEASE_SECONDS		60
 #define MAINTENANCE_MS		2000
 #define IDLE_POLL_MS		1000
+#define TASK_TIMEOUT_CAP	(10LL * 365 * 86400)
 
 struct waiter {
 	char		 task_id[ID_MAX];
@@ -147,7 +148,7 @@ claim(struct task_run *run)
 {
 	struct db	*db = store_db();
 	struct db_stmt	*s;
-	long long	 now = (long long)time(NULL);
+	long long	 now = (long long)time(NULL), left;
 	int		 rc = 0;
 
 	if (db == NULL)
@@ -170,6 +171,14 @@ claim(struct task_run *run)
 		run->kind = kind_by_name(db_col_text(s, 3));
 		run->params = db_col_text(s, 4) ? strdup(db_col_text(s, 4)) : NULL;
 		run->started_at = db_col_int(s, 5);
+		/*
+		 * The limit counts from the first start, also when resumed
+		 * (a setting of centuries is held to ten years, in range).
+		 */
+		left = cfg.task_timeout - (now - run->started_at);
+		if (left > TASK_TIMEOUT_CAP)
+			left = TASK_TIMEOUT_CAP;
+		run->deadline_ms = now_ms() + left * 1000;
 		rc = 1;
 	}
 	db_done(s);
@@ -262,14 +271,21 @@ end_job(struct task_run *run, int expired)
 	fire_waiters(id, 1, 0);
 }
 
-/* Runs one step of a job (outside the lock). */
+/* When a job needs a worker: at its wake-up time, or at its deadline. */
+static long long
+job_due(const struct task_run *j)
+{
+	return j->wake_ms < j->deadline_ms ? j->wake_ms : j->deadline_ms;
+}
+
+/* Runs one step of a job (outside the lock), or ends it past its time. */
 static void
 run_step(struct task_run *run)
 {
 	long long	wake = 0;
 	enum bank_rc	rc;
 
-	if ((long long)time(NULL) - run->started_at >= cfg.task_timeout) {
+	if (now_ms() >= run->deadline_ms) {
 		end_job(run, 1);
 		return;
 	}
@@ -298,11 +314,11 @@ worker(void *arg)
 		for (j = jobs; j != NULL; j = j->next) {
 			if (j->busy)
 				continue;
-			if (j->wake_ms <= now && (pick == NULL ||
-			    j->wake_ms < pick->wake_ms))
+			if (job_due(j) <= now && (pick == NULL ||
+			    job_due(j) < job_due(pick)))
 				pick = j;
-			else if (j->wake_ms < until)
-				until = j->wake_ms;
+			else if (job_due(j) < until)
+				until = job_due(j);
 		}
 		if (pick != NULL) {
 			pick->busy = 1;

@@ -7,8 +7,8 @@
  * out.  A task's work advances in steps (task_kind.step); a step that waits
  * on a bank returns BANK_WAIT with a wake-up time and the worker moves on to
  * other tasks, so hundreds of tasks waiting on slow banks hold no thread.
- * A task not finished 30 minutes (configurable) after it started expires
- * with error 30005.
+ * A task not finished 30 minutes (--task-timeout) after it started expires
+ * with error 30005 at that time, even while it waits on a slow bank.
  */
 #ifndef BF_ENGINE_H
 #define BF_ENGINE_H
@@ -26,6 +26,7 @@ struct task_run {
 	void		*impl;			/* the kind's own state */
 	/* engine bookkeeping */
 	long long	 wake_ms;
+	long long	 deadline_ms;		/* expires then (started_at + limit) */
 	int		 busy;
 	struct task_run	*next;
 };
