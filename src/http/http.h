@@ -70,13 +70,14 @@ struct req {
 	/* the response */
 	int			 status;
 	struct buf		 out;
-	int			 out_empty;	/* no body (204) */
+	int			 out_empty;	/* no JSON body: 204, or resp_text */
 	const char		*hdr_name[REQ_MAX_HEADERS];
 	char			*hdr_value[REQ_MAX_HEADERS];
 	size_t			 nhdrs;
 	int			 answered;
 	int			 suspended;	/* answered later by another thread */
 	int			 idem_pending;	/* idem_end() due once answered */
+	int			 err_code;	/* catalog code of an error answer, else 0 */
 };
 
 /* server.c */
@@ -124,6 +125,13 @@ void		 resp_error_field(struct req *, enum err, const char *field,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* 500 after logging why (never shown to the client). */
 void		 resp_internal(struct req *, const char *why);
+/*
+ * A body that is not JSON, with its Content-Type (a header of the answer:
+ * the server adds no JSON type when out_empty is set).  Not for
+ * RT_IDEMPOTENT routes: a replay would lose the body.
+ */
+void		 resp_text(struct req *, int status, const char *content_type,
+		    const char *body, size_t len);
 
 
 /* auth.c */
