@@ -40,3 +40,5 @@ const struct route routes[] = {
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
+_Static_assert(sizeof(routes) / sizeof(routes[0]) <= ROUTES_MAX,
+    "raise ROUTES_MAX in http.h");

@@ -42,6 +42,8 @@ struct route {
 /* api/routes.c: the table of every route. */
 extern const struct route routes[];
 extern const size_t nroutes;
+/* The most routes the table may hold (metrics keep a histogram per route). */
+#define ROUTES_MAX	64
 
 #define REQ_MAX_PARAMS	4
 #define REQ_MAX_HEADERS	8
@@ -133,6 +135,16 @@ void		 resp_internal(struct req *, const char *why);
 void		 resp_text(struct req *, int status, const char *content_type,
 		    const char *body, size_t len);
 
+
+/*
+ * metrics_http.c: what the edge counts for GET /metrics.  The server calls
+ * metrics_http_done() once per finished request, with its duration:
+ * requests by route pattern (never the raw path: "unmatched" when no route
+ * took it), method and status; latency by route and method; error answers
+ * by catalog entry (err_code).  metrics_http_write() appends them.
+ */
+void		 metrics_http_done(const struct req *, double seconds);
+int		 metrics_http_write(struct buf *);
 
 /* auth.c */
 int		 auth_bearer(struct req *);	/* 0, or answered 401 */

@@ -457,6 +457,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			path[o++] = (char)ch;
 	}
 	path[o] = '\0';
+	metrics_http_done(r, (double)(now_ns() - r->t0_ns) / 1e9);
 	log_info("event=http method=%s path=\"%s\" status=%d duration_ms=%.3f "
 	    "request_id=%s client_id=%s%s", r->method, path, r->status,
 	    (double)(now_ns() - r->t0_ns) / 1e6, r->request_id,
