@@ -29,7 +29,8 @@ enum route_flags {
 	RT_JSON		= 1 << 1,	/* body is a JSON object (empty = {}) */
 	RT_FORM		= 1 << 2,	/* body is application/x-www-form-urlencoded */
 	RT_UPLOAD	= 1 << 3,	/* raw body up to the upload limit */
-	RT_IDEMPOTENT	= 1 << 4	/* honours Idempotency-Key */
+	RT_IDEMPOTENT	= 1 << 4,	/* honours Idempotency-Key */
+	RT_METRICS	= 1 << 5	/* exists only while a metrics token is set */
 };
 
 struct route {
