@@ -47,6 +47,7 @@ void	accounts_write_txn(struct jw *, struct db_stmt *);
 /* handlers */
 void	h_health(struct req *);
 void	h_errors_list(struct req *);
+void	h_metrics(struct req *);
 void	h_oauth_token(struct req *);
 void	h_institutions_list(struct req *);
 void	h_institutions_get(struct req *);

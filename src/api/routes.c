@@ -13,6 +13,7 @@
 const struct route routes[] = {
 	{ "GET",	"/health",			h_health,		0 },
 	{ "POST",	"/oauth/token",			h_oauth_token,		0 },
+	{ "GET",	"/metrics",			h_metrics,		RT_METRICS },
 	{ "GET",	"/v1/errors",			h_errors_list,		0 },
 	{ "GET",	"/v1/institutions",		h_institutions_list,	AUTH },
 	{ "GET",	"/v1/institutions/{id}",	h_institutions_get,	AUTH },
@@ -40,3 +41,5 @@ const struct route routes[] = {
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);
+_Static_assert(sizeof(routes) / sizeof(routes[0]) <= ROUTES_MAX,
+    "raise ROUTES_MAX in http.h");

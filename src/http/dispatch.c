@@ -337,6 +337,8 @@ dispatch_done(struct req *r, int aborted)
 			path[o++] = (char)ch;
 	}
 	path[o] = '\0';
+	/* Counted before the log line: tests wait for the line. */
+	metrics_http_done(r, (double)(http_now_ns() - r->t0_ns) / 1e9);
 	log_info("event=http method=%s path=\"%s\" status=%d duration_ms=%.3f "
 	    "request_id=%s client_id=%s%s", r->method != NULL ? r->method : "-",
 	    path, r->status, (double)(http_now_ns() - r->t0_ns) / 1e6,

@@ -29,7 +29,8 @@ enum route_flags {
 	RT_JSON		= 1 << 1,	/* body is a JSON object (empty = {}) */
 	RT_FORM		= 1 << 2,	/* body is application/x-www-form-urlencoded */
 	RT_UPLOAD	= 1 << 3,	/* raw body up to the upload limit */
-	RT_IDEMPOTENT	= 1 << 4	/* honours Idempotency-Key */
+	RT_IDEMPOTENT	= 1 << 4,	/* honours Idempotency-Key */
+	RT_METRICS	= 1 << 5	/* exists only while a metrics token is set */
 };
 
 struct route {
@@ -42,6 +43,8 @@ struct route {
 /* api/routes.c: the table of every route. */
 extern const struct route routes[];
 extern const size_t nroutes;
+/* The most routes the table may hold (metrics keep a histogram per route). */
+#define ROUTES_MAX	64
 
 #define REQ_MAX_PARAMS	4
 #define REQ_MAX_HEADERS	8
@@ -82,13 +85,14 @@ struct req {
 	/* the response */
 	int			 status;
 	struct buf		 out;
-	int			 out_empty;	/* no body (204) */
+	int			 out_empty;	/* no JSON body: 204, or resp_text */
 	const char		*hdr_name[REQ_MAX_HEADERS];
 	char			*hdr_value[REQ_MAX_HEADERS];
 	size_t			 nhdrs;
 	int			 answered;
 	int			 suspended;	/* answered later by another thread */
 	int			 idem_pending;	/* idem_end() due once answered */
+	int			 err_code;	/* catalog code of an error answer, else 0 */
 };
 
 /* server.c: sockets, HTTP/1.1 framing, connection limits and deadlines. */
@@ -145,7 +149,24 @@ void		 resp_error_field(struct req *, enum err, const char *field,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* 500 after logging why (never shown to the client). */
 void		 resp_internal(struct req *, const char *why);
+/*
+ * A body that is not JSON, with its Content-Type (a header of the answer:
+ * the server adds no JSON type when out_empty is set).  Not for
+ * RT_IDEMPOTENT routes: a replay would lose the body.
+ */
+void		 resp_text(struct req *, int status, const char *content_type,
+		    const char *body, size_t len);
 
+
+/*
+ * metrics_http.c: what the edge counts for GET /metrics.  The server calls
+ * metrics_http_done() once per finished request, with its duration:
+ * requests by route pattern (never the raw path: "unmatched" when no route
+ * took it), method and status; latency by route and method; error answers
+ * by catalog entry (err_code).  metrics_http_write() appends them.
+ */
+void		 metrics_http_done(const struct req *, double seconds);
+int		 metrics_http_write(struct buf *);
 
 /* auth.c */
 int		 auth_bearer(struct req *);	/* 0, or answered 401 */

@@ -17,6 +17,19 @@
 
 #define IDEM_TTL (24 * 3600)
 
+/* The catalog code of a stored error answer (its error.code), or 0. */
+static int
+stored_err_code(const char *body)
+{
+	json_t	*j = json_loads(body, 0, NULL);
+	int	 code;
+
+	code = (int)json_integer_value(json_object_get(json_object_get(j,
+	    "error"), "code"));
+	json_decref(j);
+	return code;
+}
+
 static void
 request_hash(struct req *r, char out[65])
 {
@@ -89,9 +102,12 @@ idem_begin(struct req *r)
 		const char	*body = db_col_text(s, 2);
 
 		resp_begin(r, (int)db_col_int(s, 1), &w);
-		if (body != NULL && *body != '\0')
+		if (body != NULL && *body != '\0') {
 			jw_raw(&w, body, strlen(body));
-		else
+			/* A replayed error counts as an error answer again. */
+			if (r->status >= 400)
+				r->err_code = stored_err_code(body);
+		} else
 			r->out_empty = 1;
 		resp_header(r, "Idempotent-Replayed", "true");
 	}

@@ -77,13 +77,34 @@ req_query(struct req *r, const char *name)
 	return NULL;
 }
 
-struct jw *
-resp_begin(struct req *r, int status, struct jw *w)
+/*
+ * Starts an answer over whatever was answered before: no body, no error
+ * code, and no Content-Type that resp_text() set.
+ */
+static void
+answer(struct req *r, int status, int out_empty)
 {
+	size_t	i;
+
 	buf_reset(&r->out);
 	r->status = status;
 	r->answered = 1;
-	r->out_empty = 0;
+	r->out_empty = out_empty;
+	r->err_code = 0;
+	for (i = 0; i < r->nhdrs; i++)
+		if (strcmp(r->hdr_name[i], "Content-Type") == 0) {
+			free(r->hdr_value[i]);
+			r->nhdrs--;
+			r->hdr_name[i] = r->hdr_name[r->nhdrs];
+			r->hdr_value[i] = r->hdr_value[r->nhdrs];
+			break;
+		}
+}
+
+struct jw *
+resp_begin(struct req *r, int status, struct jw *w)
+{
+	answer(r, status, 0);
 	jw_init(w, &r->out);
 	return w;
 }
@@ -91,10 +112,17 @@ resp_begin(struct req *r, int status, struct jw *w)
 void
 resp_empty(struct req *r, int status)
 {
-	buf_reset(&r->out);
-	r->status = status;
-	r->answered = 1;
-	r->out_empty = 1;
+	answer(r, status, 1);
+}
+
+void
+resp_text(struct req *r, int status, const char *content_type,
+    const char *body, size_t len)
+{
+	answer(r, status, 1);
+	resp_header(r, "Content-Type", content_type);
+	if (buf_add(&r->out, body, len) == -1)
+		resp_internal(r, "answer larger than its buffer");
 }
 
 void
@@ -123,6 +151,7 @@ resp_error(struct req *r, enum err e, const char *data, const char *message)
 	struct jw		 w;
 
 	resp_begin(r, ei->http, &w);
+	r->err_code = ei->code;
 	/* Retryable answers say when to come back; callers may set it first. */
 	if (ei->retryable) {
 		size_t i;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
+
 /* Whether path matches pattern; fills params (pointing into scratch). */
 static int
 match(const char *pattern, const char *path, char *scratch,
@@ -55,6 +57,10 @@ router_match(struct req *r, char *allow, size_t allowlen)
 	if ((scratch = malloc(plen + 1)) == NULL)
 		return ROUTE_NO_PATH;
 	for (i = 0; i < nroutes; i++) {
+		/* Turned off, /metrics is a path like any unknown one. */
+		if ((routes[i].flags & RT_METRICS) && (cfg.metrics_token == NULL ||
+		    cfg.metrics_token[0] == '\0'))
+			continue;
 		if (!match(routes[i].pattern, r->url, scratch, params, &n))
 			continue;
 		if (strcmp(routes[i].method, r->method) == 0) {

@@ -7,6 +7,7 @@
 
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "store/store.h"
 
 #define LEASE_SECONDS		60
@@ -35,11 +36,30 @@ static struct task_run	*jobs;
 static struct waiter	*waiters;
 static char		 node[ID_MAX];
 
+const struct task_kind *const task_kinds[] = { &sync_task_kind,
+    &import_task_kind };
+const size_t ntask_kinds = sizeof(task_kinds) / sizeof(task_kinds[0]);
+
+static const char *const terminal[] = { "completed", "failed", "expired" };
+
+/* The terminal status as a static string, or NULL. */
+static const char *
+terminal_status(const char *status)
+{
+	size_t	i;
+
+	if (status == NULL)
+		return NULL;
+	for (i = 0; i < sizeof(terminal) / sizeof(terminal[0]); i++)
+		if (strcmp(status, terminal[i]) == 0)
+			return terminal[i];
+	return NULL;
+}
+
 int
 task_is_terminal(const char *status)
 {
-	return strcmp(status, "completed") == 0 ||
-	    strcmp(status, "failed") == 0 || strcmp(status, "expired") == 0;
+	return terminal_status(status) != NULL;
 }
 
 static long long
@@ -51,13 +71,11 @@ now_ms(void)
 static const struct task_kind *
 kind_by_name(const char *name)
 {
-	static const struct task_kind *const kinds[] = { &sync_task_kind,
-	    &import_task_kind };
 	size_t	i;
 
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(name, kinds[i]->name) == 0)
-			return kinds[i];
+	for (i = 0; i < ntask_kinds; i++)
+		if (strcmp(name, task_kinds[i]->name) == 0)
+			return task_kinds[i];
 	return NULL;
 }
 
@@ -88,20 +106,31 @@ fire_waiters(const char *task_id, int finished, int all)
 	}
 }
 
-static int
-task_status_terminal(const char *task_id)
+/* The status a task ended in (a static string), or NULL while it runs. */
+static const char *
+task_ended(const char *task_id)
 {
 	struct db	*db = store_db();
 	struct db_stmt	*s;
-	int		 done = 0;
+	const char	*ended = NULL;
 
 	if (db == NULL)
-		return 0;
+		return NULL;
 	s = db_q(db, "SELECT status FROM tasks WHERE id = ?", "t", task_id);
 	if (s != NULL && db_step(s) == DB_ROW)
-		done = task_is_terminal(db_col_text(s, 0));
+		ended = terminal_status(db_col_text(s, 0));
 	db_done(s);
-	return done;
+	return ended;
+}
+
+/* A task of this node ended (its kind recorded how): counted for /metrics. */
+static void
+count_end(const struct task_run *run)
+{
+	const char	*status = task_ended(run->id);
+
+	if (status != NULL)
+		metrics_task_done(run->kind->name, status);
 }
 
 void
@@ -110,7 +139,7 @@ engine_wait(const char *task_id, int seconds, engine_wait_fn fn, void *arg)
 	struct waiter	*w;
 
 	if (seconds <= 0 || (w = calloc(1, sizeof(*w))) == NULL) {
-		fn(arg, task_status_terminal(task_id));
+		fn(arg, task_ended(task_id) != NULL);
 		return;
 	}
 	snprintf(w->task_id, sizeof(w->task_id), "%s", task_id);
@@ -123,7 +152,7 @@ engine_wait(const char *task_id, int seconds, engine_wait_fn fn, void *arg)
 	pthread_cond_broadcast(&cond);
 	pthread_mutex_unlock(&lock);
 	/* It may have ended before the waiter was in place. */
-	if (task_status_terminal(task_id))
+	if (task_ended(task_id) != NULL)
 		fire_waiters(task_id, 1, 0);
 }
 
@@ -266,6 +295,7 @@ end_job(struct task_run *run, int expired)
 	remove_job(run);
 	snprintf(id, sizeof(id), "%s", run->id);
 	run->kind->finish(run, expired);
+	count_end(run);
 	free(run->params);
 	free(run);
 	fire_waiters(id, 1, 0);
@@ -351,6 +381,7 @@ worker(void *arg)
 				} else if (run->kind->start(run) == 0) {
 					add_job(run);
 				} else {
+					count_end(run);
 					free(run->params);
 					free(run);
 				}

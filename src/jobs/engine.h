@@ -44,6 +44,9 @@ struct task_kind {
 
 extern const struct task_kind sync_task_kind;
 extern const struct task_kind import_task_kind;
+/* Every kind this build runs. */
+extern const struct task_kind *const task_kinds[];
+extern const size_t ntask_kinds;
 
 int	engine_start(int workers, int max_active, const char *node_id);
 void	engine_stop(void);

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/vault.h"
 #include "jobs/quality.h"
 #include "jobs/sync.h"
@@ -41,6 +42,8 @@ struct sync {
 	struct bank_fetch_result res;
 	struct bank_sink	 sink;
 	char			 institution_id[64];
+	const char		*institution;	/* its id in institutions.def */
+	long long		 t0_ms;		/* when this node started it */
 	char			 from[11], to[11], psu_ip[64];
 	char			*state;		/* vault memory */
 	size_t			 statelen;
@@ -231,6 +234,15 @@ sync_free(struct sync *s)
 	free(s);
 }
 
+/* A sync ended with result: counted for GET /metrics, then freed. */
+static void
+sync_done(struct sync *s, const char *result)
+{
+	metrics_sync_done(s->institution, result,
+	    (double)(bank_monotonic_ms() - s->t0_ms) / 1e3);
+	sync_free(s);
+}
+
 /* Reads the stored credentials and answers for unattended refreshes. */
 static void
 load_secret(struct sync *s)
@@ -295,6 +307,8 @@ sync_start(struct task_run *run)
 	if (db == NULL || (s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
 	s->run = run;
+	s->institution = "unknown";
+	s->t0_ms = bank_monotonic_ms();
 	bank_fetch_result_init(&s->res);
 	st = db_q(db, "SELECT institution_id, state, secret FROM connections "
 	    "WHERE id = ?", "t", run->connection_id);
@@ -320,11 +334,14 @@ sync_start(struct task_run *run)
 	    (inst = institution_find(s->institution_id)) == NULL ||
 	    (s->c = connector_for(inst->protocol)) == NULL ||
 	    (s->q = quality_new(clock_now())) == NULL) {
+		if (inst != NULL)
+			s->institution = inst->id;
 		log_error("msg=\"cannot start sync\" task_id=%s", run->id);
 		fail_task(run, ERR_INTERNAL_ERROR, NULL);
-		sync_free(s);
+		sync_done(s, "failed");
 		return -1;
 	}
+	s->institution = inst->id;
 	params = run->params ? json_loads(run->params, 0, NULL) : NULL;
 	param(params, "from", s->from, sizeof(s->from));
 	param(params, "to", s->to, sizeof(s->to));
@@ -345,7 +362,7 @@ sync_start(struct task_run *run)
 	    &s->res);
 	if (s->op == NULL) {
 		fail_task(run, ERR_INTERNAL_ERROR, NULL);
-		sync_free(s);
+		sync_done(s, "failed");
 		return -1;
 	}
 	run->impl = s;
@@ -468,14 +485,14 @@ sync_finish(struct task_run *run, int expired)
 		    err_code(ERR_TASK_EXPIRED), (int64_t)time(NULL), run->id);
 		sync_announce(db, run->client_id, run->id, "task.failed");
 		log_info("event=sync_expired task_id=%s", run->id);
-		sync_free(s);
+		sync_done(s, "expired");
 		return;
 	}
 	e = s->internal ? ERR_INTERNAL_ERROR : s->res.error.code;
 	if (e == ERR_OK && finish_completed(s, db) == 0) {
 		log_info("event=sync_completed task_id=%s accounts=%zu added=%lld "
 		    "updated=%lld", run->id, s->nacc, s->added, s->updated);
-		sync_free(s);
+		sync_done(s, "completed");
 		return;
 	}
 	if (e == ERR_OK)
@@ -486,7 +503,7 @@ sync_finish(struct task_run *run, int expired)
 		    s->res.error.message, run->connection_id);
 	fail_task(run, e, e == ERR_INTERNAL_ERROR ? NULL : s->res.error.message);
 	log_info("event=sync_failed task_id=%s error=%s", run->id, err_name(e));
-	sync_free(s);
+	sync_done(s, "failed");
 }
 
 void

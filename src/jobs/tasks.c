@@ -1,10 +1,13 @@
 #include "jobs/tasks.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/errors_doc.h"
 #include "core/log.h"
+#include "core/metrics.h"
+#include "jobs/engine.h"
 
 int
 tasks_write(struct jw *w, struct db *db, const char *task_id,
@@ -66,5 +69,48 @@ tasks_active_for(struct db *db, const char *connection_id, char id_out[ID_MAX])
 		rc = 1;
 	}
 	db_done(s);
+	return rc;
+}
+
+int
+tasks_write_metrics(struct db *db, struct buf *out)
+{
+	static const char *const live[] = { "queued", "running" };
+	const size_t	 nlive = sizeof(live) / sizeof(live[0]);
+	const char	*labels[4] = { "kind", NULL, "status", NULL };
+	uint64_t	*n;		/* [kind * nlive + status] */
+	struct db_stmt	*s;
+	size_t		 k, i;
+	int		 rc = -1;
+
+	if ((n = calloc(ntask_kinds * nlive, sizeof(*n))) == NULL)
+		return -1;
+	/* The tasks_queue index holds them by status: no table scan. */
+	s = db_q(db, "SELECT kind, status, COUNT(*) FROM tasks WHERE status IN "
+	    "('queued', 'running') GROUP BY kind, status", "");
+	if (s == NULL)
+		goto out;
+	while (db_step(s) == DB_ROW)
+		for (k = 0; k < ntask_kinds; k++)
+			for (i = 0; i < nlive; i++)
+				if (strcmp(db_col_text(s, 0),
+				    task_kinds[k]->name) == 0 &&
+				    strcmp(db_col_text(s, 1), live[i]) == 0)
+					n[k * nlive + i] = (uint64_t)db_col_int(s, 2);
+	db_done(s);
+	if (mx_family(out, "bankfeed_tasks", "gauge", "Tasks queued or running "
+	    "now, on every node, by kind and status.") == -1)
+		goto out;
+	for (k = 0; k < ntask_kinds; k++)
+		for (i = 0; i < nlive; i++) {
+			labels[1] = task_kinds[k]->name;
+			labels[3] = live[i];
+			if (mx_u64(out, "bankfeed_tasks", labels, 2,
+			    n[k * nlive + i]) == -1)
+				goto out;
+		}
+	rc = 0;
+out:
+	free(n);
 	return rc;
 }

@@ -43,6 +43,7 @@
 #include "core/jw.h"
 #include "core/lazycurl.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/vault.h"
 #include "store/store.h"
 
@@ -1066,4 +1067,25 @@ webhooks_stop(void)
 	}
 	running = 0;
 	log_info("msg=\"webhook delivery stopped\"");
+}
+
+int
+webhooks_write_metrics(struct db *db, struct buf *out)
+{
+	struct db_stmt	*s;
+	int64_t		 n = -1;
+
+	/* A range of the webhook_outbox_due index. */
+	s = db_q(db, "SELECT COUNT(*) FROM webhook_outbox WHERE delivered_at IS "
+	    "NULL AND next_attempt_at < ?", "i", (int64_t)GAVE_UP);
+	if (s != NULL && db_step(s) == DB_ROW)
+		n = db_col_int(s, 0);
+	db_done(s);
+	if (n < 0)
+		return -1;
+	if (mx_family(out, "bankfeed_webhook_backlog", "gauge", "Webhook events "
+	    "waiting in the outbox: neither delivered nor given up.") == -1 ||
+	    mx_u64(out, "bankfeed_webhook_backlog", NULL, 0, (uint64_t)n) == -1)
+		return -1;
+	return 0;
 }

@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/ids.h"
 #include "store/db.h"
 
@@ -92,5 +93,12 @@ int	webhooks_set(struct db *db, const char *client_id, const char *url,
 int	webhooks_get(struct db *db, const char *client_id, char *url,
 	    size_t urln, long long *created_at);
 int	webhooks_delete(struct db *db, const char *client_id);
+
+/*
+ * GET /metrics: appends the gauge bankfeed_webhook_backlog, the events in
+ * the outbox neither delivered nor given up (every client's, every node's).
+ * 0, or -1 when the database fails or out is full.
+ */
+int	webhooks_write_metrics(struct db *db, struct buf *out);
 
 #endif
