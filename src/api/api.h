@@ -21,8 +21,14 @@ int	clients_create(const char *name, char id_out[ID_MAX],
 /* Deletes a client with its users and their data.  0, or -1 if unknown. */
 int	clients_delete(const char *id);
 void	clients_list(FILE *);
-/* Checks a client's secret (argon2id).  0 when right. */
-int	clients_verify(const char *id, const char *secret);
+/* What a check of a client's id and secret found. */
+enum client_verdict {
+	CLIENT_OK,	/* the secret of a client that exists */
+	CLIENT_BAD,	/* no such client, or another secret */
+	CLIENT_BUSY	/* oauth-max-hashes checks are running: come back */
+};
+/* Checks a client's secret (argon2id), unless too many checks run. */
+enum client_verdict clients_verify(const char *id, const char *secret);
 /* Issues an access token; its hash alone is stored. */
 int	clients_token_issue(const char *client_id, char token_out[TOKEN_MAX],
 	    long long *expires_in);

@@ -7,8 +7,8 @@
 #include "api/api.h"
 
 #include <pthread.h>
-#include <semaphore.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,16 +20,23 @@
 #include "store/store.h"
 
 /*
- * argon2id takes 64 MiB per check: at most two run at once, so a flood of
- * token requests cannot take the server's memory.
+ * argon2id takes 64 MiB per check: at most oauth-max-hashes run at once.
+ * A check that finds them all running is not queued (each waiting request
+ * would hold a server thread): its caller answers 503 and the client
+ * comes back.
  */
-static sem_t		pwhash_sem;
-static pthread_once_t	pwhash_once = PTHREAD_ONCE_INIT;
+static atomic_int	hashing;
 
-static void
-pwhash_init(void)
+static int
+hash_slot_take(void)
 {
-	sem_init(&pwhash_sem, 0, 2);
+	int	n = atomic_load(&hashing);
+
+	do {
+		if (n >= cfg.oauth_max_hashes)
+			return -1;
+	} while (!atomic_compare_exchange_weak(&hashing, &n, n + 1));
+	return 0;
 }
 
 static void
@@ -125,7 +132,7 @@ make_dummy(void)
 		dummy_hash[0] = '\0';	/* verify then fails, as it should */
 }
 
-int
+enum client_verdict
 clients_verify(const char *id, const char *secret)
 {
 	struct db	*db = store_db();
@@ -133,7 +140,6 @@ clients_verify(const char *id, const char *secret)
 	char		 hash[crypto_pwhash_STRBYTES];
 	int		 known = 0, ok;
 
-	pthread_once(&pwhash_once, pwhash_init);
 	pthread_once(&dummy_once, make_dummy);
 	snprintf(hash, sizeof(hash), "%s", dummy_hash);
 	if (db != NULL && strlen(id) < ID_MAX &&
@@ -143,10 +149,11 @@ clients_verify(const char *id, const char *secret)
 		known = 1;
 	}
 	db_done(s);
-	sem_wait(&pwhash_sem);
+	if (hash_slot_take() == -1)
+		return CLIENT_BUSY;
 	ok = crypto_pwhash_str_verify(hash, secret, strlen(secret)) == 0;
-	sem_post(&pwhash_sem);
-	return known && ok ? 0 : -1;
+	atomic_fetch_sub(&hashing, 1);
+	return known && ok ? CLIENT_OK : CLIENT_BAD;
 }
 
 int

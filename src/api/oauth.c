@@ -62,6 +62,7 @@ h_oauth_token(struct req *r)
 	json_t		*json = NULL;
 	long long	 expires_in;
 	struct jw	 w;
+	enum client_verdict v = CLIENT_BAD;
 	int		 b;
 
 	id[0] = secret[0] = '\0';
@@ -90,7 +91,15 @@ h_oauth_token(struct req *r)
 		b = body_field(r, json, "client_id", id, sizeof(id)) == 0 &&
 		    body_field(r, json, "client_secret", secret,
 		    sizeof(secret)) == 0 ? 0 : -1;
-	if (b != 0 || clients_verify(id, secret) != 0) {
+	if (b == 0)
+		v = clients_verify(id, secret);
+	if (v == CLIENT_BUSY) {
+		resp_error_field(r, ERR_SERVICE_UNAVAILABLE, "client",
+		    "Too many client secrets are being checked at once; "
+		    "try again after Retry-After seconds.");
+		goto out;
+	}
+	if (v != CLIENT_OK) {
 		resp_header(r, "WWW-Authenticate", "Basic realm=\"bankfeed\"");
 		resp_error_field(r, ERR_INVALID_CLIENT_AUTHORIZATION, "client",
 		    "Unknown client or wrong secret.");
