@@ -17,19 +17,11 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "core/clock.h"
 
 #define RL_PROBE	8
 #define RL_KEYS_MAX	4	/* keys one call may take from */
-
-static double
-mono_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static unsigned
 slot_of(const char *key)
@@ -112,7 +104,7 @@ ratelimit_take(struct ratelimit *t, const char *const *keys, size_t n,
 	if (burst < 1.0)
 		burst = 1.0;
 	pthread_mutex_lock(&t->lock);
-	now = mono_s();
+	now = clock_mono();
 	for (i = 0; i < n; i++) {
 		b[i] = bucket_of(t, keys[i], now, rate, burst);
 		refill(b[i], now, rate, burst);
@@ -149,7 +141,7 @@ ratelimit_give(struct ratelimit *t, const char *const *keys, size_t n,
 	if (burst < 1.0)
 		burst = 1.0;
 	pthread_mutex_lock(&t->lock);
-	now = mono_s();
+	now = clock_mono();
 	for (i = 0; i < n; i++)
 		if ((b = find(t, keys[i])) != NULL) {
 			refill(b, now, rate, burst);
