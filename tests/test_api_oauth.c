@@ -22,6 +22,21 @@
 static const char *const form[] = {
 	"Content-Type: application/x-www-form-urlencoded", NULL };
 
+/* POST /oauth/token from address ip (NULL: the usual one). */
+static void
+token_from(struct srv *s, const char *ip, const char *id, const char *secret,
+    struct res *r)
+{
+	struct srv	from = *s;
+	char		body[512];
+
+	snprintf(from.source_ip, sizeof(from.source_ip), "%s", ip ? ip : "");
+	snprintf(body, sizeof(body), "grant_type=client_credentials&"
+	    "client_id=%s&client_secret=%s", id, secret);
+	assert_int_equal(req(&from, "POST", "/oauth/token", NULL, form, body,
+	    strlen(body), r), 0);
+}
+
 static int
 retry_after(struct res *r)
 {
@@ -32,6 +47,40 @@ retry_after(struct res *r)
 	n = strtol(v, NULL, 10);
 	free(v);
 	return (int)n;
+}
+
+/*
+ * The server's peak resident memory since the last peak_reset(), in MiB:
+ * an argon2id check fills 64 MiB, which shows here even after it is freed.
+ */
+static void
+peak_reset(struct srv *s)
+{
+	char	 path[64];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)s->pid);
+	if ((f = fopen(path, "w")) == NULL)
+		skip();		/* no way to see peaks here */
+	fputs("5", f);
+	fclose(f);
+}
+
+static long
+peak_mib(struct srv *s)
+{
+	char	 path[64], line[256];
+	long	 kb = -1;
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)s->pid);
+	assert_non_null(f = fopen(path, "r"));
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	fclose(f);
+	assert_true(kb > 0);
+	return kb / 1024;
 }
 
 #define RACERS 8
@@ -113,11 +162,61 @@ concurrent_secret_checks_are_capped_with_503(void **state)
 	srv_cleanup(&s);
 }
 
+/*
+ * A client id and secret verified once are remembered: fetching tokens
+ * again costs no argon2id check.  The memory holds only that exact pair
+ * of a client that still exists: another secret is checked (and refused),
+ * and a deleted client is refused at once.  Turned off, every fetch
+ * checks, and a client's successes never count as failures.
+ */
+static void
+verified_secrets_are_remembered_not_rehashed(void **state)
+{
+	struct srv	 s;
+	struct res	 r;
+	const char	*off[] = { "BANKFEED_OAUTH_CACHE_SECONDS=0",
+	    "BANKFEED_OAUTH_FAILURE_BURST=1", NULL };
+	char		 cmd[1024];
+	int		 i;
+
+	(void)state;
+	assert_int_equal(srv_start(&s, NULL), 0);
+	peak_reset(&s);
+	for (i = 0; i < 3; i++) {
+		token_from(&s, NULL, s.client_id, s.client_secret, &r);
+		assert_status(&r, 200);
+		res_free(&r);
+	}
+	assert_true(peak_mib(&s) < 48);
+	token_from(&s, NULL, s.client_id, "bfs_wrong", &r);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+
+	snprintf(cmd, sizeof(cmd), "%s clients delete %s --data-dir %s "
+	    ">/dev/null 2>&1", BANKFEED_BIN, s.client_id, s.dir);
+	assert_int_equal(system(cmd), 0);
+	token_from(&s, NULL, s.client_id, s.client_secret, &r);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+	srv_cleanup(&s);
+
+	assert_int_equal(srv_start(&s, off), 0);
+	peak_reset(&s);
+	for (i = 0; i < 3; i++) {
+		token_from(&s, NULL, s.client_id, s.client_secret, &r);
+		assert_status(&r, 200);
+		res_free(&r);
+	}
+	assert_true(peak_mib(&s) >= 60);
+	srv_cleanup(&s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(concurrent_secret_checks_are_capped_with_503),
+		cmocka_unit_test(verified_secrets_are_remembered_not_rehashed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "store/accdata.h"
@@ -132,28 +133,159 @@ make_dummy(void)
 		dummy_hash[0] = '\0';	/* verify then fails, as it should */
 }
 
+/*
+ * Client ids and secrets that passed the argon2id check are remembered
+ * for oauth-cache-seconds after their last use: a client fetching tokens
+ * pays for one check rather than one per token, and it is let through
+ * while others fail on its id (oauth.c).  Why this is safe:
+ *
+ * - An entry is a BLAKE2b tag of the id, the secret and the stored hash,
+ *   keyed with 256 random bits drawn at the first check.  The secret
+ *   itself is not kept; the key and the tags live in sodium_malloc'ed
+ *   memory (locked, guarded, left out of core dumps).
+ * - argon2id makes guessing slow, which matters for secrets people pick.
+ *   bankfeed's secrets are 256 random bits (clients_create): nobody
+ *   finds one from a fast hash either, so a tag, even with its key, says
+ *   no more about a secret than the stored hash does.
+ * - The client's row is read on every request and its stored hash is in
+ *   the tag: a deleted client, or one given a new secret, misses at once,
+ *   also when another process (the CLI) made the change.
+ * - Only successes are remembered; a wrong secret is always checked.
+ */
+#define SEEN_SLOTS	256
+#define SEEN_PROBE	4
+
+struct seen {
+	unsigned char	tag[32];
+	double		until;		/* clock_mono(); 0 = free */
+};
+
+static struct seen	*seen;			/* SEEN_SLOTS of them */
+static unsigned char	*seen_key;
+static pthread_once_t	 seen_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t	 seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+_Static_assert(sizeof(((struct client_check *)0)->hash) >=
+    crypto_pwhash_STRBYTES, "client_check holds an argon2id string");
+_Static_assert(sizeof(((struct seen *)0)->tag) >= crypto_generichash_BYTES &&
+    sizeof(((struct seen *)0)->tag) <= crypto_generichash_BYTES_MAX,
+    "a tag is a BLAKE2b hash");
+
+static void
+seen_init(void)
+{
+	seen = sodium_malloc(SEEN_SLOTS * sizeof(*seen));
+	seen_key = sodium_malloc(crypto_generichash_KEYBYTES);
+	if (seen == NULL || seen_key == NULL) {
+		sodium_free(seen);
+		sodium_free(seen_key);
+		seen = NULL;
+		seen_key = NULL;
+		return;
+	}
+	memset(seen, 0, SEEN_SLOTS * sizeof(*seen));
+	crypto_generichash_keygen(seen_key);
+}
+
+/* Sets c->tag for id and secret; -1 when remembering is off. */
+static int
+seen_tag(struct client_check *c, const char *id, const char *secret)
+{
+	crypto_generichash_state	st;
+
+	if (cfg.oauth_cache <= 0)
+		return -1;
+	pthread_once(&seen_once, seen_init);
+	if (seen_key == NULL)
+		return -1;
+	crypto_generichash_init(&st, seen_key, crypto_generichash_KEYBYTES,
+	    sizeof(c->tag));
+	crypto_generichash_update(&st, (const unsigned char *)id,
+	    strlen(id) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)secret,
+	    strlen(secret) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)c->hash,
+	    strlen(c->hash) + 1);
+	crypto_generichash_final(&st, c->tag, sizeof(c->tag));
+	sodium_memzero(&st, sizeof(st));
+	c->tagged = 1;
+	return 0;
+}
+
+/*
+ * Whether tag is remembered; either way, with add, it is from now on for
+ * oauth-cache-seconds (in its own slot, a free one, or the one that
+ * would run out first).
+ */
+static int
+seen_use(const unsigned char *tag, int add)
+{
+	struct seen	*e, *slot = NULL;
+	double		 now = clock_mono();
+	unsigned	 i, h = ((unsigned)tag[0] | (unsigned)tag[1] << 8) %
+			    SEEN_SLOTS;
+	int		 found = 0;
+
+	pthread_mutex_lock(&seen_lock);
+	for (i = 0; i < SEEN_PROBE && !found; i++) {
+		e = &seen[(h + i) % SEEN_SLOTS];
+		if (e->until > now && sodium_memcmp(e->tag, tag,
+		    sizeof(e->tag)) == 0)
+			found = 1, slot = e;
+		else if (slot == NULL || e->until < slot->until)
+			slot = e;
+	}
+	if (found || add) {
+		memcpy(slot->tag, tag, sizeof(slot->tag));
+		slot->until = now + (double)cfg.oauth_cache;
+	}
+	pthread_mutex_unlock(&seen_lock);
+	return found;
+}
+
 enum client_verdict
-clients_verify(const char *id, const char *secret)
+clients_check_begin(struct client_check *c, const char *id,
+    const char *secret)
 {
 	struct db	*db = store_db();
 	struct db_stmt	*s = NULL;
-	char		 hash[crypto_pwhash_STRBYTES];
-	int		 known = 0, ok;
 
-	pthread_once(&dummy_once, make_dummy);
-	snprintf(hash, sizeof(hash), "%s", dummy_hash);
+	memset(c, 0, sizeof(*c));
 	if (db != NULL && strlen(id) < ID_MAX &&
 	    (s = db_q(db, "SELECT secret_hash FROM clients WHERE id = ?", "t",
-	    id)) != NULL && db_step(s) == DB_ROW) {
-		snprintf(hash, sizeof(hash), "%s", db_col_text(s, 0));
-		known = 1;
-	}
+	    id)) != NULL && db_step(s) == DB_ROW)
+		snprintf(c->hash, sizeof(c->hash), "%s", db_col_text(s, 0));
 	db_done(s);
+	if (c->hash[0] != '\0' && seen_tag(c, id, secret) == 0 &&
+	    seen_use(c->tag, 0))
+		return CLIENT_OK;
+	return CLIENT_UNCHECKED;
+}
+
+enum client_verdict
+clients_check_end(struct client_check *c, const char *secret)
+{
+	char	hash[crypto_pwhash_STRBYTES];
+	int	ok;
+
+	pthread_once(&dummy_once, make_dummy);
+	snprintf(hash, sizeof(hash), "%s", c->hash[0] != '\0' ? c->hash :
+	    dummy_hash);
 	if (hash_slot_take() == -1)
 		return CLIENT_BUSY;
 	ok = crypto_pwhash_str_verify(hash, secret, strlen(secret)) == 0;
 	atomic_fetch_sub(&hashing, 1);
-	return known && ok ? CLIENT_OK : CLIENT_BAD;
+	if (!ok || c->hash[0] == '\0')
+		return CLIENT_BAD;
+	if (c->tagged)
+		seen_use(c->tag, 1);
+	return CLIENT_OK;
+}
+
+void
+clients_check_free(struct client_check *c)
+{
+	sodium_memzero(c, sizeof(*c));
 }
 
 int

@@ -62,10 +62,12 @@ h_oauth_token(struct req *r)
 	json_t		*json = NULL;
 	long long	 expires_in;
 	struct jw	 w;
+	struct client_check cc;
 	enum client_verdict v = CLIENT_BAD;
 	int		 b;
 
 	id[0] = secret[0] = '\0';
+	memset(&cc, 0, sizeof(cc));
 	if (ct != NULL && strncasecmp(ct, "application/json", 16) == 0) {
 		json = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, NULL);
 		if (!json_is_object(json)) {
@@ -91,8 +93,9 @@ h_oauth_token(struct req *r)
 		b = body_field(r, json, "client_id", id, sizeof(id)) == 0 &&
 		    body_field(r, json, "client_secret", secret,
 		    sizeof(secret)) == 0 ? 0 : -1;
-	if (b == 0)
-		v = clients_verify(id, secret);
+	if (b == 0 && (v = clients_check_begin(&cc, id, secret)) ==
+	    CLIENT_UNCHECKED)
+		v = clients_check_end(&cc, secret);
 	if (v == CLIENT_BUSY) {
 		resp_error_field(r, ERR_SERVICE_UNAVAILABLE, "client",
 		    "Too many client secrets are being checked at once; "
@@ -118,6 +121,7 @@ h_oauth_token(struct req *r)
 	jw_kint(&w, "expires_in", expires_in);
 	jw_obj_end(&w);
 out:
+	clients_check_free(&cc);
 	sodium_memzero(secret, sizeof(secret));
 	sodium_memzero(token, sizeof(token));
 	json_decref(json);
