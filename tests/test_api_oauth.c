@@ -49,6 +49,30 @@ retry_after(struct res *r)
 	return (int)n;
 }
 
+static double
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * Retry-After is the true wait: with a bucket refilled every period
+ * seconds that was full span_ms ago (as the test saw it), the wait is
+ * period seconds less what has refilled since, rounded up.
+ */
+static void
+assert_true_wait(int retry, int period, double span_ms)
+{
+	int	least = period - (int)(span_ms / 1000.0);
+
+	if (retry > period || retry < (least > 1 ? least : 1))
+		fail_msg("Retry-After %d, want %d (less the %.0f ms the test "
+		    "took)", retry, period, span_ms);
+}
+
 /*
  * The server's peak resident memory since the last peak_reset(), in MiB:
  * an argon2id check fills 64 MiB, which shows here even after it is freed.
@@ -81,6 +105,104 @@ peak_mib(struct srv *s)
 	fclose(f);
 	assert_true(kb > 0);
 	return kb / 1024;
+}
+
+/*
+ * Failed attempts from one address: once its bucket is empty it gets 429
+ * with the true wait (30 a minute: 2 s, not a token "1"), other addresses
+ * go on, and a client that fetched a token before is never refused.
+ */
+static void
+failures_from_one_address_get_429_with_the_true_wait(void **state)
+{
+	struct srv	 s;
+	struct res	 r;
+	const char	*env[] = { "BANKFEED_OAUTH_FAILURES_PER_MINUTE=30",
+	    "BANKFEED_OAUTH_FAILURE_BURST=1", NULL };
+	double		 t0;
+	int		 wait;
+
+	(void)state;
+	assert_int_equal(srv_start(&s, env), 0);
+	t0 = mono_ms();
+	token_from(&s, "127.0.0.1", "cli_nobody1", "bfs_x", &r);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+	/* another client id, the same address */
+	token_from(&s, "127.0.0.1", "cli_nobody2", "bfs_x", &r);
+	assert_error(&r, 429, "TOO_MANY_REQUESTS");
+	assert_int_equal(jint(r.json, "error.code"), 1055);
+	wait = retry_after(&r);
+	assert_true_wait(wait, 2, mono_ms() - t0);
+	res_free(&r);
+
+	token_from(&s, "127.0.0.2", "cli_nobody3", "bfs_x", &r);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+	/* The client with its right secret, from the blocked address. */
+	token_from(&s, "127.0.0.1", s.client_id, s.client_secret, &r);
+	assert_status(&r, 200);
+	res_free(&r);
+
+	sleep((unsigned)wait);
+	token_from(&s, "127.0.0.1", "cli_nobody4", "bfs_x", &r);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+	srv_cleanup(&s);
+}
+
+/*
+ * Failed attempts on one client id, each from another address: the id's
+ * bucket empties, so the next address is refused for that id (but not for
+ * others), known and unknown ids alike; the client itself still gets its
+ * tokens, and successes never use up anything.
+ */
+static void
+failures_on_one_client_id_get_429_from_any_address(void **state)
+{
+	struct srv	 s;
+	struct res	 r;
+	const char	*env[] = { "BANKFEED_OAUTH_FAILURES_PER_MINUTE=30",
+	    "BANKFEED_OAUTH_FAILURE_BURST=2", NULL };
+	double		 t0;
+	int		 i;
+
+	(void)state;
+	assert_int_equal(srv_start(&s, env), 0);
+	for (i = 0; i < 5; i++) {
+		token_from(&s, "127.0.0.9", s.client_id, s.client_secret, &r);
+		assert_status(&r, 200);
+		res_free(&r);
+	}
+	t0 = mono_ms();
+	token_from(&s, "127.0.0.2", s.client_id, "bfs_wrong", &r);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+	token_from(&s, "127.0.0.3", s.client_id, "bfs_wrong", &r);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+	token_from(&s, "127.0.0.4", s.client_id, "bfs_wrong", &r);
+	assert_error(&r, 429, "TOO_MANY_REQUESTS");
+	assert_true_wait(retry_after(&r), 2, mono_ms() - t0);
+	res_free(&r);
+	token_from(&s, "127.0.0.4", "cli_nobody", "bfs_wrong", &r);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+	token_from(&s, "127.0.0.5", s.client_id, s.client_secret, &r);
+	assert_status(&r, 200);
+	res_free(&r);
+
+	/* An id that does not exist is limited the same way. */
+	token_from(&s, "127.0.0.6", "cli_ghost", "bfs_wrong", &r);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+	token_from(&s, "127.0.0.7", "cli_ghost", "bfs_wrong", &r);
+	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	res_free(&r);
+	token_from(&s, "127.0.0.8", "cli_ghost", "bfs_wrong", &r);
+	assert_error(&r, 429, "TOO_MANY_REQUESTS");
+	res_free(&r);
+	srv_cleanup(&s);
 }
 
 #define RACERS 8
@@ -215,6 +337,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    failures_from_one_address_get_429_with_the_true_wait),
+		cmocka_unit_test(
+		    failures_on_one_client_id_get_429_from_any_address),
 		cmocka_unit_test(concurrent_secret_checks_are_capped_with_503),
 		cmocka_unit_test(verified_secrets_are_remembered_not_rehashed),
 	};
