@@ -284,6 +284,62 @@ concurrent_secret_checks_are_capped_with_503(void **state)
 	srv_cleanup(&s);
 }
 
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * An id that does not exist is refused without an argon2id check (no
+ * 64 MiB peak), with the same answer as a wrong secret and in about the
+ * time one takes, so the time does not tell which ids exist.
+ */
+static void
+unknown_client_ids_cost_no_argon2id(void **state)
+{
+	struct srv	 s;
+	struct res	 r;
+	char		 id[64], ip[32];
+	double		 t0, known[3], unknown[3];
+	char		*www;
+	int		 i;
+
+	(void)state;
+	assert_int_equal(srv_start(&s, NULL), 0);
+	for (i = 0; i < 3; i++) {
+		snprintf(ip, sizeof(ip), "127.0.1.%d", i + 1);
+		t0 = mono_ms();
+		token_from(&s, ip, s.client_id, "bfs_wrong", &r);
+		known[i] = mono_ms() - t0;
+		assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+		res_free(&r);
+	}
+	peak_reset(&s);
+	for (i = 0; i < 3; i++) {
+		snprintf(ip, sizeof(ip), "127.0.2.%d", i + 1);
+		snprintf(id, sizeof(id), "cli_doesnotexist%d", i);
+		t0 = mono_ms();
+		token_from(&s, ip, id, "bfs_wrong", &r);
+		unknown[i] = mono_ms() - t0;
+		assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+		assert_int_equal(jint(r.json, "error.code"), 1004);
+		www = res_header(&r, "WWW-Authenticate");
+		assert_string_equal(www, "Basic realm=\"bankfeed\"");
+		free(www);
+		res_free(&r);
+	}
+	assert_true(peak_mib(&s) < 48);
+	qsort(known, 3, sizeof(known[0]), cmp_double);
+	qsort(unknown, 3, sizeof(unknown[0]), cmp_double);
+	if (unknown[1] < known[1] / 2)
+		fail_msg("an unknown id is answered in %.0f ms, a wrong secret "
+		    "in %.0f ms", unknown[1], known[1]);
+	srv_cleanup(&s);
+}
+
 /*
  * A client id and secret verified once are remembered: fetching tokens
  * again costs no argon2id check.  The memory holds only that exact pair
@@ -342,6 +398,7 @@ main(void)
 		cmocka_unit_test(
 		    failures_on_one_client_id_get_429_from_any_address),
 		cmocka_unit_test(concurrent_secret_checks_are_capped_with_503),
+		cmocka_unit_test(unknown_client_ids_cost_no_argon2id),
 		cmocka_unit_test(verified_secrets_are_remembered_not_rehashed),
 	};
 

@@ -34,8 +34,10 @@ enum client_verdict {
  * can apply its limits between the cheap one and the costly one.
  * clients_check_begin() reads the client and answers CLIENT_OK when this
  * id and secret passed a check within oauth-cache-seconds, else
- * CLIENT_UNCHECKED; then clients_check_end() runs argon2id.
- * clients_check_free() wipes the struct.
+ * CLIENT_UNCHECKED; then clients_check_end() runs argon2id, or, for an
+ * id that does not exist, sets *hold_ms: the caller should send its
+ * answer that much later (see there).  clients_check_free() wipes the
+ * struct.
  */
 struct client_check {
 	char		hash[128];	/* the stored argon2id string; "" unknown */
@@ -46,7 +48,7 @@ struct client_check {
 enum client_verdict clients_check_begin(struct client_check *, const char *id,
 	    const char *secret);
 enum client_verdict clients_check_end(struct client_check *,
-	    const char *secret);
+	    const char *secret, long long *hold_ms);
 void	clients_check_free(struct client_check *);
 /* Issues an access token; its hash alone is stored. */
 int	clients_token_issue(const char *client_id, char token_out[TOKEN_MAX],

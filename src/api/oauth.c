@@ -35,12 +35,14 @@ static struct ratelimit	failures = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /*
  * Checks id and secret within the limits: 0 with *v what the check found
- * (CLIENT_OK, CLIENT_BAD or CLIENT_BUSY), or -1 when the limits refuse to
+ * (CLIENT_OK, CLIENT_BAD or CLIENT_BUSY) and *hold_ms how long to hold a
+ * CLIENT_BAD answer (clients_check_end), or -1 when the limits refuse to
  * check now, with *retry_after the seconds until they would.
  */
 static int
 check_within_limits(struct req *r, struct client_check *cc, const char *id,
-    const char *secret, enum client_verdict *v, int *retry_after)
+    const char *secret, enum client_verdict *v, long long *hold_ms,
+    int *retry_after)
 {
 	char		 addr[sizeof(r->peer_ip) + 4];
 	char		 akey[RL_KEY_MAX], ckey[RL_KEY_MAX];
@@ -55,7 +57,7 @@ check_within_limits(struct req *r, struct client_check *cc, const char *id,
 	snprintf(ckey, sizeof(ckey), "client %s", id);
 	if (ratelimit_take(&failures, keys, 2, rate, burst, retry_after) == -1)
 		return -1;
-	if ((*v = clients_check_end(cc, secret)) != CLIENT_BAD)
+	if ((*v = clients_check_end(cc, secret, hold_ms)) != CLIENT_BAD)
 		ratelimit_give(&failures, keys, 2, rate, burst);
 	return 0;
 }
@@ -108,7 +110,7 @@ h_oauth_token(struct req *r)
 	char		 grant[64], id[128], secret[256], token[TOKEN_MAX], tmp[32];
 	const char	*ct = req_header(r, "Content-Type");
 	json_t		*json = NULL;
-	long long	 expires_in;
+	long long	 expires_in, hold_ms = 0;
 	struct jw	 w;
 	struct client_check cc;
 	enum client_verdict v = CLIENT_BAD;
@@ -141,7 +143,8 @@ h_oauth_token(struct req *r)
 		b = body_field(r, json, "client_id", id, sizeof(id)) == 0 &&
 		    body_field(r, json, "client_secret", secret,
 		    sizeof(secret)) == 0 ? 0 : -1;
-	if (b == 0 && check_within_limits(r, &cc, id, secret, &v, &wait) == -1) {
+	if (b == 0 && check_within_limits(r, &cc, id, secret, &v, &hold_ms,
+	    &wait) == -1) {
 		snprintf(tmp, sizeof(tmp), "%d", wait);
 		resp_header(r, "Retry-After", tmp);
 		resp_error_field(r, ERR_TOO_MANY_REQUESTS, "client",
@@ -159,6 +162,7 @@ h_oauth_token(struct req *r)
 		resp_header(r, "WWW-Authenticate", "Basic realm=\"bankfeed\"");
 		resp_error_field(r, ERR_INVALID_CLIENT_AUTHORIZATION, "client",
 		    "Unknown client or wrong secret.");
+		hold_answer(r, hold_ms);
 		goto out;
 	}
 	if (clients_token_issue(id, token, &expires_in) != 0) {

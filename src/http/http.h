@@ -100,6 +100,16 @@ int		 server_stopping(void);
 void		 req_suspend(struct req *);
 void		 req_resume(struct req *);
 
+/*
+ * hold.c: a handler that has answered r with resp_*() calls hold_answer()
+ * to have the answer sent ms milliseconds later, holding no server thread
+ * meanwhile.  server_start/server_stop start and stop it; a stop sends
+ * every held answer at once.
+ */
+int		 hold_start(void);
+void		 hold_stop(void);
+void		 hold_answer(struct req *, long long ms);
+
 /* router.c: matches method and path; fills params. */
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 enum route_match router_match(struct req *, char *allow, size_t allowlen);

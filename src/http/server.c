@@ -532,6 +532,9 @@ server_start(struct server **out, const char *host, int port)
 	}
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info != NULL ? info->port : port;
+	if (hold_start() == -1)
+		log_warn("msg=\"cannot start the thread of held answers; they "
+		    "go out at once\"");
 	*out = s;
 	return 0;
 }
@@ -557,6 +560,7 @@ server_stop(struct server *s, int grace_seconds, void (*release)(void))
 	 * threads on the epoll set in libmicrohttpd 0.9.75 and aborts.
 	 */
 	atomic_store(&stopping, 1);
+	hold_stop();
 	if (release != NULL)
 		release();
 	deadline = now_ns() + (long long)grace_seconds * 1000000000LL;
