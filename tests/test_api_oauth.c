@@ -37,6 +37,23 @@ token_from(struct srv *s, const char *ip, const char *id, const char *secret,
 	    strlen(body), r), 0);
 }
 
+/* A token request from ip that must get status (200, 401 or 429). */
+static void
+expect_token(struct srv *s, const char *ip, const char *id,
+    const char *secret, int status)
+{
+	struct res	r;
+
+	token_from(s, ip, id, secret, &r);
+	if (status == 401)
+		assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
+	else if (status == 429)
+		assert_error(&r, 429, "TOO_MANY_REQUESTS");
+	else
+		assert_status(&r, status);
+	res_free(&r);
+}
+
 static int
 retry_after(struct res *r)
 {
@@ -125,9 +142,7 @@ failures_from_one_address_get_429_with_the_true_wait(void **state)
 	(void)state;
 	assert_int_equal(srv_start(&s, env), 0);
 	t0 = mono_ms();
-	token_from(&s, "127.0.0.1", "cli_nobody1", "bfs_x", &r);
-	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
-	res_free(&r);
+	expect_token(&s, "127.0.0.1", "cli_nobody1", "bfs_x", 401);
 	/* another client id, the same address */
 	token_from(&s, "127.0.0.1", "cli_nobody2", "bfs_x", &r);
 	assert_error(&r, 429, "TOO_MANY_REQUESTS");
@@ -136,18 +151,12 @@ failures_from_one_address_get_429_with_the_true_wait(void **state)
 	assert_true_wait(wait, 2, mono_ms() - t0);
 	res_free(&r);
 
-	token_from(&s, "127.0.0.2", "cli_nobody3", "bfs_x", &r);
-	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
-	res_free(&r);
+	expect_token(&s, "127.0.0.2", "cli_nobody3", "bfs_x", 401);
 	/* The client with its right secret, from the blocked address. */
-	token_from(&s, "127.0.0.1", s.client_id, s.client_secret, &r);
-	assert_status(&r, 200);
-	res_free(&r);
+	expect_token(&s, "127.0.0.1", s.client_id, s.client_secret, 200);
 
 	sleep((unsigned)wait);
-	token_from(&s, "127.0.0.1", "cli_nobody4", "bfs_x", &r);
-	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
-	res_free(&r);
+	expect_token(&s, "127.0.0.1", "cli_nobody4", "bfs_x", 401);
 	srv_cleanup(&s);
 }
 
@@ -169,39 +178,22 @@ failures_on_one_client_id_get_429_from_any_address(void **state)
 
 	(void)state;
 	assert_int_equal(srv_start(&s, env), 0);
-	for (i = 0; i < 5; i++) {
-		token_from(&s, "127.0.0.9", s.client_id, s.client_secret, &r);
-		assert_status(&r, 200);
-		res_free(&r);
-	}
+	for (i = 0; i < 5; i++)
+		expect_token(&s, "127.0.0.9", s.client_id, s.client_secret, 200);
 	t0 = mono_ms();
-	token_from(&s, "127.0.0.2", s.client_id, "bfs_wrong", &r);
-	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
-	res_free(&r);
-	token_from(&s, "127.0.0.3", s.client_id, "bfs_wrong", &r);
-	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
-	res_free(&r);
+	expect_token(&s, "127.0.0.2", s.client_id, "bfs_wrong", 401);
+	expect_token(&s, "127.0.0.3", s.client_id, "bfs_wrong", 401);
 	token_from(&s, "127.0.0.4", s.client_id, "bfs_wrong", &r);
 	assert_error(&r, 429, "TOO_MANY_REQUESTS");
 	assert_true_wait(retry_after(&r), 2, mono_ms() - t0);
 	res_free(&r);
-	token_from(&s, "127.0.0.4", "cli_nobody", "bfs_wrong", &r);
-	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
-	res_free(&r);
-	token_from(&s, "127.0.0.5", s.client_id, s.client_secret, &r);
-	assert_status(&r, 200);
-	res_free(&r);
+	expect_token(&s, "127.0.0.4", "cli_nobody", "bfs_wrong", 401);
+	expect_token(&s, "127.0.0.5", s.client_id, s.client_secret, 200);
 
 	/* An id that does not exist is limited the same way. */
-	token_from(&s, "127.0.0.6", "cli_ghost", "bfs_wrong", &r);
-	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
-	res_free(&r);
-	token_from(&s, "127.0.0.7", "cli_ghost", "bfs_wrong", &r);
-	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
-	res_free(&r);
-	token_from(&s, "127.0.0.8", "cli_ghost", "bfs_wrong", &r);
-	assert_error(&r, 429, "TOO_MANY_REQUESTS");
-	res_free(&r);
+	expect_token(&s, "127.0.0.6", "cli_ghost", "bfs_wrong", 401);
+	expect_token(&s, "127.0.0.7", "cli_ghost", "bfs_wrong", 401);
+	expect_token(&s, "127.0.0.8", "cli_ghost", "bfs_wrong", 429);
 	srv_cleanup(&s);
 }
 
@@ -351,7 +343,6 @@ static void
 verified_secrets_are_remembered_not_rehashed(void **state)
 {
 	struct srv	 s;
-	struct res	 r;
 	const char	*off[] = { "BANKFEED_OAUTH_CACHE_SECONDS=0",
 	    "BANKFEED_OAUTH_FAILURE_BURST=1", NULL };
 	char		 cmd[1024];
@@ -360,31 +351,21 @@ verified_secrets_are_remembered_not_rehashed(void **state)
 	(void)state;
 	assert_int_equal(srv_start(&s, NULL), 0);
 	peak_reset(&s);
-	for (i = 0; i < 3; i++) {
-		token_from(&s, NULL, s.client_id, s.client_secret, &r);
-		assert_status(&r, 200);
-		res_free(&r);
-	}
+	for (i = 0; i < 3; i++)
+		expect_token(&s, NULL, s.client_id, s.client_secret, 200);
 	assert_true(peak_mib(&s) < 48);
-	token_from(&s, NULL, s.client_id, "bfs_wrong", &r);
-	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
-	res_free(&r);
+	expect_token(&s, NULL, s.client_id, "bfs_wrong", 401);
 
 	snprintf(cmd, sizeof(cmd), "%s clients delete %s --data-dir %s "
 	    ">/dev/null 2>&1", BANKFEED_BIN, s.client_id, s.dir);
 	assert_int_equal(system(cmd), 0);
-	token_from(&s, NULL, s.client_id, s.client_secret, &r);
-	assert_error(&r, 401, "INVALID_CLIENT_AUTHORIZATION");
-	res_free(&r);
+	expect_token(&s, NULL, s.client_id, s.client_secret, 401);
 	srv_cleanup(&s);
 
 	assert_int_equal(srv_start(&s, off), 0);
 	peak_reset(&s);
-	for (i = 0; i < 3; i++) {
-		token_from(&s, NULL, s.client_id, s.client_secret, &r);
-		assert_status(&r, 200);
-		res_free(&r);
-	}
+	for (i = 0; i < 3; i++)
+		expect_token(&s, NULL, s.client_id, s.client_secret, 200);
 	assert_true(peak_mib(&s) >= 60);
 	srv_cleanup(&s);
 }

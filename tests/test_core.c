@@ -270,21 +270,22 @@ rate_limit_takes_from_every_key_or_none(void **state)
 static void
 addr_keys_take_ipv6_by_its_64(void **state)
 {
+	static const char *const cases[][2] = {
+		{ "192.0.2.7", "192.0.2.7" },
+		{ "::ffff:192.0.2.7", "192.0.2.7" },
+		{ "2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64" },
+		{ "2001:db8:1:2::1", "2001:db8:1:2::/64" },
+		{ "2001:db8:1:3::1", "2001:db8:1:3::/64" },
+		{ "", "" },
+	};
 	char	k[RL_KEY_MAX];
+	size_t	i;
 
 	(void)state;
-	ratelimit_addr_key("192.0.2.7", k, sizeof(k));
-	assert_string_equal(k, "192.0.2.7");
-	ratelimit_addr_key("::ffff:192.0.2.7", k, sizeof(k));
-	assert_string_equal(k, "192.0.2.7");
-	ratelimit_addr_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", k, sizeof(k));
-	assert_string_equal(k, "2001:db8:1:2::/64");
-	ratelimit_addr_key("2001:db8:1:2::1", k, sizeof(k));
-	assert_string_equal(k, "2001:db8:1:2::/64");
-	ratelimit_addr_key("2001:db8:1:3::1", k, sizeof(k));
-	assert_string_equal(k, "2001:db8:1:3::/64");
-	ratelimit_addr_key("", k, sizeof(k));
-	assert_string_equal(k, "");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ratelimit_addr_key(cases[i][0], k, sizeof(k));
+		assert_string_equal(k, cases[i][1]);
+	}
 }
 
 int
