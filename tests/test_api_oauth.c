@@ -332,6 +332,39 @@ unknown_client_ids_cost_no_argon2id(void **state)
 	srv_cleanup(&s);
 }
 
+static void *
+unknown_id_request(void *arg)
+{
+	struct racer	*k = arg;
+
+	token_from(k->s, NULL, "cli_doesnotexist", "bfs_wrong", &k->r);
+	return NULL;
+}
+
+/*
+ * A server told to stop while it holds an unknown id's answer sends it
+ * and stops cleanly (srv_stop fails the test on any other exit).
+ */
+static void
+stopping_sends_held_answers(void **state)
+{
+	struct srv	s;
+	struct racer	k;
+	pthread_t	t;
+
+	(void)state;
+	assert_int_equal(srv_start(&s, NULL), 0);
+	memset(&k, 0, sizeof(k));
+	k.s = &s;
+	assert_int_equal(pthread_create(&t, NULL, unknown_id_request, &k), 0);
+	usleep(30000);
+	srv_stop(&s);
+	pthread_join(t, NULL);
+	assert_true(k.r.status == 401 || k.r.status == 503);
+	res_free(&k.r);
+	srv_cleanup(&s);
+}
+
 /*
  * A client id and secret verified once are remembered: fetching tokens
  * again costs no argon2id check.  The memory holds only that exact pair
@@ -380,6 +413,7 @@ main(void)
 		    failures_on_one_client_id_get_429_from_any_address),
 		cmocka_unit_test(concurrent_secret_checks_are_capped_with_503),
 		cmocka_unit_test(unknown_client_ids_cost_no_argon2id),
+		cmocka_unit_test(stopping_sends_held_answers),
 		cmocka_unit_test(verified_secrets_are_remembered_not_rehashed),
 	};
 

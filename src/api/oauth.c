@@ -153,6 +153,8 @@ h_oauth_token(struct req *r)
 		goto out;
 	}
 	if (v == CLIENT_BUSY) {
+		/* Retry-After 1 (resp_error's for 503): a check takes about
+		 * 0.1 s, so one is free again within the second. */
 		resp_error_field(r, ERR_SERVICE_UNAVAILABLE, "client",
 		    "Too many client secrets are being checked at once; "
 		    "try again after Retry-After seconds.");

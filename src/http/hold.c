@@ -71,24 +71,27 @@ hold_start(void)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&cond, &ca);
 	pthread_condattr_destroy(&ca);
+	pthread_mutex_lock(&lock);
 	quitting = 0;
-	if (pthread_create(&thread, NULL, hold_main, NULL) != 0)
-		return -1;
-	running = 1;
-	return 0;
+	running = pthread_create(&thread, NULL, hold_main, NULL) == 0;
+	pthread_mutex_unlock(&lock);
+	return running ? 0 : -1;
 }
 
 void
 hold_stop(void)
 {
-	if (!running)
-		return;
+	int	was_running;
+
 	pthread_mutex_lock(&lock);
+	was_running = running;
 	quitting = 1;
+	running = 0;		/* from now on answers go out at once */
 	pthread_cond_signal(&cond);
 	pthread_mutex_unlock(&lock);
+	if (!was_running)
+		return;
 	pthread_join(thread, NULL);	/* it sends every held answer first */
-	running = 0;
 	pthread_cond_destroy(&cond);
 }
 

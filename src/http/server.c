@@ -508,6 +508,9 @@ server_start(struct server **out, const char *host, int port)
 	    (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
 	if (threads < 1)
 		threads = 1;
+	if (hold_start() == -1)
+		log_warn("msg=\"cannot start the thread of held answers; they "
+		    "go out at once\"");
 	s->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
 	    (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0),
@@ -527,14 +530,12 @@ server_start(struct server **out, const char *host, int port)
 	freeaddrinfo(ai);
 	if (s->d == NULL) {
 		log_error("msg=\"cannot listen\" host=\"%s\" port=%d", host, port);
+		hold_stop();
 		free(s);
 		return -1;
 	}
 	info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info != NULL ? info->port : port;
-	if (hold_start() == -1)
-		log_warn("msg=\"cannot start the thread of held answers; they "
-		    "go out at once\"");
 	*out = s;
 	return 0;
 }
