@@ -114,7 +114,7 @@ h_oauth_token(struct req *r)
 	struct jw	 w;
 	struct client_check cc;
 	enum client_verdict v = CLIENT_BAD;
-	int		 b, wait;
+	int		 b, retry;
 
 	id[0] = secret[0] = '\0';
 	memset(&cc, 0, sizeof(cc));
@@ -144,8 +144,8 @@ h_oauth_token(struct req *r)
 		    body_field(r, json, "client_secret", secret,
 		    sizeof(secret)) == 0 ? 0 : -1;
 	if (b == 0 && check_within_limits(r, &cc, id, secret, &v, &hold_ms,
-	    &wait) == -1) {
-		snprintf(tmp, sizeof(tmp), "%d", wait);
+	    &retry) == -1) {
+		snprintf(tmp, sizeof(tmp), "%d", retry);
 		resp_header(r, "Retry-After", tmp);
 		resp_error_field(r, ERR_TOO_MANY_REQUESTS, "client",
 		    "Too many failed attempts from this address or with this "
