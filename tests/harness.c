@@ -374,6 +374,8 @@ req(struct srv *s, const char *method, const char *path, const char *token,
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &hb);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (s->source_ip[0] != '\0')
+		curl_easy_setopt(c, CURLOPT_INTERFACE, s->source_ip);
 	for (h = headers; h != NULL && *h != NULL; h++) {
 		hl = curl_slist_append(hl, *h);
 		if (strncasecmp(*h, "Content-Type:", 13) == 0)

@@ -20,6 +20,8 @@ struct srv {
 	char	 client_secret[128];
 	char	 token[128];
 	int	 internal_ok;		/* the test causes internal errors */
+	char	 source_ip[46];		/* local address requests come from,
+					   e.g. 127.0.0.2; "" = the usual */
 };
 
 struct res {

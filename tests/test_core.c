@@ -232,6 +232,62 @@ rate_limit_buckets_are_never_shared(void **state)
 	rate_limit_reset();
 }
 
+/*
+ * A request counted against two buckets (an address and a client id)
+ * takes from both or from neither, and the wait is the longer one's.
+ */
+static void
+rate_limit_takes_from_every_key_or_none(void **state)
+{
+	static struct ratelimit	 t = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	const char		*ab[] = { "a", "b" }, *ac[] = { "a", "c" };
+	int			 wait = 0;
+
+	(void)state;
+	/* 1 token a minute, 1 at once */
+	assert_int_equal(ratelimit_take(&t, ab, 2, 1.0 / 60, 1, &wait), 0);
+	assert_int_equal(ratelimit_take(&t, ab + 1, 1, 1.0 / 60, 1, &wait), -1);
+	assert_true(wait >= 59 && wait <= 60);
+	wait = 0;
+	assert_int_equal(ratelimit_take(&t, ac, 2, 1.0 / 60, 1, &wait), -1);
+	assert_true(wait >= 59 && wait <= 60);
+	/* c lost nothing to the refused request */
+	assert_int_equal(ratelimit_take(&t, ac + 1, 1, 1.0 / 60, 1, &wait), 0);
+	ratelimit_give(&t, ab, 1, 1.0 / 60, 1);
+	assert_int_equal(ratelimit_take(&t, ab, 1, 1.0 / 60, 1, &wait), 0);
+	/* keys longer than a slot holds still find their own bucket */
+	{
+		char		 longkey[200];
+		const char	*k[] = { longkey };
+
+		memset(longkey, 'x', sizeof(longkey) - 1);
+		longkey[sizeof(longkey) - 1] = '\0';
+		assert_int_equal(ratelimit_take(&t, k, 1, 1.0 / 60, 1, &wait), 0);
+		assert_int_equal(ratelimit_take(&t, k, 1, 1.0 / 60, 1, &wait), -1);
+	}
+}
+
+static void
+addr_keys_take_ipv6_by_its_64(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "192.0.2.7", "192.0.2.7" },
+		{ "::ffff:192.0.2.7", "192.0.2.7" },
+		{ "2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64" },
+		{ "2001:db8:1:2::1", "2001:db8:1:2::/64" },
+		{ "2001:db8:1:3::1", "2001:db8:1:3::/64" },
+		{ "", "" },
+	};
+	char	k[RL_KEY_MAX];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ratelimit_addr_key(cases[i][0], k, sizeof(k));
+		assert_string_equal(k, cases[i][1]);
+	}
+}
+
 int
 main(void)
 {
@@ -246,6 +302,8 @@ main(void)
 		cmocka_unit_test(validation_reports_every_field_at_once),
 		cmocka_unit_test(dates_are_real_calendar_days),
 		cmocka_unit_test(rate_limit_buckets_are_never_shared),
+		cmocka_unit_test(rate_limit_takes_from_every_key_or_none),
+		cmocka_unit_test(addr_keys_take_ipv6_by_its_64),
 	};
 
 	if (sodium_init() < 0)

@@ -21,8 +21,35 @@ int	clients_create(const char *name, char id_out[ID_MAX],
 /* Deletes a client with its users and their data.  0, or -1 if unknown. */
 int	clients_delete(const char *id);
 void	clients_list(FILE *);
-/* Checks a client's secret (argon2id).  0 when right. */
-int	clients_verify(const char *id, const char *secret);
+/* What a check of a client's id and secret found. */
+enum client_verdict {
+	CLIENT_OK,		/* the secret of a client that exists */
+	CLIENT_BAD,		/* no such client, or another secret */
+	CLIENT_BUSY,		/* oauth-max-hashes checks are running */
+	CLIENT_UNCHECKED	/* clients_check_begin: not known yet */
+};
+
+/*
+ * A check of a client's id and secret, in two steps so that the caller
+ * can apply its limits between the cheap one and the costly one.
+ * clients_check_begin() reads the client and answers CLIENT_OK when this
+ * id and secret passed a check within oauth-cache-seconds, else
+ * CLIENT_UNCHECKED; then clients_check_end() runs argon2id, or, for an
+ * id that does not exist, sets *hold_ms: the caller should send its
+ * answer that much later (see there).  clients_check_free() wipes the
+ * struct.
+ */
+struct client_check {
+	char		hash[128];	/* the stored argon2id string; "" unknown */
+	unsigned char	tag[32];	/* keyed hash of id, secret and hash */
+	int		tagged;
+};
+
+enum client_verdict clients_check_begin(struct client_check *, const char *id,
+	    const char *secret);
+enum client_verdict clients_check_end(struct client_check *,
+	    const char *secret, long long *hold_ms);
+void	clients_check_free(struct client_check *);
 /* Issues an access token; its hash alone is stored. */
 int	clients_token_issue(const char *client_id, char token_out[TOKEN_MAX],
 	    long long *expires_in);

@@ -7,29 +7,37 @@
 #include "api/api.h"
 
 #include <pthread.h>
-#include <semaphore.h>
 #include <sodium.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "store/accdata.h"
 #include "store/store.h"
 
 /*
- * argon2id takes 64 MiB per check: at most two run at once, so a flood of
- * token requests cannot take the server's memory.
+ * argon2id takes 64 MiB per check: at most oauth-max-hashes run at once.
+ * A check that finds them all running is not queued (each waiting request
+ * would hold a server thread): its caller answers 503 and the client
+ * comes back.
  */
-static sem_t		pwhash_sem;
-static pthread_once_t	pwhash_once = PTHREAD_ONCE_INIT;
+static atomic_int	hashing;
 
-static void
-pwhash_init(void)
+static int
+hash_slot_take(void)
 {
-	sem_init(&pwhash_sem, 0, 2);
+	int	n = atomic_load(&hashing);
+
+	do {
+		if (n >= cfg.oauth_max_hashes)
+			return -1;
+	} while (!atomic_compare_exchange_weak(&hashing, &n, n + 1));
+	return 0;
 }
 
 static void
@@ -108,45 +116,194 @@ clients_list(FILE *f)
 	db_done(s);
 }
 
-/* A hash of a random secret, checked when the id is unknown, so that a
- * wrong id takes as long as a wrong secret. */
-static char		dummy_hash[crypto_pwhash_STRBYTES];
-static pthread_once_t	dummy_once = PTHREAD_ONCE_INIT;
+/*
+ * Client ids and secrets that passed the argon2id check are remembered
+ * for oauth-cache-seconds after their last use: a client fetching tokens
+ * pays for one check rather than one per token, and it is let through
+ * while others fail on its id (oauth.c).  Why this is safe:
+ *
+ * - An entry is a BLAKE2b tag of the id, the secret and the stored hash,
+ *   keyed with 256 random bits drawn at the first check.  The secret
+ *   itself is not kept; the key and the tags live in sodium_malloc'ed
+ *   memory (locked, guarded, left out of core dumps).
+ * - argon2id makes guessing slow, which matters for secrets people pick.
+ *   bankfeed's secrets are 256 random bits (clients_create): nobody
+ *   finds one from a fast hash either, so a tag, even with its key, says
+ *   no more about a secret than the stored hash does.
+ * - The client's row is read on every request and its stored hash is in
+ *   the tag: a deleted client, or one given a new secret, misses at once,
+ *   also when another process (the CLI) made the change.
+ * - Only successes are remembered; a wrong secret is always checked.
+ */
+#define SEEN_SLOTS	256
+#define SEEN_PROBE	4
+
+struct seen {
+	unsigned char	tag[32];
+	double		until;		/* clock_mono(); 0 = free */
+};
+
+static struct seen	*seen;			/* SEEN_SLOTS of them */
+static unsigned char	*seen_key;
+static pthread_once_t	 seen_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t	 seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+_Static_assert(sizeof(((struct client_check *)0)->hash) >=
+    crypto_pwhash_STRBYTES, "client_check holds an argon2id string");
+_Static_assert(sizeof(((struct seen *)0)->tag) >= crypto_generichash_BYTES &&
+    sizeof(((struct seen *)0)->tag) <= crypto_generichash_BYTES_MAX,
+    "a tag is a BLAKE2b hash");
 
 static void
-make_dummy(void)
+seen_init(void)
 {
-	char	secret[CLIENT_SECRET_MAX];
-
-	random_token("bfs_", secret, sizeof(secret));
-	if (crypto_pwhash_str(dummy_hash, secret, strlen(secret),
-	    crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	    crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-		dummy_hash[0] = '\0';	/* verify then fails, as it should */
+	seen = sodium_malloc(SEEN_SLOTS * sizeof(*seen));
+	seen_key = sodium_malloc(crypto_generichash_KEYBYTES);
+	if (seen == NULL || seen_key == NULL) {
+		sodium_free(seen);
+		sodium_free(seen_key);
+		seen = NULL;
+		seen_key = NULL;
+		return;
+	}
+	memset(seen, 0, SEEN_SLOTS * sizeof(*seen));
+	crypto_generichash_keygen(seen_key);
 }
 
-int
-clients_verify(const char *id, const char *secret)
+/* Sets c->tag for id and secret; -1 when remembering is off. */
+static int
+seen_tag(struct client_check *c, const char *id, const char *secret)
+{
+	crypto_generichash_state	st;
+
+	if (cfg.oauth_cache <= 0)
+		return -1;
+	pthread_once(&seen_once, seen_init);
+	if (seen_key == NULL)
+		return -1;
+	crypto_generichash_init(&st, seen_key, crypto_generichash_KEYBYTES,
+	    sizeof(c->tag));
+	crypto_generichash_update(&st, (const unsigned char *)id,
+	    strlen(id) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)secret,
+	    strlen(secret) + 1);
+	crypto_generichash_update(&st, (const unsigned char *)c->hash,
+	    strlen(c->hash) + 1);
+	crypto_generichash_final(&st, c->tag, sizeof(c->tag));
+	sodium_memzero(&st, sizeof(st));
+	c->tagged = 1;
+	return 0;
+}
+
+/*
+ * Whether tag is remembered; either way, with add, it is from now on for
+ * oauth-cache-seconds (in its own slot, a free one, or the one that
+ * would run out first).
+ */
+static int
+seen_use(const unsigned char *tag, int add)
+{
+	struct seen	*e, *slot = NULL;
+	double		 now = clock_mono();
+	unsigned	 i, h = ((unsigned)tag[0] | (unsigned)tag[1] << 8) %
+			    SEEN_SLOTS;
+	int		 found = 0;
+
+	pthread_mutex_lock(&seen_lock);
+	for (i = 0; i < SEEN_PROBE && !found; i++) {
+		e = &seen[(h + i) % SEEN_SLOTS];
+		if (e->until > now && sodium_memcmp(e->tag, tag,
+		    sizeof(e->tag)) == 0)
+			found = 1, slot = e;
+		else if (slot == NULL || e->until < slot->until)
+			slot = e;
+	}
+	if (found || add) {
+		memcpy(slot->tag, tag, sizeof(slot->tag));
+		slot->until = now + (double)cfg.oauth_cache;
+	}
+	pthread_mutex_unlock(&seen_lock);
+	return found;
+}
+
+enum client_verdict
+clients_check_begin(struct client_check *c, const char *id,
+    const char *secret)
 {
 	struct db	*db = store_db();
 	struct db_stmt	*s = NULL;
-	char		 hash[crypto_pwhash_STRBYTES];
-	int		 known = 0, ok;
 
-	pthread_once(&pwhash_once, pwhash_init);
-	pthread_once(&dummy_once, make_dummy);
-	snprintf(hash, sizeof(hash), "%s", dummy_hash);
+	memset(c, 0, sizeof(*c));
 	if (db != NULL && strlen(id) < ID_MAX &&
 	    (s = db_q(db, "SELECT secret_hash FROM clients WHERE id = ?", "t",
-	    id)) != NULL && db_step(s) == DB_ROW) {
-		snprintf(hash, sizeof(hash), "%s", db_col_text(s, 0));
-		known = 1;
-	}
+	    id)) != NULL && db_step(s) == DB_ROW)
+		snprintf(c->hash, sizeof(c->hash), "%s", db_col_text(s, 0));
 	db_done(s);
-	sem_wait(&pwhash_sem);
-	ok = crypto_pwhash_str_verify(hash, secret, strlen(secret)) == 0;
-	sem_post(&pwhash_sem);
-	return known && ok ? 0 : -1;
+	if (c->hash[0] != '\0' && seen_tag(c, id, secret) == 0 &&
+	    seen_use(c->tag, 0))
+		return CLIENT_OK;
+	return CLIENT_UNCHECKED;
+}
+
+/*
+ * How long a check takes here: a moving average of the checks made,
+ * 100 ms (about a check on a current CPU) until the first one.
+ */
+static double		check_ms = 100.0;
+static pthread_mutex_t	check_ms_lock = PTHREAD_MUTEX_INITIALIZER;
+
+enum client_verdict
+clients_check_end(struct client_check *c, const char *secret,
+    long long *hold_ms)
+{
+	double	t0;
+	int	ok;
+
+	*hold_ms = 0;
+	if (c->hash[0] == '\0') {
+		/*
+		 * An id that does not exist gets no argon2id check.  Checking
+		 * a dummy hash, as before, costs the same 64 MiB and CPU as a
+		 * real check, and hands whoever invents ids the very lever
+		 * the limits take away.  Does the answer then tell which ids
+		 * exist?  Client ids are identifiers, not secrets: they go
+		 * with every token request, sit in configs and logs, and hold
+		 * 120 random bits, so nobody finds one by guessing, and
+		 * knowing that one exists brings its 256-bit secret no
+		 * nearer.  The answer need not cost the same; it only looks
+		 * the same: the same 401, the same failure limits (oauth.c),
+		 * the same 503 while the checks are all busy, and it is sent
+		 * after about the time a real check takes lately (*hold_ms,
+		 * held without a thread), so a few timings show nothing.
+		 * Many could (a held answer does not vary as a check does);
+		 * by the above, what they would tell is worth no more.
+		 */
+		if (atomic_load(&hashing) >= cfg.oauth_max_hashes)
+			return CLIENT_BUSY;
+		pthread_mutex_lock(&check_ms_lock);
+		*hold_ms = (long long)check_ms;
+		pthread_mutex_unlock(&check_ms_lock);
+		return CLIENT_BAD;
+	}
+	if (hash_slot_take() == -1)
+		return CLIENT_BUSY;
+	t0 = clock_mono();
+	ok = crypto_pwhash_str_verify(c->hash, secret, strlen(secret)) == 0;
+	atomic_fetch_sub(&hashing, 1);
+	pthread_mutex_lock(&check_ms_lock);
+	check_ms += ((clock_mono() - t0) * 1e3 - check_ms) / 8.0;
+	pthread_mutex_unlock(&check_ms_lock);
+	if (!ok)
+		return CLIENT_BAD;
+	if (c->tagged)
+		seen_use(c->tag, 1);
+	return CLIENT_OK;
+}
+
+void
+clients_check_free(struct client_check *c)
+{
+	sodium_memzero(c, sizeof(*c));
 }
 
 int

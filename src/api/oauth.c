@@ -10,7 +10,57 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/config.h"
 #include "http/http.h"
+
+/*
+ * Failed token requests are limited per client address (IPv6: per /64)
+ * and per client id, each a bucket of one table (ratelimit.c):
+ * oauth-failure-burst at once, then oauth-failures-per-minute.  A request
+ * takes a token from both before its secret is checked, so requests sent
+ * at once cannot run more checks than the buckets hold, and gives them
+ * back when it succeeds or finds the checks busy: only failures count.
+ * The address limit stops one machine trying many ids; the id limit
+ * stops many machines trying one id.  Ids that do not exist are limited
+ * exactly as those that do, so the limits tell nothing about which exist.
+ *
+ * A client whose id and secret are remembered (clients.c) is let through
+ * before the limits: failures of others on its id or from its address
+ * (a shared NAT) do not lock it out.  One that is not remembered, after
+ * a restart or a long pause, is refused like anyone while its buckets are
+ * empty.  Behind a reverse proxy every request comes from the proxy's
+ * address: the address limit then holds for all clients together.
+ */
+static struct ratelimit	failures = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/*
+ * Checks id and secret within the limits: 0 with *v what the check found
+ * (CLIENT_OK, CLIENT_BAD or CLIENT_BUSY) and *hold_ms how long to hold a
+ * CLIENT_BAD answer (clients_check_end), or -1 when the limits refuse to
+ * check now, with *retry_after the seconds until they would.
+ */
+static int
+check_within_limits(struct req *r, struct client_check *cc, const char *id,
+    const char *secret, enum client_verdict *v, long long *hold_ms,
+    int *retry_after)
+{
+	char		 addr[sizeof(r->peer_ip) + 4];
+	char		 akey[RL_KEY_MAX], ckey[RL_KEY_MAX];
+	const char	*keys[] = { akey, ckey };
+	double		 rate = (double)cfg.oauth_failures_per_minute / 60.0;
+	double		 burst = (double)cfg.oauth_failure_burst;
+
+	if ((*v = clients_check_begin(cc, id, secret)) != CLIENT_UNCHECKED)
+		return 0;
+	ratelimit_addr_key(r->peer_ip, addr, sizeof(addr));
+	snprintf(akey, sizeof(akey), "addr %s", addr);
+	snprintf(ckey, sizeof(ckey), "client %s", id);
+	if (ratelimit_take(&failures, keys, 2, rate, burst, retry_after) == -1)
+		return -1;
+	if ((*v = clients_check_end(cc, secret, hold_ms)) != CLIENT_BAD)
+		ratelimit_give(&failures, keys, 2, rate, burst);
+	return 0;
+}
 
 /* Reads id and secret from the Basic header.  0, 1 when absent, -1 bad. */
 static int
@@ -57,14 +107,17 @@ body_field(struct req *r, json_t *json, const char *key, char *out, size_t n)
 void
 h_oauth_token(struct req *r)
 {
-	char		 grant[64], id[128], secret[256], token[TOKEN_MAX];
+	char		 grant[64], id[128], secret[256], token[TOKEN_MAX], tmp[32];
 	const char	*ct = req_header(r, "Content-Type");
 	json_t		*json = NULL;
-	long long	 expires_in;
+	long long	 expires_in, hold_ms = 0;
 	struct jw	 w;
-	int		 b;
+	struct client_check cc;
+	enum client_verdict v = CLIENT_BAD;
+	int		 b, retry;
 
 	id[0] = secret[0] = '\0';
+	memset(&cc, 0, sizeof(cc));
 	if (ct != NULL && strncasecmp(ct, "application/json", 16) == 0) {
 		json = json_loadb(r->body.p ? r->body.p : "", r->body.len, 0, NULL);
 		if (!json_is_object(json)) {
@@ -90,10 +143,28 @@ h_oauth_token(struct req *r)
 		b = body_field(r, json, "client_id", id, sizeof(id)) == 0 &&
 		    body_field(r, json, "client_secret", secret,
 		    sizeof(secret)) == 0 ? 0 : -1;
-	if (b != 0 || clients_verify(id, secret) != 0) {
+	if (b == 0 && check_within_limits(r, &cc, id, secret, &v, &hold_ms,
+	    &retry) == -1) {
+		snprintf(tmp, sizeof(tmp), "%d", retry);
+		resp_header(r, "Retry-After", tmp);
+		resp_error_field(r, ERR_TOO_MANY_REQUESTS, "client",
+		    "Too many failed attempts from this address or with this "
+		    "client id; try again after Retry-After seconds.");
+		goto out;
+	}
+	if (v == CLIENT_BUSY) {
+		/* Retry-After 1 (resp_error's for 503): a check takes about
+		 * 0.1 s, so one is free again within the second. */
+		resp_error_field(r, ERR_SERVICE_UNAVAILABLE, "client",
+		    "Too many client secrets are being checked at once; "
+		    "try again after Retry-After seconds.");
+		goto out;
+	}
+	if (v != CLIENT_OK) {
 		resp_header(r, "WWW-Authenticate", "Basic realm=\"bankfeed\"");
 		resp_error_field(r, ERR_INVALID_CLIENT_AUTHORIZATION, "client",
 		    "Unknown client or wrong secret.");
+		hold_answer(r, hold_ms);
 		goto out;
 	}
 	if (clients_token_issue(id, token, &expires_in) != 0) {
@@ -109,6 +180,7 @@ h_oauth_token(struct req *r)
 	jw_kint(&w, "expires_in", expires_in);
 	jw_obj_end(&w);
 out:
+	clients_check_free(&cc);
 	sodium_memzero(secret, sizeof(secret));
 	sodium_memzero(token, sizeof(token));
 	json_decref(json);

@@ -9,5 +9,7 @@
 #define BF_CLOCK_H
 
 long long	clock_now(void);
+/* Seconds of CLOCK_MONOTONIC, for intervals: never moved by the offset. */
+double		clock_mono(void);
 
 #endif

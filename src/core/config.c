@@ -127,6 +127,10 @@ config_load(int *argcp, char **argv)
 		fprintf(stderr, "bankfeed: max-body must be at least 1024\n");
 		return -1;
 	}
+	if (cfg.oauth_max_hashes < 1) {
+		fprintf(stderr, "bankfeed: oauth-max-hashes must be at least 1\n");
+		return -1;
+	}
 	if (split_listen() == -1)
 		return -1;
 	loaded = 1;

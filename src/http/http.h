@@ -11,6 +11,7 @@
 #define BF_HTTP_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -124,6 +125,16 @@ long long	 http_now_ns(void);
 void		 req_suspend(struct req *);
 void		 req_resume(struct req *);
 
+/*
+ * hold.c: a handler that has answered r with resp_*() calls hold_answer()
+ * to have the answer sent ms milliseconds later, holding no server thread
+ * meanwhile.  server_start/server_stop start and stop it; a stop sends
+ * every held answer at once.
+ */
+int		 hold_start(void);
+void		 hold_stop(void);
+void		 hold_answer(struct req *, long long ms);
+
 /* router.c: matches method and path; fills params. */
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 enum route_match router_match(struct req *, char *allow, size_t allowlen);
@@ -170,8 +181,43 @@ int		 metrics_http_write(struct buf *);
 
 /* auth.c */
 int		 auth_bearer(struct req *);	/* 0, or answered 401 */
+/* The per-client limit of /v1 routes: 0, or -1 and the seconds to wait. */
 int		 rate_limit_check(const char *client_id, int *retry_after);
 void		 rate_limit_reset(void);
+
+/*
+ * ratelimit.c: token buckets by key (a client id, an address) in a fixed
+ * table; one table per kind of limit, e.g.
+ *     static struct ratelimit t = { .lock = PTHREAD_MUTEX_INITIALIZER };
+ */
+#define RL_SLOTS	1024
+#define RL_KEY_MAX	64
+
+struct rl_bucket {
+	char	key[RL_KEY_MAX];
+	double	tokens;
+	double	last;		/* monotonic seconds */
+};
+
+struct ratelimit {
+	pthread_mutex_t		lock;
+	struct rl_bucket	slot[RL_SLOTS];
+};
+
+/*
+ * Takes a token from the bucket of each of the n keys (at most 4), or from
+ * none of them: 0, or -1 with *retry_after the seconds (rounded up) until
+ * every one of them holds a token again.  rate is tokens a second (<= 0:
+ * no limit), burst the size of a bucket.
+ */
+int		 ratelimit_take(struct ratelimit *, const char *const *keys,
+		    size_t n, double rate, double burst, int *retry_after);
+/* Gives a taken token back, to buckets that still exist. */
+void		 ratelimit_give(struct ratelimit *, const char *const *keys,
+		    size_t n, double rate, double burst);
+void		 ratelimit_reset(struct ratelimit *);
+/* The key of a peer's address: IPv4 as it is, IPv6 by its /64. */
+void		 ratelimit_addr_key(const char *addr, char *out, size_t n);
 
 /* idem.c: Idempotency-Key.  Returns 1 when the request was answered. */
 int		 idem_begin(struct req *);

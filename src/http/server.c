@@ -1329,6 +1329,9 @@ server_start(struct server **out, const char *host, int port)
 
 	*out = NULL;
 	fd_budget();
+	if (hold_start() == -1)
+		log_warn("msg=\"cannot start the thread of held answers; they "
+		    "go out at once\"");
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
 	if ((s->lfd = listen_socket(host, port, &s->port)) == -1) {
@@ -1391,6 +1394,7 @@ server_stop(struct server *s, int grace_seconds, void (*release)(void))
 	 * (see dispatch) instead of a refused connection.
 	 */
 	dispatch_stop();
+	hold_stop();
 	if (release != NULL)
 		release();
 	deadline = http_now_ns() + (long long)grace_seconds * 1000000000LL;
