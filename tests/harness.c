@@ -19,6 +19,26 @@
 #include "core/buf.h"
 #include "core/jw.h"
 
+/*
+ * BANKFEED_TEST_DAYS_AHEAD=n runs every test server's bank clock n days
+ * ahead, on top of the offset a test sets itself, so that the suite can be
+ * tried as of other dates (for data that depends on the day).  Called in
+ * the child, after the test's own settings.
+ */
+static void
+days_ahead(void)
+{
+	const char	*v = getenv("BANKFEED_TEST_DAYS_AHEAD");
+	const char	*o = getenv("BANKFEED_CLOCK_OFFSET_SECONDS");
+	char		 off[32];
+
+	if (v == NULL || *v == '\0')
+		return;
+	snprintf(off, sizeof(off), "%lld", (o != NULL ? strtoll(o, NULL, 10) :
+	    0) + strtoll(v, NULL, 10) * 86400);
+	setenv("BANKFEED_CLOCK_OFFSET_SECONDS", off, 1);
+}
+
 static void
 spawn(struct srv *s, const char *const *env, int *outfd)
 {
@@ -41,6 +61,7 @@ spawn(struct srv *s, const char *const *env, int *outfd)
 		setenv("BANKFEED_LOG_LEVEL", "info", 1);
 		for (e = env; e != NULL && *e != NULL; e++)
 			putenv((char *)*e);
+		days_ahead();
 		execl(BANKFEED_BIN, BANKFEED_BIN, "serve", "--listen",
 		    "127.0.0.1:0", "--data-dir", s->dir, (char *)NULL);
 		_exit(127);
