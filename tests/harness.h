@@ -44,6 +44,9 @@ int	 srv_restart(struct srv *, const char *const *env);
 void	 srv_stop(struct srv *);	/* SIGTERM and wait */
 void	 srv_kill(struct srv *);	/* SIGKILL and wait */
 void	 srv_cleanup(struct srv *);	/* stop if running, remove the dir */
+/* Unix time on the servers' bank clock (BANKFEED_TEST_DAYS_AHEAD counted),
+ * for the dates a test sends. */
+long long srv_bank_now(void);
 /* Creates another client (CLI) and fills id/secret/token of c. */
 int	 srv_new_client(struct srv *, struct srv *c);
 
