@@ -19,6 +19,26 @@
 #include "core/buf.h"
 #include "core/jw.h"
 
+/*
+ * BANKFEED_TEST_DAYS_AHEAD=n runs every test server's bank clock n days
+ * ahead, on top of the offset a test sets itself, so that the suite can be
+ * tried as of other dates (for data that depends on the day).  Returns
+ * those n days in seconds.
+ */
+static long long
+days_ahead(void)
+{
+	const char	*v = getenv("BANKFEED_TEST_DAYS_AHEAD");
+
+	return v != NULL ? strtoll(v, NULL, 10) * 86400 : 0;
+}
+
+long long
+srv_bank_now(void)
+{
+	return (long long)time(NULL) + days_ahead();
+}
+
 static void
 spawn(struct srv *s, const char *const *env, int *outfd)
 {
@@ -41,6 +61,15 @@ spawn(struct srv *s, const char *const *env, int *outfd)
 		setenv("BANKFEED_LOG_LEVEL", "info", 1);
 		for (e = env; e != NULL && *e != NULL; e++)
 			putenv((char *)*e);
+		/* After the test's own settings. */
+		if (days_ahead() != 0) {
+			const char	*o = getenv("BANKFEED_CLOCK_OFFSET_SECONDS");
+			char		 off[32];
+
+			snprintf(off, sizeof(off), "%lld", (o != NULL ?
+			    strtoll(o, NULL, 10) : 0) + days_ahead());
+			setenv("BANKFEED_CLOCK_OFFSET_SECONDS", off, 1);
+		}
 		execl(BANKFEED_BIN, BANKFEED_BIN, "serve", "--listen",
 		    "127.0.0.1:0", "--data-dir", s->dir, (char *)NULL);
 		_exit(127);

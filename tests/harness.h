@@ -3,6 +3,10 @@
  * free loopback port with a fresh data directory, and talks HTTP to it
  * through libcurl.  Every exchange is appended to the file named by
  * BANKFEED_EXCHANGES (JSON lines), which the OpenAPI checker reads.
+ * BANKFEED_TEST_DAYS_AHEAD=n runs every server's bank clock n days ahead,
+ * to try the tests as of other dates:
+ *   for n in $(seq 0 39); do BANKFEED_TEST_DAYS_AHEAD=$n \
+ *       build/tests/test_api_accounts || echo "fails $n days ahead"; done
  */
 #ifndef BF_HARNESS_H
 #define BF_HARNESS_H
@@ -42,6 +46,9 @@ int	 srv_restart(struct srv *, const char *const *env);
 void	 srv_stop(struct srv *);	/* SIGTERM and wait */
 void	 srv_kill(struct srv *);	/* SIGKILL and wait */
 void	 srv_cleanup(struct srv *);	/* stop if running, remove the dir */
+/* Unix time on the servers' bank clock (BANKFEED_TEST_DAYS_AHEAD counted),
+ * for the dates a test sends. */
+long long srv_bank_now(void);
 /* Creates another client (CLI) and fills id/secret/token of c. */
 int	 srv_new_client(struct srv *, struct srv *c);
 

@@ -866,7 +866,7 @@ old_history_needs_a_fresh_authorization(void **state)
 	const char	*e[] = { "BANKFEED_SCA_FRESH_SECONDS=1", NULL };
 	struct res	 r;
 	char		 cid[64], path[128], from_old[64], from_recent[64], day[11];
-	time_t		 now = time(NULL);
+	time_t		 now = (time_t)srv_bank_now();
 	struct tm	 tm;
 
 	(void)state;

@@ -22,6 +22,13 @@
  * the bank simply stops delivering it (a sync then reports it removed).
  * It lowers the card's available balance while pending, like any pending
  * payment, and never touches the booked one or the month's settlement.
+ *
+ * The daily card payment.  Every day the card also pays a few euros for a
+ * transit ticket, a coffee or a newspaper that books DAILY_LAG days
+ * later: whatever the day, a sync shows at least one pending card payment
+ * that books under its pending id (a pre-authorization never does), so a
+ * client can always see pending turn into booked.  It is an ordinary
+ * event: booked, it counts in the balances and the month's settlement.
  */
 #include "banks/sandbox_int.h"
 
@@ -166,6 +173,19 @@ static const struct merchant preauths[] = {
 	{ "SIXT AUTOVERMIETUNG", "Frankfurt", 30000, 80000 },
 };
 
+/*
+ * The card's daily small payments: a ticket machine's fixed fares, a
+ * coffee, a newspaper, an e-scooter ride.
+ */
+static const struct merchant dailies[] = {
+	{ "BVG FAHRSCHEINAUTOMAT", "Berlin", 380, 380 },
+	{ "BVG TAGESKARTE", "Berlin", 1060, 1060 },
+	{ "Einstein Kaffee", "Berlin", 290, 740 },
+	{ "BACKWERK", "Berlin", 195, 890 },
+	{ "PRESSE + BUCH HBF", "Berlin", 250, 1290 },
+	{ "LIME*RIDE", "Berlin", 150, 690 },
+};
+
 static const struct friend {
 	const char	*name;
 	const char	*why_out, *why_in;
@@ -237,6 +257,17 @@ _Static_assert(PREAUTH_EVERY <= PREAUTH_HOLD && PREAUTH_HOLD <= 4,
     "pending window and gone 4 days later");
 /* Its own PRNG stream, so that the card's other events stay as they were. */
 #define PREAUTH_SALT	0x7a7a
+/*
+ * The daily card payment books DAILY_LAG days after it is made: pending on
+ * its own day, so on every day at least one card payment is pending, and
+ * booked within the 3 days a booking day looks back over (sb_day_booked,
+ * own_sum), so 4 days later it has booked.
+ */
+#define DAILY_LAG	1
+_Static_assert(DAILY_LAG >= 1 && DAILY_LAG <= 3,
+    "the daily card payment pending on its day and booked within 3 days");
+/* Its own PRNG stream too. */
+#define DAILY_SALT	0x6b6b
 /* The holder's Tagesgeld, where the monthly sweep goes (not listed). */
 #define SAVINGS_SALT	0x5a5a
 
@@ -446,8 +477,10 @@ gen_card(const struct sb_gen *g, long t, struct sb_ev *out)
 	};
 	static const int sub_day[] = { 1, 12, 22 };
 	uint64_t	s = seed_of(g, KIND_CARD, t, 0);
+	uint64_t	ds = seed_of(g, KIND_CARD, t, DAILY_SALT);
 	int		y, m, d;
 	size_t		n = 0, i;
+	const struct merchant *dm;
 
 	day_to_civil(t, &y, &m, &d);
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
@@ -489,6 +522,10 @@ gen_card(const struct sb_gen *g, long t, struct sb_ev *out)
 		out[n - 1].released = 1;
 		out[n - 1].id[0] = '\0';
 	}
+	/* Last, so that the other events keep their index (and id). */
+	dm = &dailies[sm64(&ds) % (sizeof(dailies) / sizeof(dailies[0]))];
+	n = ev_card(out, n, g, KIND_CARD, t, DAILY_LAG, dm,
+	    rnd(&ds, dm->lo, dm->hi), "VISA", &ds);
 	return n;
 }
 
