@@ -138,6 +138,11 @@ void		 hold_answer(struct req *, long long ms);
 /* router.c: matches method and path; fills params. */
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_NO_METHOD };
 enum route_match router_match(struct req *, char *allow, size_t allowlen);
+/*
+ * Serves another table than api/routes.c's (a process that is not the API,
+ * such as the Sandbox Bank's XS2A server).  Call before server_start().
+ */
+void		 router_use(const struct route *, size_t);
 
 /* request accessors */
 const char	*req_header(struct req *, const char *name);

@@ -44,9 +44,22 @@ match(const char *pattern, const char *path, char *scratch,
 	}
 }
 
+/* The table requests are matched against: api/routes.c's by default. */
+static const struct route	*table;
+static size_t			 ntable;
+
+void
+router_use(const struct route *t, size_t n)
+{
+	table = t;
+	ntable = n;
+}
+
 enum route_match
 router_match(struct req *r, char *allow, size_t allowlen)
 {
+	const struct route *rt = table != NULL ? table : routes;
+	size_t		 nrt = table != NULL ? ntable : nroutes;
 	const char	*params[REQ_MAX_PARAMS];
 	size_t		 i, n, plen = strlen(r->url), alen = 0;
 	int		 path_known = 0;
@@ -56,29 +69,29 @@ router_match(struct req *r, char *allow, size_t allowlen)
 	r->route = NULL;
 	if ((scratch = malloc(plen + 1)) == NULL)
 		return ROUTE_NO_PATH;
-	for (i = 0; i < nroutes; i++) {
+	for (i = 0; i < nrt; i++) {
 		/* Turned off, /metrics is a path like any unknown one. */
-		if ((routes[i].flags & RT_METRICS) && (cfg.metrics_token == NULL ||
+		if ((rt[i].flags & RT_METRICS) && (cfg.metrics_token == NULL ||
 		    cfg.metrics_token[0] == '\0'))
 			continue;
-		if (!match(routes[i].pattern, r->url, scratch, params, &n))
+		if (!match(rt[i].pattern, r->url, scratch, params, &n))
 			continue;
-		if (strcmp(routes[i].method, r->method) == 0) {
-			r->route = &routes[i];
+		if (strcmp(rt[i].method, r->method) == 0) {
+			r->route = &rt[i];
 			memcpy(r->params, params, sizeof(params));
 			r->param_buf = scratch;
 			return ROUTE_FOUND;
 		}
 		path_known = 1;
-		if (strstr(allow, routes[i].method) == NULL &&
-		    alen + strlen(routes[i].method) + 3 < allowlen) {
+		if (strstr(allow, rt[i].method) == NULL &&
+		    alen + strlen(rt[i].method) + 3 < allowlen) {
 			if (alen > 0) {
 				memcpy(allow + alen, ", ", 2);
 				alen += 2;
 			}
-			memcpy(allow + alen, routes[i].method,
-			    strlen(routes[i].method) + 1);
-			alen += strlen(routes[i].method);
+			memcpy(allow + alen, rt[i].method,
+			    strlen(rt[i].method) + 1);
+			alen += strlen(rt[i].method);
 		}
 	}
 	free(scratch);
