@@ -9,5 +9,10 @@
 #define BF_CLOCK_H
 
 long long	clock_now(void);
+/*
+ * Seconds of the monotonic clock, which the offset and leaps of the wall
+ * clock leave alone: for rate limits.
+ */
+double		clock_mono_s(void);
 
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "core/clock.h"
 #include "core/config.h"
 
 int
@@ -52,15 +53,6 @@ struct bucket {
 
 static struct bucket	 rl_table[RL_SLOTS];
 static pthread_mutex_t	 rl_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static double
-mono_s(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static unsigned
 slot_of(const char *id)
@@ -110,7 +102,7 @@ rate_limit_check(const char *client_id, int *retry_after)
 	if (cfg.rate_limit <= 0)
 		return 0;
 	pthread_mutex_lock(&rl_lock);
-	now = mono_s();
+	now = clock_mono_s();
 	b = bucket_of(client_id, now, rate, burst);
 	b->tokens += (now - b->last) * rate;
 	if (b->tokens > burst)
