@@ -87,6 +87,8 @@ setup(int *argcp, char **argv)
 	enum log_level	 lvl;
 	char		 url[4096];
 
+	/* Whatever the caller's umask: what bankfeed writes is its own. */
+	umask(077);
 	if (config_load(argcp, argv) == -1)
 		return -1;
 	if (log_level_parse(cfg.log_level, &lvl) == -1) {
@@ -100,6 +102,7 @@ setup(int *argcp, char **argv)
 		    cfg.data_dir, strerror(errno));
 		return -1;
 	}
+	log_warn_exposed(cfg.data_dir);
 	if (*cfg.database_url == '\0')
 		snprintf(url, sizeof(url), "sqlite:%s/bankfeed.db", cfg.data_dir);
 	else

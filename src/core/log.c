@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static enum log_level level = LOG_INFO;
@@ -32,6 +33,16 @@ int
 log_enabled(enum log_level l)
 {
 	return l <= level;
+}
+
+void
+log_warn_exposed(const char *path)
+{
+	struct stat	st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0)
+		log_warn("msg=\"open to other users: chmod go= it\" path=\"%s\" "
+		    "mode=%04o", path, (unsigned)(st.st_mode & 07777));
 }
 
 void

@@ -18,6 +18,12 @@ void	log_msg(enum log_level, const char *fmt, ...)
 #define log_info(...)	log_msg(LOG_INFO, __VA_ARGS__)
 #define log_debug(...)	log_msg(LOG_DEBUG, __VA_ARGS__)
 
+/*
+ * Warns when path (a file or a directory) lets its group or other users in
+ * at all: the data dir holds the master key and every bank secret.
+ */
+void	log_warn_exposed(const char *path);
+
 /* RFC 3339 UTC timestamp of unix seconds into out (at least 21 bytes). */
 void	time_rfc3339(long long secs, char *out, unsigned long n);
 
