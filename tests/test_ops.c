@@ -1,9 +1,12 @@
 /*
- * What an operator sees of a running server (issue 11, item 4): the data
- * dir and every file in it private whatever the umask.
+ * What an operator sees of a running server (issue 11, items 4 and 7):
+ * the data dir and every file in it private whatever the umask, a log
+ * file that logrotate can move (SIGHUP reopens it), lines of
+ * unauthenticated requests rate-limited with a count of what was dropped.
  */
 #include <dirent.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +31,22 @@ mode_of(const char *dir, const char *name)
 	if (stat(path, &st) == -1)
 		fail_msg("%s is missing", path);
 	return (unsigned)(st.st_mode & 07777);
+}
+
+/* One request with an X-Request-Id of our choosing; the status. */
+static long
+tagged(struct srv *s, const char *path, const char *token, const char *id)
+{
+	char		 hdr[128];
+	const char	*hdrs[] = { hdr, NULL };
+	struct res	 r;
+	long		 status;
+
+	snprintf(hdr, sizeof(hdr), "X-Request-Id: %s", id);
+	assert_int_equal(req(s, "GET", path, token, hdrs, NULL, 0, &r), 0);
+	status = r.status;
+	res_free(&r);
+	return status;
 }
 
 static void
@@ -85,12 +104,104 @@ an_open_data_dir_is_reported(void **state)
 	srv_cleanup(&s);
 }
 
+static void
+the_log_file_is_reopened_on_sighup(void **state)
+{
+	char		 dir[] = "/tmp/bankfeed-ops-XXXXXX", logf[64], moved[80];
+	char		 env[100], cmd[128];
+	const char	*envs[] = { env, NULL };
+	struct srv	 s;
+	mode_t		 old = umask(022);
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(logf, sizeof(logf), "%s/bankfeed.log", dir);
+	snprintf(moved, sizeof(moved), "%s/bankfeed.log.1", dir);
+	snprintf(env, sizeof(env), "BANKFEED_LOG_FILE=%s", logf);
+	assert_int_equal(srv_start(&s, envs), 0);
+	assert_int_equal(tagged(&s, "/health", NULL, "ops-before"), 200);
+	assert_true(file_wait(logf, "request_id=ops-before", 5000));
+	assert_int_equal(mode_of(logf, NULL), 0600);
+	/* The lines go to the file, not to stderr. */
+	assert_false(log_contains(&s, "request_id=ops-before"));
+
+	/* What logrotate does: move the file, then SIGHUP. */
+	assert_int_equal(rename(logf, moved), 0);
+	assert_int_equal(kill(s.pid, SIGHUP), 0);
+	assert_true(file_wait(logf, "log file reopened", 5000));
+	assert_int_equal(tagged(&s, "/health", NULL, "ops-after"), 200);
+	assert_true(file_wait(logf, "request_id=ops-after", 5000));
+	assert_false(file_wait(moved, "request_id=ops-after", 0));
+	assert_true(file_wait(moved, "request_id=ops-before", 0));
+	assert_int_equal(mode_of(logf, NULL), 0600);
+	srv_cleanup(&s);	/* fails when SIGHUP ended the server */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	umask(old);
+}
+
+#define FLOOD	60
+#define RATE	2
+
+static void
+unauthenticated_lines_are_rate_limited(void **state)
+{
+	const char	*envs[] = { "BANKFEED_LOG_UNAUTH_RATE=2", NULL };
+	struct srv	 s;
+	char		 id[32], line[8192];
+	const char	*p;
+	FILE		*f;
+	int		 i, logged = 0, suppressed = 0, summaries = 0;
+	int		 authed[FLOOD / 2] = { 0 };
+
+	(void)state;
+	assert_int_equal(srv_start(&s, envs), 0);
+	for (i = 0; i < FLOOD; i++) {
+		snprintf(id, sizeof(id), "flood-%d", i);
+		assert_int_equal(tagged(&s, "/v1/users/usr_nope", "not-a-token",
+		    id), 401);
+		if (i % 2 == 0) {
+			snprintf(id, sizeof(id), "authed-%d", i / 2);
+			assert_int_equal(tagged(&s, "/v1/users/usr_nope",
+			    s.token, id), 404);
+		}
+	}
+	/* The count of dropped lines comes within a second or two. */
+	assert_true(log_wait(&s, "suppressed=", 5000));
+	srv_stop(&s);
+
+	assert_non_null(f = fopen(s.log, "r"));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, "request_id=flood-") != NULL)
+			logged++;
+		if ((p = strstr(line, "request_id=authed-")) != NULL &&
+		    (i = (int)strtol(p + 18, NULL, 10)) >= 0 && i < FLOOD / 2)
+			authed[i]++;
+		if ((p = strstr(line, " suppressed=")) != NULL) {
+			suppressed += (int)strtol(p + 12, NULL, 10);
+			summaries++;
+		}
+	}
+	fclose(f);
+	/* Every line is either written or counted, and most were dropped. */
+	assert_int_equal(logged + suppressed, FLOOD);
+	assert_in_range(logged, 1, FLOOD / 2);
+	assert_in_range(summaries, 1, 10);
+	/* Authenticated requests' lines are never dropped. */
+	for (i = 0; i < FLOOD / 2; i++)
+		if (authed[i] != 1)
+			fail_msg("authed-%d logged %d times", i, authed[i]);
+	srv_cleanup(&s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(data_files_are_private_whatever_the_umask),
 		cmocka_unit_test(an_open_data_dir_is_reported),
+		cmocka_unit_test(the_log_file_is_reopened_on_sighup),
+		cmocka_unit_test(unauthenticated_lines_are_rate_limited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

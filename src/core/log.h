@@ -1,17 +1,46 @@
 /*
- * log: one line per event on stderr, logfmt style (key=value), so a line can
- * be grepped and parsed.  Never pass a secret, a token or a request body.
+ * log: one line per event, logfmt style (key=value), so a line can be
+ * grepped and parsed.  Lines go to stderr, or are appended to --log-file,
+ * which log_reopen() opens again under its name (SIGHUP, for logrotate).
+ * Never pass a secret, a token or a request body.
  */
 #ifndef BF_LOG_H
 #define BF_LOG_H
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
+/*
+ * Sets the log up from the settings: the level's name, the file ("" for
+ * stderr; else opened for appending, created 0600) and how many lines a
+ * second unauthenticated peers may cause (0: no limit; see log_peer).  0,
+ * or -1 after saying why on stderr.
+ */
+int	log_init(const char *level, const char *file, long long peer_rate);
+/* Opens the log file again under its name; stays on the old one on failure. */
+void	log_reopen(void);
+/*
+ * Call about once a second: writes how many peer lines were dropped since
+ * the last call, if any (one line, "suppressed=N").
+ */
+void	log_tick(void);
+/* log_tick(), then closes the log file; later lines go to stderr. */
+void	log_close(void);
+
 void	log_set_level(enum log_level);
 int	log_level_parse(const char *, enum log_level *);
 int	log_enabled(enum log_level);
 void	log_msg(enum log_level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/*
+ * A line a network peer causes (a request's access line, libmicrohttpd's
+ * complaints about a connection).  When the peer is not authenticated it
+ * spends one token of a bucket shared by all such lines, refilled at the
+ * peer rate of log_init(); with none left, the line is only counted, for
+ * log_tick().  Authenticated peers' lines are always written: the lever a
+ * flood of anonymous requests has on the disk is bounded.
+ */
+void	log_peer(enum log_level, int authenticated, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 #define log_error(...)	log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_WARN, __VA_ARGS__)

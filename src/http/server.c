@@ -457,7 +457,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			path[o++] = (char)ch;
 	}
 	path[o] = '\0';
-	log_info("event=http method=%s path=\"%s\" status=%d duration_ms=%.3f "
+	log_peer(LOG_INFO, r->client_id[0] != '\0',
+	    "event=http method=%s path=\"%s\" status=%d duration_ms=%.3f "
 	    "request_id=%s client_id=%s%s", r->method, path, r->status,
 	    (double)(now_ns() - r->t0_ns) / 1e6, r->request_id,
 	    r->client_id[0] ? r->client_id : "-",
@@ -478,7 +479,7 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	n = strlen(msg);
 	while (n > 0 && msg[n - 1] == '\n')
 		msg[--n] = '\0';
-	log_warn("event=mhd msg=\"%s\"", msg);
+	log_peer(LOG_WARN, 0, "event=mhd msg=\"%s\"", msg);
 }
 
 int
