@@ -95,7 +95,8 @@ setup(int *argcp, char **argv)
 		    cfg.data_dir, strerror(errno));
 		return -1;
 	}
-	if (log_init(cfg.log_level, cfg.log_file, cfg.log_unauth_rate) == -1)
+	if (log_init(cfg.log_level, cfg.log_format, cfg.log_file,
+	    cfg.log_unauth_rate) == -1)
 		return -1;
 	log_warn_exposed(cfg.data_dir);
 	if (*cfg.database_url == '\0')

@@ -217,7 +217,7 @@ check_log_clean(struct srv *s)
 {
 	static const char *const marks[] = { "AddressSanitizer",
 	    "LeakSanitizer", "runtime error:", "level=error msg=\"internal",
-	    NULL };
+	    "\"msg\":\"internal error\"", NULL };
 	const char *const *m;
 	char	cmd[400];
 
