@@ -223,7 +223,7 @@ cmd_serve(int argc, char **argv)
 	if (demo && make_demo_client(cfg.host, server_port(srv)) == -1)
 		log_error("msg=\"cannot create the demo client\"");
 	fflush(stdout);
-	/* SIGHUP reopens the log file; each second, dropped lines are counted. */
+	/* SIGHUP reopens the log file; once a second, dropped lines are told. */
 	while ((sig = sigtimedwait(&set, NULL, &tick)) == -1 || sig == SIGHUP) {
 		if (sig == SIGHUP)
 			log_reopen();
