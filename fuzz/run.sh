@@ -1,15 +1,16 @@
 #!/bin/sh
-# fuzz/run.sh SECONDS: builds the statement and HTTP framing fuzzers with clang and runs each
-# for SECONDS seconds on a corpus seeded from fuzz/seeds, the project's own
-# test files and, when it is there, ../shared/corpus.  Exits non-zero on the
-# first finding (the crashing input is left in the build dir's fuzz-out/).
+# fuzz/run.sh SECONDS: builds the fuzzers (statement parsers, HTTP framing,
+# log lines) with clang and runs each for SECONDS seconds on a corpus seeded
+# from fuzz/seeds, the project's own test files and, when it is there,
+# ../shared/corpus.  Exits non-zero on the first finding (the crashing
+# input is left in the build dir's fuzz-out/).
 # BUILD_DIR overrides the build directory; FUZZERS picks some targets.
 set -eu
 secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-fuzz}
 shared=${BANKFEED_CORPUS_DIR:-$root/../shared/corpus}
-fuzzers=${FUZZERS:-"camt053 mt940 ofx h1"}
+fuzzers=${FUZZERS:-"camt053 mt940 ofx h1 logfmt"}
 
 CC=clang cmake -S "$root" -B "$build" -DBANKFEED_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

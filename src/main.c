@@ -84,22 +84,21 @@ cmd_config(int argc, char **argv)
 static int
 setup(int *argcp, char **argv)
 {
-	enum log_level	 lvl;
 	char		 url[4096];
 
+	/* Whatever the caller's umask: what bankfeed writes is its own. */
+	umask(077);
 	if (config_load(argcp, argv) == -1)
 		return -1;
-	if (log_level_parse(cfg.log_level, &lvl) == -1) {
-		fprintf(stderr, "bankfeed: unknown log level \"%s\"\n",
-		    cfg.log_level);
-		return -1;
-	}
-	log_set_level(lvl);
 	if (mkdir(cfg.data_dir, 0700) == -1 && errno != EEXIST) {
 		fprintf(stderr, "bankfeed: cannot create data dir %s: %s\n",
 		    cfg.data_dir, strerror(errno));
 		return -1;
 	}
+	if (log_init(cfg.log_level, cfg.log_format, cfg.log_file,
+	    cfg.log_unauth_rate) == -1)
+		return -1;
+	log_warn_exposed(cfg.data_dir);
 	if (*cfg.database_url == '\0')
 		snprintf(url, sizeof(url), "sqlite:%s/bankfeed.db", cfg.data_dir);
 	else
@@ -121,6 +120,7 @@ teardown(void)
 	store_shutdown();
 	vault_shutdown();
 	config_free();
+	log_close();
 }
 
 /*
@@ -175,6 +175,7 @@ cmd_serve(int argc, char **argv)
 	sigset_t	 set;
 	int		 sig, demo = 0, i;
 	char		 node[ID_MAX];
+	struct timespec	 tick = { 1, 0 };
 
 	if (setup(&argc, argv) == -1)
 		return 1;
@@ -192,6 +193,7 @@ cmd_serve(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sandbox_set_slow_ms(cfg.sandbox_slow_ms);
@@ -221,7 +223,13 @@ cmd_serve(int argc, char **argv)
 	if (demo && make_demo_client(cfg.host, server_port(srv)) == -1)
 		log_error("msg=\"cannot create the demo client\"");
 	fflush(stdout);
-	sigwait(&set, &sig);
+	/* SIGHUP reopens the log file; once a second, dropped lines are told. */
+	while ((sig = sigtimedwait(&set, NULL, &tick)) == -1 || sig == SIGHUP) {
+		if (sig == SIGHUP)
+			log_reopen();
+		else
+			log_tick();
+	}
 	log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
 	server_stop(srv, (int)cfg.shutdown_grace, engine_release_waiters);
 	engine_stop();

@@ -71,7 +71,7 @@ spawn(struct srv *s, const char *const *env, int *outfd)
 			setenv("BANKFEED_CLOCK_OFFSET_SECONDS", off, 1);
 		}
 		execl(BANKFEED_BIN, BANKFEED_BIN, "serve", "--listen",
-		    "127.0.0.1:0", "--data-dir", s->dir, (char *)NULL);
+		    "127.0.0.1:0", "--data-dir", s->data, (char *)NULL);
 		_exit(127);
 	}
 	close(p[1]);
@@ -128,7 +128,7 @@ srv_new_client(struct srv *s, struct srv *c)
 
 	*c = *s;
 	snprintf(cmd, sizeof(cmd), "%s clients create --name test --data-dir %s "
-	    "2>/dev/null", BANKFEED_BIN, s->dir);
+	    "2>/dev/null", BANKFEED_BIN, s->data);
 	if ((f = popen(cmd, "r")) == NULL)
 		return -1;
 	c->client_id[0] = c->client_secret[0] = '\0';
@@ -162,6 +162,12 @@ start_on_dir(struct srv *s, const char *const *env)
 int
 srv_start(struct srv *s, const char *const *env)
 {
+	return srv_start_in(s, NULL, env);
+}
+
+int
+srv_start_in(struct srv *s, const char *sub, const char *const *env)
+{
 	static int	 curl_ready;
 	char		 tmpl[] = "/tmp/bankfeed-test-XXXXXX";
 	struct srv	 c;
@@ -174,6 +180,8 @@ srv_start(struct srv *s, const char *const *env)
 	if (mkdtemp(tmpl) == NULL)
 		return -1;
 	snprintf(s->dir, sizeof(s->dir), "%s", tmpl);
+	snprintf(s->data, sizeof(s->data), "%s%s%s", tmpl, sub ? "/" : "",
+	    sub ? sub : "");
 	snprintf(s->log, sizeof(s->log), "%s/server.log", s->dir);
 	if (start_on_dir(s, env) == -1)
 		return -1;
@@ -207,12 +215,7 @@ word_char(char c)
 int
 log_wait(struct srv *s, const char *needle, int ms)
 {
-	for (; ms > 0; ms -= 20) {
-		if (log_contains(s, needle))
-			return 1;
-		usleep(20000);
-	}
-	return log_contains(s, needle);
+	return file_wait(s->log, needle, ms);
 }
 
 int
@@ -243,7 +246,7 @@ check_log_clean(struct srv *s)
 {
 	static const char *const marks[] = { "AddressSanitizer",
 	    "LeakSanitizer", "runtime error:", "level=error msg=\"internal",
-	    NULL };
+	    "\"msg\":\"internal error\"", NULL };
 	const char *const *m;
 	char	cmd[400];
 
@@ -530,7 +533,13 @@ jint(json_t *j, const char *path)
 int
 log_contains(struct srv *s, const char *needle)
 {
-	FILE	*f = fopen(s->log, "r");
+	return file_wait(s->log, needle, 0);
+}
+
+static int
+file_contains(const char *path, const char *needle)
+{
+	FILE	*f = fopen(path, "r");
 	char	 line[8192];
 	int	 found = 0;
 
@@ -540,4 +549,15 @@ log_contains(struct srv *s, const char *needle)
 		found = strstr(line, needle) != NULL;
 	fclose(f);
 	return found;
+}
+
+int
+file_wait(const char *path, const char *needle, int ms)
+{
+	for (; ms > 0; ms -= 20) {
+		if (file_contains(path, needle))
+			return 1;
+		usleep(20000);
+	}
+	return file_contains(path, needle);
 }

@@ -18,7 +18,8 @@
 struct srv {
 	pid_t	 pid;
 	int	 port;
-	char	 dir[256];		/* data dir, removed at the end */
+	char	 dir[256];		/* test dir, removed at the end */
+	char	 data[300];		/* the server's data dir: dir or below it */
 	char	 log[300];		/* the server's stderr */
 	char	 client_id[64];
 	char	 client_secret[128];
@@ -41,6 +42,11 @@ struct res {
  * (or NULL).  A client is created and a token fetched.  0 or -1.
  */
 int	 srv_start(struct srv *, const char *const *env);
+/*
+ * The same with the data dir DIR/sub, which the server makes itself (its
+ * mode is then the server's doing, not the harness's).
+ */
+int	 srv_start_in(struct srv *, const char *sub, const char *const *env);
 /* Starts again on the same data dir (after srv_kill / srv_stop). */
 int	 srv_restart(struct srv *, const char *const *env);
 void	 srv_stop(struct srv *);	/* SIGTERM and wait */
@@ -75,6 +81,8 @@ json_t	   *jget(json_t *, const char *path);
 
 /* Whether the server's log contains s. */
 int	 log_contains(struct srv *, const char *s);
+/* Whether the file at path contains s, waiting up to ms for it to appear. */
+int	 file_wait(const char *path, const char *s, int ms);
 /*
  * Waits up to ms for s to appear in the log: a request's access-log line is
  * written after its response is sent, so it may come after the response.

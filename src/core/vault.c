@@ -41,15 +41,12 @@ static int
 key_from_file(const char *dir, unsigned char *key)
 {
 	char		path[4096], hex[2 * KEYLEN + 2];
-	struct stat	st;
 	ssize_t		n;
 	int		fd, rc = -1;
 
 	snprintf(path, sizeof(path), "%s/master.key", dir);
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) >= 0) {
-		if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
-			log_warn("msg=\"master key file is readable by others\" "
-			    "path=\"%s\" mode=%o", path, st.st_mode & 0777);
+		log_warn_exposed(path);
 		n = read(fd, hex, sizeof(hex) - 1);
 		close(fd);
 		if (n > 0) {

@@ -190,7 +190,8 @@ resp_error_field(struct req *r, enum err e, const char *field,
 void
 resp_internal(struct req *r, const char *why)
 {
-	log_error("msg=\"internal error\" request_id=%s reason=\"%s\"",
+	log_peer(LOG_ERROR, r->client_id[0] != '\0',
+	    "msg=\"internal error\" request_id=%s reason=\"%s\"",
 	    r->request_id, why);
 	resp_error(r, ERR_INTERNAL_ERROR, NULL, NULL);
 }

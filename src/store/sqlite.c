@@ -8,9 +8,12 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/log.h"
 
 #define BUSY_TIMEOUT_MS 10000
 
@@ -80,6 +83,27 @@ sqlite_setup(void)
 	sqlite3_initialize();
 }
 
+/*
+ * SQLite creates the -wal and -shm files with the database file's mode, so
+ * a database left readable by others (an older bankfeed made it under the
+ * caller's umask) keeps its journal so too: said once, at the first open.
+ */
+static void
+warn_exposed_once(const char *path)
+{
+	static atomic_flag	 done = ATOMIC_FLAG_INIT;
+	static const char *const ends[] = { "", "-wal", "-shm" };
+	char			 file[4096];
+	size_t			 i;
+
+	if (atomic_flag_test_and_set(&done))
+		return;
+	for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", path, ends[i]);
+		log_warn_exposed(file);
+	}
+}
+
 enum db_rc
 db_open(const char *url, struct db **out, const char **why)
 {
@@ -113,6 +137,7 @@ db_open(const char *url, struct db **out, const char **why)
 		db_close(db);
 		return DB_ERROR;
 	}
+	warn_exposed_once(path);
 	*out = db;
 	return DB_OK;
 }
