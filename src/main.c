@@ -100,10 +100,7 @@ setup(int *argcp, char **argv)
 		    cfg.data_dir, strerror(errno));
 		return -1;
 	}
-	if (*cfg.database_url == '\0')
-		snprintf(url, sizeof(url), "sqlite:%s/bankfeed.db", cfg.data_dir);
-	else
-		snprintf(url, sizeof(url), "%s", cfg.database_url);
+	config_database_url(url, sizeof(url));
 	if (vault_init(cfg.data_dir) == -1) {
 		fprintf(stderr, "bankfeed: no master key (see the log above)\n");
 		return -1;

@@ -146,6 +146,15 @@ config_free(void)
 }
 
 void
+config_database_url(char *out, size_t n)
+{
+	if (*cfg.database_url == '\0')
+		snprintf(out, n, "sqlite:%s/bankfeed.db", cfg.data_dir);
+	else
+		snprintf(out, n, "%s", cfg.database_url);
+}
+
+void
 config_usage(FILE *f)
 {
 	size_t	i;

@@ -5,6 +5,7 @@
 #ifndef BF_CONFIG_H
 #define BF_CONFIG_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 enum cfg_kind { CFG_STR, CFG_INT };
@@ -31,6 +32,8 @@ extern struct config cfg;
  */
 int	config_load(int *argcp, char **argv);
 void	config_free(void);
+/* The database URL in force: --database-url, else sqlite:DATA_DIR/bankfeed.db. */
+void	config_database_url(char *out, size_t n);
 void	config_usage(FILE *);
 /* The same table as Markdown, for the README. */
 void	config_markdown(FILE *);
