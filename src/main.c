@@ -43,7 +43,7 @@ static const struct command commands[] = {
 	{ "backup", backup_cmd, "FILE [--with-key]: copy the database to FILE while the server runs" },
 	{ "restore", backup_cmd_restore, "FILE [--with-key]: replace the database with a backup (server stopped)" },
 	{ "errors", cmd_errors, "print the error catalog (--markdown: docs/errors.md, --json)" },
-	{ "config", cmd_config, "print the settings table as Markdown (for the README)" },
+	{ "config", cmd_config, "print the settings table as Markdown (for the README; --env: as an environment file)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this text" },
 };
@@ -75,9 +75,14 @@ cmd_version(int argc, char **argv)
 static int
 cmd_config(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	config_markdown(stdout);
+	if (argc == 2 && strcmp(argv[1], "--env") == 0)
+		config_env(stdout);
+	else if (argc == 1)
+		config_markdown(stdout);
+	else {
+		fprintf(stderr, "usage: bankfeed config [--env]\n");
+		return 2;
+	}
 	return 0;
 }
 

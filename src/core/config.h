@@ -37,5 +37,10 @@ void	config_database_url(char *out, size_t n);
 void	config_usage(FILE *);
 /* The same table as Markdown, for the README. */
 void	config_markdown(FILE *);
+/*
+ * The same settings as an environment file, each commented out with its
+ * default: the Debian package's /etc/bankfeed/bankfeed.conf.
+ */
+void	config_env(FILE *);
 
 #endif
