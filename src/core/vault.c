@@ -44,9 +44,11 @@ key_read(const char *path, unsigned char *key)
 	int		fd, rc = -1;
 
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		if (errno != ENOENT)
+		if (errno != ENOENT) {
 			log_error("msg=\"cannot read master key\" path=\"%s\"",
 			    path);
+			errno = EACCES;
+		}
 		return -1;
 	}
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
@@ -68,8 +70,9 @@ key_read(const char *path, unsigned char *key)
 }
 
 /*
- * Writes key to path as hex, all or nothing: into PATH.tmp (0600, synced),
- * then linked to path, which is never replaced (-1 when it exists).
+ * Writes key to path as hex, all or nothing: into PATH.tmp.PID (0600,
+ * synced), then linked to path, which is never replaced (-1 when it
+ * exists: of two processes making a first key at once, one wins).
  */
 static int
 key_write(const char *path, const unsigned char *key)
@@ -77,11 +80,12 @@ key_write(const char *path, const unsigned char *key)
 	char	hex[2 * KEYLEN + 2], tmp[4200];
 	int	fd, rc = -1;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
+	    (long)getpid()) >= sizeof(tmp))
 		return -1;
 	sodium_bin2hex(hex, sizeof(hex), key, KEYLEN);
 	hex[2 * KEYLEN] = '\n';
-	unlink(tmp);	/* left by a write that stopped midway */
+	unlink(tmp);	/* left by a process of the same id that stopped midway */
 	if ((fd = files_create(tmp)) == -1)
 		return -1;
 	if (write(fd, hex, 2 * KEYLEN + 1) == 2 * KEYLEN + 1 && fsync(fd) == 0)
