@@ -10,6 +10,7 @@ PKGS=(
   libcurl4-openssl-dev libxml2-dev libcmocka-dev
   clang libclang-rt-14-dev
   sqlite3 curl
+  debhelper dpkg-dev
 )
 
 # Node.js runs the OpenAPI checker of the test suite (tests/openapi).

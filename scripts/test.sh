@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds bankfeed twice (normal, and with AddressSanitizer + UBSan) and runs
 # every test in both: unit tests, API tests against the real server on
-# loopback, the OpenAPI check of the responses the API tests saw, and a short
-# run of each fuzzer.
+# loopback, the OpenAPI check of the responses the API tests saw, the Debian
+# package (built and checked), and a short run of each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -20,6 +20,9 @@ if [ -f tests/openapi/check.mjs ]; then
   node tests/openapi/check.mjs --selftest
   node tests/openapi/check.mjs docs/openapi.yaml build/exchanges.jsonl
 fi
+
+echo "== Debian package"
+bash scripts/package.sh
 
 echo "== sanitizer build (ASan + UBSan)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBANKFEED_SANITIZE=ON >/dev/null

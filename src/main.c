@@ -40,8 +40,10 @@ static const struct command commands[] = {
 	{ "serve", cmd_serve, "run the HTTP server (--demo: also make a demo client and print it)" },
 	{ "clients", cmd_clients, "create|list|delete API clients" },
 	{ "import", formats_cmd_import, "print a statement file (camt.053, MT940, OFX) as normalized JSON" },
+	{ "backup", backup_cmd, "FILE [--with-key]: copy the database to FILE while the server runs" },
+	{ "restore", backup_cmd_restore, "FILE [--with-key]: replace the database with a backup (server stopped)" },
 	{ "errors", cmd_errors, "print the error catalog (--markdown: docs/errors.md, --json)" },
-	{ "config", cmd_config, "print the settings table as Markdown (for the README)" },
+	{ "config", cmd_config, "print the settings table as Markdown (for the README; --env: as an environment file)" },
 	{ "version", cmd_version, "print the version" },
 	{ "help", cmd_help, "this text" },
 };
@@ -73,9 +75,14 @@ cmd_version(int argc, char **argv)
 static int
 cmd_config(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	config_markdown(stdout);
+	if (argc == 2 && strcmp(argv[1], "--env") == 0)
+		config_env(stdout);
+	else if (argc == 1)
+		config_markdown(stdout);
+	else {
+		fprintf(stderr, "usage: bankfeed config [--env]\n");
+		return 2;
+	}
 	return 0;
 }
 
@@ -99,10 +106,7 @@ setup(int *argcp, char **argv)
 	    cfg.log_unauth_rate) == -1)
 		return -1;
 	log_warn_exposed(cfg.data_dir);
-	if (*cfg.database_url == '\0')
-		snprintf(url, sizeof(url), "sqlite:%s/bankfeed.db", cfg.data_dir);
-	else
-		snprintf(url, sizeof(url), "%s", cfg.database_url);
+	config_database_url(url, sizeof(url));
 	if (vault_init(cfg.data_dir) == -1) {
 		fprintf(stderr, "bankfeed: no master key (see the log above)\n");
 		return -1;

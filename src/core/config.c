@@ -173,6 +173,15 @@ config_free(void)
 }
 
 void
+config_database_url(char *out, size_t n)
+{
+	if (*cfg.database_url == '\0')
+		snprintf(out, n, "sqlite:%s/bankfeed.db", cfg.data_dir);
+	else
+		snprintf(out, n, "%s", cfg.database_url);
+}
+
+void
 config_usage(FILE *f)
 {
 	size_t	i;
@@ -194,4 +203,48 @@ config_markdown(FILE *f)
 		    entries[i].env, *entries[i].def ? "`" : "",
 		    *entries[i].def ? entries[i].def : "(empty)",
 		    *entries[i].def ? "`" : "", entries[i].help);
+}
+
+/* Writes text as "# " comment lines of at most 78 columns. */
+static void
+comment(FILE *f, const char *text)
+{
+	size_t	n, w;
+
+	while (*text != '\0') {
+		n = strlen(text);
+		if (n > 76) {
+			for (w = 76; w > 0 && text[w] != ' '; w--)
+				;
+			n = w > 0 ? w : 76;
+		}
+		fprintf(f, "# %.*s\n", (int)n, text);
+		text += n;
+		while (*text == ' ')
+			text++;
+	}
+}
+
+void
+config_env(FILE *f)
+{
+	size_t	i;
+
+	comment(f, "bankfeed's settings as environment variables, one "
+	    "VARIABLE=value a line: the EnvironmentFile of bankfeed.service "
+	    "(bankfeed config --env prints this file). A line left commented "
+	    "keeps the default it shows; a flag given to bankfeed serve wins "
+	    "over its variable (bankfeed.service gives --data-dir "
+	    "/var/lib/bankfeed, its StateDirectory).");
+	for (i = 0; i < NENTRIES; i++) {
+		fprintf(f, "\n");
+		comment(f, entries[i].help);
+		fprintf(f, "#%s=%s\n", entries[i].env, entries[i].def);
+	}
+	fprintf(f, "\n");
+	comment(f, "the master key that seals stored bank credentials, 64 hex "
+	    "digits, instead of DATA_DIR/master.key (made at the first start). "
+	    "Whoever reads it can open the credentials of every backup: keep "
+	    "this file 0600 if you set it.");
+	fprintf(f, "#BANKFEED_MASTER_KEY=\n");
 }

@@ -5,6 +5,7 @@
 #ifndef BF_CONFIG_H
 #define BF_CONFIG_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 enum cfg_kind { CFG_STR, CFG_INT };
@@ -37,8 +38,15 @@ void	config_free(void);
  * when there is no such number setting.
  */
 int	config_int(const char *flag, long long *out);
+/* The database URL in force: --database-url, else sqlite:DATA_DIR/bankfeed.db. */
+void	config_database_url(char *out, size_t n);
 void	config_usage(FILE *);
 /* The same table as Markdown, for the README. */
 void	config_markdown(FILE *);
+/*
+ * The same settings as an environment file, each commented out with its
+ * default: the Debian package's /etc/bankfeed/bankfeed.conf.
+ */
+void	config_env(FILE *);
 
 #endif

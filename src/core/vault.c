@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/files.h"
 #include "core/log.h"
 
 #define KEYLEN crypto_aead_xchacha20poly1305_ietf_KEYBYTES
@@ -36,51 +37,94 @@ key_from_hex(const char *hex, unsigned char *key)
 	return 0;
 }
 
+/*
+ * Reads a key file (64 hex digits, a newline allowed).  0; -1 with errno
+ * ENOENT and nothing logged when there is no such file; -1 logged else.
+ */
+static int
+key_read(const char *path, unsigned char *key)
+{
+	char		hex[2 * KEYLEN + 2];
+	ssize_t		n;
+	int		fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT) {
+			log_error("msg=\"cannot read master key\" path=\"%s\"",
+			    path);
+			errno = EACCES;
+		}
+		return -1;
+	}
+	log_warn_exposed(path);
+	n = read(fd, hex, sizeof(hex) - 1);
+	close(fd);
+	if (n > 0) {
+		hex[n] = '\0';
+		rc = key_from_hex(hex, key);
+	}
+	sodium_memzero(hex, sizeof(hex));
+	if (rc == -1) {
+		log_error("msg=\"master key file is not 64 hex digits\" "
+		    "path=\"%s\"", path);
+		errno = EINVAL;
+	}
+	return rc;
+}
+
+/*
+ * Writes key to path as hex, all or nothing: into PATH.tmp.PID (0600,
+ * synced), then linked to path, which is never replaced (-1 when it
+ * exists: of two processes making a first key at once, one wins).
+ */
+static int
+key_write(const char *path, const unsigned char *key)
+{
+	char	hex[2 * KEYLEN + 2], tmp[4200];
+	int	fd, rc = -1;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
+	    (long)getpid()) >= sizeof(tmp))
+		return -1;
+	sodium_bin2hex(hex, sizeof(hex), key, KEYLEN);
+	hex[2 * KEYLEN] = '\n';
+	unlink(tmp);	/* left by a process of the same id that stopped midway */
+	if ((fd = files_create(tmp)) == -1)
+		return -1;
+	if (write(fd, hex, 2 * KEYLEN + 1) == 2 * KEYLEN + 1 && fsync(fd) == 0)
+		rc = 0;
+	if (close(fd) == -1)
+		rc = -1;
+	if (rc == 0)
+		rc = link(tmp, path) == 0 && files_sync_dir(path) == 0 ? 0 : -1;
+	unlink(tmp);
+	sodium_memzero(hex, sizeof(hex));
+	return rc;
+}
+
 /* Reads DATA_DIR/master.key, or makes it (0600) when there is none. */
 static int
 key_from_file(const char *dir, unsigned char *key)
 {
-	char		path[4096], hex[2 * KEYLEN + 2];
-	ssize_t		n;
-	int		fd, rc = -1;
+	char	path[4096];
 
 	snprintf(path, sizeof(path), "%s/master.key", dir);
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW)) >= 0) {
-		log_warn_exposed(path);
-		n = read(fd, hex, sizeof(hex) - 1);
-		close(fd);
-		if (n > 0) {
-			hex[n] = '\0';
-			rc = key_from_hex(hex, key);
-		}
-		sodium_memzero(hex, sizeof(hex));
-		if (rc == -1)
-			log_error("msg=\"master key file is not 64 hex digits\" "
-			    "path=\"%s\"", path);
-		return rc;
-	}
-	if (errno != ENOENT) {
-		log_error("msg=\"cannot read master key\" path=\"%s\"", path);
+	if (key_read(path, key) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	randombytes_buf(key, KEYLEN);
+	if (key_write(path, key) == -1) {
+		log_error("msg=\"cannot create master key\" path=\"%s\"", path);
 		return -1;
 	}
-	randombytes_buf(key, KEYLEN);
-	sodium_bin2hex(hex, sizeof(hex), key, KEYLEN);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
-	if (fd >= 0 && write(fd, hex, 2 * KEYLEN) == 2 * KEYLEN &&
-	    write(fd, "\n", 1) == 1 && fsync(fd) == 0)
-		rc = 0;
-	if (fd >= 0)
-		close(fd);
-	sodium_memzero(hex, sizeof(hex));
-	if (rc == 0)
-		log_info("msg=\"created master key\" path=\"%s\"", path);
-	else
-		log_error("msg=\"cannot create master key\" path=\"%s\"", path);
-	return rc;
+	log_info("msg=\"created master key\" path=\"%s\"", path);
+	return 0;
 }
 
-int
-vault_init(const char *data_dir)
+/* Takes master from the environment, a key file or a new one: 0 or -1. */
+static int
+master_init(const char *data_dir, const char *keyfile)
 {
 	const char	*env = getenv("BANKFEED_MASTER_KEY");
 	int		 rc;
@@ -89,7 +133,10 @@ vault_init(const char *data_dir)
 		return 0;
 	if ((master = sodium_malloc(KEYLEN)) == NULL)
 		return -1;
-	if (env != NULL && *env != '\0') {
+	if (keyfile != NULL) {
+		if ((rc = key_read(keyfile, master)) == -1 && errno == ENOENT)
+			log_error("msg=\"no such key file\" path=\"%s\"", keyfile);
+	} else if (env != NULL && *env != '\0') {
 		if ((rc = key_from_hex(env, master)) == -1)
 			log_error("msg=\"BANKFEED_MASTER_KEY is not 64 hex digits\"");
 	} else
@@ -109,6 +156,40 @@ vault_init(const char *data_dir)
 	sodium_mprotect_readonly(master);
 	sodium_mprotect_readonly(token_keys);
 	return 0;
+}
+
+int
+vault_init(const char *data_dir)
+{
+	return master_init(data_dir, NULL);
+}
+
+int
+vault_init_file(const char *path)
+{
+	return master_init(NULL, path);
+}
+
+int
+vault_key_write(const char *path)
+{
+	if (master == NULL)
+		return -1;
+	return key_write(path, master);
+}
+
+int
+vault_key_matches(const char *path)
+{
+	unsigned char	*k;
+	int		 rc = -1;
+
+	if (master == NULL || (k = sodium_malloc(KEYLEN)) == NULL)
+		return -1;
+	if (key_read(path, k) == 0)
+		rc = sodium_memcmp(k, master, KEYLEN) == 0;
+	sodium_free(k);
+	return rc;
 }
 
 void

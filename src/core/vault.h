@@ -15,6 +15,17 @@
 #include <stddef.h>
 
 int	vault_init(const char *data_dir);
+/*
+ * For bankfeed backup and restore.  vault_init_file takes the key from a
+ * key file (a master.key, or the .key file of a backup), never from the
+ * environment, and never makes one: 0, or -1 logged.  vault_key_write
+ * writes the key in force to a new file in master.key's form (0600, synced;
+ * an existing file is never replaced).  vault_key_matches tells whether a
+ * key file holds the key in force: 1, 0, or -1 when it cannot be read.
+ */
+int	vault_init_file(const char *path);
+int	vault_key_write(const char *path);
+int	vault_key_matches(const char *path);
 void	vault_shutdown(void);
 /* Seals n bytes; *out (malloc'd) holds nonce and ciphertext.  0 or -1. */
 int	vault_seal(const void *pt, size_t n, const char *aad,

@@ -84,4 +84,43 @@ enum db_rc	 db_begin(struct db *);
 enum db_rc	 db_commit(struct db *);
 void		 db_rollback(struct db *);
 
+/*
+ * Backup and restore (bankfeed backup / restore): whole-database
+ * operations, so they take a URL, not a connection.  A driver does them
+ * its own way (SQLite: VACUUM INTO and a file renamed into place; a
+ * PostgreSQL driver would run pg_dump and pg_restore).  Failures return
+ * DB_ERROR (DB_BUSY: see db_lock) with a static reason in *why.
+ */
+
+/*
+ * A claim on the database of url, held until db_unlock (or exit):
+ * shared by the processes that use it (store_init takes one), exclusive
+ * for one that replaces it (db_restore).  DB_BUSY when the other kind is
+ * held.  *out is NULL when the database cannot be claimed (in memory).
+ */
+struct db_lock;
+enum db_rc	 db_lock(const char *url, int exclusive, struct db_lock **out,
+		    const char **why);
+void		 db_unlock(struct db_lock *);
+
+/*
+ * Writes a consistent copy of the database of url to the new file path
+ * (created 0600, never replacing a file, synced to disk) while servers go
+ * on reading and writing it.  No part of the file is left on failure.
+ */
+enum db_rc	 db_backup(const char *url, const char *path, const char **why);
+
+/*
+ * Makes the backup at path the database of url, all or nothing: takes
+ * the exclusive claim (DB_BUSY while anyone uses the database), copies
+ * the backup beside the database, checks that copy is whole, opens it
+ * read-only and hands it to check(db, arg), which returns 0 to go on or
+ * -1 to refuse (having said why).  Only then is the copy put in place of
+ * the database in one step.  On any refusal or failure the database is
+ * left as it was, byte for byte.
+ */
+enum db_rc	 db_restore(const char *url, const char *path,
+		    int (*check)(struct db *, void *), void *arg,
+		    const char **why);
+
 #endif

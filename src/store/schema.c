@@ -264,6 +264,12 @@ schema_version(struct db *db)
 }
 
 int
+schema_known(void)
+{
+	return NMIGRATIONS;
+}
+
+int
 schema_migrate(struct db *db)
 {
 	return schema_migrate_to(db, NMIGRATIONS);

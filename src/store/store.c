@@ -13,6 +13,7 @@ struct conn {
 };
 
 static char		*store_url;
+static struct db_lock	*store_lock;
 static pthread_mutex_t	 conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn	*conns;
 static _Thread_local struct db *thread_db;
@@ -44,10 +45,27 @@ int
 store_init(const char *url)
 {
 	struct db	*db;
+	const char	*why;
 
 	free(store_url);
 	if ((store_url = strdup(url)) == NULL)
 		return -1;
+	/*
+	 * A shared claim for as long as the process uses the database, so
+	 * that bankfeed restore does not replace it under us (and we do not
+	 * open one it is replacing).  A claim that cannot be made at all
+	 * (no lock file can be written there) leaves only that unguarded.
+	 */
+	db_unlock(store_lock);
+	switch (db_lock(url, 0, &store_lock, &why)) {
+	case DB_OK:
+		break;
+	case DB_BUSY:
+		log_error("msg=\"cannot open database\" reason=\"%s\"", why);
+		return -1;
+	default:
+		log_warn("msg=\"database not claimed\" reason=\"%s\"", why);
+	}
 	if ((db = open_tracked()) == NULL)
 		return -1;
 	thread_db = db;
@@ -78,6 +96,8 @@ store_shutdown(void)
 	conns = NULL;
 	pthread_mutex_unlock(&conns_lock);
 	thread_db = NULL;
+	db_unlock(store_lock);
+	store_lock = NULL;
 	free(store_url);
 	store_url = NULL;
 }
