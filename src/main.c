@@ -172,6 +172,18 @@ make_demo_client(const char *host, int port)
 	return 0;
 }
 
+/*
+ * What server_stop() calls to answer every suspended request: those that
+ * wait for a task, and those whose client secret is being checked (the
+ * check pool answers them as their checks end, within one check's time).
+ */
+static void
+release_suspended(void)
+{
+	engine_release_waiters();
+	clients_pool_stop();
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -214,7 +226,16 @@ cmd_serve(int argc, char **argv)
 		teardown();
 		return 1;
 	}
+	if (clients_pool_start() == -1) {
+		fprintf(stderr, "bankfeed: cannot start the client secret "
+		    "checks\n");
+		webhooks_stop();
+		engine_stop();
+		teardown();
+		return 1;
+	}
 	if (server_start(&srv, cfg.host, cfg.port) == -1) {
+		clients_pool_stop();
 		webhooks_stop();
 		engine_stop();
 		teardown();
@@ -235,7 +256,7 @@ cmd_serve(int argc, char **argv)
 			log_tick();
 	}
 	log_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
-	server_stop(srv, (int)cfg.shutdown_grace, engine_release_waiters);
+	server_stop(srv, (int)cfg.shutdown_grace, release_suspended);
 	engine_stop();
 	rcache_free();
 	/*

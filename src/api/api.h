@@ -26,7 +26,8 @@ enum client_verdict {
 	CLIENT_OK,		/* the secret of a client that exists */
 	CLIENT_BAD,		/* no such client, or another secret */
 	CLIENT_BUSY,		/* oauth-max-hashes checks are running */
-	CLIENT_UNCHECKED	/* clients_check_begin: not known yet */
+	CLIENT_UNCHECKED,	/* clients_check_begin: not known yet */
+	CLIENT_QUEUED		/* clients_check_end: the pool answers */
 };
 
 /*
@@ -34,22 +35,39 @@ enum client_verdict {
  * can apply its limits between the cheap one and the costly one.
  * clients_check_begin() reads the client and answers CLIENT_OK when this
  * id and secret passed a check within oauth-cache-seconds, else
- * CLIENT_UNCHECKED; then clients_check_end() runs argon2id, or, for an
- * id that does not exist, sets *hold_ms: the caller should send its
- * answer that much later (see there).  clients_check_free() wipes the
- * struct.
+ * CLIENT_UNCHECKED; then clients_check_end() (see there) queues the
+ * argon2id check on a thread of its own, or, for an id that does not
+ * exist, sets *hold_ms: the caller should send its answer that much
+ * later.  clients_check_free() wipes the struct.
  */
 struct client_check {
+	char		id[ID_MAX];	/* the client's id; "" unknown */
 	char		hash[128];	/* the stored argon2id string; "" unknown */
 	unsigned char	tag[32];	/* keyed hash of id, secret and hash */
 	int		tagged;
 };
 
+/*
+ * How the check pool answers a request it checked: on its own thread,
+ * with the verdict (CLIENT_OK or CLIENT_BAD) and its copy of the check,
+ * before it resumes the request.
+ */
+typedef void (*client_answer_fn)(struct req *, const struct client_check *,
+	    enum client_verdict);
+
 enum client_verdict clients_check_begin(struct client_check *, const char *id,
 	    const char *secret);
 enum client_verdict clients_check_end(struct client_check *,
-	    const char *secret, long long *hold_ms);
+	    const char *secret, long long *hold_ms, struct req *,
+	    client_answer_fn);
 void	clients_check_free(struct client_check *);
+/*
+ * The check pool: oauth-max-hashes threads that run argon2id.  serve
+ * starts it before the HTTP server; stopping it (when the server stops)
+ * lets the checks under way end and their requests be answered.
+ */
+int	clients_pool_start(void);
+void	clients_pool_stop(void);
 /* Issues an access token; its hash alone is stored. */
 int	clients_token_issue(const char *client_id, char token_out[TOKEN_MAX],
 	    long long *expires_in);

@@ -17,14 +17,16 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "http/http.h"
 #include "store/accdata.h"
 #include "store/store.h"
 
 /*
  * argon2id takes 64 MiB per check: at most oauth-max-hashes run at once.
- * A check that finds them all running is not queued (each waiting request
- * would hold a server thread): its caller answers 503 and the client
- * comes back.
+ * A check that finds them all taken is not queued (each waiting request
+ * would hold its connection and 64 MiB to come): its caller answers 503
+ * and the client comes back.  A slot is taken before a check is queued
+ * and given back once its answer is made (the check pool, below).
  */
 static atomic_int	hashing;
 
@@ -38,6 +40,12 @@ hash_slot_take(void)
 			return -1;
 	} while (!atomic_compare_exchange_weak(&hashing, &n, n + 1));
 	return 0;
+}
+
+static void
+hash_slot_give(void)
+{
+	atomic_fetch_sub(&hashing, 1);
 }
 
 static void
@@ -236,8 +244,10 @@ clients_check_begin(struct client_check *c, const char *id,
 	memset(c, 0, sizeof(*c));
 	if (db != NULL && strlen(id) < ID_MAX &&
 	    (s = db_q(db, "SELECT secret_hash FROM clients WHERE id = ?", "t",
-	    id)) != NULL && db_step(s) == DB_ROW)
+	    id)) != NULL && db_step(s) == DB_ROW) {
+		snprintf(c->id, sizeof(c->id), "%s", id);
 		snprintf(c->hash, sizeof(c->hash), "%s", db_col_text(s, 0));
+	}
 	db_done(s);
 	if (c->hash[0] != '\0' && seen_tag(c, id, secret) == 0 &&
 	    seen_use(c->tag, 0))
@@ -252,12 +262,135 @@ clients_check_begin(struct client_check *c, const char *id,
 static double		check_ms = 100.0;
 static pthread_mutex_t	check_ms_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * The check pool.  argon2id never runs on an HTTP thread: each of those
+ * serves thousands of connections from one loop, and every one of them
+ * would wait the 0.1-0.3 s a check takes.  Checks run on oauth-max-hashes
+ * threads of their own instead, their requests suspended meanwhile.  As a
+ * check holds a slot from before it is queued until its answer is made,
+ * the queue never holds more checks than there are threads: none waits
+ * for one.  A queued check owns a copy of the secret in sodium_malloc'ed
+ * memory (locked, left out of core dumps), wiped once it is checked.
+ *
+ * When the pool stops, its threads first end the checks queued and under
+ * way (at most oauth-max-hashes, one check's time) and answer them; a
+ * check that comes after finds the pool stopped and gets CLIENT_BUSY.
+ */
+#define CHECK_SECRET_MAX	256
+
+struct check_job {
+	struct client_check	 c;
+	char			 secret[CHECK_SECRET_MAX];
+	struct req		*r;
+	client_answer_fn	 answer;
+	struct check_job	*next;
+};
+
+static struct check_job	*jobs, **jobs_tail = &jobs;	/* oldest first */
+static pthread_t	*pool;
+static int		 npool, pool_running;
+static pthread_mutex_t	 pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t	 pool_cond = PTHREAD_COND_INITIALIZER;
+
+static void
+check_job_free(struct check_job *j)
+{
+	sodium_memzero(j, sizeof(*j));
+	sodium_free(j);
+}
+
+/* Checks j's secret, answers its request and resumes it; frees j. */
+static void
+check_run(struct check_job *j)
+{
+	double			t0 = clock_mono();
+	enum client_verdict	v;
+
+	v = crypto_pwhash_str_verify(j->c.hash, j->secret,
+	    strlen(j->secret)) == 0 ? CLIENT_OK : CLIENT_BAD;
+	sodium_memzero(j->secret, sizeof(j->secret));
+	pthread_mutex_lock(&check_ms_lock);
+	check_ms += ((clock_mono() - t0) * 1e3 - check_ms) / 8.0;
+	pthread_mutex_unlock(&check_ms_lock);
+	if (v == CLIENT_OK && j->c.tagged)
+		seen_use(j->c.tag, 1);
+	j->answer(j->r, &j->c, v);
+	hash_slot_give();
+	req_resume(j->r);
+	check_job_free(j);
+}
+
+static void *
+pool_main(void *arg)
+{
+	struct check_job	*j;
+
+	(void)arg;
+	pthread_mutex_lock(&pool_lock);
+	for (;;) {
+		if ((j = jobs) != NULL) {
+			if ((jobs = j->next) == NULL)
+				jobs_tail = &jobs;
+			pthread_mutex_unlock(&pool_lock);
+			check_run(j);
+			pthread_mutex_lock(&pool_lock);
+		} else if (!pool_running)
+			break;
+		else
+			pthread_cond_wait(&pool_cond, &pool_lock);
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return NULL;
+}
+
+int
+clients_pool_start(void)
+{
+	int	n = cfg.oauth_max_hashes;
+
+	if ((pool = calloc((size_t)n, sizeof(*pool))) == NULL)
+		return -1;
+	pthread_mutex_lock(&pool_lock);
+	pool_running = 1;
+	pthread_mutex_unlock(&pool_lock);
+	for (npool = 0; npool < n; npool++)
+		if (pthread_create(&pool[npool], NULL, pool_main, NULL) != 0) {
+			clients_pool_stop();
+			return -1;
+		}
+	return 0;
+}
+
+void
+clients_pool_stop(void)
+{
+	int	i;
+
+	pthread_mutex_lock(&pool_lock);
+	pool_running = 0;
+	pthread_cond_broadcast(&pool_cond);
+	pthread_mutex_unlock(&pool_lock);
+	for (i = 0; i < npool; i++)
+		pthread_join(pool[i], NULL);	/* each ends the queue first */
+	free(pool);
+	pool = NULL;
+	npool = 0;
+}
+
+/*
+ * The costly step of a check, which never runs argon2id on the caller's
+ * thread.  For an id that does not exist: CLIENT_BAD at once, with
+ * *hold_ms, or CLIENT_BUSY.  For one that does: CLIENT_BUSY when
+ * oauth-max-hashes checks are under way (or the pool is stopped), else
+ * CLIENT_QUEUED: r is suspended, and a thread of the pool checks the
+ * secret, calls answer() with the verdict, and resumes r.  The caller
+ * must not touch r once it has CLIENT_QUEUED: it may be answered already.
+ */
 enum client_verdict
 clients_check_end(struct client_check *c, const char *secret,
-    long long *hold_ms)
+    long long *hold_ms, struct req *r, client_answer_fn answer)
 {
-	double	t0;
-	int	ok;
+	struct check_job	*j;
 
 	*hold_ms = 0;
 	if (c->hash[0] == '\0') {
@@ -285,19 +418,34 @@ clients_check_end(struct client_check *c, const char *secret,
 		pthread_mutex_unlock(&check_ms_lock);
 		return CLIENT_BAD;
 	}
+	/* Longer than any secret bankfeed makes (clients_create). */
+	if (strlen(secret) >= sizeof(j->secret))
+		return CLIENT_BAD;
 	if (hash_slot_take() == -1)
 		return CLIENT_BUSY;
-	t0 = clock_mono();
-	ok = crypto_pwhash_str_verify(c->hash, secret, strlen(secret)) == 0;
-	atomic_fetch_sub(&hashing, 1);
-	pthread_mutex_lock(&check_ms_lock);
-	check_ms += ((clock_mono() - t0) * 1e3 - check_ms) / 8.0;
-	pthread_mutex_unlock(&check_ms_lock);
-	if (!ok)
-		return CLIENT_BAD;
-	if (c->tagged)
-		seen_use(c->tag, 1);
-	return CLIENT_OK;
+	if ((j = sodium_malloc(sizeof(*j))) == NULL) {
+		hash_slot_give();
+		return CLIENT_BUSY;
+	}
+	memset(j, 0, sizeof(*j));
+	j->c = *c;
+	memcpy(j->secret, secret, strlen(secret) + 1);
+	j->r = r;
+	j->answer = answer;
+	pthread_mutex_lock(&pool_lock);
+	if (!pool_running) {
+		pthread_mutex_unlock(&pool_lock);
+		check_job_free(j);
+		hash_slot_give();
+		return CLIENT_BUSY;
+	}
+	/* Suspended before a pool thread can see it: it may resume it at once. */
+	req_suspend(r);
+	*jobs_tail = j;
+	jobs_tail = &j->next;
+	pthread_cond_signal(&pool_cond);
+	pthread_mutex_unlock(&pool_lock);
+	return CLIENT_QUEUED;
 }
 
 void

@@ -33,9 +33,101 @@
  */
 static struct ratelimit	failures = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+#define FAILURE_RATE	((double)cfg.oauth_failures_per_minute / 60.0)
+#define FAILURE_BURST	((double)cfg.oauth_failure_burst)
+
+/* The buckets of a failure: the peer's address's and the client id's. */
+static void
+failure_keys(const char *peer_ip, const char *id, char akey[RL_KEY_MAX],
+    char ckey[RL_KEY_MAX])
+{
+	char	addr[sizeof(((struct req *)0)->peer_ip) + 4];
+
+	ratelimit_addr_key(peer_ip, addr, sizeof(addr));
+	snprintf(akey, RL_KEY_MAX, "addr %s", addr);
+	snprintf(ckey, RL_KEY_MAX, "client %s", id);
+}
+
+/* 0, or -1 with *retry_after when either bucket is empty. */
+static int
+failures_take(const char *peer_ip, const char *id, int *retry_after)
+{
+	char		 akey[RL_KEY_MAX], ckey[RL_KEY_MAX];
+	const char	*keys[] = { akey, ckey };
+
+	failure_keys(peer_ip, id, akey, ckey);
+	return ratelimit_take(&failures, keys, 2, FAILURE_RATE, FAILURE_BURST,
+	    retry_after);
+}
+
+/* A request that succeeded or found the checks busy was no failure. */
+static void
+failures_give(const char *peer_ip, const char *id)
+{
+	char		 akey[RL_KEY_MAX], ckey[RL_KEY_MAX];
+	const char	*keys[] = { akey, ckey };
+
+	failure_keys(peer_ip, id, akey, ckey);
+	ratelimit_give(&failures, keys, 2, FAILURE_RATE, FAILURE_BURST);
+}
+
+/*
+ * Answers a token request whose check found v: 503 while the checks are
+ * all busy, 401 (sent hold_ms later) when refused, else a new token.
+ * Runs on the HTTP thread, or on a thread of the check pool (checked(),
+ * with hold_ms 0: a pool thread resumes the request itself).
+ */
+static void
+token_answer(struct req *r, const char *id, enum client_verdict v,
+    long long hold_ms)
+{
+	char		token[TOKEN_MAX];
+	long long	expires_in;
+	struct jw	w;
+
+	if (v == CLIENT_BUSY) {
+		/* Retry-After 1 (resp_error's for 503): a check takes about
+		 * 0.1 s, so one is free again within the second. */
+		resp_error_field(r, ERR_SERVICE_UNAVAILABLE, "client",
+		    "Too many client secrets are being checked at once; "
+		    "try again after Retry-After seconds.");
+		return;
+	}
+	if (v != CLIENT_OK) {
+		resp_header(r, "WWW-Authenticate", "Basic realm=\"bankfeed\"");
+		resp_error_field(r, ERR_INVALID_CLIENT_AUTHORIZATION, "client",
+		    "Unknown client or wrong secret.");
+		hold_answer(r, hold_ms);
+		return;
+	}
+	if (clients_token_issue(id, token, &expires_in) != 0) {
+		resp_internal(r, "token insert failed");
+		return;
+	}
+	memcpy(r->client_id, id, strnlen(id, ID_MAX - 1));
+	r->client_id[strnlen(id, ID_MAX - 1)] = '\0';
+	resp_begin(r, 200, &w);
+	jw_obj(&w);
+	jw_kstr(&w, "access_token", token);
+	jw_kstr(&w, "token_type", "Bearer");
+	jw_kint(&w, "expires_in", expires_in);
+	jw_obj_end(&w);
+	sodium_memzero(token, sizeof(token));
+}
+
+/* The check pool's answer, on its thread (clients_check_end). */
+static void
+checked(struct req *r, const struct client_check *cc, enum client_verdict v)
+{
+	if (v == CLIENT_OK)
+		failures_give(r->peer_ip, cc->id);
+	token_answer(r, cc->id, v, 0);
+}
+
 /*
  * Checks id and secret within the limits: 0 with *v what the check found
- * (CLIENT_OK, CLIENT_BAD or CLIENT_BUSY) and *hold_ms how long to hold a
+ * (CLIENT_OK, CLIENT_BAD, CLIENT_BUSY, or CLIENT_QUEUED when r is
+ * suspended and checked() will answer it) and *hold_ms how long to hold a
  * CLIENT_BAD answer (clients_check_end), or -1 when the limits refuse to
  * check now, with *retry_after the seconds until they would.
  */
@@ -44,21 +136,13 @@ check_within_limits(struct req *r, struct client_check *cc, const char *id,
     const char *secret, enum client_verdict *v, long long *hold_ms,
     int *retry_after)
 {
-	char		 addr[sizeof(r->peer_ip) + 4];
-	char		 akey[RL_KEY_MAX], ckey[RL_KEY_MAX];
-	const char	*keys[] = { akey, ckey };
-	double		 rate = (double)cfg.oauth_failures_per_minute / 60.0;
-	double		 burst = (double)cfg.oauth_failure_burst;
-
 	if ((*v = clients_check_begin(cc, id, secret)) != CLIENT_UNCHECKED)
 		return 0;
-	ratelimit_addr_key(r->peer_ip, addr, sizeof(addr));
-	snprintf(akey, sizeof(akey), "addr %s", addr);
-	snprintf(ckey, sizeof(ckey), "client %s", id);
-	if (ratelimit_take(&failures, keys, 2, rate, burst, retry_after) == -1)
+	if (failures_take(r->peer_ip, id, retry_after) == -1)
 		return -1;
-	if ((*v = clients_check_end(cc, secret, hold_ms)) != CLIENT_BAD)
-		ratelimit_give(&failures, keys, 2, rate, burst);
+	if ((*v = clients_check_end(cc, secret, hold_ms, r, checked)) ==
+	    CLIENT_BUSY)
+		failures_give(r->peer_ip, id);
 	return 0;
 }
 
@@ -107,11 +191,10 @@ body_field(struct req *r, json_t *json, const char *key, char *out, size_t n)
 void
 h_oauth_token(struct req *r)
 {
-	char		 grant[64], id[128], secret[256], token[TOKEN_MAX], tmp[32];
+	char		 grant[64], id[128], secret[256], tmp[32];
 	const char	*ct = req_header(r, "Content-Type");
 	json_t		*json = NULL;
-	long long	 expires_in, hold_ms = 0;
-	struct jw	 w;
+	long long	 hold_ms = 0;
 	struct client_check cc;
 	enum client_verdict v = CLIENT_BAD;
 	int		 b, retry;
@@ -152,36 +235,11 @@ h_oauth_token(struct req *r)
 		    "client id; try again after Retry-After seconds.");
 		goto out;
 	}
-	if (v == CLIENT_BUSY) {
-		/* Retry-After 1 (resp_error's for 503): a check takes about
-		 * 0.1 s, so one is free again within the second. */
-		resp_error_field(r, ERR_SERVICE_UNAVAILABLE, "client",
-		    "Too many client secrets are being checked at once; "
-		    "try again after Retry-After seconds.");
-		goto out;
-	}
-	if (v != CLIENT_OK) {
-		resp_header(r, "WWW-Authenticate", "Basic realm=\"bankfeed\"");
-		resp_error_field(r, ERR_INVALID_CLIENT_AUTHORIZATION, "client",
-		    "Unknown client or wrong secret.");
-		hold_answer(r, hold_ms);
-		goto out;
-	}
-	if (clients_token_issue(id, token, &expires_in) != 0) {
-		resp_internal(r, "token insert failed");
-		goto out;
-	}
-	memcpy(r->client_id, id, strnlen(id, ID_MAX - 1));
-	r->client_id[strnlen(id, ID_MAX - 1)] = '\0';
-	resp_begin(r, 200, &w);
-	jw_obj(&w);
-	jw_kstr(&w, "access_token", token);
-	jw_kstr(&w, "token_type", "Bearer");
-	jw_kint(&w, "expires_in", expires_in);
-	jw_obj_end(&w);
+	/* Queued: r belongs to the check pool now. */
+	if (v != CLIENT_QUEUED)
+		token_answer(r, id, v, hold_ms);
 out:
 	clients_check_free(&cc);
 	sodium_memzero(secret, sizeof(secret));
-	sodium_memzero(token, sizeof(token));
 	json_decref(json);
 }
