@@ -2,20 +2,9 @@
  * form: application/x-www-form-urlencoded bodies (RFC 6749 token requests).
  */
 #include "http/http.h"
+#include "http/h1.h"
 
 #include <string.h>
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decodes n bytes of s into out (size outn).  -1 on bad escapes or room. */
 int
@@ -33,8 +22,8 @@ form_decode(const char *s, size_t n, char *out, size_t outn)
 
 			if (i + 2 >= n)
 				return -1;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = h1_hexval(s[i + 1]);
+			lo = h1_hexval(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -1;
 			c = (char)(hi * 16 + lo);

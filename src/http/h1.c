@@ -350,8 +350,8 @@ h1_chunked_init(struct h1_chunked *c)
 	c->state = CH_SIZE;
 }
 
-static int
-hexval(char ch)
+int
+h1_hexval(char ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -375,7 +375,7 @@ h1_chunked_feed(struct h1_chunked *c, const char *in, size_t len,
 
 		switch (c->state) {
 		case CH_SIZE:
-			if ((v = hexval(ch)) >= 0) {
+			if ((v = h1_hexval(ch)) >= 0) {
 				if (++c->digits > 15) {
 					*why = "A chunk size is too long.";
 					goto bad;

@@ -85,6 +85,9 @@ void		 h1_chunked_init(struct h1_chunked *);
 int		 h1_chunked_feed(struct h1_chunked *, const char *in, size_t len,
 		    size_t *used, struct buf *out, const char **why);
 
+/* The value of a hex digit, or -1 (percent escapes, chunk sizes). */
+int		 h1_hexval(char);
+
 /* The reason phrase of a status code ("" when unknown). */
 const char	*h1_reason(int status);
 

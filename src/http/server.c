@@ -324,18 +324,6 @@ req_free(struct req *r)
 	free(r);
 }
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * The path of a request target, percent-decoded (a bad escape stays as
  * it came).  An absolute-form target (http://host/path) gives its path.
@@ -367,8 +355,8 @@ target_path(const char *t, size_t n)
 		int	hi = -1, lo = -1;
 
 		if (t[i] == '%' && i + 2 < q) {
-			hi = hexval(t[i + 1]);
-			lo = hexval(t[i + 2]);
+			hi = h1_hexval(t[i + 1]);
+			lo = h1_hexval(t[i + 2]);
 		}
 		if (hi < 0 || lo < 0) {
 			p[o++] = t[i];
@@ -666,6 +654,17 @@ conn_fail(struct conn *c, enum err e, const char *field, const char *why)
 	conn_answer(c);
 }
 
+/* 413 for a body over the route's limit. */
+static void
+fail_too_large(struct conn *c)
+{
+	char	msg[96];
+
+	snprintf(msg, sizeof(msg), "The body is larger than %zu bytes.",
+	    c->r->body.max);
+	conn_fail(c, ERR_PAYLOAD_TOO_LARGE, "body", msg);
+}
+
 /* Runs the handler of the request whose body is whole. */
 static void
 conn_dispatch(struct conn *c)
@@ -717,11 +716,7 @@ conn_start(struct conn *c, const struct h1_head *h)
 	dispatch_prepare(c->r);
 	if (h->has_length && h->length > c->r->body.max) {
 		/* At once, and without 100 Continue: the body is not wanted. */
-		char	msg[96];
-
-		snprintf(msg, sizeof(msg), "The body is larger than %zu bytes.",
-		    c->r->body.max);
-		conn_fail(c, ERR_PAYLOAD_TOO_LARGE, "body", msg);
+		fail_too_large(c);
 		return;
 	}
 	if (h->expect_continue && (c->chunked || c->body_left > 0) &&
@@ -757,11 +752,7 @@ conn_body(struct conn *c)
 			return;
 		}
 		if (rc == -2) {
-			char	msg[96];
-
-			snprintf(msg, sizeof(msg), "The body is larger than %zu "
-			    "bytes.", c->r->body.max);
-			conn_fail(c, ERR_PAYLOAD_TOO_LARGE, "body", msg);
+			fail_too_large(c);
 			return;
 		}
 		if (c->ch.done)
