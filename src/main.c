@@ -191,7 +191,7 @@ cmd_serve(int argc, char **argv)
 	sigset_t	 set;
 	int		 sig, demo = 0, i;
 	char		 node[ID_MAX];
-	struct timespec	 tick = { 1, 0 };
+	struct timespec	 tick = { 0, 20000000 };	/* log_tick() */
 
 	if (setup(&argc, argv) == -1)
 		return 1;

@@ -25,11 +25,12 @@ int	log_init(const char *level, const char *format, const char *file,
 /* Opens the log file again under its name; stays on the old one on failure. */
 void	log_reopen(void);
 /*
- * Call about once a second: writes how many peer lines were dropped since
- * the last call, if any (one line, "suppressed=N").
+ * Call often (the server: every 20 ms): writes out buffered access lines
+ * that waited long enough, and once a second how many peer lines were
+ * dropped since, if any (one line, "suppressed=N").
  */
 void	log_tick(void);
-/* log_tick(), then closes the log file; later lines go to stderr. */
+/* log_tick(), flushes, then closes the log file; later lines go to stderr. */
 void	log_close(void);
 
 void	log_set_level(enum log_level);
@@ -47,6 +48,12 @@ void	log_msg(enum log_level, const char *fmt, ...)
  */
 void	log_peer(enum log_level, int authenticated, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/*
+ * A request's access line: log_peer(LOG_INFO, ...), but buffered for at
+ * most 20 ms, so a busy server writes its access log in blocks.
+ */
+void	log_access(int authenticated, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 #define log_error(...)	log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_WARN, __VA_ARGS__)

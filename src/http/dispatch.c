@@ -339,9 +339,11 @@ dispatch_done(struct req *r, int aborted)
 	path[o] = '\0';
 	/* Counted before the log line: tests wait for the line. */
 	metrics_http_done(r, (double)(http_now_ns() - r->t0_ns) / 1e9);
-	/* Lines an anonymous peer causes share a rate limit (log.c). */
-	log_peer(LOG_INFO, r->client_id[0] != '\0',
-	    "event=http method=%s path=\"%s\" status=%d duration_ms=%.3f "
+	/*
+	 * Lines an anonymous peer causes share a rate limit; access lines are
+	 * written in blocks (log.c).
+	 */
+	log_access(r->client_id[0] != '\0', "event=http method=%s path=\"%s\" status=%d duration_ms=%.3f "
 	    "request_id=%s client_id=%s%s", r->method != NULL ? r->method : "-",
 	    path, r->status, (double)(http_now_ns() - r->t0_ns) / 1e6,
 	    r->request_id, r->client_id[0] ? r->client_id : "-",
