@@ -256,13 +256,13 @@ h_connections_delete(struct req *r)
 		    "ends.", tid);
 		return;
 	}
-	/* Cached pages of what goes must not be served again. */
-	accdata_bump_version(db);
 	if (db_run(db, "DELETE FROM connections WHERE id = ? AND client_id = ?",
 	    "tt", req_param(r, 0), r->client_id) != DB_OK) {
 		resp_internal(r, db_errmsg(db));
 		return;
 	}
+	/* Cached pages of what went must not be served again (users.c). */
+	accdata_bump_version(db);
 	log_info("event=connection_deleted connection_id=%s", req_param(r, 0));
 	resp_empty(r, 204);
 }

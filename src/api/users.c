@@ -147,17 +147,21 @@ h_users_delete(struct req *r)
 		resp_internal(r, "no database");
 		return;
 	}
-	/* Cached pages of what goes must not be served again. */
-	accdata_bump_version(db);
 	if (db_run(db, "DELETE FROM users WHERE id = ? AND client_id = ?", "tt",
 	    req_param(r, 0), r->client_id) != DB_OK) {
 		resp_internal(r, db_errmsg(db));
 		return;
 	}
+	/*
+	 * Cached pages of what went must not be served again: the version
+	 * moves once the deletion is visible, so no page rendered before it
+	 * carries the new version.
+	 */
 	if (db_changes(db) == 0) {
 		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
 		return;
 	}
+	accdata_bump_version(db);
 	log_info("event=user_deleted user_id=%s client_id=%s", req_param(r, 0),
 	    r->client_id);
 	resp_empty(r, 204);

@@ -82,6 +82,8 @@ int64_t		 db_changes(struct db *);
 /* Transactions: db_begin takes the write lock at once (BEGIN IMMEDIATE). */
 enum db_rc	 db_begin(struct db *);
 enum db_rc	 db_commit(struct db *);
+/* Whether a transaction is open on this connection. */
+int		 db_in_transaction(struct db *);
 void		 db_rollback(struct db *);
 
 /*

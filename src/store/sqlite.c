@@ -423,6 +423,12 @@ db_commit(struct db *db)
 	return db_exec(db, "COMMIT");
 }
 
+int
+db_in_transaction(struct db *db)
+{
+	return !sqlite3_get_autocommit(db->h);
+}
+
 void
 db_rollback(struct db *db)
 {
