@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/vault.h"
 #include "formats/formats.h"
+#include "banks/institutions.h"
 #include "banks/sandbox.h"
 #include "http/http.h"
 #include "jobs/engine.h"
@@ -120,6 +121,7 @@ teardown(void)
 {
 	store_shutdown();
 	vault_shutdown();
+	institutions_free();
 	config_free();
 }
 
@@ -187,6 +189,11 @@ cmd_serve(int argc, char **argv)
 			teardown();
 			return 2;
 		}
+	}
+	if (institutions_load(cfg.institutions, cfg.sandbox_xs2a_url,
+	    stderr) == -1) {
+		teardown();
+		return 1;
 	}
 	/* Signals go to this thread alone, through sigwait. */
 	sigemptyset(&set);
