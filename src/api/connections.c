@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "api/authflow.h"
+#include "banks/connector.h"
 #include "banks/institutions.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -63,6 +64,35 @@ respond_validation(struct vctx *v, struct req *r, int only_credentials)
 	return 1;
 }
 
+/*
+ * Whether bankfeed can reach the bank of inst now: it is up, and this build
+ * has a connector for its protocol (an institutions file may name banks of
+ * a protocol whose connector is not built in yet).  Answers r, naming
+ * field, when not.
+ */
+static int
+reachable(struct req *r, const struct institution *inst, const char *field)
+{
+	if (strcmp(inst->status, "up") != 0) {
+		if (inst->why != NULL)
+			resp_error_field(r, ERR_BANK_NOT_SUPPORTED, field,
+			    "%s is in %s: %s.", inst->name, inst->status,
+			    inst->why);
+		else
+			resp_error_field(r, ERR_BANK_NOT_SUPPORTED, field,
+			    "%s is in %s; try again later.", inst->name,
+			    inst->status);
+		return 0;
+	}
+	if (connector_for(inst->protocol) == NULL) {
+		resp_error_field(r, ERR_BANK_NOT_SUPPORTED, field,
+		    "%s speaks %s, which this bankfeed build cannot connect to "
+		    "yet.", inst->name, inst->protocol);
+		return 0;
+	}
+	return 1;
+}
+
 /* Whether the institution can be connected now; answers r when not. */
 static const struct institution *
 connectable(struct req *r, const char *institution_id)
@@ -81,12 +111,7 @@ connectable(struct req *r, const char *institution_id)
 		    "/v1/users/{id}/statements, not connected.");
 		return NULL;
 	}
-	if (strcmp(inst->status, "up") != 0) {
-		resp_error_field(r, ERR_BANK_NOT_SUPPORTED, "institution_id",
-		    "%s is in %s; try again later.", inst->name, inst->status);
-		return NULL;
-	}
-	return inst;
+	return reachable(r, inst, "institution_id") ? inst : NULL;
 }
 
 static void
@@ -493,6 +518,15 @@ h_connections_sync(struct req *r)
 		    "ones with POST /v1/users/{id}/statements.");
 		goto out;
 	}
+	/* The operator may have taken the bank out of the institutions file. */
+	if (inst == NULL) {
+		resp_error_field(r, ERR_BANK_NOT_SUPPORTED, "connection",
+		    "Its institution %s is no longer configured on this server.",
+		    inst_id);
+		goto out;
+	}
+	if (!reachable(r, inst, "connection"))
+		goto out;
 	if (inst != NULL && inst->requires_psu_ip && unattended) {
 		resp_error_field(r, ERR_PSU_IP_REQUIRED, "PSU-IP-Address",
 		    "%s needs the end user's IP address in this header.",
