@@ -480,7 +480,10 @@ sandbox_xs2a_without_url_is_maintenance(void **state)
 	srv_cleanup(&s);
 }
 
-/* The operator took a bank out of the file: its connections stop syncing. */
+/*
+ * The operator took a bank out of the file: its connections stay, but
+ * neither sync nor authorize again.
+ */
 static void
 sync_of_an_institution_no_longer_configured(void **state)
 {
@@ -509,6 +512,14 @@ sync_of_an_institution_no_longer_configured(void **state)
 	assert_int_equal(post(&s, path, "{\"wait_seconds\":0}", &r), 0);
 	assert_error(&r, 422, "BANK_NOT_SUPPORTED");
 	assert_non_null(strstr(jstr(r.json, "error.data.connection.0"),
+	    "gone_bank is no longer configured"));
+	res_free(&r);
+	/* Nor can it be authorized again. */
+	snprintf(path, sizeof(path), "/v1/connections/%s/sessions", cid);
+	assert_int_equal(post(&s, path, "{\"credentials\":{\"username\":"
+	    "\"user_good\",\"password\":\"pass_good\"}}", &r), 0);
+	assert_error(&r, 422, "BANK_NOT_SUPPORTED");
+	assert_non_null(strstr(jstr(r.json, "error.data.institution_id.0"),
 	    "gone_bank is no longer configured"));
 	res_free(&r);
 	srv_cleanup(&s);
