@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/vault.h"
 #include "formats/formats.h"
+#include "banks/institutions.h"
 #include "banks/sandbox.h"
 #include "http/http.h"
 #include "jobs/engine.h"
@@ -123,6 +124,7 @@ teardown(void)
 {
 	store_shutdown();
 	vault_shutdown();
+	institutions_free();
 	config_free();
 	log_close();
 }
@@ -204,6 +206,11 @@ cmd_serve(int argc, char **argv)
 			teardown();
 			return 2;
 		}
+	}
+	if (institutions_load(cfg.institutions, cfg.sandbox_xs2a_url,
+	    stderr) == -1) {
+		teardown();
+		return 1;
 	}
 	/* Signals go to this thread alone, through sigwait. */
 	sigemptyset(&set);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "api/authflow.h"
+#include "banks/connector.h"
 #include "banks/institutions.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -63,30 +64,67 @@ respond_validation(struct vctx *v, struct req *r, int only_credentials)
 	return 1;
 }
 
-/* Whether the institution can be connected now; answers r when not. */
+/*
+ * Whether bankfeed can reach the bank of institution id (inst, found by
+ * the caller) now: it is still configured (the operator may have taken it
+ * out of the institutions file since a connection was made), it is up, and
+ * this build has a connector for its protocol (an institutions file may
+ * name banks of a protocol whose connector is not built in yet).  Answers
+ * r, naming field, when not.
+ */
+static int
+reachable(struct req *r, const char *id, const struct institution *inst,
+    const char *field)
+{
+	if (inst == NULL) {
+		resp_error_field(r, ERR_BANK_NOT_SUPPORTED, field,
+		    "Institution %s is no longer configured on this server.",
+		    id);
+		return 0;
+	}
+	if (strcmp(inst->status, "up") != 0) {
+		if (inst->why != NULL)
+			resp_error_field(r, ERR_BANK_NOT_SUPPORTED, field,
+			    "%s is in %s: %s.", inst->name, inst->status,
+			    inst->why);
+		else
+			resp_error_field(r, ERR_BANK_NOT_SUPPORTED, field,
+			    "%s is in %s; try again later.", inst->name,
+			    inst->status);
+		return 0;
+	}
+	if (connector_for(inst->protocol) == NULL) {
+		resp_error_field(r, ERR_BANK_NOT_SUPPORTED, field,
+		    "%s speaks %s, which this bankfeed build cannot connect to "
+		    "yet.", inst->name, inst->protocol);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Whether the institution can be connected now; answers r when not.
+ * existing: for a connection made before (a new authorization of it).
+ */
 static const struct institution *
-connectable(struct req *r, const char *institution_id)
+connectable(struct req *r, const char *institution_id, int existing)
 {
 	const struct institution	*inst = institution_find(institution_id);
 
-	if (inst == NULL) {
+	if (inst == NULL && !existing) {
 		resp_error_field(r, ERR_UNPROCESSABLE_ENTITY, "institution_id",
 		    "No institution %s; GET /v1/institutions lists them.",
 		    institution_id);
 		return NULL;
 	}
-	if (strcmp(inst->protocol, "file") == 0) {
+	if (inst != NULL && strcmp(inst->protocol, "file") == 0) {
 		resp_error_field(r, ERR_UNPROCESSABLE_ENTITY, "institution_id",
 		    "Statement files are imported with POST "
 		    "/v1/users/{id}/statements, not connected.");
 		return NULL;
 	}
-	if (strcmp(inst->status, "up") != 0) {
-		resp_error_field(r, ERR_BANK_NOT_SUPPORTED, "institution_id",
-		    "%s is in %s; try again later.", inst->name, inst->status);
-		return NULL;
-	}
-	return inst;
+	return reachable(r, institution_id, inst, "institution_id") ? inst :
+	    NULL;
 }
 
 static void
@@ -137,7 +175,7 @@ h_connections_create(struct req *r)
 		    "No user %s.", user_id);
 		goto out;
 	}
-	if ((inst = connectable(r, inst_id)) == NULL)
+	if ((inst = connectable(r, inst_id, 0)) == NULL)
 		goto out;
 	login_hash(inst_id, username, lh);
 	if (authflow_live_session(db, r->client_id, lh, NULL)) {
@@ -298,7 +336,7 @@ h_connections_new_session(struct req *r)
 		respond_validation(&v, r, cred_errors);
 		goto out;
 	}
-	if (connectable(r, inst) == NULL)
+	if (connectable(r, inst, 1) == NULL)
 		goto out;
 	if (authflow_live_session(db, r->client_id, NULL, req_param(r, 0))) {
 		resp_error_field(r, ERR_CONCURRENT_SESSION, "connection",
@@ -493,6 +531,8 @@ h_connections_sync(struct req *r)
 		    "ones with POST /v1/users/{id}/statements.");
 		goto out;
 	}
+	if (!reachable(r, inst_id, inst, "connection"))
+		goto out;
 	if (inst != NULL && inst->requires_psu_ip && unattended) {
 		resp_error_field(r, ERR_PSU_IP_REQUIRED, "PSU-IP-Address",
 		    "%s needs the end user's IP address in this header.",

@@ -1,6 +1,9 @@
 /*
  * GET /v1/institutions (?country=, ?q=) and GET /v1/institutions/{id}.
- * The list is small and fixed, so it has no pagination cursor.
+ * The list is fixed at start and a few thousand entries at most, so it has
+ * no pagination cursor.  What a client can act on is shown (the SCA
+ * approaches tell it whether its user will be sent to the bank's page);
+ * how bankfeed reaches the bank (URLs, certificate paths) is not.
  */
 #include "api/api.h"
 
@@ -14,6 +17,8 @@
 static void
 write_institution(struct jw *w, const struct institution *in)
 {
+	size_t	i;
+
 	jw_obj(w);
 	jw_kstr(w, "id", in->id);
 	jw_kstr(w, "name", in->name);
@@ -22,6 +27,11 @@ write_institution(struct jw *w, const struct institution *in)
 	jw_kstr(w, "protocol", in->protocol);
 	jw_kstr(w, "status", in->status);
 	jw_kbool(w, "requires_psu_ip", in->requires_psu_ip);
+	jw_key(w, "sca_approaches");
+	jw_arr(w);
+	for (i = 0; i < in->nsca_approaches; i++)
+		jw_str(w, sca_approach_api_name(in->sca_approaches[i]));
+	jw_arr_end(w);
 	jw_obj_end(w);
 }
 
@@ -59,8 +69,8 @@ h_institutions_list(struct req *r)
 		return;
 	}
 	page_begin(r, &w);
-	for (i = 0; i < ninstitutions; i++) {
-		const struct institution *in = &institutions[i];
+	for (i = 0; i < institutions_count(); i++) {
+		const struct institution *in = institution_at(i);
 
 		if (country != NULL && strcasecmp(country, in->country) != 0)
 			continue;
