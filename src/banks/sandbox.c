@@ -161,6 +161,14 @@ sandbox_username_known(const char *username)
 	return sb_lookup(username, &sc) == 0;
 }
 
+int
+sandbox_username_slow(const char *username)
+{
+	struct sb_scenario	sc;
+
+	return sb_lookup(username, &sc) == 0 && sc.fetch == FETCH_SLOW;
+}
+
 /* ---- challenges ---- */
 
 static const struct question {
