@@ -3,8 +3,10 @@
  * use outside src/banks/xs2a_bank*.c.
  *
  *   xs2a_bank.c       the command, the routes, the consent store, answers
- *   xs2a_bank_sca.c   consents, authorisations (embedded, decoupled,
- *                     redirect) and the redirect page
+ *   xs2a_bank_consent.c  consents, and the choice of SCA approach
+ *   xs2a_bank_sca.c   authorisations (embedded, decoupled) and the
+ *                     bank's dialogue through its connector
+ *   xs2a_bank_page.c  the redirect approach's page
  *   xs2a_bank_ais.c   accounts, balances, transactions
  *   xs2a_bank_doc.c   its section of docs/sandbox.md
  *
@@ -162,7 +164,7 @@ void		 xb_copy(char *out, size_t n, const char *s);
  */
 void		 xb_base_url(struct req *, char *out, size_t n);
 
-/* ---- xs2a_bank_sca.c ---- */
+/* ---- xs2a_bank_consent.c ---- */
 
 /* Usernames whose SCA approach is not EMBEDDED by default. */
 struct xb_user_approach {
@@ -172,14 +174,38 @@ struct xb_user_approach {
 extern const struct xb_user_approach	xb_user_approaches[];
 extern const size_t			xb_nuser_approaches;
 
+/* The PSU-ID header, when given: 1, 0 absent, -1 answered. */
+int	xb_psu_header(struct req *, char out[XB_PSU_MAX]);
+/* Locked on success: the consent of the path; -1 answered (unlocked). */
+int	xb_consent_of_path(struct req *, struct xb_consent **);
+
 void	xb_h_consents_create(struct req *);
 void	xb_h_consent_get(struct req *);
 void	xb_h_consent_delete(struct req *);
 void	xb_h_consent_status(struct req *);
+
+/* ---- xs2a_bank_sca.c ---- */
+
+/* The bank's dialogue, through sandbox_connector (locked). */
+void	xb_run_login(const char *user, const char *password,
+	    struct bank_auth *);
+/* Answers the authorisation's challenges with the answers it holds. */
+void	xb_run_answer(struct xb_auth *, struct bank_auth *);
+/* Keeps an answer (a secret, sodium_malloc'd) until the bank has it. */
+int	xb_add_answer(struct xb_auth *, const char *);
+/* Takes the bank's answer into the consent and its authorisation. */
+void	xb_apply(struct xb_consent *, struct xb_auth *,
+	    const struct bank_auth *);
+/* The name of an SCA method of the TAN choice ("sms": "SMS"). */
+const char *xb_method_name(const char *id);
+
 void	xb_h_auth_start(struct req *);
 void	xb_h_auth_list(struct req *);
 void	xb_h_auth_get(struct req *);
 void	xb_h_auth_update(struct req *);
+
+/* ---- xs2a_bank_page.c ---- */
+
 void	xb_h_page_get(struct req *);
 void	xb_h_page_post(struct req *);
 
