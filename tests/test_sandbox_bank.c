@@ -173,6 +173,19 @@ assert_tpp(struct res *r, long status, const char *code)
 	assert_string_equal(jstr(r->json, "tppMessages.0.category"), "ERROR");
 }
 
+/* A request the bank refuses with that status and tppMessages code. */
+static void
+refused(struct srv *s, const char *method, const char *path,
+    const char *consent, const char *const *extra, const char *body,
+    long status, const char *code)
+{
+	struct res	r;
+
+	xr(s, method, path, consent, extra, body, &r);
+	assert_tpp(&r, status, code);
+	res_free(&r);
+}
+
 static void
 assert_header(struct res *r, const char *name, const char *want)
 {
@@ -183,9 +196,12 @@ assert_header(struct res *r, const char *name, const char *want)
 	free(v);
 }
 
-#define BODY_ALL "{\"access\":{\"allPsd2\":\"allAccounts\"}," \
-	"\"recurringIndicator\":true,\"validUntil\":\"9999-12-31\"," \
-	"\"frequencyPerDay\":4,\"combinedServiceIndicator\":false}"
+/* A consent's body: allPsd2 until a day, combined or not. */
+#define BODY_UNTIL(until, combined) "{\"access\":{\"allPsd2\":" \
+	"\"allAccounts\"},\"recurringIndicator\":true,\"validUntil\":\"" \
+	until "\",\"frequencyPerDay\":4,\"combinedServiceIndicator\":" \
+	combined "}"
+#define BODY_ALL	BODY_UNTIL("9999-12-31", "false")
 
 /* Creates a consent (body NULL: allPsd2) for user; 201 expected. */
 static void
@@ -680,6 +696,18 @@ page_post(const char *form, struct res *r)
 	    form, strlen(form), r), 0);
 }
 
+/* The form posted, the bank sends the browser back to the TPP at want. */
+static void
+page_back_to(const char *form, const char *want)
+{
+	struct res	r;
+
+	page_post(form, &r);
+	assert_status(&r, 302);
+	assert_header(&r, "Location", want);
+	res_free(&r);
+}
+
 /*
  * Redirect: the bank's page (login, then the TAN) sends the browser back
  * to TPP-Redirect-URI; cancelling goes to TPP-Nok-Redirect-URI.
@@ -693,7 +721,6 @@ flow_redirect(struct srv *s)
 	    NULL };
 	struct res	r;
 	char		cid[64], aid[64], url[300], sta[200], form[300], bankurl[64];
-	char		*loc;
 
 	consent(s, "user_sca_redirect", NULL, hdr, cid, &r);
 	assert_header(&r, "ASPSP-SCA-Approach", "REDIRECT");
@@ -722,12 +749,7 @@ flow_redirect(struct srv *s)
 	assert_string_equal(jstr(r.json, "scaStatus"), "psuAuthenticated");
 	res_free(&r);
 	snprintf(form, sizeof(form), "id=%s&tan=123456&action=approve", aid);
-	page_post(form, &r);
-	assert_status(&r, 302);
-	loc = res_header(&r, "Location");
-	assert_string_equal(loc, "https://tpp.example/cb?state=s3cr3t-state");
-	free(loc);
-	res_free(&r);
+	page_back_to(form, "https://tpp.example/cb?state=s3cr3t-state");
 	xr(s, "GET", sta, NULL, NULL, NULL, &r);
 	assert_string_equal(jstr(r.json, "scaStatus"), "finalised");
 	res_free(&r);
@@ -744,12 +766,7 @@ flow_redirect(struct srv *s)
 	res_free(&r);
 	snprintf(form, sizeof(form), "id=%s&action=cancel",
 	    strrchr(url, '=') + 1);
-	page_post(form, &r);
-	assert_status(&r, 302);
-	loc = res_header(&r, "Location");
-	assert_string_equal(loc, "https://tpp.example/nok?state=s3cr3t-state");
-	free(loc);
-	res_free(&r);
+	page_back_to(form, "https://tpp.example/nok?state=s3cr3t-state");
 	get_status(s, cid, "rejected");
 }
 
@@ -823,42 +840,28 @@ flow_refusals(struct srv *s)
 	struct res	r;
 	char		cid[64], id[64], path[300], iban[40], body[400];
 
-	xr(s, "GET", "/v1/consents/cns_nope", NULL, NULL, NULL, &r);
-	assert_tpp(&r, 403, "CONSENT_UNKNOWN");
-	res_free(&r);
-	xr(s, "POST", "/v1/consents", NULL, NULL, "{\"access\":{\"allPsd2\":"
-	    "\"allAccounts\"},\"recurringIndicator\":true,\"validUntil\":"
-	    "\"2001-01-01\",\"frequencyPerDay\":4,\"combinedServiceIndicator\":"
-	    "false}", &r);
-	assert_tpp(&r, 400, "TIMESTAMP_INVALID");
-	res_free(&r);
-	xr(s, "POST", "/v1/consents", NULL, NULL, "{\"access\":{\"allPsd2\":"
-	    "\"allAccounts\"},\"recurringIndicator\":true,\"validUntil\":"
-	    "\"9999-12-31\",\"frequencyPerDay\":4,\"combinedServiceIndicator\":"
-	    "true}", &r);
-	assert_tpp(&r, 400, "SESSIONS_NOT_SUPPORTED");
-	res_free(&r);
+	refused(s, "GET", "/v1/consents/cns_nope", NULL, NULL, NULL, 403,
+	    "CONSENT_UNKNOWN");
+	refused(s, "POST", "/v1/consents", NULL, NULL, BODY_UNTIL("2001-01-01",
+	    "false"), 400, "TIMESTAMP_INVALID");
+	refused(s, "POST", "/v1/consents", NULL, NULL, BODY_UNTIL("9999-12-31",
+	    "true"), 400, "SESSIONS_NOT_SUPPORTED");
 	/* Not authorised yet, then authorised. */
 	consent(s, "user_good", NULL, NULL, cid, &r);
 	res_free(&r);
-	xr(s, "GET", "/v1/accounts", cid, NULL, NULL, &r);
-	assert_tpp(&r, 401, "CONSENT_INVALID");
-	res_free(&r);
+	refused(s, "GET", "/v1/accounts", cid, NULL, NULL, 401,
+	    "CONSENT_INVALID");
 	authorised(s, "user_good", cid);
 	account_id(s, cid, 0, id);
 	snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?"
 	    "bookingStatus=both&dateFrom=2024-03-02&dateTo=2024-03-01", id);
-	xr(s, "GET", path, cid, NULL, NULL, &r);
-	assert_tpp(&r, 400, "PERIOD_INVALID");
-	res_free(&r);
+	refused(s, "GET", path, cid, NULL, NULL, 400, "PERIOD_INVALID");
 	snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?"
 	    "bookingStatus=information", id);
-	xr(s, "GET", path, cid, NULL, NULL, &r);
-	assert_tpp(&r, 400, "PARAMETER_NOT_SUPPORTED");
-	res_free(&r);
-	xr(s, "GET", "/v1/accounts/sbx-nope-chk/balances", cid, NULL, NULL, &r);
-	assert_tpp(&r, 404, "RESOURCE_UNKNOWN");
-	res_free(&r);
+	refused(s, "GET", path, cid, NULL, NULL, 400,
+	    "PARAMETER_NOT_SUPPORTED");
+	refused(s, "GET", "/v1/accounts/sbx-nope-chk/balances", cid, NULL,
+	    NULL, 404, "RESOURCE_UNKNOWN");
 	snprintf(path, sizeof(path), "/v1/consents/%s", cid);
 	xr(s, "GET", path, NULL, NULL, NULL, &r);
 	assert_status(&r, 200);
@@ -869,9 +872,8 @@ flow_refusals(struct srv *s)
 	assert_status(&r, 204);
 	res_free(&r);
 	get_status(s, cid, "terminatedByTpp");
-	xr(s, "GET", "/v1/accounts", cid, NULL, NULL, &r);
-	assert_tpp(&r, 401, "CONSENT_INVALID");
-	res_free(&r);
+	refused(s, "GET", "/v1/accounts", cid, NULL, NULL, 401,
+	    "CONSENT_INVALID");
 
 	/* frequencyPerDay 1: one read a day without the PSU, then 429. */
 	authorised(s, "user_good", cid);
@@ -916,9 +918,7 @@ flow_refusals(struct srv *s)
 	res_free(&r);
 	snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?"
 	    "bookingStatus=booked", id);
-	xr(s, "GET", path, cid, NULL, NULL, &r);
-	assert_tpp(&r, 401, "CONSENT_INVALID");
-	res_free(&r);
+	refused(s, "GET", path, cid, NULL, NULL, 401, "CONSENT_INVALID");
 }
 
 /* ---- tests: the bank itself ---- */

@@ -17,6 +17,7 @@
 #include "banks/sandbox_int.h"
 #include "banks/xs2a_bank.h"
 #include "core/day.h"
+#include "core/errors_doc.h"
 #include "core/jw.h"
 
 static _Atomic long long	slow_ms = 5000;
@@ -852,16 +853,6 @@ const struct connector sandbox_connector = {
 };
 
 /* ---- docs/sandbox.md ---- */
-
-static void
-md_cell(FILE *f, const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s == '|')
-			fputs("\\|", f);
-		else
-			fputc(*s, f);
-}
 
 static const char *const stage_effect[] = {
 	[STG_NONE] = "",

@@ -570,9 +570,12 @@ grant_next(struct grant *g, char *next)
 	free(next);
 }
 
-/* Answers go out late by --latency-ms, and user_slow's list later. */
+/*
+ * The end of a read: the answer goes out late by --latency-ms (user_slow's
+ * list later still), and what the read held is freed.
+ */
 static void
-hold(struct req *r, int list, const struct grant *g)
+read_done(struct req *r, int list, struct grant *g, struct reader *rd)
 {
 	long long	ms = latency_ms;
 
@@ -580,6 +583,8 @@ hold(struct req *r, int list, const struct grant *g)
 		ms += slow_ms;
 	if (ms > 0)
 		hold_answer(r, ms);
+	reader_free(rd);
+	free(g->state);
 }
 
 /* The days of a read of accounts and balances: pending ones included. */
@@ -632,9 +637,7 @@ xb_h_accounts(struct req *r)
 		jw_raw(&w, rd.items.p, rd.items.len);
 		jw_obj_end(&w);
 	}
-	hold(r, 1, &g);
-	reader_free(&rd);
-	free(g.state);
+	read_done(r, 1, &g, &rd);
 }
 
 /*
@@ -694,9 +697,7 @@ account_view(struct req *r, enum view v)
 		}
 		jw_obj_end(&w);
 	}
-	hold(r, 0, &g);
-	reader_free(&rd);
-	free(g.state);
+	read_done(r, 0, &g, &rd);
 }
 
 void
@@ -854,7 +855,5 @@ xb_h_transactions(struct req *r)
 		}
 		jw_obj_end(&w);
 	}
-	hold(r, 0, &g);
-	reader_free(&rd);
-	free(g.state);
+	read_done(r, 0, &g, &rd);
 }

@@ -9,16 +9,7 @@
 #include "banks/xs2a_bank_int.h"
 #include "banks/xs2a_codes.h"
 #include "core/errors.h"
-
-static void
-cell(FILE *f, const char *s)
-{
-	for (; *s != '\0'; s++)
-		if (*s == '|')
-			fputs("\\|", f);
-		else
-			fputc(*s, f);
-}
+#include "core/errors_doc.h"
 
 static void
 approaches(FILE *f)
@@ -188,7 +179,7 @@ codes(FILE *f)
 		fprintf(f, "| %s | %d | %s | %d | %s | %s | ", ei->name,
 		    ei->code, err_stage_name(ei->stage), c->http, c->code,
 		    dirs[c->dir & 3]);
-		cell(f, c->text);
+		md_cell(f, c->text);
 		fputs(" |\n", f);
 	}
 }

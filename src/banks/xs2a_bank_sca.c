@@ -323,12 +323,22 @@ write_step(struct jw *w, struct req *r, struct xb_consent *c,
 
 /* ---- authorisations ---- */
 
+/* The answer of an authorisation request: 201 names the new one. */
+static void
+step_answer(struct req *r, int status, struct xb_consent *c, struct xb_auth *a)
+{
+	struct jw	w;
+
+	resp_begin(r, status, &w);
+	write_step(&w, r, c, a, status == 201);
+	resp_header(r, "ASPSP-SCA-Approach", xb_approach_name(c->approach));
+}
+
 void
 xb_h_auth_start(struct req *r)
 {
 	struct xb_consent	*c;
 	struct xb_auth		*a;
-	struct jw		 w;
 	json_t			*b = NULL;
 	const char		*password;
 	char			 psu[XB_PSU_MAX];
@@ -359,12 +369,8 @@ xb_h_auth_start(struct req *r)
 	}
 	if (has_psu)
 		memcpy(c->psu_id, psu, sizeof(psu));
-	if (auth_begin(r, c, a, password) == 0) {
-		resp_begin(r, 201, &w);
-		write_step(&w, r, c, a, 1);
-		resp_header(r, "ASPSP-SCA-Approach",
-		    xb_approach_name(c->approach));
-	}
+	if (auth_begin(r, c, a, password) == 0)
+		step_answer(r, 201, c, a);
 	xb_unlock();
 out:
 	json_decref(b);
@@ -484,7 +490,6 @@ xb_h_auth_update(struct req *r)
 {
 	struct xb_consent	*c;
 	struct xb_auth		*a;
-	struct jw		 w;
 	json_t			*b = NULL;
 	char			 psu[XB_PSU_MAX];
 	int			 has_psu;
@@ -505,12 +510,8 @@ xb_h_auth_update(struct req *r)
 			if (a->sca == SCA_RECEIVED)
 				a->sca = SCA_PSU_IDENTIFIED;
 		}
-		if (embedded_step(r, c, a, b) == 0) {
-			resp_begin(r, 200, &w);
-			write_step(&w, r, c, a, 0);
-			resp_header(r, "ASPSP-SCA-Approach",
-			    xb_approach_name(c->approach));
-		}
+		if (embedded_step(r, c, a, b) == 0)
+			step_answer(r, 200, c, a);
 	}
 	xb_unlock();
 out:
