@@ -1027,25 +1027,42 @@ test_refusals(void **state)
 	res_free(&r);
 }
 
-/* user_slow: the bank takes its time to list the accounts. */
+static long long
+mono_ms(void)
+{
+	struct timespec	t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+/*
+ * user_slow: the bank takes its time to list the accounts; and a bank
+ * started with --latency-ms answers everything that late.
+ */
 static void
 test_slow(void **state)
 {
-	struct timespec	t0, t1;
+	const char *const args[] = { "sandbox-bank", "--listen",
+	    "127.0.0.1:0", "--latency-ms", "300", NULL };
+	struct srv	late;
 	struct res	r;
 	char		cid[64];
-	long long	ms;
+	long long	t0;
 
 	(void)state;
 	authorised(&bank, "user_slow", cid);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = mono_ms();
 	xr(&bank, "GET", "/v1/accounts", cid, NULL, NULL, &r);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_status(&r, 200);
 	res_free(&r);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) /
-	    1000000;
-	assert_true(ms >= SLOW_MS);
+	assert_true(mono_ms() - t0 >= SLOW_MS);
+	assert_int_equal(srv_start_args(&late, args, NULL), 0);
+	t0 = mono_ms();
+	consent(&late, "user_good", NULL, NULL, cid, &r);
+	res_free(&r);
+	assert_true(mono_ms() - t0 >= 300);
+	srv_cleanup(&late);
 }
 
 /* ---- tests: the same through Prism ---- */

@@ -32,21 +32,37 @@
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
+/* Answers go out --latency-ms late; the reads see to it themselves. */
+#define LATE(h) static void late_##h(struct req *r) { h(r); xb_hold(r, 0); }
+LATE(xb_h_consents_create)
+LATE(xb_h_consent_get)
+LATE(xb_h_consent_delete)
+LATE(xb_h_consent_status)
+LATE(xb_h_auth_start)
+LATE(xb_h_auth_list)
+LATE(xb_h_auth_get)
+LATE(xb_h_auth_update)
+LATE(xb_h_page_get)
+LATE(xb_h_page_post)
+#undef LATE
+
 static const struct route xb_routes[] = {
-	{ "POST",	"/v1/consents",				xb_h_consents_create, 0 },
-	{ "GET",	"/v1/consents/{id}",			xb_h_consent_get, 0 },
-	{ "DELETE",	"/v1/consents/{id}",			xb_h_consent_delete, 0 },
-	{ "GET",	"/v1/consents/{id}/status",		xb_h_consent_status, 0 },
-	{ "POST",	"/v1/consents/{id}/authorisations",	xb_h_auth_start, 0 },
-	{ "GET",	"/v1/consents/{id}/authorisations",	xb_h_auth_list, 0 },
-	{ "GET",	"/v1/consents/{id}/authorisations/{aid}", xb_h_auth_get, 0 },
-	{ "PUT",	"/v1/consents/{id}/authorisations/{aid}", xb_h_auth_update, 0 },
-	{ "GET",	"/v1/accounts",				xb_h_accounts, 0 },
-	{ "GET",	"/v1/accounts/{id}",			xb_h_account, 0 },
-	{ "GET",	"/v1/accounts/{id}/balances",		xb_h_balances, 0 },
-	{ "GET",	"/v1/accounts/{id}/transactions",	xb_h_transactions, 0 },
-	{ "GET",	"/sandbox/authorise",			xb_h_page_get, 0 },
-	{ "POST",	"/sandbox/authorise",			xb_h_page_post, 0 },
+	{ "POST",	"/v1/consents",		late_xb_h_consents_create, 0 },
+	{ "GET",	"/v1/consents/{id}",	late_xb_h_consent_get, 0 },
+	{ "DELETE",	"/v1/consents/{id}",	late_xb_h_consent_delete, 0 },
+	{ "GET",	"/v1/consents/{id}/status", late_xb_h_consent_status, 0 },
+	{ "POST",	"/v1/consents/{id}/authorisations", late_xb_h_auth_start, 0 },
+	{ "GET",	"/v1/consents/{id}/authorisations", late_xb_h_auth_list, 0 },
+	{ "GET",	"/v1/consents/{id}/authorisations/{aid}",
+	    late_xb_h_auth_get, 0 },
+	{ "PUT",	"/v1/consents/{id}/authorisations/{aid}",
+	    late_xb_h_auth_update, 0 },
+	{ "GET",	"/v1/accounts",		xb_h_accounts, 0 },
+	{ "GET",	"/v1/accounts/{id}",	xb_h_account, 0 },
+	{ "GET",	"/v1/accounts/{id}/balances", xb_h_balances, 0 },
+	{ "GET",	"/v1/accounts/{id}/transactions", xb_h_transactions, 0 },
+	{ "GET",	"/sandbox/authorise",	late_xb_h_page_get, 0 },
+	{ "POST",	"/sandbox/authorise",	late_xb_h_page_post, 0 },
 };
 
 /* ---- the consent store ---- */

@@ -571,20 +571,24 @@ grant_next(struct grant *g, char *next)
 }
 
 /*
- * The end of a read: the answer goes out late by --latency-ms (user_slow's
- * list later still), and what the read held is freed.
+ * The end of a read: the answer goes out late (user_slow's list by
+ * --sandbox-slow-ms more), and what the read held is freed.
  */
 static void
 read_done(struct req *r, int list, struct grant *g, struct reader *rd)
 {
-	long long	ms = latency_ms;
-
-	if (list && sandbox_username_slow(g->psu))
-		ms += slow_ms;
-	if (ms > 0)
-		hold_answer(r, ms);
+	xb_hold(r, list && sandbox_username_slow(g->psu) ? slow_ms : 0);
 	reader_free(rd);
 	free(g->state);
+}
+
+void
+xb_hold(struct req *r, long long extra_ms)
+{
+	long long	ms = latency_ms + extra_ms;
+
+	if (ms > 0)
+		hold_answer(r, ms);
 }
 
 /* The days of a read of accounts and balances: pending ones included. */

@@ -218,5 +218,7 @@ void	xb_h_transactions(struct req *);
 /* How long answers wait (--latency-ms) and user_slow's list. */
 void	xb_set_latency_ms(long long);
 void	xb_set_slow_ms(long long);
+/* Sends r's answer --latency-ms (plus extra_ms) late. */
+void	xb_hold(struct req *, long long extra_ms);
 
 #endif

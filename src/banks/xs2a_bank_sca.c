@@ -505,10 +505,11 @@ xb_h_auth_update(struct req *r)
 		xb_error(r, 400, "SERVICE_INVALID", NULL, "This authorisation "
 		    "uses the REDIRECT or DECOUPLED approach.");
 	} else {
-		if (has_psu) {
+		/* The PSU is named before it authenticates, not after. */
+		if (has_psu && (a->sca == SCA_RECEIVED ||
+		    a->sca == SCA_PSU_IDENTIFIED)) {
 			memcpy(c->psu_id, psu, sizeof(psu));
-			if (a->sca == SCA_RECEIVED)
-				a->sca = SCA_PSU_IDENTIFIED;
+			a->sca = SCA_PSU_IDENTIFIED;
 		}
 		if (embedded_step(r, c, a, b) == 0)
 			step_answer(r, 200, c, a);
