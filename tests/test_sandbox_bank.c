@@ -921,6 +921,24 @@ flow_refusals(struct srv *s)
 	refused(s, "GET", path, cid, NULL, NULL, 401, "CONSENT_INVALID");
 }
 
+/* An account list starts a sync: user_account_disappears's card goes. */
+static void
+flow_syncs(struct srv *s)
+{
+	struct res	r;
+	char		cid[64];
+	int		i;
+
+	authorised(s, "user_account_disappears", cid);
+	for (i = 0; i < 2; i++) {
+		xr(s, "GET", "/v1/accounts", cid, NULL, NULL, &r);
+		assert_status(&r, 200);
+		assert_int_equal(json_array_size(jget(r.json, "accounts")),
+		    i == 0 ? 2 : 1);
+		res_free(&r);
+	}
+}
+
 /* ---- tests: the bank itself ---- */
 
 static void
@@ -1020,6 +1038,7 @@ test_refusals(void **state)
 
 	(void)state;
 	flow_refusals(&bank);
+	flow_syncs(&bank);
 	/* XS2A needs X-Request-ID. */
 	assert_int_equal(req(&bank, "POST", "/v1/consents", NULL, h, BODY_ALL,
 	    strlen(BODY_ALL), &r), 0);
