@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=$(nproc)
+(cd tests/prism && npm ci --silent --no-audit --no-fund >/dev/null)  # Prism: test_sandbox_bank checks XS2A against the spec
 
 echo "== normal build"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

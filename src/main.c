@@ -19,6 +19,7 @@
 #include "formats/formats.h"
 #include "banks/institutions.h"
 #include "banks/sandbox.h"
+#include "banks/xs2a_bank.h"
 #include "http/http.h"
 #include "jobs/engine.h"
 #include "jobs/webhooks.h"
@@ -40,6 +41,7 @@ static int cmd_config(int, char **);
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "run the HTTP server (--demo: also make a demo client and print it)" },
 	{ "clients", cmd_clients, "create|list|delete API clients" },
+	{ "sandbox-bank", xs2a_bank_cmd, "run the Sandbox Bank as a Berlin Group XS2A bank (--listen HOST:PORT)" },
 	{ "import", formats_cmd_import, "print a statement file (camt.053, MT940, OFX) as normalized JSON" },
 	{ "backup", backup_cmd, "FILE [--with-key]: copy the database to FILE while the server runs" },
 	{ "restore", backup_cmd_restore, "FILE [--with-key]: replace the database with a backup (server stopped)" },
@@ -58,7 +60,7 @@ cmd_help(int argc, char **argv)
 	(void)argv;
 	printf("usage: bankfeed COMMAND [options]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-10s %s\n", commands[i].name, commands[i].help);
+		printf("  %-13s %s\n", commands[i].name, commands[i].help);
 	printf("\nserver options (flag, environment variable, meaning):\n");
 	config_usage(stdout);
 	return 0;

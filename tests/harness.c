@@ -39,8 +39,10 @@ srv_bank_now(void)
 	return (long long)time(NULL) + days_ahead();
 }
 
+/* Runs bankfeed with args (after the program's name) as s's server. */
 static void
-spawn(struct srv *s, const char *const *env, int *outfd)
+spawn(struct srv *s, const char *const *args, const char *const *env,
+    int *outfd)
 {
 	int	p[2], logfd;
 
@@ -70,8 +72,17 @@ spawn(struct srv *s, const char *const *env, int *outfd)
 			    strtoll(o, NULL, 10) : 0) + days_ahead());
 			setenv("BANKFEED_CLOCK_OFFSET_SECONDS", off, 1);
 		}
-		execl(BANKFEED_BIN, BANKFEED_BIN, "serve", "--listen",
-		    "127.0.0.1:0", "--data-dir", s->data, (char *)NULL);
+		{
+			const char	*argv[16] = { BANKFEED_BIN };
+			size_t		 n = 1;
+
+			while (args[n - 1] != NULL && n + 1 < 16) {
+				argv[n] = args[n - 1];
+				n++;
+			}
+			argv[n] = NULL;
+			execv(BANKFEED_BIN, (char *const *)argv);
+		}
 		_exit(127);
 	}
 	close(p[1]);
@@ -149,11 +160,51 @@ srv_new_client(struct srv *s, struct srv *c)
 static int
 start_on_dir(struct srv *s, const char *const *env)
 {
+	const char *const args[] = { "serve", "--listen", "127.0.0.1:0",
+	    "--data-dir", s->data, NULL };
 	int	fd;
 
-	spawn(s, env, &fd);
+	spawn(s, args, env, &fd);
 	if ((s->port = read_port(fd)) <= 0) {
 		fprintf(stderr, "harness: server did not start; log %s\n", s->log);
+		return -1;
+	}
+	return 0;
+}
+
+/* A fresh s with its own directory and log; the data dir DIR/sub. */
+static int
+srv_init(struct srv *s, const char *sub)
+{
+	static int	 curl_ready;
+	char		 tmpl[] = "/tmp/bankfeed-test-XXXXXX";
+
+	if (!curl_ready) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		curl_ready = 1;
+	}
+	memset(s, 0, sizeof(*s));
+	if (mkdtemp(tmpl) == NULL)
+		return -1;
+	snprintf(s->dir, sizeof(s->dir), "%s", tmpl);
+	snprintf(s->data, sizeof(s->data), "%s%s%s", tmpl, sub ? "/" : "",
+	    sub ? sub : "");
+	snprintf(s->log, sizeof(s->log), "%s/server.log", s->dir);
+	return 0;
+}
+
+int
+srv_start_args(struct srv *s, const char *const *args,
+    const char *const *env)
+{
+	int	fd;
+
+	if (srv_init(s, NULL) == -1)
+		return -1;
+	spawn(s, args, env, &fd);
+	if ((s->port = read_port(fd)) <= 0) {
+		fprintf(stderr, "harness: %s did not start; log %s\n", args[0],
+		    s->log);
 		return -1;
 	}
 	return 0;
@@ -168,22 +219,9 @@ srv_start(struct srv *s, const char *const *env)
 int
 srv_start_in(struct srv *s, const char *sub, const char *const *env)
 {
-	static int	 curl_ready;
-	char		 tmpl[] = "/tmp/bankfeed-test-XXXXXX";
 	struct srv	 c;
 
-	if (!curl_ready) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		curl_ready = 1;
-	}
-	memset(s, 0, sizeof(*s));
-	if (mkdtemp(tmpl) == NULL)
-		return -1;
-	snprintf(s->dir, sizeof(s->dir), "%s", tmpl);
-	snprintf(s->data, sizeof(s->data), "%s%s%s", tmpl, sub ? "/" : "",
-	    sub ? sub : "");
-	snprintf(s->log, sizeof(s->log), "%s/server.log", s->dir);
-	if (start_on_dir(s, env) == -1)
+	if (srv_init(s, sub) == -1 || start_on_dir(s, env) == -1)
 		return -1;
 	if (srv_new_client(s, &c) == -1) {
 		fprintf(stderr, "harness: cannot create a client\n");

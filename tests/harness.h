@@ -47,6 +47,14 @@ int	 srv_start(struct srv *, const char *const *env);
  * mode is then the server's doing, not the harness's).
  */
 int	 srv_start_in(struct srv *, const char *sub, const char *const *env);
+/*
+ * Starts another command of the binary: args after the program's name
+ * (NULL-terminated, at most 14), which must print "... listening on
+ * http://HOST:PORT" first on stdout.  A fresh dir holds its log (stderr);
+ * no client.  0 or -1.
+ */
+int	 srv_start_args(struct srv *, const char *const *args,
+	    const char *const *env);
 /* Starts again on the same data dir (after srv_kill / srv_stop). */
 int	 srv_restart(struct srv *, const char *const *env);
 void	 srv_stop(struct srv *);	/* SIGTERM and wait */

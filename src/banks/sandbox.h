@@ -39,6 +39,12 @@ void		 sandbox_set_batch(size_t n);
 
 /* 1 when the Sandbox Bank knows the username. */
 int		 sandbox_username_known(const char *username);
+/*
+ * 1 when the username's syncs wait at the bank (user_slow): for a front
+ * that makes the wait itself (sandbox-bank holds its answer) while its
+ * connector runs with sandbox_set_slow_ms(0).
+ */
+int		 sandbox_username_slow(const char *username);
 
 /*
  * Writes docs/sandbox.md (the whole file: every username and what it does)

@@ -69,8 +69,8 @@ errors_json(FILE *f)
 }
 
 /* Markdown table cells must not break the row: pipes and newlines out. */
-static void
-cell(FILE *f, const char *s)
+void
+md_cell(FILE *f, const char *s)
 {
 	for (; s != NULL && *s != '\0'; s++) {
 		if (*s == '|')
@@ -135,12 +135,12 @@ errors_markdown(FILE *f)
 		const struct err_info *ei = err_info((enum err)i);
 
 		fprintf(f, "| %d | `%s` | ", ei->code, ei->name);
-		cell(f, ei->aliases);
+		md_cell(f, ei->aliases);
 		fprintf(f, " | %s | %d | %s | ", err_group_name(ei->group),
 		    ei->http, ei->retryable ? "yes" : "no");
-		cell(f, err_description((enum err)i, desc, sizeof(desc)));
+		md_cell(f, err_description((enum err)i, desc, sizeof(desc)));
 		fputs(" | ", f);
-		cell(f, err_reproduce((enum err)i, repro, sizeof(repro)));
+		md_cell(f, err_reproduce((enum err)i, repro, sizeof(repro)));
 		fputs(" |\n", f);
 	}
 	fputs("\n## From the seed documents to the catalog\n\n"
@@ -156,19 +156,19 @@ errors_markdown(FILE *f)
 			if (s->seed != seed)
 				continue;
 			fputs("| ", f);
-			cell(f, s->status);
+			md_cell(f, s->status);
 			fputs(" | ", f);
-			cell(f, s->name);
+			md_cell(f, s->name);
 			fputs(" | ", f);
-			cell(f, s->code);
+			md_cell(f, s->code);
 			fputs(" | ", f);
-			cell(f, s->text);
+			md_cell(f, s->text);
 			if (s->entry == ERR_OK)
 				fputs(" | not an error | ", f);
 			else
 				fprintf(f, " | %d `%s` (HTTP %d) | ", err_code(s->entry),
 				    err_name(s->entry), err_http(s->entry));
-			cell(f, s->note);
+			md_cell(f, s->note);
 			fputs(" |\n", f);
 		}
 	}

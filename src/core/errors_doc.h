@@ -39,5 +39,8 @@ void	error_object_write(struct jw *, enum err, const char *data,
 void	error_object_kopt(struct jw *, const char *key, int code,
 	    const char *data, const char *message);
 void	errors_markdown(FILE *);
+/* Writes s as a cell of a Markdown table row: pipes escaped, newlines
+ * made blanks (every generated doc's tables). */
+void	md_cell(FILE *, const char *s);
 
 #endif

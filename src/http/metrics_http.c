@@ -75,9 +75,12 @@ metrics_http_done(const struct req *r, double seconds)
 {
 	size_t		route = nroutes;
 	unsigned	status = 0, method;
+	uintptr_t	p = (uintptr_t)r->route, lo = (uintptr_t)routes;
 
-	if (r->route != NULL && (size_t)(r->route - routes) < nroutes)
-		route = (size_t)(r->route - routes);
+	/* Compared as addresses: a route of another table (router_use())
+	 * is none of these, and pointers into two arrays do not subtract. */
+	if (r->route != NULL && p >= lo && p < lo + nroutes * sizeof(*routes))
+		route = (p - lo) / sizeof(*routes);
 	method = method_index(route < nroutes ? routes[route].method :
 	    r->method);
 	if (r->answered && r->status >= 100 && r->status <= 999)
