@@ -228,6 +228,7 @@ h_accounts_transactions(struct req *r)
 	int64_t		 after_seq = INT64_MAX;
 	int64_t		 version = -1;
 	int		 n = 0, more = 0;
+	struct rblob	*blob;
 
 	if (page_parse(r, &p) == -1)
 		return;
@@ -275,10 +276,10 @@ h_accounts_transactions(struct req *r)
 	snprintf(key, sizeof(key), "txns|%s|%s|%s|%s|%s|%d|%s", r->client_id,
 	    req_param(r, 0), from ? from : "", to ? to : "", status ? status : "",
 	    p.limit, p.after);
-	if (accdata_version(db, &version) == 0) {
-		resp_begin(r, 200, &w);
-		if (rcache_get(key, version, &r->out))
-			return;
+	if (accdata_version(db, &version) == 0 &&
+	    rcache_get(key, version, &blob)) {
+		resp_blob(r, 200, blob);
+		return;
 	}
 	if (db_exists(db, "SELECT 1 FROM accounts a JOIN connections c ON "
 	    "a.connection_id = c.id WHERE a.id = ? AND c.client_id = ?", "tt",

@@ -1,7 +1,8 @@
 /*
  * cache: rendered answers of hot reads (an account's transaction pages),
  * kept in memory so that a repeated read costs a lookup and a copy instead
- * of a query and the JSON of every row.
+ * of a query and the JSON of every row (a reference: the page is written
+ * to the socket from the entry itself).
  *
  * An entry is stamped with the data version it was rendered at: the
  * database's transaction change counter, which every write of a
@@ -14,6 +15,7 @@
 #include "http/http.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,9 +23,19 @@
 #define BUCKETS		1024	/* per shard */
 #define MAX_ENTRY	(256 * 1024)
 
+/*
+ * A rendered body, shared by its cache entry and the answers being written
+ * from it: a hit costs a reference, not a copy of the page.
+ */
+struct rblob {
+	atomic_int	 refs;
+	size_t		 len;
+	char		 data[];
+};
+
 struct entry {
 	char		*key;
-	char		*body;
+	struct rblob	*blob;
 	size_t		 len;
 	int64_t		 version;
 	struct entry	*next;		/* bucket chain */
@@ -87,12 +99,26 @@ unlink_entry(struct shard *sh, struct entry *e, size_t b)
 		sh->newest = e->older;
 	sh->bytes -= e->len + strlen(e->key);
 	free(e->key);
-	free(e->body);
+	rblob_unref(e->blob);
 	free(e);
 }
 
+void
+rblob_unref(struct rblob *b)
+{
+	if (b != NULL && atomic_fetch_sub(&b->refs, 1) == 1)
+		free(b);
+}
+
+const char *
+rblob_data(const struct rblob *b, size_t *len)
+{
+	*len = b->len;
+	return b->data;
+}
+
 int
-rcache_get(const char *key, int64_t version, struct buf *out)
+rcache_get(const char *key, int64_t version, struct rblob **out)
 {
 	uint64_t	 h = hash(key);
 	struct shard	*sh = &shards[h % SHARDS];
@@ -106,9 +132,11 @@ rcache_get(const char *key, int64_t version, struct buf *out)
 	for (e = sh->buckets[b]; e != NULL; e = e->next)
 		if (strcmp(e->key, key) == 0)
 			break;
-	if (e != NULL && e->version == version)
-		hit = buf_add(out, e->body, e->len) == 0;
-	else if (e != NULL)
+	if (e != NULL && e->version == version) {
+		atomic_fetch_add(&e->blob->refs, 1);
+		*out = e->blob;
+		hit = 1;
+	} else if (e != NULL)
 		unlink_entry(sh, e, b);		/* stale: the data moved on */
 	pthread_mutex_unlock(&locks[h % SHARDS].m);
 	return hit;
@@ -127,14 +155,16 @@ rcache_put(const char *key, int64_t version, const char *body, size_t len)
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return;
 	e->key = strdup(key);
-	e->body = malloc(len);
-	if (e->key == NULL || e->body == NULL) {
+	e->blob = malloc(sizeof(*e->blob) + len);
+	if (e->key == NULL || e->blob == NULL) {
 		free(e->key);
-		free(e->body);
+		free(e->blob);
 		free(e);
 		return;
 	}
-	memcpy(e->body, body, len);
+	atomic_init(&e->blob->refs, 1);
+	e->blob->len = len;
+	memcpy(e->blob->data, body, len);
 	e->len = len;
 	e->version = version;
 	pthread_mutex_lock(&locks[h % SHARDS].m);

@@ -22,6 +22,7 @@
 
 struct conn;
 struct req;
+struct rblob;
 
 typedef void (*handler_fn)(struct req *);
 
@@ -86,6 +87,7 @@ struct req {
 	/* the response */
 	int			 status;
 	struct buf		 out;
+	struct rblob		*body_ref;	/* the body, when a cached page */
 	int			 out_empty;	/* no JSON body: 204, or resp_text */
 	const char		*hdr_name[REQ_MAX_HEADERS];
 	char			*hdr_value[REQ_MAX_HEADERS];
@@ -245,12 +247,17 @@ int		 multipart_part(const char *body, size_t len,
 
 /*
  * cache.c: rendered answers of hot reads, stamped with the data version
- * (accdata_version) they were rendered at.  rcache_get appends the entry
- * to out and returns 1 only when its version is the current one.
+ * (accdata_version) they were rendered at.  rcache_get gives a reference
+ * to the entry and returns 1 only when its version is the current one.
  */
 void		 rcache_init(size_t max_bytes);	/* 0 turns it off */
 void		 rcache_free(void);
-int		 rcache_get(const char *key, int64_t version, struct buf *out);
+/* On a hit, *out is a reference to the body: rblob_unref() it. */
+int		 rcache_get(const char *key, int64_t version, struct rblob **out);
+void		 rblob_unref(struct rblob *);
+const char	*rblob_data(const struct rblob *, size_t *len);
+/* Answers with a cached body; takes over the reference. */
+void		 resp_blob(struct req *, int status, struct rblob *);
 void		 rcache_put(const char *key, int64_t version, const char *body,
 		    size_t len);
 

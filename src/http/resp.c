@@ -87,6 +87,8 @@ answer(struct req *r, int status, int out_empty)
 	size_t	i;
 
 	buf_reset(&r->out);
+	rblob_unref(r->body_ref);
+	r->body_ref = NULL;
 	r->status = status;
 	r->answered = 1;
 	r->out_empty = out_empty;
@@ -113,6 +115,13 @@ void
 resp_empty(struct req *r, int status)
 {
 	answer(r, status, 1);
+}
+
+void
+resp_blob(struct req *r, int status, struct rblob *b)
+{
+	answer(r, status, 0);
+	r->body_ref = b;
 }
 
 void

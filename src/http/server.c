@@ -112,6 +112,7 @@ struct conn {
 	size_t			 out_len, out_off;
 	char			*body;		/* the body, when apart from out */
 	size_t			 body_len;
+	struct rblob		*body_blob;	/* body is a cached page's: not freed */
 	int			 in_epoll;	/* events registered, 0 = none */
 };
 
@@ -309,6 +310,7 @@ req_free(struct req *r)
 		sodium_memzero(r->body.p, r->body.len);
 	buf_free(&r->body);
 	buf_free(&r->out);
+	rblob_unref(r->body_ref);
 	if (r->json != NULL)
 		json_decref(r->json);
 	for (i = 0; i < r->nhdrs; i++)
@@ -440,6 +442,18 @@ http_date(struct worker *w)
 	return w->date;
 }
 
+/* Lets go of the answer's body: freed, or the cache's reference given back. */
+static void
+body_drop(struct conn *c)
+{
+	if (c->body_blob != NULL)
+		rblob_unref(c->body_blob);
+	else
+		free(c->body);
+	c->body_blob = NULL;
+	c->body = NULL;
+}
+
 /*
  * Renders r's answer into c->out (head) and c->body (body).  The request
  * ends the connection when the client or the handler said so, when the
@@ -461,7 +475,13 @@ render(struct conn *c)
 	if (server_stopping())
 		c->close_after = 1;
 	body_allowed = r->status >= 200 && r->status != 204 && r->status != 304;
-	c->body = body_allowed ? buf_steal(&r->out, &blen) : NULL;
+	if (body_allowed && r->body_ref != NULL) {
+		/* A cached page is written from the cache's own copy. */
+		c->body_blob = r->body_ref;
+		r->body_ref = NULL;
+		c->body = (char *)rblob_data(c->body_blob, &blen);
+	} else
+		c->body = body_allowed ? buf_steal(&r->out, &blen) : NULL;
 	c->body_len = blen;
 	buf_printf(&h, "HTTP/1.1 %d %s\r\nDate: %s\r\n", r->status,
 	    h1_reason(r->status), http_date(c->w));
@@ -485,8 +505,7 @@ render(struct conn *c)
 		return -1;
 	}
 	if (c->head_only) {
-		free(c->body);
-		c->body = NULL;
+		body_drop(c);
 		c->body_len = 0;
 	}
 	free(c->out);
@@ -527,8 +546,7 @@ request_end(struct conn *c, int aborted)
 		req_free(c->r);
 		c->r = NULL;
 	}
-	free(c->body);
-	c->body = NULL;
+	body_drop(c);
 	c->body_len = 0;
 	free(c->out);
 	c->out = NULL;
@@ -940,8 +958,8 @@ conn_close(struct conn *c)
 		c->w_next->w_prev = c->w_prev;
 	free(c->in);
 	free(c->out);
-	free(c->body);
-	c->in = c->out = c->body = NULL;
+	body_drop(c);
+	c->in = c->out = NULL;
 	/*
 	 * Freed once the current batch of events is done: callers up the
 	 * stack and later events of the batch may still look at c->fd.
