@@ -7,9 +7,11 @@
 #include <time.h>
 
 extern const struct connector sandbox_connector;
+extern const struct connector xs2a_connector;
 
 static const struct connector *const connectors[] = {
 	&sandbox_connector,
+	&xs2a_connector,
 };
 
 static const struct {
