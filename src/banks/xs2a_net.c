@@ -19,9 +19,13 @@
  *
  * Threads: an exchange's easy handle is set up by the operation's thread,
  * handed over through `queue`, and touched only by the network thread
- * until it is done; then the operation reads it.  `lock` guards the queue,
- * the state of every exchange, and the calls of wake functions, so that
- * xs2a_xfer_free() and a wake never cross.
+ * until it is done; then the operation reads it.  `lock` guards the queue
+ * and the state of every exchange, and is only ever held for a few
+ * instructions: a wake function runs outside it (engine_wake() takes the
+ * engine's lock, whose holder may wait on the database, whose writer may
+ * be a worker about to start its next exchange).  While a wake runs the
+ * exchange is marked `waking`, and xs2a_xfer_free() waits for the mark to
+ * go, so no wake comes after an operation is freed.
  */
 #include "banks/xs2a_int.h"
 
@@ -51,6 +55,7 @@ struct xs2a_xfer {
 	struct xs2a_resp	 resp;
 	enum xf_state		 state;
 	int			 abandoned;
+	int			 waking;	/* its wake function runs */
 	struct bank_ctx		 waker;		/* wake, wake_arg only */
 	struct xs2a_xfer	*next;		/* queue or cancel list */
 };
@@ -59,6 +64,7 @@ static const struct lazycurl	*C;
 static pthread_once_t		 once = PTHREAD_ONCE_INIT;
 static int			 up;		/* the thread runs */
 static pthread_mutex_t		 lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t		 woke = PTHREAD_COND_INITIALIZER;
 static CURLM			*multi;
 static struct xs2a_xfer		*queue, *cancels;
 static atomic_long		 live;
@@ -85,6 +91,29 @@ xfer_destroy(struct xs2a_xfer *x)
 	buf_free(&x->in);
 	free(x);
 	atomic_fetch_sub(&live, 1);
+}
+
+/*
+ * Marks x done and, unless it was abandoned, calls its wake function with
+ * the lock released.
+ */
+static void
+done(struct xs2a_xfer *x)
+{
+	int	wake;
+
+	pthread_mutex_lock(&lock);
+	x->state = XF_DONE;
+	if ((wake = !x->abandoned))
+		x->waking = 1;
+	pthread_mutex_unlock(&lock);
+	if (!wake)
+		return;
+	bank_notify(&x->waker);
+	pthread_mutex_lock(&lock);
+	x->waking = 0;
+	pthread_cond_broadcast(&woke);
+	pthread_mutex_unlock(&lock);
 }
 
 /*
@@ -124,11 +153,7 @@ take_work(void)
 			continue;
 		x->resp.cc = CURLE_OUT_OF_MEMORY;
 		x->resp.body = "";
-		pthread_mutex_lock(&lock);
-		x->state = XF_DONE;
-		if (!x->abandoned)
-			bank_notify(&x->waker);
-		pthread_mutex_unlock(&lock);
+		done(x);
 	}
 	while ((x = c) != NULL) {
 		c = x->next;
@@ -158,12 +183,8 @@ finish(CURL *easy, CURLcode cc)
 		    C->easy_strerror(cc));
 	x->resp.body = x->in.p != NULL ? x->in.p : "";
 	x->resp.len = x->in.len;
-	pthread_mutex_lock(&lock);
-	x->state = XF_DONE;
 	/* An abandoned one waits on the cancel list, which frees it. */
-	if (!x->abandoned)
-		bank_notify(&x->waker);
-	pthread_mutex_unlock(&lock);
+	done(x);
 }
 
 static void *
@@ -367,6 +388,8 @@ xs2a_xfer_free(struct xs2a_xfer *x)
 	if (x == NULL)
 		return;
 	pthread_mutex_lock(&lock);
+	while (x->waking)
+		pthread_cond_wait(&woke, &lock);
 	if (x->state == XF_DONE || x->state == XF_NEW)
 		now = 1;
 	else if (x->state == XF_QUEUED)
