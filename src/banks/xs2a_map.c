@@ -448,7 +448,8 @@ parse_account(json_t *o, size_t i, struct xs2a_account *a,
 		xs2a_invalid(err, "%s is not an object.", where);
 		return -1;
 	}
-	if (jstr(o, "resourceId", &s, XS2A_ID_MAX - 1) != 1 || *s == '\0' ||
+	/* Short enough for the account key "xs2a:" + id (127 bytes). */
+	if (jstr(o, "resourceId", &s, 120) != 1 || *s == '\0' ||
 	    strcspn(s, "/?#%\\ \t\r\n") != strlen(s)) {
 		xs2a_invalid(err, "%s has no usable resourceId.", where);
 		return -1;
@@ -552,7 +553,7 @@ xs2a_parse_accounts(json_t *root, struct xs2a_account **out, size_t *n,
 		else if (a[i].msisdn[0] != '\0')
 			snprintf(a[i].key, sizeof(a[i].key), "%s", a[i].msisdn);
 		else
-			snprintf(a[i].key, sizeof(a[i].key), "xs2a:%s",
+			snprintf(a[i].key, sizeof(a[i].key), "xs2a:%.120s",
 			    a[i].resource_id);
 	}
 	*out = a;
