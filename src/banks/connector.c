@@ -69,6 +69,17 @@ connector_for(const char *protocol)
 	return NULL;
 }
 
+const char *
+bank_answer_get(const struct bank_answer *ans, size_t n, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; ans != NULL && i < n; i++)
+		if (ans[i].key != NULL && strcmp(ans[i].key, key) == 0)
+			return ans[i].value;
+	return NULL;
+}
+
 void
 bank_auth_init(struct bank_auth *a)
 {

@@ -97,6 +97,10 @@ struct bank_answer {
 	const char	*value;
 };
 
+/* The value answered for key among n answers, or NULL. */
+const char	*bank_answer_get(const struct bank_answer *, size_t n,
+		    const char *key);
+
 /* What the caller knows of the request, for every operation. */
 struct bank_ctx {
 	const char	*institution_id;

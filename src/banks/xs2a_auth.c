@@ -638,17 +638,6 @@ xs2a_auth_recv(struct bank_op *op, const struct xs2a_resp *r)
 	json_decref(j);
 }
 
-static const char *
-answer_of(const struct bank_answer *ans, size_t n, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (ans[i].key != NULL && strcmp(ans[i].key, key) == 0)
-			return ans[i].value;
-	return NULL;
-}
-
 void
 xs2a_auth_answer(struct bank_op *op, const struct bank_answer *ans, size_t n)
 {
@@ -657,7 +646,7 @@ xs2a_auth_answer(struct bank_op *op, const struct bank_answer *ans, size_t n)
 
 	switch (op->st.pending) {
 	case PEND_METHOD:
-		v = answer_of(ans, n, "sca_method");
+		v = bank_answer_get(ans, n, "sca_method");
 		for (i = 0; v != NULL && i < op->st.nmethods; i++)
 			if (strcmp(v, op->st.methods[i].opt) == 0)
 				break;
@@ -674,7 +663,7 @@ xs2a_auth_answer(struct bank_op *op, const struct bank_answer *ans, size_t n)
 		op->phase = op->st.auth[0] != '\0' ? PH_UPDATE : PH_START_AUTH;
 		return;
 	case PEND_TAN:
-		v = answer_of(ans, n, "tan");
+		v = bank_answer_get(ans, n, "tan");
 		if (v == NULL || *v == '\0') {
 			xs2a_fail(op, ERR_INVALID_TAN, "No TAN was entered.");
 			return;
