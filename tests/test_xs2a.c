@@ -43,6 +43,7 @@
 #include <jansson.h>
 
 #include "banks/xs2a_int.h"
+#include "doccheck.h"
 #include "xs2a_bank.h"
 
 #ifndef BF_SOURCE_DIR
@@ -59,24 +60,13 @@ static long long	clock_s = 1780000000;	/* the ctx's now, moved by tests */
 
 /* ---- helpers ---- */
 
+/* A file's bytes, NUL-terminated, or NULL. */
 static char *
 slurp(const char *path)
 {
-	FILE	*f = fopen(path, "rb");
-	char	*p;
-	long	 n;
+	size_t	n;
 
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)n + 1);
-	assert_non_null(p);
-	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
-	p[n] = '\0';
-	fclose(f);
-	return p;
+	return doc_slurp(path, &n);
 }
 
 static json_t *
@@ -296,30 +286,16 @@ static const char AUTHORIZED_STATE[] =
 
 /* ---- mapping ---- */
 
-static const struct {
-	const char	*code;
-	int		 http;
-	enum err	 at[3];
-	int		 per_account;
-} tpp[] = {
-#define T(c, h, l, s, f, p) { c, h, { ERR_##l, ERR_##s, ERR_##f }, p },
-#define S(h, l, s, f, p)
-#define F(n, w, l, s, f)
-#include "banks/xs2a_tpp.def"
-#undef T
-#undef S
-#undef F
-};
-
 /* Every code of the table, at every stage: its entry and the bank's text. */
 static void
 every_tpp_code_maps_to_its_entry_with_the_banks_text(void **unused)
 {
-	size_t	i;
-	int	st;
+	const struct xs2a_tpp_row *tpp = xs2a_tpp_rows;
+	size_t			 i;
+	int			 st;
 
 	(void)unused;
-	for (i = 0; i < NELEM(tpp); i++)
+	for (i = 0; i < xs2a_ntpp_rows; i++)
 		for (st = 0; st < 3; st++) {
 			char			 body[512];
 			struct xs2a_resp	 r;
@@ -359,10 +335,10 @@ every_tpp_code_maps_to_its_entry_with_the_banks_text(void **unused)
 		size_t	k;
 
 		for (k = 0; k < NELEM(spec_codes); k++) {
-			for (i = 0; i < NELEM(tpp); i++)
+			for (i = 0; i < xs2a_ntpp_rows; i++)
 				if (strcmp(tpp[i].code, spec_codes[k]) == 0)
 					break;
-			if (i == NELEM(tpp))
+			if (i == xs2a_ntpp_rows)
 				fail_msg("%s is not in xs2a_tpp.def",
 				    spec_codes[k]);
 		}

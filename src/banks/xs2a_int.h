@@ -247,6 +247,16 @@ void	xs2a_fetch_recv(struct bank_op *, const struct xs2a_resp *);
  */
 void	xs2a_map_error(const struct xs2a_resp *, enum xs2a_stage,
 	    struct bank_error *, int *per_account);
+/* The tppMessages codes of xs2a_tpp.def (T rows), in its order. */
+struct xs2a_tpp_row {
+	const char	*code;
+	int		 http;
+	enum err	 at[3];		/* by enum xs2a_stage */
+	int		 per_account;
+};
+extern const struct xs2a_tpp_row xs2a_tpp_rows[];
+extern const size_t xs2a_ntpp_rows;
+
 /* A network fault (r->status == 0) as a catalog entry. */
 void	xs2a_map_fault(const struct xs2a_resp *, enum xs2a_stage,
 	    struct bank_error *);

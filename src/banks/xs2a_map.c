@@ -24,12 +24,7 @@
 
 /* ---- the table (xs2a_tpp.def) ---- */
 
-static const struct tpp_row {
-	const char	*code;
-	int		 http;
-	enum err	 at[3];
-	int		 per_account;
-} tpp_rows[] = {
+const struct xs2a_tpp_row xs2a_tpp_rows[] = {
 #define T(c, h, l, s, f, p) { c, h, { ERR_##l, ERR_##s, ERR_##f }, p },
 #define S(h, l, s, f, p)
 #define F(n, w, l, s, f)
@@ -38,6 +33,8 @@ static const struct tpp_row {
 #undef S
 #undef F
 };
+
+const size_t xs2a_ntpp_rows = sizeof(xs2a_tpp_rows) / sizeof(xs2a_tpp_rows[0]);
 
 static const struct status_row {
 	int		 http;
@@ -164,14 +161,14 @@ xs2a_json_body(const struct xs2a_resp *r, struct bank_error *err)
 	return j;
 }
 
-static const struct tpp_row *
+static const struct xs2a_tpp_row *
 tpp_find(const char *code)
 {
 	size_t	i;
 
-	for (i = 0; code != NULL && i < NELEM(tpp_rows); i++)
-		if (strcmp(tpp_rows[i].code, code) == 0)
-			return &tpp_rows[i];
+	for (i = 0; code != NULL && i < xs2a_ntpp_rows; i++)
+		if (strcmp(xs2a_tpp_rows[i].code, code) == 0)
+			return &xs2a_tpp_rows[i];
 	return NULL;
 }
 
@@ -218,7 +215,7 @@ void
 xs2a_map_error(const struct xs2a_resp *r, enum xs2a_stage st,
     struct bank_error *err, int *per_account)
 {
-	const struct tpp_row	*t = NULL;
+	const struct xs2a_tpp_row *t = NULL;
 	const struct status_row	*s = NULL;
 	const char		*code = NULL, *text = NULL;
 	json_t			*j = NULL;
