@@ -6,8 +6,8 @@
  *   xs2a_auth.c	consent and SCA (redirect, embedded, decoupled)
  *   xs2a_fetch.c	accounts, balances, transactions (JSON, camt, MT940)
  *   xs2a_net.c		HTTP exchanges on one network thread (libcurl multi)
- *   xs2a_map.c		bank JSON to records (accounts, balances, transactions),
- *			SCA answers, tppMessages to catalog entries, links
+ *   xs2a_map.c		tppMessages to catalog entries, JSON bodies, links
+ *   xs2a_records.c	bank JSON to records (accounts, balances, transactions)
  *   xs2a_tpp.def	the table of tppMessages codes and catalog entries
  */
 #ifndef BF_XS2A_INT_H
@@ -237,7 +237,7 @@ void	xs2a_auth_answer(struct bank_op *, const struct bank_answer *, size_t);
 int	xs2a_fetch_send(struct bank_op *);
 void	xs2a_fetch_recv(struct bank_op *, const struct xs2a_resp *);
 
-/* ---- xs2a_map.c: from the bank's JSON ---- */
+/* ---- xs2a_map.c and xs2a_records.c: from the bank's answers ---- */
 
 /*
  * The catalog entry and message of a failed answer (status >= 300, or a
@@ -264,6 +264,9 @@ void	xs2a_map_fault(const struct xs2a_resp *, enum xs2a_stage,
 void	xs2a_invalid(struct bank_error *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 
+/* A JSON string member of at most max bytes: 1 and *out, 0 absent, -1
+ * wrong type, too long or holding a NUL. */
+int	xs2a_jstr(json_t *, const char *key, const char **out, size_t max);
 /* The body as a JSON object, or NULL with err filled. */
 json_t	*xs2a_json_body(const struct xs2a_resp *, struct bank_error *err);
 
