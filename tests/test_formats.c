@@ -379,6 +379,45 @@ camt_national_variant(void **state)
 	free(g);
 }
 
+/* camt.052 (an intraday account report, what XS2A banks send): read as
+ * camt.053, its Rpt as a Stmt, booked and pending entries alike. */
+static void
+camt052_account_report(void **state)
+{
+	struct got	*g;
+	static const char *rpt =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.052.001.08\">"
+	    "<BkToCstmrAcctRpt><GrpHdr><MsgId>R1</MsgId><CreDtTm>"
+	    "2026-03-31T12:00:00</CreDtTm></GrpHdr><Rpt><Id>RPT-1</Id><Acct><Id>"
+	    "<IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+	    "<Ntry><Amt Ccy=\"EUR\">12.30</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>"
+	    "<Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-30</Dt></BookgDt>"
+	    "<AcctSvcrRef>B-1</AcctSvcrRef></Ntry>"
+	    "<Ntry><Amt Ccy=\"EUR\">3.50</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>"
+	    "<Cd>PDNG</Cd></Sts><BookgDt><Dt>2026-03-31</Dt></BookgDt>"
+	    "<AcctSvcrRef>P-1</AcctSvcrRef></Ntry></Rpt></BkToCstmrAcctRpt>"
+	    "</Document>\n";
+	static const char *mixed =
+	    "<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:"
+	    "tech:xsd:camt.052.001.02\"><BkToCstmrStmt/></Document>\n";
+
+	(void)state;
+	g = snippet(rpt, STMT_CAMT053, STMT_OK);
+	assert_int_equal(g->nst, 1);
+	assert_string_equal(g->st[0].id, "RPT-1");
+	assert_string_equal(g->st[0].iban, "DE89370400440532013000");
+	assert_int_equal(g->ntx, 2);
+	assert_int_equal(g->tx[0].amount, -1230);
+	assert_int_equal(g->tx[0].status, TXN_BOOKED);
+	assert_int_equal(g->tx[1].status, TXN_PENDING);
+	assert_string_equal(g->tx[1].bank_id, "P-1");
+	free(g);
+	g = snippet(mixed, STMT_CAMT053, STMT_REJECTED);
+	assert_non_null(strstr(g->diag.msg, "BkToCstmrAcctRpt"));
+	free(g);
+}
+
 static void
 camt_refuses_entities_and_other_messages(void **state)
 {
@@ -1165,6 +1204,7 @@ main(void)
 		cmocka_unit_test(camt_batch_charges_reversal_pending),
 		cmocka_unit_test(camt_national_variant),
 		cmocka_unit_test(camt_refuses_entities_and_other_messages),
+		cmocka_unit_test(camt052_account_report),
 		cmocka_unit_test(camt_broken_and_truncated),
 		cmocka_unit_test(camt_batch_without_own_amounts),
 		cmocka_unit_test(camt_text_past_its_limit),
