@@ -1047,6 +1047,75 @@ fetch_pages_balances_and_statement_bodies(void **unused)
 	bank_fetch_result_free(&res);
 }
 
+/* camt.052 (XML) and MT942 (text/plain) pages through the parsers. */
+static void
+statement_bodies_camt052_and_mt942(void **unused)
+{
+	static const char camt052[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.052.001.08\">"
+	    "<BkToCstmrAcctRpt><GrpHdr><MsgId>R1</MsgId><CreDtTm>"
+	    "2026-03-31T12:00:00</CreDtTm></GrpHdr><Rpt><Id>RPT-1</Id><Acct><Id>"
+	    "<IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>"
+	    "<Ntry><Amt Ccy=\"EUR\">12.30</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>"
+	    "<Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-30</Dt></BookgDt>"
+	    "<AcctSvcrRef>B-1</AcctSvcrRef></Ntry>"
+	    "<Ntry><Amt Ccy=\"EUR\">3.50</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>"
+	    "<Cd>PDNG</Cd></Sts><BookgDt><Dt>2026-03-31</Dt></BookgDt>"
+	    "<AcctSvcrRef>P-1</AcctSvcrRef></Ntry></Rpt></BkToCstmrAcctRpt>"
+	    "</Document>\n";
+	static const char mt942[] =
+	    ":20:INTRADAY1\r\n:25:DE89370400440532013000\r\n:28C:7/1\r\n"
+	    ":34F:EUR0,\r\n:13D:2603311015+0100\r\n"
+	    ":61:2603310331CR12,50NTRFNONREF//X1\r\n:86:Gutschrift\r\n"
+	    ":61:2603310331DR2,00NCHGNONREF//X2\r\n:86:Entgelt\r\n"
+	    ":90D:1EUR2,00\r\n:90C:1EUR12,50\r\n-\r\n";
+	struct got		 g;
+	struct bank_fetch_result res;
+	const char		*bodies[] = { camt052, mt942 };
+	const char		*types[] = { "application/xml", "text/plain" };
+	const long		 want_sum[] = { -1230 - 350, 1250 - 200 };
+	size_t			 i;
+
+	(void)unused;
+	use_bank("EMBEDDED", NULL);
+	for (i = 0; i < 2; i++) {
+		struct fb_rule	x = { "GET", "/v1/accounts/acc-1/transactions",
+		    200, types[i], NULL, bodies[i], 0, 0, 0 };
+
+		fb_reset(&bank);
+		rule("GET", "/v1/accounts", 200, "{\"accounts\":[{\"resourceId\":"
+		    "\"acc-1\",\"iban\":\"DE89370400440532013000\"}]}");
+		rule("GET", "/v1/accounts/acc-1/balances", 200, BALANCES);
+		fb_rule(&bank, &x);
+		fetch(AUTHORIZED_STATE, &g, &res);
+		if (res.error.code != ERR_OK)
+			fail_msg("%s: %s", err_name(res.error.code),
+			    res.error.message);
+		assert_int_equal(g.ntx, 2);
+		assert_int_equal(g.sum, want_sum[i]);
+		bank_fetch_result_free(&res);
+	}
+	/* A broken statement: refused whole. */
+	fb_reset(&bank);
+	rule("GET", "/v1/accounts", 200, "{\"accounts\":[{\"resourceId\":"
+	    "\"acc-1\",\"iban\":\"DE89370400440532013000\"}]}");
+	rule("GET", "/v1/accounts/acc-1/balances", 200, BALANCES);
+	{
+		struct fb_rule x = { "GET", "/v1/accounts/acc-1/transactions",
+		    200, "application/xml", NULL, "<?xml version=\"1.0\"?>\n"
+		    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.052."
+		    "001.08\"><BkToCstmrAcctRpt><Rpt><Ntry><Amt Ccy=\"EUR\">1"
+		    "</Amt>", 0, 0, 0 };
+
+		fb_rule(&bank, &x);
+	}
+	fetch(AUTHORIZED_STATE, &g, &res);
+	assert_int_equal(res.error.code, ERR_BANK_RESPONSE_INVALID);
+	assert_int_equal(g.ntx, 0);
+	bank_fetch_result_free(&res);
+}
+
 /* One account the bank does not know: marked; the other one delivered. */
 static void
 an_account_error_marks_only_that_account(void **unused)
@@ -1695,6 +1764,7 @@ main(void)
 		cmocka_unit_test(redirect_sca_waits_for_the_return),
 		cmocka_unit_test(a_refused_all_accounts_consent_is_asked_without_accounts),
 		cmocka_unit_test(fetch_pages_balances_and_statement_bodies),
+		cmocka_unit_test(statement_bodies_camt052_and_mt942),
 		cmocka_unit_test(an_account_error_marks_only_that_account),
 		cmocka_unit_test(bad_answers_fail_the_fetch_and_deliver_nothing_of_them),
 		cmocka_unit_test(gets_are_retried_posts_are_not),
