@@ -385,25 +385,12 @@ static void
 camt052_account_report(void **state)
 {
 	struct got	*g;
-	static const char *rpt =
-	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.052.001.08\">"
-	    "<BkToCstmrAcctRpt><GrpHdr><MsgId>R1</MsgId><CreDtTm>"
-	    "2026-03-31T12:00:00</CreDtTm></GrpHdr><Rpt><Id>RPT-1</Id><Acct><Id>"
-	    "<IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>"
-	    "<Ntry><Amt Ccy=\"EUR\">12.30</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>"
-	    "<Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-30</Dt></BookgDt>"
-	    "<AcctSvcrRef>B-1</AcctSvcrRef></Ntry>"
-	    "<Ntry><Amt Ccy=\"EUR\">3.50</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>"
-	    "<Cd>PDNG</Cd></Sts><BookgDt><Dt>2026-03-31</Dt></BookgDt>"
-	    "<AcctSvcrRef>P-1</AcctSvcrRef></Ntry></Rpt></BkToCstmrAcctRpt>"
-	    "</Document>\n";
 	static const char *mixed =
 	    "<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:"
 	    "tech:xsd:camt.052.001.02\"><BkToCstmrStmt/></Document>\n";
 
 	(void)state;
-	g = snippet(rpt, STMT_CAMT053, STMT_OK);
+	g = own("camt053/camt052_report.xml", STMT_CAMT053, STMT_OK);
 	assert_int_equal(g->nst, 1);
 	assert_string_equal(g->st[0].id, "RPT-1");
 	assert_string_equal(g->st[0].iban, "DE89370400440532013000");

@@ -118,6 +118,17 @@ rule(const char *method, const char *path, int status, const char *body)
 	fb_rule(&bank, &r);
 }
 
+/* A rule with one more header, used `uses` times (0: always). */
+static void
+rule_with(const char *method, const char *path, int status,
+    const char *header, const char *body, int uses)
+{
+	struct fb_rule	r = { method, path, status, NULL, header, body, 0, 0,
+	    uses };
+
+	fb_rule(&bank, &r);
+}
+
 static void
 rule_once(const char *method, const char *path, int status, const char *body)
 {
@@ -657,12 +668,8 @@ embedded_sca_password_method_tan(void **unused)
 	(void)unused;
 	fb_reset(&bank);
 	use_bank("EMBEDDED", NULL);
-	{
-		struct fb_rule c = { "POST", "/v1/consents", 201, NULL,
-		    "ASPSP-SCA-Approach: EMBEDDED", EMBEDDED_CONSENT, 0, 0, 0 };
-
-		fb_rule(&bank, &c);
-	}
+	rule_with("POST", "/v1/consents", 201, "ASPSP-SCA-Approach: EMBEDDED",
+	    EMBEDDED_CONSENT, 0);
 	rule("POST", "/v1/consents/cons-emb/authorisations", 201,
 	    EMBEDDED_METHODS);
 	rule_once("PUT", "/v1/consents/cons-emb/authorisations/auth-1", 200,
@@ -788,27 +795,17 @@ decoupled_sca_polls_until_confirmed(void **unused)
 	(void)unused;
 	fb_reset(&bank);
 	use_bank("DECOUPLED", NULL);
-	{
-		struct fb_rule c = { "POST", "/v1/consents", 201, NULL,
-		    "ASPSP-SCA-Approach: DECOUPLED", "{\"consentStatus\":"
-		    "\"received\",\"consentId\":\"cons-dec\",\"_links\":{"
-		    "\"startAuthorisationWithPsuIdentification\":{\"href\":"
-		    "\"/v1/consents/cons-dec/authorisations\"}}}", 0, 0, 0 };
-
-		fb_rule(&bank, &c);
-	}
+	rule_with("POST", "/v1/consents", 201, "ASPSP-SCA-Approach: DECOUPLED",
+	    "{\"consentStatus\":\"received\",\"consentId\":\"cons-dec\","
+	    "\"_links\":{\"startAuthorisationWithPsuIdentification\":{"
+	    "\"href\":\"/v1/consents/cons-dec/authorisations\"}}}", 0);
 	rule("POST", "/v1/consents/cons-dec/authorisations", 201,
 	    "{\"scaStatus\":\"received\",\"authorisationId\":\"123auth456\","
 	    "\"psuMessage\":\"Please use your BankApp for transaction "
 	    "Authorisation.\",\"_links\":{\"scaStatus\":{\"href\":\"/v1/"
 	    "consents/cons-dec/authorisations/123auth456\"}}}");
-	{
-		struct fb_rule s = { "GET", "/v1/consents/cons-dec/"
-		    "authorisations/123auth456", 200, NULL, "Retry-After: 5",
-		    "{\"scaStatus\":\"started\"}", 0, 0, 1 };
-
-		fb_rule(&bank, &s);
-	}
+	rule_with("GET", "/v1/consents/cons-dec/authorisations/123auth456",
+	    200, "Retry-After: 5", "{\"scaStatus\":\"started\"}", 1);
 	rule("GET", "/v1/consents/cons-dec/authorisations/123auth456", 200,
 	    "{\"scaStatus\":\"finalised\"}");
 	rule("GET", "/v1/consents/cons-dec/status", 200, VALID);
@@ -847,16 +844,11 @@ redirect_sca_waits_for_the_return(void **unused)
 	(void)unused;
 	fb_reset(&bank);
 	use_bank("REDIRECT,DECOUPLED", "https://bankfeed.example/v1/callback/xs2a");
-	{
-		struct fb_rule c = { "POST", "/v1/consents", 201, NULL,
-		    "ASPSP-SCA-Approach: REDIRECT", "{\"consentStatus\":"
-		    "\"received\",\"consentId\":\"cons-red\",\"_links\":{"
-		    "\"scaRedirect\":{\"href\":\"https://www.testbank.com/"
-		    "authentication/cons-red\"},\"scaStatus\":{\"href\":\"/v1/"
-		    "consents/cons-red/authorisations/123auth567\"}}}", 0, 0, 0 };
-
-		fb_rule(&bank, &c);
-	}
+	rule_with("POST", "/v1/consents", 201, "ASPSP-SCA-Approach: REDIRECT",
+	    "{\"consentStatus\":\"received\",\"consentId\":\"cons-red\","
+	    "\"_links\":{\"scaRedirect\":{\"href\":\"https://www.testbank."
+	    "com/authentication/cons-red\"},\"scaStatus\":{\"href\":\"/v1/"
+	    "consents/cons-red/authorisations/123auth567\"}}}", 0);
 	rule_once("GET", "/v1/consents/cons-red/status", 200,
 	    "{\"consentStatus\":\"received\"}");
 	rule("GET", "/v1/consents/cons-red/status", 200, VALID);
@@ -1051,19 +1043,6 @@ fetch_pages_balances_and_statement_bodies(void **unused)
 static void
 statement_bodies_camt052_and_mt942(void **unused)
 {
-	static const char camt052[] =
-	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.052.001.08\">"
-	    "<BkToCstmrAcctRpt><GrpHdr><MsgId>R1</MsgId><CreDtTm>"
-	    "2026-03-31T12:00:00</CreDtTm></GrpHdr><Rpt><Id>RPT-1</Id><Acct><Id>"
-	    "<IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>"
-	    "<Ntry><Amt Ccy=\"EUR\">12.30</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>"
-	    "<Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-03-30</Dt></BookgDt>"
-	    "<AcctSvcrRef>B-1</AcctSvcrRef></Ntry>"
-	    "<Ntry><Amt Ccy=\"EUR\">3.50</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>"
-	    "<Cd>PDNG</Cd></Sts><BookgDt><Dt>2026-03-31</Dt></BookgDt>"
-	    "<AcctSvcrRef>P-1</AcctSvcrRef></Ntry></Rpt></BkToCstmrAcctRpt>"
-	    "</Document>\n";
 	static const char mt942[] =
 	    ":20:INTRADAY1\r\n:25:DE89370400440532013000\r\n:28C:7/1\r\n"
 	    ":34F:EUR0,\r\n:13D:2603311015+0100\r\n"
@@ -1072,12 +1051,15 @@ statement_bodies_camt052_and_mt942(void **unused)
 	    ":90D:1EUR2,00\r\n:90C:1EUR12,50\r\n-\r\n";
 	struct got		 g;
 	struct bank_fetch_result res;
+	char			*camt052 = slurp(BF_SOURCE_DIR "/tests/data/"
+	    "statements/camt053/camt052_report.xml");
 	const char		*bodies[] = { camt052, mt942 };
 	const char		*types[] = { "application/xml", "text/plain" };
 	const long		 want_sum[] = { -1230 - 350, 1250 - 200 };
 	size_t			 i;
 
 	(void)unused;
+	assert_non_null(camt052);
 	use_bank("EMBEDDED", NULL);
 	for (i = 0; i < 2; i++) {
 		struct fb_rule	x = { "GET", "/v1/accounts/acc-1/transactions",
@@ -1114,6 +1096,7 @@ statement_bodies_camt052_and_mt942(void **unused)
 	assert_int_equal(res.error.code, ERR_BANK_RESPONSE_INVALID);
 	assert_int_equal(g.ntx, 0);
 	bank_fetch_result_free(&res);
+	free(camt052);
 }
 
 /* One account the bank does not know: marked; the other one delivered. */
@@ -1242,13 +1225,9 @@ gets_are_retried_posts_are_not(void **unused)
 	bank_fetch_result_free(&res);
 	/* A 429 with a short Retry-After is waited for. */
 	fb_reset(&bank);
-	{
-		struct fb_rule x = { "GET", "/v1/accounts", 429, NULL,
-		    "Retry-After: 1", "{\"tppMessages\":[{\"category\":"
-		    "\"ERROR\",\"code\":\"ACCESS_EXCEEDED\"}]}", 0, 0, 1 };
-
-		fb_rule(&bank, &x);
-	}
+	rule_with("GET", "/v1/accounts", 429, "Retry-After: 1",
+	    "{\"tppMessages\":[{\"category\":\"ERROR\",\"code\":"
+	    "\"ACCESS_EXCEEDED\"}]}", 1);
 	rule("GET", "/v1/accounts", 200, "{\"accounts\":[]}");
 	fetch(AUTHORIZED_STATE, &g, &res);
 	assert_int_equal(res.error.code, ERR_OK);
