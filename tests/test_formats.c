@@ -379,6 +379,32 @@ camt_national_variant(void **state)
 	free(g);
 }
 
+/* camt.052 (an intraday account report, what XS2A banks send): read as
+ * camt.053, its Rpt as a Stmt, booked and pending entries alike. */
+static void
+camt052_account_report(void **state)
+{
+	struct got	*g;
+	static const char *mixed =
+	    "<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:iso:20022:"
+	    "tech:xsd:camt.052.001.02\"><BkToCstmrStmt/></Document>\n";
+
+	(void)state;
+	g = own("camt053/camt052_report.xml", STMT_CAMT053, STMT_OK);
+	assert_int_equal(g->nst, 1);
+	assert_string_equal(g->st[0].id, "RPT-1");
+	assert_string_equal(g->st[0].iban, "DE89370400440532013000");
+	assert_int_equal(g->ntx, 2);
+	assert_int_equal(g->tx[0].amount, -1230);
+	assert_int_equal(g->tx[0].status, TXN_BOOKED);
+	assert_int_equal(g->tx[1].status, TXN_PENDING);
+	assert_string_equal(g->tx[1].bank_id, "P-1");
+	free(g);
+	g = snippet(mixed, STMT_CAMT053, STMT_REJECTED);
+	assert_non_null(strstr(g->diag.msg, "BkToCstmrAcctRpt"));
+	free(g);
+}
+
 static void
 camt_refuses_entities_and_other_messages(void **state)
 {
@@ -1165,6 +1191,7 @@ main(void)
 		cmocka_unit_test(camt_batch_charges_reversal_pending),
 		cmocka_unit_test(camt_national_variant),
 		cmocka_unit_test(camt_refuses_entities_and_other_messages),
+		cmocka_unit_test(camt052_account_report),
 		cmocka_unit_test(camt_broken_and_truncated),
 		cmocka_unit_test(camt_batch_without_own_amounts),
 		cmocka_unit_test(camt_text_past_its_limit),

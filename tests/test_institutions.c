@@ -439,18 +439,22 @@ connect_refused(struct srv *s, const char *institution, const char *why)
 
 /* A catalog error, not a crash, where bankfeed cannot reach the bank. */
 static void
-unreachable_institutions_answer_bank_not_supported(void **state)
+unreachable_institutions_answer_catalog_errors(void **state)
 {
 	struct srv	s;
+	struct res	r;
 
 	(void)state;
 	start_with_good_file(&s);
 	/*
-	 * No XS2A connector in this build yet: when it lands, ing_de logs in
-	 * at its base_url, and this part of the test changes with it.
+	 * ing_de's base_url names a host that does not resolve: the XS2A
+	 * connector tries it and says so, in the bank group's words.
 	 */
-	connect_refused(&s, "ing_de", "ING Deutschland speaks xs2a, which "
-	    "this bankfeed build cannot connect to yet");
+	connect_to(&s, "ing_de", &r);
+	assert_error(&r, 502, "LOGIN_NOT_POSSIBLE");
+	assert_non_null(strstr(jstr(r.json, "error.message"), "could not be "
+	    "reached"));
+	res_free(&r);
 	connect_refused(&s, "erste_at", "Erste Bank is in maintenance");
 	srv_cleanup(&s);
 }
@@ -534,7 +538,7 @@ main(void)
 		cmocka_unit_test(bad_files_stop_the_start),
 		cmocka_unit_test(missing_file_and_many_problems),
 		cmocka_unit_test(good_file_lists_its_banks),
-		cmocka_unit_test(unreachable_institutions_answer_bank_not_supported),
+		cmocka_unit_test(unreachable_institutions_answer_catalog_errors),
 		cmocka_unit_test(sandbox_xs2a_without_url_is_maintenance),
 		cmocka_unit_test(sync_of_an_institution_no_longer_configured),
 	};

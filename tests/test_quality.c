@@ -95,7 +95,7 @@ static void
 sync_warnings(const char *user, long long now, int back, struct warned *w)
 {
 	const struct connector	*c = connector_for("sandbox");
-	struct bank_ctx		 ctx = { "sandbox", now, NULL };
+	struct bank_ctx		 ctx = { .institution_id = "sandbox", .now = now };
 	struct bank_secret	 sec = { user, "pass_good" };
 	struct bank_auth	 a;
 	struct bank_fetch_result res;

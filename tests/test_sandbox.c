@@ -37,7 +37,8 @@ noon(int y, int m, int d)
 static struct bank_ctx
 ctx_at(long long now)
 {
-	struct bank_ctx	c = { "sandbox", now, "198.51.100.7" };
+	struct bank_ctx	c = { .institution_id = "sandbox", .now = now,
+	    .psu_ip = "198.51.100.7" };
 
 	return c;
 }

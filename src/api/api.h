@@ -108,6 +108,7 @@ void	h_connections_new_session(struct req *);
 void	h_connections_sync(struct req *);
 void	h_sessions_get(struct req *);
 void	h_sessions_answer(struct req *);
+void	h_callback_xs2a(struct req *);
 void	h_tasks_get(struct req *);
 void	h_accounts_list(struct req *);
 void	h_accounts_get(struct req *);

@@ -30,6 +30,7 @@ const struct route routes[] = {
 	{ "POST",	"/v1/connections/{id}/sync",	h_connections_sync,	IDEM | JSON },
 	{ "GET",	"/v1/sessions/{id}",		h_sessions_get,		AUTH },
 	{ "POST",	"/v1/sessions/{id}/answers",	h_sessions_answer,	IDEM | JSON },
+	{ "GET",	"/v1/callback/xs2a",		h_callback_xs2a,	0 },
 	{ "GET",	"/v1/tasks/{id}",		h_tasks_get,		AUTH },
 	{ "GET",	"/v1/accounts",			h_accounts_list,	AUTH },
 	{ "GET",	"/v1/accounts/{id}",		h_accounts_get,		AUTH },

@@ -17,8 +17,12 @@
  * remember between operations (a consent id, the Sandbox Bank's username)
  * is an opaque state string that the caller keeps encrypted.
  *
- * The Berlin Group XS2A connector (redirect / embedded / decoupled SCA over
- * HTTP with libcurl's multi interface) is planned behind this same interface.
+ * The Berlin Group XS2A connector (xs2a.c: redirect / embedded / decoupled
+ * SCA over HTTP) implements the same interface.  Its HTTP exchanges run on
+ * one network thread of its own; when one ends, it calls the wake function
+ * of the operation's bank_ctx (and bank_notify()), so the caller need not
+ * poll: an operation waiting on a bank costs a socket and a struct, never
+ * a thread.
  */
 #ifndef BF_CONNECTOR_H
 #define BF_CONNECTOR_H
@@ -36,8 +40,27 @@
 #define BANK_OPTION_MAX		64
 #define BANK_MSG_MAX		512
 #define BANK_STATE_MAX		4096
+#define BANK_URL_MAX		2048
 
-enum bank_chal_kind { BANK_CHAL_QUESTION, BANK_CHAL_TAN, BANK_CHAL_CHOICE };
+/*
+ * Challenge kinds, with their name in the API.  K(enum, name, answered):
+ * answered 0 means the end user acts elsewhere and the session needs no
+ * answer to go on (a redirect to the bank's page, a confirmation in the
+ * bank's app).
+ */
+#define BANK_CHAL_KINDS(K) \
+	K(BANK_CHAL_QUESTION, "question", 1) \
+	K(BANK_CHAL_TAN, "tan", 1) \
+	K(BANK_CHAL_CHOICE, "choice", 1) \
+	K(BANK_CHAL_REDIRECT, "redirect", 0) \
+	K(BANK_CHAL_DECOUPLED, "decoupled", 0)
+
+enum bank_chal_kind {
+#define K(e, name, answered) e,
+	BANK_CHAL_KINDS(K)
+#undef K
+	BANK_CHAL__COUNT
+};
 
 struct bank_challenge {
 	char			key[BANK_KEY_MAX];
@@ -45,7 +68,13 @@ struct bank_challenge {
 	char			prompt[BANK_PROMPT_MAX];
 	char			options[BANK_MAX_OPTIONS][BANK_OPTION_MAX];
 	size_t			noptions;
+	char			url[BANK_URL_MAX];	/* redirect: the bank's page */
 };
+
+/* The API name of a kind ("tan"), and whether it takes an answer. */
+const char	*bank_chal_kind_name(enum bank_chal_kind);
+int		 bank_chal_kind_parse(const char *, enum bank_chal_kind *);
+int		 bank_chal_answered(enum bank_chal_kind);
 
 /* A failure: the catalog entry and the bank's own words ("" when none). */
 struct bank_error {
@@ -68,11 +97,30 @@ struct bank_answer {
 	const char	*value;
 };
 
+/* The value answered for key among n answers, or NULL. */
+const char	*bank_answer_get(const struct bank_answer *, size_t n,
+		    const char *key);
+
 /* What the caller knows of the request, for every operation. */
 struct bank_ctx {
 	const char	*institution_id;
 	long long	 now;		/* unix seconds: the server's clock */
 	const char	*psu_ip;	/* the end user's IP; NULL when unattended */
+	/*
+	 * Login and answer: the value that brings the end user's browser
+	 * back to this authorization session from the bank's page (the
+	 * state parameter of bankfeed's callback URL), or NULL.
+	 */
+	const char	*callback_state;
+	/*
+	 * Called, from any thread, when an operation started with this ctx
+	 * may step again before the time its last BANK_WAIT gave (a bank
+	 * answered).  May be NULL: the caller then steps at that time, and
+	 * bank_run_blocking() hears of it through bank_notify().  Never
+	 * called after op_free() of the operation returned.
+	 */
+	void		(*wake)(void *arg);
+	void		*wake_arg;
 };
 
 enum bank_auth_outcome {
@@ -168,5 +216,13 @@ void	bank_run_blocking(const struct connector *, struct bank_op *);
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long bank_monotonic_ms(void);
+
+/*
+ * A connector's operation may step again (a bank answered): calls the
+ * ctx's wake function when there is one, and wakes every
+ * bank_run_blocking() so that it steps at once.  The connector's own
+ * threads call this; it never blocks for long.
+ */
+void	bank_notify(const struct bank_ctx *);
 
 #endif

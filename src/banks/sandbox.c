@@ -264,17 +264,6 @@ present(struct bank_auth *a, enum chal_set set, const char *method)
 	}
 }
 
-static const char *
-answer_of(const struct bank_answer *ans, size_t n, const char *key)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (ans[i].key != NULL && strcmp(ans[i].key, key) == 0)
-			return ans[i].value;
-	return NULL;
-}
-
 /* Compares a secret without leaking its contents through timing. */
 static int
 secret_eq(const char *given, const char *want, int fold)
@@ -298,7 +287,7 @@ secret_eq(const char *given, const char *want, int fold)
 static int
 question_right(const struct bank_answer *ans, size_t n, const char *key)
 {
-	return secret_eq(answer_of(ans, n, key), SANDBOX_ANSWER, 1);
+	return secret_eq(bank_answer_get(ans, n, key), SANDBOX_ANSWER, 1);
 }
 
 /* ---- state ---- */
@@ -516,7 +505,7 @@ sb_answer(const struct bank_ctx *ctx, const char *state,
 			}
 		break;
 	case CH_METHOD:
-		v = answer_of(ans, n, "tan_method");
+		v = bank_answer_get(ans, n, "tan_method");
 		for (i = 0; v != NULL && i < NELEM(tan_methods); i++)
 			if (strcmp(v, tan_methods[i].option) == 0)
 				break;
@@ -530,7 +519,7 @@ sb_answer(const struct bank_ctx *ctx, const char *state,
 		auth_state(a, &st);
 		return op;
 	case CH_TAN:
-		if (!secret_eq(answer_of(ans, n, "tan"), SANDBOX_TAN, 0)) {
+		if (!secret_eq(bank_answer_get(ans, n, "tan"), SANDBOX_TAN, 0)) {
 			fail(&a->error, ERR_INVALID_TAN);
 			return op;
 		}
@@ -593,7 +582,7 @@ sb_fetch(const struct bank_ctx *ctx, const char *state,
 		return op;
 	}
 	if (op->sc.fetch == FETCH_REAUTH) {
-		v = answer_of(req->answers, req->answers != NULL ?
+		v = bank_answer_get(req->answers, req->answers != NULL ?
 		    req->nanswers : 0, reauth_question.key);
 		op->reauth = v == NULL ? 0 : secret_eq(v, SANDBOX_ANSWER, 1) ?
 		    1 : 2;

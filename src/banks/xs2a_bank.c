@@ -287,6 +287,14 @@ xb_error_entry(struct req *r, const struct bank_error *be)
 		    "The request cannot be processed.");
 		return;
 	}
+	if (c->code[0] == '\0') {
+		/* A gateway's HTML page, not the interface's JSON. */
+		static const char page[] = "<html><head><title>502 Bad Gateway"
+		    "</title></head><body><h1>Bad Gateway</h1></body></html>\n";
+
+		resp_text(r, c->http, "text/html", page, sizeof(page) - 1);
+		return;
+	}
 	xb_error(r, c->http, c->code, NULL, be->message[0] != '\0' ?
 	    be->message : c->text);
 }

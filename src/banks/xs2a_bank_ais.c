@@ -427,7 +427,7 @@ read_bank(struct req *r, const char *state, const char *from, const char *to,
 	struct bank_sink	 sink = { rd, on_account, on_account_error,
 				    on_txn };
 	struct bank_fetch_req	 fr = { from, to, NULL, NULL, 0 };
-	struct bank_ctx		 ctx = { "sandbox", 0, NULL };
+	struct bank_ctx		 ctx = { .institution_id = "sandbox" };
 	struct bank_fetch_result res;
 	struct bank_op		*op;
 	int			 rc = 0;

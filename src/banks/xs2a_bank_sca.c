@@ -50,7 +50,7 @@ method_of(const char *id)
 static struct bank_ctx
 bank_ctx(void)
 {
-	struct bank_ctx	ctx = { "sandbox", 0, NULL };
+	struct bank_ctx	ctx = { .institution_id = "sandbox" };
 
 	ctx.now = clock_now();
 	return ctx;

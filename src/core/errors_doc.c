@@ -68,6 +68,72 @@ errors_json(FILE *f)
 	buf_free(&b);
 }
 
+/* The entry of one stage of an XS2A row, as a table cell. */
+static void
+xs2a_cell(FILE *f, enum err e)
+{
+	fprintf(f, " %d `%s` |", err_code(e), err_name(e));
+}
+
+/*
+ * The XS2A connector's mapping (src/banks/xs2a_tpp.def): its data only,
+ * so the catalog's documentation shows every bank code it serves.
+ */
+static void
+xs2a_markdown(FILE *f)
+{
+	fputs("\n## XS2A banks: tppMessages to the catalog\n\n"
+	    "What the Berlin Group NextGenPSD2 connector makes of a bank's "
+	    "failure (src/banks/xs2a_tpp.def).\n"
+	    "The bank's `text` becomes the error's `message`. The entry depends "
+	    "on where the answer came:\n"
+	    "*login* (the consent, the password, the return from a redirect), "
+	    "*SCA* (method, TAN,\ndecoupled confirmation) or *fetch* (accounts, "
+	    "balances, transactions). Per account: on an\naccount's own balances "
+	    "or transactions the entry marks that account and the sync goes "
+	    "on.\n\n"
+	    "| tppMessages code | HTTP | login | SCA | fetch | per account |\n"
+	    "|---|---|---|---|---|---|\n", f);
+#define T(c, h, l, s, fe, p) \
+	fprintf(f, "| `%s` | %d |", c, h); \
+	xs2a_cell(f, ERR_##l); xs2a_cell(f, ERR_##s); xs2a_cell(f, ERR_##fe); \
+	fprintf(f, " %s |\n", p ? "yes" : "no");
+#define S(h, l, s, fe, p)
+#define F(n, w, l, s, fe)
+#include "banks/xs2a_tpp.def"
+#undef T
+#undef S
+#undef F
+	fputs("\nAn answer of 400 or more with none of these codes, by its "
+	    "status:\n\n"
+	    "| HTTP | login | SCA | fetch | per account |\n"
+	    "|---|---|---|---|---|\n", f);
+#define T(c, h, l, s, fe, p)
+#define S(h, l, s, fe, p) \
+	if (h != 0) fprintf(f, "| %d |", h); else fputs("| any other |", f); \
+	xs2a_cell(f, ERR_##l); xs2a_cell(f, ERR_##s); xs2a_cell(f, ERR_##fe); \
+	fprintf(f, " %s |\n", p ? "yes" : "no");
+#define F(n, w, l, s, fe)
+#include "banks/xs2a_tpp.def"
+#undef T
+#undef S
+#undef F
+	fputs("\nNo usable answer at all (GETs are tried up to three times "
+	    "first, with a growing wait;\na POST or PUT only when nothing "
+	    "reached the bank):\n\n"
+	    "| fault | login | SCA | fetch |\n|---|---|---|---|\n", f);
+#define T(c, h, l, s, fe, p)
+#define S(h, l, s, fe, p)
+#define F(n, w, l, s, fe) \
+	fprintf(f, "| %s |", w); \
+	xs2a_cell(f, ERR_##l); xs2a_cell(f, ERR_##s); xs2a_cell(f, ERR_##fe); \
+	fputc('\n', f);
+#include "banks/xs2a_tpp.def"
+#undef T
+#undef S
+#undef F
+}
+
 /* Markdown table cells must not break the row: pipes and newlines out. */
 void
 md_cell(FILE *f, const char *s)
@@ -172,6 +238,7 @@ errors_markdown(FILE *f)
 			fputs(" |\n", f);
 		}
 	}
+	xs2a_markdown(f);
 }
 
 void

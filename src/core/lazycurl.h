@@ -23,6 +23,7 @@ struct lazycurl {
 	__typeof__(curl_easy_strerror)		*easy_strerror;
 	__typeof__(curl_multi_init)		*multi_init;
 	__typeof__(curl_multi_cleanup)		*multi_cleanup;
+	__typeof__(curl_multi_setopt)		*multi_setopt;
 	__typeof__(curl_multi_add_handle)	*multi_add_handle;
 	__typeof__(curl_multi_remove_handle)	*multi_remove_handle;
 	__typeof__(curl_multi_perform)		*multi_perform;

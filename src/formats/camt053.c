@@ -1,7 +1,9 @@
 /*
  * camt053: ISO 20022 BankToCustomerStatement, camt.053.001.02 to .001.10
- * and national variants (any namespace naming camt.053.001.), read in
- * two ways (see "Two readings" at the end):
+ * and national variants (any namespace naming camt.053.001.), and the
+ * intraday BankToCustomerAccountReport camt.052.001 (which XS2A banks
+ * send for transactions): the same record under other names, its <Rpt>
+ * read as a <Stmt>.  Read in two ways (see "Two readings" at the end):
  *
  * - a SAX pass: libxml2's SAX2 push parser fed 64 KB reads of the FILE*,
  *   no node built; it reads a plain, good file on its own;
@@ -257,6 +259,7 @@ struct cx {
 	size_t		 skipped;	/* text of a non-field, for its limit */
 	size_t		 rel;		/* where "Stmt/..." starts in path */
 	int		 seen_root, seen_stmt;
+	int		 report;	/* camt.052: BkToCstmrAcctRpt, Rpt */
 	struct buf	 text;
 	char		 ccy_attr[4];	/* Ccy="" of the open amount */
 	int		 has_ccy_attr;
@@ -855,6 +858,11 @@ el_start(struct cx *x, const char *name, const char *ns, const char *ccy)
 	    buf_add(&x->path, name, n) == -1)
 		return fmt_reject(x->c, lineno(x), "element path longer than "
 		    "%d bytes", CAMT_PATH_MAX);
+	/* A camt.052 report is read as a statement. */
+	if (x->report && x->depth == 3 && strcmp(name, "Rpt") == 0) {
+		name = "Stmt";
+		n = 4;
+	}
 	node = x->depth < 2 ? -1 : x->depth == 2 ? 0 :
 	    x->node[x->depth - 1] < 0 ? -1 :
 	    node_child(x->node[x->depth - 1], name, n);
@@ -874,22 +882,25 @@ el_start(struct cx *x, const char *name, const char *ns, const char *ccy)
 		if (strcmp(name, "Document") != 0)
 			return fmt_reject(x->c, lineno(x), "root element <%s> "
 			    "is not the <Document> of a camt.053 statement", name);
+		x->report = strstr(u, "camt.052.001.") != NULL;
 		if (strncmp(u, NS_ISO, strlen(NS_ISO)) != 0 &&
-		    strstr(u, "camt.053.001.") == NULL) {
+		    strstr(u, "camt.053.001.") == NULL && !x->report) {
 			if (*u == '\0')
 				return fmt_warn(x->c, STMT_W_UNKNOWN_CODE,
 				    lineno(x), "<Document> has no namespace; "
 				    "read as camt.053");
 			return fmt_reject(x->c, lineno(x), "namespace \"%.100s\" "
-			    "is not camt.053 (BankToCustomerStatement); "
-			    "camt.052 and camt.054 are not supported", u);
+			    "is not camt.053 (BankToCustomerStatement) nor "
+			    "camt.052; camt.054 is not supported", u);
 		}
 		return STMT_OK;
 	}
 	if (x->depth == 2) {
-		if (strcmp(name, "BkToCstmrStmt") != 0)
-			return fmt_reject(x->c, lineno(x), "<%s> where a camt.053 "
-			    "<BkToCstmrStmt> was expected", name);
+		if (strcmp(name, x->report ? "BkToCstmrAcctRpt" :
+		    "BkToCstmrStmt") != 0)
+			return fmt_reject(x->c, lineno(x), "<%s> where a camt.05%c "
+			    "<%s> was expected", name, x->report ? '2' : '3',
+			    x->report ? "BkToCstmrAcctRpt" : "BkToCstmrStmt");
 		x->rel = x->path.len + 1;
 		return STMT_OK;
 	}

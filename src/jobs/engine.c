@@ -171,6 +171,16 @@ engine_notify(void)
 	pthread_mutex_unlock(&lock);
 }
 
+void
+engine_wake(struct task_run *run)
+{
+	pthread_mutex_lock(&lock);
+	run->wake_ms = 0;
+	run->woken = 1;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+}
+
 /* Claims the oldest queued task; 1 with run filled, 0 none, -1 error. */
 static int
 claim(struct task_run *run)
@@ -325,7 +335,9 @@ run_step(struct task_run *run)
 		return;
 	}
 	pthread_mutex_lock(&lock);
-	run->wake_ms = wake;
+	/* A wake while it stepped makes it due now, not at its own time. */
+	run->wake_ms = run->woken ? 0 : wake;
+	run->woken = 0;
 	run->busy = 0;
 	pthread_cond_broadcast(&cond);
 	pthread_mutex_unlock(&lock);
@@ -352,6 +364,7 @@ worker(void *arg)
 		}
 		if (pick != NULL) {
 			pick->busy = 1;
+			pick->woken = 0;
 			pthread_mutex_unlock(&lock);
 			run_step(pick);
 			pthread_mutex_lock(&lock);

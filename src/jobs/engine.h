@@ -28,6 +28,7 @@ struct task_run {
 	long long	 wake_ms;
 	long long	 deadline_ms;		/* expires then (started_at + limit) */
 	int		 busy;
+	int		 woken;			/* engine_wake() during its step */
 	struct task_run	*next;
 };
 
@@ -52,6 +53,13 @@ int	engine_start(int workers, int max_active, const char *node_id);
 void	engine_stop(void);
 /* A task was queued: wake a worker. */
 void	engine_notify(void);
+/*
+ * The task's bank answered: it is due now, whatever wake-up time its last
+ * step gave (also when the answer comes while that step still runs).
+ * From any thread; the kind must not let it be called once finish() ran
+ * (connectors promise that for their ctx.wake after op_free()).
+ */
+void	engine_wake(struct task_run *);
 
 /*
  * Waits for a task on behalf of a caller (an HTTP request): fn(arg, 1) when

@@ -272,6 +272,13 @@ load_secret(struct sync *s)
 	s->req.answers = s->answers;
 }
 
+/* The connector's bank answered: the task is due now (ctx.wake). */
+static void
+sync_wake(void *arg)
+{
+	engine_wake(arg);
+}
+
 static void
 fail_task(struct task_run *run, enum err e, const char *message)
 {
@@ -351,6 +358,8 @@ sync_start(struct task_run *run)
 	s->ctx.institution_id = s->institution_id;
 	s->ctx.now = clock_now();
 	s->ctx.psu_ip = s->psu_ip[0] ? s->psu_ip : NULL;
+	s->ctx.wake = sync_wake;
+	s->ctx.wake_arg = run;
 	s->req.from = s->from;
 	s->req.to = s->to;
 	quality_period(s->q, s->from, s->to);
