@@ -5,6 +5,7 @@
  * can trust, and the code that reads an institution checks nothing again.
  */
 #include "banks/institutions.h"
+#include "core/metrics.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -833,3 +834,6 @@ institutions_free(void)
 	table = builtin;
 	ntable = NBUILTIN;
 }
+
+_Static_assert(INSTITUTIONS_MAX + 16 <= METRICS_INSTITUTIONS_MAX,
+    "every institution's syncs are counted apart (core/metrics.c)");

@@ -154,12 +154,15 @@ metrics_error(enum err e)
 }
 
 /*
- * Rare events: a series is a pair of label values (static strings) and a
- * count.  The pairs that can occur are fixed by the code (4 institutions
- * times 3 results, 2 task kinds times 3 statuses), far below RARE_MAX; a
- * pair past it is not counted.
+ * Rare events: a series is a pair of label values (strings that live as
+ * long as the process: institution ids are loaded once) and a count.  The
+ * pairs that can occur are bounded: every institution of an institutions
+ * file and the built-in ones, times 3 results; task kinds times statuses.
+ * The tables are static and untouched until used, so their size costs no
+ * resident memory; a pair past it is not counted.
  */
-#define RARE_MAX	64
+#define INST_LABELS	METRICS_INSTITUTIONS_MAX
+#define RARE_MAX	(INST_LABELS * 3)
 
 struct pair {
 	const char	*a, *b;
@@ -174,7 +177,7 @@ struct by_label {
 static pthread_mutex_t	 rare_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pair	 syncs[RARE_MAX], tasks[RARE_MAX];
 static size_t		 nsyncs, ntasks;
-static struct by_label	 sync_time[RARE_MAX];
+static struct by_label	 sync_time[INST_LABELS];
 static size_t		 nsync_time;
 
 /* Adds one to the pair (a, b) of t; call with rare_lock held. */
@@ -207,7 +210,7 @@ metrics_sync_done(const char *institution, const char *result, double seconds)
 	for (i = 0; i < nsync_time; i++)
 		if (strcmp(sync_time[i].a, institution) == 0)
 			break;
-	if (i == nsync_time && nsync_time < RARE_MAX)
+	if (i == nsync_time && nsync_time < INST_LABELS)
 		sync_time[nsync_time++].a = institution;
 	if (i < nsync_time)
 		mhist_observe(&sync_time[i].h, seconds);

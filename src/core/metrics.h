@@ -15,6 +15,12 @@
 #ifndef BF_METRICS_H
 #define BF_METRICS_H
 
+/*
+ * Institutions whose syncs are counted apart: an institutions file's most
+ * and the built-in ones (banks/institutions.c checks it at compile time).
+ */
+#define METRICS_INSTITUTIONS_MAX	5016
+
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
