@@ -305,6 +305,20 @@ bad_connection_requests(void **state)
 	assert_int_equal(post(&S, "/v1/connections", body, &r), 0);
 	assert_error(&r, 422, "UNPROCESSABLE_ENTITY");
 	res_free(&r);
+	/* PSU-IP-Address is an address, on creation as on syncs */
+	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
+	    "\"sandbox\",\"credentials\":{\"username\":\"user_good\","
+	    "\"password\":\"pass_good\"}}", user);
+	assert_int_equal(req(&S, "POST", "/v1/connections", S.token,
+	    (const char *[]){ "PSU-IP-Address: me", NULL }, body, strlen(body),
+	    &r), 0);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	assert_non_null(jget(r.json, "error.data.PSU-IP-Address"));
+	res_free(&r);
+	snprintf(body, sizeof(body), "/v1/connections?user_id=%s", user);
+	assert_int_equal(get(&S, body, &r), 0);
+	assert_int_equal(json_array_size(jget(r.json, "data")), 0);
+	res_free(&r);
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
 	    "\"sandbox_maintenance\",\"credentials\":{\"username\":\"user_good\","
 	    "\"password\":\"pass_good\"}}", user);

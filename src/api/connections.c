@@ -390,21 +390,6 @@ ymd(long long t, char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-/*
- * Whether s is an IPv4 or IPv6 address literal.  PSU-IP-Address lifts the
- * PSD2 limit of unattended syncs and is kept in the task's parameters, so
- * nothing else may pass for one.
- */
-static int
-ip_literal(const char *s)
-{
-	unsigned char	addr[sizeof(struct in6_addr)];
-
-	return strlen(s) < INET6_ADDRSTRLEN &&
-	    (inet_pton(AF_INET, s, addr) == 1 ||
-	    inet_pton(AF_INET6, s, addr) == 1);
-}
-
 /* What a waiting sync request needs when its task ends or its wait ends. */
 struct sync_wait {
 	struct req	*r;
@@ -467,9 +452,6 @@ h_connections_sync(struct req *r)
 	from = v_string(&v, r->json, NULL, "from", 0, 10, 10);
 	if (from != NULL && !v_is_date(from))
 		v_add(&v, "from", "Must be a date YYYY-MM-DD.");
-	if (psu_ip != NULL && !ip_literal(psu_ip))
-		v_add(&v, "PSU-IP-Address", "Must be the end user's IP address, "
-		    "an IPv4 or IPv6 literal such as 203.0.113.7 or 2001:db8::7.");
 	if (v_failed(&v)) {
 		v_respond(&v, r);
 		goto out;

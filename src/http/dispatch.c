@@ -247,6 +247,7 @@ dispatch(struct req *r)
 {
 	int			 retry;
 	unsigned		 failures;
+	const char		*psu;
 	char			 tmp[32];
 
 	if (r->after_stop) {
@@ -283,6 +284,16 @@ dispatch(struct req *r)
 	}
 	if ((r->route->flags & RT_JSON) && parse_json_body(r) == -1)
 		return;
+	/*
+	 * The end user's address (PSD2) lifts the limit of unattended syncs
+	 * and goes on to the bank: on every route, it is an address or 400.
+	 */
+	if ((psu = req_header(r, "PSU-IP-Address")) != NULL && !v_is_ip(psu)) {
+		resp_error_field(r, ERR_INVALID_REQUEST, "PSU-IP-Address",
+		    "Must be the end user's IP address, an IPv4 or IPv6 literal "
+		    "such as 203.0.113.7 or 2001:db8::7.");
+		return;
+	}
 	if ((r->route->flags & RT_IDEMPOTENT) && idem_begin(r))
 		return;
 	r->idem_pending = (r->route->flags & RT_IDEMPOTENT) != 0;

@@ -286,6 +286,8 @@ json_t		*v_object(struct vctx *, json_t *obj, const char *prefix,
 		    const char *key, int required);
 /* Whether s is YYYY-MM-DD of a real calendar day. */
 int		 v_is_date(const char *s);
+/* Whether s is an IPv4 or IPv6 address literal. */
+int		 v_is_ip(const char *s);
 
 /*
  * List parameters: ?limit= (1-500, default 100) and ?cursor=.  A cursor is

@@ -5,6 +5,8 @@
  */
 #include "http/http.h"
 
+#include <arpa/inet.h>
+
 #include "core/vault.h"
 
 #include <sodium.h>
@@ -357,4 +359,19 @@ page_end(struct req *r, struct jw *w, const char *last_key, int more)
 	if (rc == -1)
 		resp_internal(r, "cannot seal the cursor");
 	return rc;
+}
+
+/*
+ * Whether s is an IPv4 or IPv6 address literal.  PSU-IP-Address lifts the
+ * PSD2 limit of unattended syncs, is kept in a task's parameters and is
+ * sent on to the bank, so nothing else may pass for one.
+ */
+int
+v_is_ip(const char *s)
+{
+	unsigned char	addr[sizeof(struct in6_addr)];
+
+	return strlen(s) < INET6_ADDRSTRLEN &&
+	    (inet_pton(AF_INET, s, addr) == 1 ||
+	    inet_pton(AF_INET6, s, addr) == 1);
 }
