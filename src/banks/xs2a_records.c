@@ -199,6 +199,8 @@ parse_balance_list(json_t *list, struct xs2a_account *a, const char *where,
 		}
 		a->nbal++;
 	}
+	if (a->has_limit && a->nbal < XS2A_MAX_BALANCES)
+		a->bal[a->nbal++] = a->limit;
 	return 0;
 }
 
@@ -252,6 +254,14 @@ parse_account(json_t *o, size_t i, struct xs2a_account *a,
 		}
 	if (ct != NULL && k == NELEM(cash_types))
 		a->type = ACCT_OTHER;
+	/* A card's limit is a balance of bankfeed's (credit_limit). */
+	if (json_object_get(o, "creditLimit") != NULL) {
+		a->limit.type = BAL_CREDIT_LIMIT;
+		if (jamount(o, "creditLimit", &a->limit.amount,
+		    a->limit.currency, where, err) == -1)
+			return -1;
+		a->has_limit = 1;
+	}
 	/* With ?withBalance=true, or at banks that always add them. */
 	if (json_object_get(o, "balances") != NULL &&
 	    parse_balance_list(json_object_get(o, "balances"), a, where,
