@@ -383,11 +383,131 @@ user_good_is_the_same_through_both(void **unused)
 	assert_int_equal(bad, 0);
 }
 
+/* The bankfeed ids of the card's pending payments (not the
+ * pre-authorizations, which never book), into a new array. */
+static json_t *
+pending_ids(json_t *txns)
+{
+	json_t	*ids = json_array(), *t;
+	size_t	 i;
+
+	json_array_foreach(txns, i, t)
+		if (strcmp(jstr(t, "status"), "pending") == 0 &&
+		    strstr(jstr(t, "description"), "VORAUTORISIERUNG") == NULL)
+			json_array_append_new(ids, json_string(jstr(t, "id")));
+	return ids;
+}
+
+/* Whether id is among txns as a booked transaction. */
+static int
+booked_as(json_t *txns, const char *id)
+{
+	json_t	*t;
+	size_t	 i;
+
+	json_array_foreach(txns, i, t)
+		if (strcmp(jstr(t, "id"), id) == 0)
+			return strcmp(jstr(t, "status"), "booked") == 0;
+	return 0;
+}
+
+/* The card of connection cid: its id into acc, its transactions. */
+static json_t *
+card_transactions(struct srv *s, const char *cid)
+{
+	struct srv	 keep = S;
+	json_t		*l, *t;
+
+	S = *s;
+	l = accounts_of(cid);
+	assert_non_null(account_of_type(l, "credit_card"));
+	t = all_transactions(jstr(account_of_type(l, "credit_card"), "id"));
+	json_decref(l);
+	S = keep;
+	return t;
+}
+
+/*
+ * Same ids across syncs: a card payment pending at one sync is booked four
+ * days later under the id it had, through sandbox_xs2a as through sandbox
+ * (sandbox-bank's pendingTransactionId names the PD- id the TX- one had).
+ * sandbox-bank keeps consents in memory, so after its restart (with the
+ * later clock) the connection is authorized again first.
+ */
+static void
+pending_keeps_its_id_when_booked(void **unused)
+{
+	const char *const args[] = { "sandbox-bank", "--listen", "127.0.0.1:0",
+	    NULL };
+	const char *const later_args[] = { "sandbox-bank", "--listen",
+	    "127.0.0.1:0", "--clock-offset", "345600", NULL };
+	struct srv	 t, b, keep = S;
+	char		 url[128], c1[64], c2[64], path[128];
+	const char	*env[] = { url, NULL, NULL };
+	json_t		*p[2], *after;
+	const char	*cids[2] = { c1, c2 };
+	struct res	 r;
+	size_t		 i, k;
+
+	(void)unused;
+	assert_int_equal(srv_start_args(&b, args, NULL), 0);
+	snprintf(url, sizeof(url), "BANKFEED_SANDBOX_XS2A_URL=http://"
+	    "127.0.0.1:%d", b.port);
+	assert_int_equal(srv_start(&t, env), 0);
+	S = t;
+	connect_authorized("sandbox", "user_good", c1, NULL, 0);
+	connect_authorized("sandbox_xs2a", "user_good", c2, NULL, 0);
+	sync_ok(c1);
+	sync_ok(c2);
+	S = keep;
+	for (i = 0; i < 2; i++) {
+		json_t *tx = card_transactions(&t, cids[i]);
+
+		p[i] = pending_ids(tx);
+		assert_true(json_array_size(p[i]) > 0);
+		json_decref(tx);
+	}
+	/* Four days later, at the bank and at bankfeed. */
+	srv_cleanup(&b);
+	srv_stop(&t);
+	assert_int_equal(srv_start_args(&b, later_args, NULL), 0);
+	snprintf(url, sizeof(url), "BANKFEED_SANDBOX_XS2A_URL=http://"
+	    "127.0.0.1:%d", b.port);
+	env[1] = "BANKFEED_CLOCK_OFFSET_SECONDS=345600";
+	assert_int_equal(srv_restart(&t, env), 0);
+	S = t;
+	snprintf(path, sizeof(path), "/v1/connections/%s/sessions", c2);
+	assert_int_equal(req(&S, "POST", path, S.token, PSU, "{\"credentials\":"
+	    "{\"username\":\"user_good\",\"password\":\"pass_good\"}}",
+	    strlen("{\"credentials\":{\"username\":\"user_good\","
+	    "\"password\":\"pass_good\"}}"), &r), 0);
+	assert_status(&r, 201);
+	assert_string_equal(jstr(r.json, "status"), "authorized");
+	res_free(&r);
+	sync_ok(c1);
+	sync_ok(c2);
+	S = keep;
+	for (i = 0; i < 2; i++) {
+		after = card_transactions(&t, cids[i]);
+		for (k = 0; k < json_array_size(p[i]); k++)
+			if (!booked_as(after, json_string_value(
+			    json_array_get(p[i], k))))
+				fail_msg("%s: pending %s is not booked under "
+				    "its id", i ? "sandbox_xs2a" : "sandbox",
+				    json_string_value(json_array_get(p[i], k)));
+		json_decref(after);
+		json_decref(p[i]);
+	}
+	srv_cleanup(&t);
+	srv_cleanup(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(user_good_is_the_same_through_both),
+		cmocka_unit_test(pending_keeps_its_id_when_booked),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);

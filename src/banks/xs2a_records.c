@@ -479,6 +479,13 @@ parse_txn(json_t *o, enum txn_status status, const char *today,
 		t->bank_id = t->bank_reference;
 	if (t->bank_id != NULL && *t->bank_id == '\0')
 		t->bank_id = NULL;
+	/* A booked entry that names the id it had while pending takes over
+	 * that row, and its bankfeed id, as with every source.  No member of
+	 * 1.3.11 says it; sandbox-bank and some banks send
+	 * pendingTransactionId (an unknown member is no error). */
+	if (status == TXN_BOOKED && xs2a_jstr(o, "pendingTransactionId",
+	    &t->pending_bank_id, 128) == 1 && *t->pending_bank_id == '\0')
+		t->pending_bank_id = NULL;
 	if (t->end_to_end_id != NULL &&
 	    strcmp(t->end_to_end_id, "NOTPROVIDED") == 0)
 		t->end_to_end_id = NULL;
