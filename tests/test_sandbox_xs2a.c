@@ -698,12 +698,189 @@ every_bank_error_is_the_same_through_both(void **unused)
 	assert_int_equal(bad, 0);
 }
 
+/* ---- the three SCA approaches ---- */
+
+/* user at sandbox_xs2a: the kinds of the challenges it met, synced. */
+static void
+embedded_as(const char *user, const char *want_kinds)
+{
+	char	cid[64], kinds[128] = "";
+
+	connect_authorized("sandbox_xs2a", user, cid, kinds, sizeof(kinds));
+	assert_string_equal(kinds, want_kinds);
+	sync_ok(cid);
+}
+
+static void
+sca_embedded(void **unused)
+{
+	(void)unused;
+	embedded_as("user_good", "");
+	embedded_as("user_mfa_tan", "tan");
+	embedded_as("user_mfa_choice", "choice tan");
+}
+
+/* The session of r (POST /v1/connections), read until it is no longer
+ * waiting on the bank; its status. */
+static void
+read_until_decided(struct res *r, char status[32])
+{
+	char		path[128];
+	struct res	s;
+	int		i;
+
+	snprintf(path, sizeof(path), "/v1/sessions/%s", jstr(r->json,
+	    "session.id"));
+	for (i = 0; i < 30; i++) {
+		assert_int_equal(get(&S, path, &s), 0);
+		assert_status(&s, 200);
+		snprintf(status, 32, "%s", jstr(s.json, "status"));
+		if (strcmp(status, "challenge_required") != 0) {
+			res_free(&s);
+			return;
+		}
+		assert_string_equal(jstr(s.json, "challenges.0.kind"),
+		    "decoupled");
+		res_free(&s);
+		sleep(1);
+	}
+	fail_msg("the session is still waiting after 30 s");
+}
+
+/* Decoupled: the end user confirms in the app; reading the session asks
+ * the bank, which approves at its 3rd status request or after 5 s. */
+static void
+sca_decoupled(void **unused)
+{
+	struct res	r;
+	char		cid[64], status[32];
+
+	(void)unused;
+	connect_as("sandbox_xs2a", "user_sca_decoupled", &r);
+	assert_status(&r, 201);
+	assert_string_equal(jstr(r.json, "session.status"),
+	    "challenge_required");
+	assert_string_equal(jstr(r.json, "session.challenges.0.kind"),
+	    "decoupled");
+	assert_non_null(jstr(r.json, "session.challenges.0.prompt"));
+	snprintf(cid, sizeof(cid), "%s", jstr(r.json, "connection.id"));
+	read_until_decided(&r, status);
+	assert_string_equal(status, "authorized");
+	res_free(&r);
+	sync_ok(cid);
+}
+
+struct body {
+	char	b[65536];
+	size_t	n;
+};
+
+static size_t
+body_add(char *p, size_t sz, size_t nm, void *arg)
+{
+	struct body	*b = arg;
+	size_t		 n = sz * nm;
+
+	if (n > sizeof(b->b) - 1 - b->n)
+		n = sizeof(b->b) - 1 - b->n;
+	memcpy(b->b + b->n, p, n);
+	b->n += n;
+	b->b[b->n] = '\0';
+	return sz * nm;
+}
+
+/*
+ * A browser: GET url (form NULL) or POST form to it, following
+ * redirects; the last status, the last URL (url_out) and the body.
+ */
+static long
+browse(const char *url, const char *form, char url_out[512],
+    struct body *b)
+{
+	CURL	*c = curl_easy_init();
+	long	 status = 0;
+	char	*last = NULL;
+
+	assert_non_null(c);
+	b->n = 0;
+	b->b[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_add);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	if (form != NULL)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &last);
+	snprintf(url_out, 512, "%s", last != NULL ? last : "");
+	curl_easy_cleanup(c);
+	return status;
+}
+
+/*
+ * Redirect: the session's challenge is sandbox-bank's page; the end
+ * user's browser logs in there, enters the TAN, and the bank's 302 takes
+ * it to this server's GET /v1/callback/xs2a?state=..., which authorizes
+ * the session.
+ */
+static void
+sca_redirect(void **unused)
+{
+	struct res	 r, s;
+	struct body	 b;
+	char		 url[512], last[512], bank[64], cb[128], form[512];
+	char		 path[128], cid[64];
+	const char	*id;
+
+	(void)unused;
+	connect_as("sandbox_xs2a", "user_sca_redirect", &r);
+	assert_status(&r, 201);
+	assert_string_equal(jstr(r.json, "session.challenges.0.kind"),
+	    "redirect");
+	snprintf(url, sizeof(url), "%s", jstr(r.json,
+	    "session.challenges.0.url"));
+	snprintf(cid, sizeof(cid), "%s", jstr(r.json, "connection.id"));
+	snprintf(bank, sizeof(bank), "http://127.0.0.1:%d/", B.port);
+	assert_memory_equal(url, bank, strlen(bank));
+	assert_int_equal(browse(url, NULL, last, &b), 200);
+	assert_non_null(strstr(b.b, "name=\"password\""));
+	assert_non_null(id = strstr(url, "id="));
+	snprintf(form, sizeof(form), "id=%s&username=user_sca_redirect&"
+	    "password=pass_good&action=approve", id + 3);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/sandbox/authorise",
+	    B.port);
+	assert_int_equal(browse(url, form, last, &b), 200);
+	assert_non_null(strstr(b.b, "name=\"tan\""));
+	snprintf(form, sizeof(form), "id=%s&tan=123456&action=approve", id + 3);
+	assert_int_equal(browse(url, form, last, &b), 200);
+	/* Back at this server, by the default TPP-Redirect-URI of
+	 * sandbox_xs2a: the server's own callback. */
+	snprintf(cb, sizeof(cb), "http://127.0.0.1:%d/v1/callback/xs2a?state=",
+	    S.port);
+	if (strncmp(last, cb, strlen(cb)) != 0)
+		fail_msg("the browser ended at %s, not %s...", last, cb);
+	assert_non_null(strstr(b.b, "Access granted"));
+	snprintf(path, sizeof(path), "/v1/sessions/%s", jstr(r.json,
+	    "session.id"));
+	assert_int_equal(get(&S, path, &s), 0);
+	assert_string_equal(jstr(s.json, "status"), "authorized");
+	res_free(&s);
+	res_free(&r);
+	sync_ok(cid);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(user_good_is_the_same_through_both),
 		cmocka_unit_test(every_bank_error_is_the_same_through_both),
+		cmocka_unit_test(sca_embedded),
+		cmocka_unit_test(sca_decoupled),
+		cmocka_unit_test(sca_redirect),
 		cmocka_unit_test(pending_keeps_its_id_when_booked),
 	};
 
