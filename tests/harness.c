@@ -15,6 +15,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
 
 #include "core/buf.h"
 #include "core/jw.h"
@@ -598,4 +602,25 @@ file_wait(const char *path, const char *needle, int ms)
 		usleep(20000);
 	}
 	return file_contains(path, needle);
+}
+
+json_t *
+get_all(struct srv *s, const char *path)
+{
+	json_t		*all = json_array();
+	char		 p[768], cursor[256] = "";
+	struct res	 r;
+
+	do {
+		snprintf(p, sizeof(p), "%s%slimit=100%s%s", path,
+		    strchr(path, '?') ? "&" : "?", cursor[0] ? "&cursor=" : "",
+		    cursor);
+		assert_int_equal(get(s, p, &r), 0);
+		assert_status(&r, 200);
+		json_array_extend(all, jget(r.json, "data"));
+		snprintf(cursor, sizeof(cursor), "%s", jstr(r.json,
+		    "next_cursor") ? jstr(r.json, "next_cursor") : "");
+		res_free(&r);
+	} while (cursor[0] != '\0');
+	return all;
 }

@@ -78,6 +78,11 @@ int	 req(struct srv *, const char *method, const char *path,
 int	 get(struct srv *, const char *path, struct res *);
 int	 post(struct srv *, const char *path, const char *json, struct res *);
 int	 del(struct srv *, const char *path, struct res *);
+/*
+ * Every item of a paged list (GET path, 100 a page, following
+ * next_cursor) into a new JSON array; asserts each page answers 200.
+ */
+json_t	*get_all(struct srv *, const char *path);
 /* A header's value in a response (case-insensitive name), malloc'd or NULL. */
 char	*res_header(struct res *, const char *name);
 void	 res_free(struct res *);

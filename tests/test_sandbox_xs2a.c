@@ -198,23 +198,10 @@ sync_ok(const char *cid)
 static json_t *
 all_transactions(const char *acc)
 {
-	json_t		*all = json_array(), *t;
-	char		 path[512], cursor[256] = "";
-	struct res	 r;
-	size_t		 i;
+	char	path[256];
 
-	do {
-		snprintf(path, sizeof(path), "/v1/accounts/%s/transactions?"
-		    "limit=500%s%s", acc, cursor[0] ? "&cursor=" : "", cursor);
-		assert_int_equal(get(&S, path, &r), 0);
-		assert_status(&r, 200);
-		json_array_foreach(jget(r.json, "data"), i, t)
-			json_array_append(all, t);
-		snprintf(cursor, sizeof(cursor), "%s", jstr(r.json,
-		    "next_cursor") ? jstr(r.json, "next_cursor") : "");
-		res_free(&r);
-	} while (cursor[0] != '\0');
-	return all;
+	snprintf(path, sizeof(path), "/v1/accounts/%s/transactions", acc);
+	return get_all(&S, path);
 }
 
 /* The accounts of a connection (a new reference). */
