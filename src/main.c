@@ -188,6 +188,27 @@ release_suspended(void)
 	clients_pool_stop();
 }
 
+/*
+ * Tells the institutions where this server's XS2A callback is, for
+ * sandbox_xs2a's redirect SCA: a browser on this machine comes back to it
+ * (a wildcard listen address is reached as 127.0.0.1).
+ */
+static void
+own_callback(const char *host, int port)
+{
+	char	uri[256];
+	int	v6 = strchr(host, ':') != NULL;
+
+	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 ||
+	    *host == '\0') {
+		host = "127.0.0.1";
+		v6 = 0;
+	}
+	snprintf(uri, sizeof(uri), "http://%s%s%s:%d/v1/callback/xs2a",
+	    v6 ? "[" : "", host, v6 ? "]" : "", port);
+	institutions_set_own_callback(uri);
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -254,6 +275,7 @@ cmd_serve(int argc, char **argv)
 	    server_port(srv), BANKFEED_VERSION);
 	printf("bankfeed: listening on http://%s:%d\n", cfg.host,
 	    server_port(srv));
+	own_callback(cfg.host, server_port(srv));
 	if (demo && make_demo_client(cfg.host, server_port(srv)) == -1)
 		log_error("msg=\"cannot create the demo client\"");
 	fflush(stdout);

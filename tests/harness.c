@@ -11,10 +11,17 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
 
 #include "core/buf.h"
 #include "core/jw.h"
@@ -598,4 +605,95 @@ file_wait(const char *path, const char *needle, int ms)
 		usleep(20000);
 	}
 	return file_contains(path, needle);
+}
+
+json_t *
+get_all(struct srv *s, const char *path)
+{
+	json_t		*all = json_array();
+	char		 p[768], cursor[256] = "";
+	struct res	 r;
+
+	do {
+		snprintf(p, sizeof(p), "%s%slimit=100%s%s", path,
+		    strchr(path, '?') ? "&" : "?", cursor[0] ? "&cursor=" : "",
+		    cursor);
+		assert_int_equal(get(s, p, &r), 0);
+		assert_status(&r, 200);
+		json_array_extend(all, jget(r.json, "data"));
+		snprintf(cursor, sizeof(cursor), "%s", jstr(r.json,
+		    "next_cursor") ? jstr(r.json, "next_cursor") : "");
+		res_free(&r);
+	} while (cursor[0] != '\0');
+	return all;
+}
+
+int
+free_port(void)
+{
+	struct sockaddr_in	a;
+	socklen_t		l = sizeof(a);
+	int			fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&a, sizeof(a)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&a, &l) == -1)
+		port = -1;
+	else
+		port = ntohs(a.sin_port);
+	if (fd != -1)
+		close(fd);
+	return port;
+}
+
+pid_t
+prism_proxy_start(const char *who, const char *dir, const char *spec,
+    int upstream, const char *log, int *port)
+{
+	char	up[64], ps[16], bin[512];
+	int	fd;
+	pid_t	pid;
+
+	snprintf(bin, sizeof(bin), "%s/node_modules/.bin/prism", dir);
+	if (system("command -v node >/dev/null 2>&1") != 0 ||
+	    access(bin, X_OK) != 0 || access(spec, R_OK) != 0) {
+		fprintf(stderr, "%s: no node, no %s/node_modules (cd %s && npm "
+		    "ci) or no %s: the checks through Prism are skipped\n",
+		    who, dir, dir, spec);
+		return 0;
+	}
+	if ((*port = free_port()) == -1)
+		return -1;
+	snprintf(up, sizeof(up), "http://127.0.0.1:%d", upstream);
+	snprintf(ps, sizeof(ps), "%d", *port);
+	if ((pid = fork()) == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		setpgid(0, 0);
+		if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+		}
+		if (chdir(dir) == 0)
+			execl("node_modules/.bin/prism", "prism", "proxy", "-h",
+			    "127.0.0.1", "-p", ps, spec, up, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+int
+prism_proxy_wait(const char *log, int seconds)
+{
+	return file_wait(log, "Prism is listening", seconds * 1000) ? 1 : 0;
+}
+
+void
+prism_proxy_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(-pid, SIGTERM);
+	waitpid(pid, NULL, 0);
 }

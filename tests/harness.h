@@ -78,6 +78,11 @@ int	 req(struct srv *, const char *method, const char *path,
 int	 get(struct srv *, const char *path, struct res *);
 int	 post(struct srv *, const char *path, const char *json, struct res *);
 int	 del(struct srv *, const char *path, struct res *);
+/*
+ * Every item of a paged list (GET path, 100 a page, following
+ * next_cursor) into a new JSON array; asserts each page answers 200.
+ */
+json_t	*get_all(struct srv *, const char *path);
 /* A header's value in a response (case-insensitive name), malloc'd or NULL. */
 char	*res_header(struct res *, const char *name);
 void	 res_free(struct res *);
@@ -86,6 +91,23 @@ void	 res_free(struct res *);
 const char *jstr(json_t *, const char *path);
 long long   jint(json_t *, const char *path);
 json_t	   *jget(json_t *, const char *path);
+
+/*
+ * Prism (@stoplight/prism-cli, installed in dir/node_modules: `npm ci`
+ * there) in proxy mode on the OpenAPI file spec, in front of
+ * http://127.0.0.1:upstream, on a free loopback port (*port), its output
+ * in the file log.  Runs in the background in a process group of its own:
+ * its pid; 0 when node, Prism or the spec is missing (said on stderr,
+ * naming who), -1 when it cannot start.
+ */
+pid_t	 prism_proxy_start(const char *who, const char *dir, const char *spec,
+	    int upstream, const char *log, int *port);
+/* Waits up to seconds for the Prism of log to listen: 1, or 0. */
+int	 prism_proxy_wait(const char *log, int seconds);
+/* Stops a Prism of prism_proxy_start() (pid > 0) and waits for it. */
+void	 prism_proxy_stop(pid_t);
+/* A free TCP port on 127.0.0.1 (free when asked), or -1. */
+int	 free_port(void);
 
 /* Whether the server's log contains s. */
 int	 log_contains(struct srv *, const char *s);

@@ -124,28 +124,6 @@ sync_now(struct srv *s, const char *cid)
 	res_free(&r);
 }
 
-/* Every item of a paged list, into a JSON array. */
-static json_t *
-all_of(struct srv *s, const char *path)
-{
-	json_t		*all = json_array();
-	char		 p[768], cursor[256] = "";
-	struct res	 r;
-
-	do {
-		snprintf(p, sizeof(p), "%s%slimit=100%s%s", path,
-		    strchr(path, '?') ? "&" : "?", cursor[0] ? "&cursor=" : "",
-		    cursor);
-		assert_int_equal(get(s, p, &r), 0);
-		assert_status(&r, 200);
-		json_array_extend(all, jget(r.json, "data"));
-		snprintf(cursor, sizeof(cursor), "%s", jstr(r.json,
-		    "next_cursor") ? jstr(r.json, "next_cursor") : "");
-		res_free(&r);
-	} while (cursor[0] != '\0');
-	return all;
-}
-
 /* What a client sees of a connection: its users, accounts, transactions. */
 static json_t *
 snapshot(struct srv *s, const char *cid)
@@ -154,14 +132,14 @@ snapshot(struct srv *s, const char *cid)
 	char	 path[256];
 	size_t	 i;
 
-	json_object_set_new(snap, "users", all_of(s, "/v1/users"));
+	json_object_set_new(snap, "users", get_all(s, "/v1/users"));
 	snprintf(path, sizeof(path), "/v1/accounts?connection_id=%s", cid);
-	accs = all_of(s, path);
+	accs = get_all(s, path);
 	assert_true(json_array_size(accs) > 0);
 	json_array_foreach(accs, i, a) {
 		snprintf(path, sizeof(path), "/v1/accounts/%s/transactions",
 		    jstr(a, "id"));
-		json_object_set_new(txs, jstr(a, "id"), all_of(s, path));
+		json_object_set_new(txs, jstr(a, "id"), get_all(s, path));
 	}
 	json_object_set_new(snap, "accounts", accs);
 	json_object_set_new(snap, "transactions", txs);
@@ -251,7 +229,7 @@ backup_while_serving_restores_into_a_wiped_dir(void **state)
 	assert_non_null(strstr(out, "full.db.key"));
 	assert_int_equal(file_mode(bk("full.db")), 0600);
 	assert_int_equal(file_mode(bk("full.db.key")), 0600);
-	after_backup = all_of(&s, "/v1/users");
+	after_backup = get_all(&s, "/v1/users");
 
 	/* never over an existing file */
 	assert_int_equal(bankfeed(&s, out, sizeof(out), "backup '%s'",

@@ -1102,26 +1102,6 @@ test_slow(void **state)
 
 /* ---- tests: the same through Prism ---- */
 
-static int
-free_port(void)
-{
-	struct sockaddr_in	a;
-	socklen_t		l = sizeof(a);
-	int			fd = socket(AF_INET, SOCK_STREAM, 0), port;
-
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd == -1 || bind(fd, (struct sockaddr *)&a, sizeof(a)) == -1 ||
-	    getsockname(fd, (struct sockaddr *)&a, &l) == -1)
-		port = -1;
-	else
-		port = ntohs(a.sin_port);
-	if (fd != -1)
-		close(fd);
-	return port;
-}
-
 /*
  * Starts Prism in proxy mode in front of the bank, in the background;
  * prism_wait() waits for it.  Not --errors: with it Prism refuses every
@@ -1132,56 +1112,18 @@ free_port(void)
 static void
 prism_start(void)
 {
-	char	upstream[64], port[16];
-	int	fd;
-
-	if (system("command -v node >/dev/null 2>&1") != 0 ||
-	    access(PRISM_DIR "/node_modules/.bin/prism", X_OK) != 0 ||
-	    access(SPEC, R_OK) != 0) {
-		fprintf(stderr, "test_sandbox_bank: no node, no %s/node_modules "
-		    "(cd tests/prism && npm ci) or no %s: the checks through "
-		    "Prism are skipped\n", PRISM_DIR, SPEC);
-		return;
-	}
 	memset(&prism, 0, sizeof(prism));
-	prism.port = free_port();
 	snprintf(prism_log, sizeof(prism_log), "%s/prism.log", bank.dir);
-	snprintf(upstream, sizeof(upstream), "http://127.0.0.1:%d", bank.port);
-	snprintf(port, sizeof(port), "%d", prism.port);
-	if ((prism_pid = fork()) == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		setpgid(0, 0);
-		if ((fd = open(prism_log, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0) {
-			dup2(fd, STDOUT_FILENO);
-			dup2(fd, STDERR_FILENO);
-		}
-		if (chdir(PRISM_DIR) == 0)
-			execl("node_modules/.bin/prism", "prism", "proxy", "-h",
-			    "127.0.0.1", "-p", port, SPEC, upstream, (char *)NULL);
-		_exit(127);
-	}
+	prism_pid = prism_proxy_start("test_sandbox_bank", PRISM_DIR, SPEC,
+	    bank.port, prism_log, &prism.port);
 }
 
 static int
 prism_wait(void)
 {
-	char	line[1024];
-	int	i;
-	FILE	*f;
-
 	if (prism_pid <= 0)
 		return 0;
-	for (i = 0; i < 1200 && !prism_ok; i++) {
-		if ((f = fopen(prism_log, "r")) != NULL) {
-			while (fgets(line, sizeof(line), f) != NULL)
-				if (strstr(line, "Prism is listening") != NULL)
-					prism_ok = 1;
-			fclose(f);
-		}
-		if (!prism_ok)
-			usleep(100000);
-	}
-	if (!prism_ok)
+	if (!prism_ok && !(prism_ok = prism_proxy_wait(prism_log, 120)))
 		fail_msg("Prism did not start in 120 s; its log: %s", prism_log);
 	return prism_ok;
 }
@@ -1228,10 +1170,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	if (prism_pid > 0) {
-		kill(-prism_pid, SIGTERM);
-		waitpid(prism_pid, NULL, 0);
-	}
+	prism_proxy_stop(prism_pid);
 	if (defects > 0)
 		fprintf(stderr, "test_sandbox_bank: Prism found nothing but the "
 		    "spec's oneOf defect of the authorisation bodies (%d "

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -737,6 +738,30 @@ free_list(struct institution *all, const struct institution **sorted,
 	}
 	free(all);
 	free(sorted);
+}
+
+/* Written once when the server listens, read by any thread after. */
+static char		own_callback[256];
+static _Atomic int	own_callback_set;
+
+void
+institutions_set_own_callback(const char *uri)
+{
+	if (atomic_load(&own_callback_set))
+		return;
+	snprintf(own_callback, sizeof(own_callback), "%s", uri);
+	atomic_store(&own_callback_set, 1);
+}
+
+const char *
+institution_redirect_uri(const struct institution *i)
+{
+	if (i->tpp_redirect_uri != NULL)
+		return i->tpp_redirect_uri;
+	if (strcmp(i->id, SANDBOX_XS2A_ID) == 0 &&
+	    atomic_load(&own_callback_set))
+		return own_callback;
+	return NULL;
 }
 
 int

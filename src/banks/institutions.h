@@ -50,7 +50,7 @@ struct institution {
 	const char	*tls_client_cert;
 	const char	*tls_client_key;
 	/* Where the bank sends the user's browser back after a redirect SCA
-	 * (TPP-Redirect-URI); NULL: the connector's own default. */
+	 * (TPP-Redirect-URI); NULL: none (institution_redirect_uri()). */
 	const char	*tpp_redirect_uri;
 };
 
@@ -72,6 +72,17 @@ size_t	institutions_count(void);
 const struct institution *institution_at(size_t i);
 /* The institution with this id, or NULL (a binary search once loaded). */
 const struct institution *institution_find(const char *id);
+
+/*
+ * The server's own GET /v1/callback/xs2a, as a browser on this machine
+ * reaches it (http://127.0.0.1:PORT/v1/callback/xs2a), once it listens.
+ * sandbox_xs2a has no tpp_redirect_uri of its own: it uses this one, so
+ * that a redirect SCA at sandbox-bank comes back to this server.
+ */
+void	institutions_set_own_callback(const char *uri);
+/* The TPP-Redirect-URI for institution i: its tpp_redirect_uri, for
+ * sandbox_xs2a the server's own callback; NULL when there is none. */
+const char *institution_redirect_uri(const struct institution *i);
 
 /* "REDIRECT", "EMBEDDED", "DECOUPLED": the Berlin Group spelling. */
 const char *sca_approach_name(enum sca_approach);

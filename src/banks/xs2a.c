@@ -99,7 +99,8 @@ xs2a_inst_get(const char *institution_id, struct xs2a_inst *in)
 		return -1;
 	snprintf(in->base_url, sizeof(in->base_url), "%s", i->base_url);
 	snprintf(in->tpp_redirect_uri, sizeof(in->tpp_redirect_uri), "%s",
-	    i->tpp_redirect_uri != NULL ? i->tpp_redirect_uri : "");
+	    institution_redirect_uri(i) != NULL ? institution_redirect_uri(i) :
+	    "");
 	snprintf(in->tls_cert, sizeof(in->tls_cert), "%s",
 	    i->tls_client_cert != NULL ? i->tls_client_cert : "");
 	snprintf(in->tls_key, sizeof(in->tls_key), "%s",
@@ -365,18 +366,27 @@ offers(const struct bank_op *op, enum xs2a_approach a)
 	return 0;
 }
 
-/* The callback URL that brings the end user back, with our state. */
+/*
+ * The SCA preference and the callback URL that brings the end user back,
+ * with our state.  TPP-Redirect-Preferred is true when the bank prefers
+ * redirect, false when bankfeed cannot redirect there (not offered, or no
+ * redirect URI), and absent when redirect is one of the bank's approaches
+ * but not its first: the spec leaves the choice to the bank then, which
+ * may pick it per PSU (sandbox-bank's user_sca_redirect does).
+ */
 static void
 redirect_headers(struct bank_op *op, struct hdrs *h)
 {
 	const char	*u = op->inst.tpp_redirect_uri;
 	const char	*sep = strchr(u, '?') != NULL ? "&" : "?";
+	int		 can = offers(op, XA_REDIRECT) && *u != '\0';
 
-	hdr(h, "TPP-Redirect-Preferred: %s", preferred(op, XA_REDIRECT) ?
-	    "true" : "false");
+	if (preferred(op, XA_REDIRECT) || !can)
+		hdr(h, "TPP-Redirect-Preferred: %s", preferred(op,
+		    XA_REDIRECT) ? "true" : "false");
 	if (preferred(op, XA_DECOUPLED))
 		hdr(h, "TPP-Decoupled-Preferred: true");
-	if (!offers(op, XA_REDIRECT) || *u == '\0')
+	if (!can)
 		return;
 	if (op->cb_state[0] != '\0') {
 		hdr(h, "TPP-Redirect-URI: %s%sstate=%s", u, sep, op->cb_state);

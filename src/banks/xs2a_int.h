@@ -282,6 +282,10 @@ struct xs2a_account {
 	char		 currency[4];
 	struct rec_balance bal[XS2A_MAX_BALANCES];
 	size_t		 nbal;
+	/* A card's creditLimit (cardAccountDetails), kept apart so that
+	 * GET .../balances, which replaces bal, keeps it as a balance. */
+	struct rec_balance limit;
+	int		 has_limit;
 };
 
 /*

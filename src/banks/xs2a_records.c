@@ -199,6 +199,8 @@ parse_balance_list(json_t *list, struct xs2a_account *a, const char *where,
 		}
 		a->nbal++;
 	}
+	if (a->has_limit && a->nbal < XS2A_MAX_BALANCES)
+		a->bal[a->nbal++] = a->limit;
 	return 0;
 }
 
@@ -252,6 +254,14 @@ parse_account(json_t *o, size_t i, struct xs2a_account *a,
 		}
 	if (ct != NULL && k == NELEM(cash_types))
 		a->type = ACCT_OTHER;
+	/* A card's limit is a balance of bankfeed's (credit_limit). */
+	if (json_object_get(o, "creditLimit") != NULL) {
+		a->limit.type = BAL_CREDIT_LIMIT;
+		if (jamount(o, "creditLimit", &a->limit.amount,
+		    a->limit.currency, where, err) == -1)
+			return -1;
+		a->has_limit = 1;
+	}
 	/* With ?withBalance=true, or at banks that always add them. */
 	if (json_object_get(o, "balances") != NULL &&
 	    parse_balance_list(json_object_get(o, "balances"), a, where,
@@ -469,6 +479,13 @@ parse_txn(json_t *o, enum txn_status status, const char *today,
 		t->bank_id = t->bank_reference;
 	if (t->bank_id != NULL && *t->bank_id == '\0')
 		t->bank_id = NULL;
+	/* A booked entry that names the id it had while pending takes over
+	 * that row, and its bankfeed id, as with every source.  No member of
+	 * 1.3.11 says it; sandbox-bank and some banks send
+	 * pendingTransactionId (an unknown member is no error). */
+	if (status == TXN_BOOKED && xs2a_jstr(o, "pendingTransactionId",
+	    &t->pending_bank_id, 128) == 1 && *t->pending_bank_id == '\0')
+		t->pending_bank_id = NULL;
 	if (t->end_to_end_id != NULL &&
 	    strcmp(t->end_to_end_id, "NOTPROVIDED") == 0)
 		t->end_to_end_id = NULL;
