@@ -6,7 +6,8 @@
  *   bare        the bare SQLite bulk insert of a synced account's rows
  *   statements  generated camt.053, MT940 and OFX files of a given size
  *   start       time from exec to a 200 on /health, and idle RSS
- *   slow        N concurrent user_slow syncs: completion time, errors, RSS
+ *   slow        N concurrent syncs on a slow bank (user_slow, or XS2A
+ *               sandbox-bank): completion time, errors, RSS
  *
  * gen.c is the one source of realistic transactions that fill and the
  * statement writers share: deterministic for a seed, German retail banking

@@ -19,7 +19,9 @@ static const struct command commands[] = {
 	{ "bare", cmd_bare, "SOURCE_DB WORK_DIR" },
 	{ "statements", cmd_statements, "DIR MEGABYTES" },
 	{ "start", cmd_start, "PORT RUNS -- COMMAND..." },
-	{ "slow", cmd_slow, "BASE_URL TOKEN N TIMEOUT_S SERVER_PID" },
+	{ "slow", cmd_slow,
+	    "BASE_URL TOKEN N TIMEOUT_S SERVER_PID [INSTITUTION USERNAME "
+	    "[prepare|dispatch FILE]]" },
 };
 
 int

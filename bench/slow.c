@@ -1,10 +1,18 @@
 /*
- * slow: `bfbench slow BASE_URL TOKEN N TIMEOUT_S SERVER_PID`, many syncs
- * waiting on a slow bank at once.
+ * slow: `bfbench slow BASE_URL TOKEN N TIMEOUT_S SERVER_PID [INSTITUTION
+ * USERNAME [prepare|dispatch FILE]]`, many syncs waiting on a slow bank at
+ * once.
  *
- * First, through the API, N users each with a Sandbox Bank connection of
- * user_slow (whose every sync waits BANKFEED_SANDBOX_SLOW_MS at the bank).
- * Then all N syncs are dispatched at once (N requests in flight together,
+ * First, through the API, N users each with a connection of USERNAME
+ * (password pass_good) at INSTITUTION: by default the Sandbox Bank's
+ * user_slow, whose every sync waits BANKFEED_SANDBOX_SLOW_MS at the bank;
+ * "sandbox_xs2a user_good" for an XS2A bank (sandbox-bank, whose every
+ * answer may come --latency-ms late).  The N connections are created all
+ * at once too: one after the other, a slow bank would take N times its
+ * latency per request of the login.  `prepare FILE` only makes them and
+ * writes their ids to FILE; `dispatch FILE` takes them from FILE and does
+ * the rest (a server that logs in to a slow bank needs an HTTP thread per
+ * login waiting, more than it needs to serve syncs).  Then all N syncs are dispatched at once (N requests in flight together,
  * {"wait_seconds":0}, with a PSU-IP-Address), and their tasks are polled
  * until every one has ended or TIMEOUT_S has passed since the dispatch.
  * Prints "n=N dispatch_s=.. all_done_s=.. completed=.. failed=..
@@ -36,6 +44,8 @@ struct call {
 
 struct slow {
 	const char	*base;
+	const char	*institution;
+	const char	*username;
 	char		 auth[512];
 	struct curl_slist *hdrs;
 	struct call	 one;		/* kept alive for sequential calls */
@@ -112,48 +122,23 @@ call_json(struct slow *s, const char *path, const char *body)
 	return j;
 }
 
-/* N users, each with an authorized user_slow connection. */
+/*
+ * Sends N requests at once, or one every gap_ms (calls[i] prepared by
+ * prep(s, i, path, body)),
+ * waits for every answer, and hands each to read(s, i, answer): the
+ * parsed JSON, or NULL with the status of a failed one in calls[i].
+ * read returns -1 to fail the whole; all_at_once returns -1 then.
+ */
 static int
-prepare(struct slow *s)
-{
-	char		 body[512];
-	json_t		*u, *c;
-	const char	*id;
-	int		 i;
-
-	for (i = 0; i < s->n; i++) {
-		snprintf(body, sizeof(body), "{\"external_ref\":\"slow-%d-%ld\"}",
-		    i, (long)time(NULL));
-		if ((u = call_json(s, "/v1/users", body)) == NULL)
-			return -1;
-		snprintf(body, sizeof(body), "{\"user_id\":\"%s\","
-		    "\"institution_id\":\"sandbox\",\"credentials\":{\"username\":"
-		    "\"user_slow\",\"password\":\"pass_good\"}}",
-		    json_string_value(json_object_get(u, "id")));
-		json_decref(u);
-		if ((c = call_json(s, "/v1/connections", body)) == NULL)
-			return -1;
-		id = json_string_value(json_object_get(json_object_get(c,
-		    "connection"), "id"));
-		if (id == NULL || strcmp(json_string_value(json_object_get(
-		    json_object_get(c, "connection"), "status")), "authorized")) {
-			json_decref(c);
-			return -1;
-		}
-		snprintf(s->con[i], ID_MAX, "%s", id);
-		json_decref(c);
-	}
-	return 0;
-}
-
-/* All N sync requests in flight together; fills the task ids. */
-static int
-dispatch(struct slow *s)
+all_at_once(struct slow *s, long gap_ms,
+    void (*prep)(struct slow *, int, char *, size_t, char *, size_t),
+    int (*read)(struct slow *, int, json_t *, long))
 {
 	struct call	*calls;
 	CURLM		*m;
-	char		 path[128];
-	int		 i, running, rc = 0;
+	char		 path[256], body[512];
+	int		 i, added = 0, running = 0, rc = 0, nbad = 0;
+	double		 last = 0;
 	json_t		*j;
 
 	if ((calls = calloc((size_t)s->n, sizeof(*calls))) == NULL ||
@@ -166,27 +151,36 @@ dispatch(struct slow *s)
 			rc = -1;
 			break;
 		}
-		snprintf(path, sizeof(path), "/v1/connections/%s/sync", s->con[i]);
-		call_prep(&calls[i], s->base, path, "{\"wait_seconds\":0}");
-		curl_multi_add_handle(m, calls[i].h);
+		prep(s, i, path, sizeof(path), body, sizeof(body));
+		call_prep(&calls[i], s->base, path, body);
+		curl_easy_setopt(calls[i].h, CURLOPT_TIMEOUT, 600L);
 	}
-	do {
+	while (rc == 0 && (added < s->n || running > 0)) {
+		/* Spread out, each request reaches a server thread of its own
+		 * (one thread accepts what is waiting when it wakes). */
+		while (added < s->n && (gap_ms == 0 ||
+		    (bench_now() - last) * 1000 >= gap_ms)) {
+			curl_multi_add_handle(m, calls[added++].h);
+			last = bench_now();
+			if (gap_ms > 0)
+				break;
+		}
 		if (curl_multi_perform(m, &running) != CURLM_OK)
 			break;
-		if (running > 0)
-			curl_multi_poll(m, NULL, 0, 100, NULL);
-	} while (running > 0);
+		if (running > 0 || added < s->n)
+			curl_multi_poll(m, NULL, 0, gap_ms > 0 ? (int)gap_ms :
+			    100, NULL);
+	}
 	for (i = 0; rc == 0 && i < s->n; i++) {
 		curl_easy_getinfo(calls[i].h, CURLINFO_RESPONSE_CODE,
 		    &calls[i].status);
-		j = json_loads(buf_str(&calls[i].body), 0, NULL);
-		if (calls[i].status >= 300 || j == NULL ||
-		    json_string_value(json_object_get(j, "id")) == NULL) {
-			s->http_errors++;
-			s->done[i] = 2;
-		} else
-			snprintf(s->task[i], ID_MAX, "%s",
-			    json_string_value(json_object_get(j, "id")));
+		j = calls[i].status < 300 ?
+		    json_loads(buf_str(&calls[i].body), 0, NULL) : NULL;
+		if (j == NULL && nbad++ < 3)
+			fprintf(stderr, "bfbench slow: request %d: %ld %.300s\n",
+			    i, calls[i].status, buf_str(&calls[i].body));
+		if (read(s, i, j, calls[i].status) == -1)
+			rc = -1;
 		json_decref(j);
 	}
 	for (i = 0; i < s->n; i++) {
@@ -197,6 +191,81 @@ dispatch(struct slow *s)
 	curl_multi_cleanup(m);
 	free(calls);
 	return rc;
+}
+
+/* The connection of user i (s->con[i] holds the user id until it is read). */
+static void
+con_prep(struct slow *s, int i, char *path, size_t pn, char *body, size_t bn)
+{
+	snprintf(path, pn, "/v1/connections");
+	snprintf(body, bn, "{\"user_id\":\"%s\",\"institution_id\":\"%s\","
+	    "\"credentials\":{\"username\":\"%s\",\"password\":"
+	    "\"pass_good\"}}", s->con[i], s->institution, s->username);
+}
+
+static int
+con_read(struct slow *s, int i, json_t *j, long status)
+{
+	json_t		*c = json_object_get(j, "connection");
+	const char	*id = json_string_value(json_object_get(c, "id"));
+	const char	*st = json_string_value(json_object_get(c, "status"));
+
+	(void)status;
+	if (id == NULL || st == NULL || strcmp(st, "authorized") != 0) {
+		if (j != NULL)
+			fprintf(stderr, "bfbench slow: connection %d is %s\n",
+			    i, st != NULL ? st : "missing");
+		return -1;
+	}
+	snprintf(s->con[i], ID_MAX, "%s", id);
+	return 0;
+}
+
+/* N users, each with an authorized connection. */
+static int
+prepare(struct slow *s)
+{
+	char	 body[512];
+	json_t	*u;
+	int	 i;
+
+	for (i = 0; i < s->n; i++) {
+		snprintf(body, sizeof(body), "{\"external_ref\":\"slow-%d-%ld\"}",
+		    i, (long)time(NULL));
+		if ((u = call_json(s, "/v1/users", body)) == NULL)
+			return -1;
+		snprintf(s->con[i], ID_MAX, "%s",
+		    json_string_value(json_object_get(u, "id")));
+		json_decref(u);
+	}
+	return all_at_once(s, 5, con_prep, con_read);
+}
+
+static void
+sync_prep(struct slow *s, int i, char *path, size_t pn, char *body, size_t bn)
+{
+	snprintf(path, pn, "/v1/connections/%s/sync", s->con[i]);
+	snprintf(body, bn, "{\"wait_seconds\":0}");
+}
+
+static int
+sync_read(struct slow *s, int i, json_t *j, long status)
+{
+	const char	*id = json_string_value(json_object_get(j, "id"));
+
+	if (status >= 300 || id == NULL) {
+		s->http_errors++;
+		s->done[i] = 2;
+	} else
+		snprintf(s->task[i], ID_MAX, "%s", id);
+	return 0;
+}
+
+/* All N sync requests in flight together; fills the task ids. */
+static int
+dispatch(struct slow *s)
+{
+	return all_at_once(s, 0, sync_prep, sync_read);
 }
 
 /*
@@ -240,6 +309,41 @@ poll_tasks(struct slow *s, int *next, long *completed, long *failed)
 	return s->n - *next;
 }
 
+/* The connection ids, one a line, to FILE. */
+static int
+cons_save(const struct slow *s, const char *file)
+{
+	FILE	*f = fopen(file, "w");
+	int	 i, rc = 0;
+
+	if (f == NULL)
+		return -1;
+	for (i = 0; i < s->n; i++)
+		if (fprintf(f, "%s\n", s->con[i]) < 0)
+			rc = -1;
+	return fclose(f) == 0 ? rc : -1;
+}
+
+/* The connection ids of FILE (cons_save()), N of them. */
+static int
+cons_load(struct slow *s, const char *file)
+{
+	FILE	*f = fopen(file, "r");
+	char	 line[ID_MAX + 2];
+	int	 i;
+
+	if (f == NULL)
+		return -1;
+	for (i = 0; i < s->n && fgets(line, sizeof(line), f) != NULL; i++) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strlen(line) >= ID_MAX)
+			break;
+		memcpy(s->con[i], line, strlen(line) + 1);
+	}
+	fclose(f);
+	return i == s->n ? 0 : -1;
+}
+
 int
 cmd_slow(int argc, char **argv)
 {
@@ -248,15 +352,23 @@ cmd_slow(int argc, char **argv)
 	double		 t0, t_dispatch = -1, t_done = -1, timeout;
 	long		 pid, completed = 0, failed = 0, peak, rss, max_rss = 0;
 	int		 left = -1, next = 0, rc = 1;
+	const char	*mode = argc == 10 ? argv[8] : "both";
+	const char	*file = argc == 10 ? argv[9] : NULL;
 
 	memset(&s, 0, sizeof(s));
-	if (argc != 6 || (s.n = (int)strtol(argv[3], NULL, 10)) < 1 ||
-	    s.n > SLOW_MAX || (timeout = strtod(argv[4], NULL)) <= 0) {
+	if ((argc != 6 && argc != 8 && argc != 10) ||
+	    (s.n = (int)strtol(argv[3], NULL, 10)) < 1 ||
+	    s.n > SLOW_MAX || (timeout = strtod(argv[4], NULL)) <= 0 ||
+	    (strcmp(mode, "both") != 0 && strcmp(mode, "prepare") != 0 &&
+	    strcmp(mode, "dispatch") != 0)) {
 		fprintf(stderr, "usage: bfbench slow BASE_URL TOKEN N(1-%d) "
-		    "TIMEOUT_S SERVER_PID\n", SLOW_MAX);
+		    "TIMEOUT_S SERVER_PID [INSTITUTION USERNAME [prepare|dispatch "
+		    "FILE]]\n", SLOW_MAX);
 		return 2;
 	}
 	s.base = argv[1];
+	s.institution = argc >= 8 ? argv[6] : "sandbox";
+	s.username = argc >= 8 ? argv[7] : "user_slow";
 	pid = strtol(argv[5], NULL, 10);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	snprintf(s.auth, sizeof(s.auth), "Authorization: Bearer %s", argv[2]);
@@ -270,12 +382,23 @@ cmd_slow(int argc, char **argv)
 	    s.done == NULL || call_init(&s.one, &s) == -1)
 		goto out;
 	t0 = bench_now();
-	if (prepare(&s) == -1) {
+	if (strcmp(mode, "dispatch") == 0) {
+		if (cons_load(&s, file) == -1) {
+			fprintf(stderr, "bfbench slow: %s: not %d connections\n",
+			    file, s.n);
+			goto out;
+		}
+	} else if (prepare(&s) == -1) {
 		fprintf(stderr, "bfbench slow: cannot prepare the connections\n");
 		goto out;
+	} else {
+		fprintf(stderr, "bfbench slow: %d connections prepared in "
+		    "%.1f s\n", s.n, bench_now() - t0);
+		if (strcmp(mode, "prepare") == 0) {
+			rc = cons_save(&s, file) == 0 ? 0 : 1;
+			goto out;
+		}
 	}
-	fprintf(stderr, "bfbench slow: %d connections prepared in %.1f s\n",
-	    s.n, bench_now() - t0);
 	t0 = bench_now();
 	if (dispatch(&s) == -1)
 		goto out;

@@ -779,8 +779,8 @@ flow_redirect(struct srv *s)
 
 /*
  * Every catalog entry a bank causes, through its username, embedded:
- * the status and code of xs2a_codes.def and the bank's own words, at the
- * step of the entry's stage.
+ * the status and code of xs2a_codes.def's forward row and the bank's own
+ * words, at the step of the entry's stage.
  */
 static void
 flow_catalog(struct srv *s)
@@ -957,6 +957,12 @@ flow_syncs(struct srv *s)
 
 /* ---- tests: the bank itself ---- */
 
+/*
+ * xs2a_codes.def, both ways: one forward row for every entry a bank
+ * causes, each read back by the connector through a row of its own code
+ * or status (never the catch-all); at most one back row per code and per
+ * status, and the catch-all last.
+ */
 static void
 test_codes_table(void **state)
 {
@@ -966,45 +972,50 @@ test_codes_table(void **state)
 	(void)state;
 	for (e = 1; e < ERR__COUNT; e++) {
 		for (i = 0, n = 0; i < xs2a_ncodes; i++)
-			n += xs2a_codes[i].err == (enum err)e &&
-			    (xs2a_codes[i].dir & XS2A_FWD);
+			n += xs2a_codes[i].err == (enum err)e;
 		if (err_info((enum err)e)->stage != STG_NONE && n != 1)
 			fail_msg("%s has %d forward rows", err_name((enum err)e), n);
 		assert_true(n <= 1);
 	}
 	for (i = 0; i < xs2a_ncodes; i++) {
 		const struct xs2a_code	*c = &xs2a_codes[i];
-		enum err_stage		 st = err_info(c->err)->stage;
-		int			 back = 0;
+		const struct xs2a_tpp_row *back = xs2a_code_back(c->http, c->code);
 
 		assert_true(strlen(c->text) > 0 && strlen(c->text) <= 500);
-		for (j = 0; j < xs2a_ncodes; j++) {
-			const struct xs2a_code *d = &xs2a_codes[j];
-
-			if (d->http != c->http || strcmp(d->code, c->code) != 0 ||
-			    !(d->dir & XS2A_BACK))
-				continue;
-			back = 1;
-			if (j != i && (c->dir & XS2A_BACK) &&
-			    err_info(d->err)->stage == st)
-				fail_msg("%d %s goes back twice at one stage",
-				    c->http, c->code);
-		}
-		if (!back)
+		if (back->http == 0)
 			fail_msg("%d %s has no way back", c->http, c->code);
-		if (c->dir & XS2A_BACK)
-			assert_int_equal(xs2a_code_back(c->http, c->code, st),
-			    c->err);
+		assert_true(back->code == NULL ||
+		    strcmp(back->code, c->code) == 0);
+		assert_true(back->at[xs2a_stage_of(err_info(c->err)->stage)]
+		    != ERR_OK);
 	}
-	assert_int_equal(xs2a_code_back(401, "CONSENT_EXPIRED", STG_SYNC),
+	for (i = 0; i < xs2a_ntpp_rows; i++)
+		for (j = i + 1; j < xs2a_ntpp_rows; j++)
+			if (strcmp(xs2a_tpp_rows[i].code,
+			    xs2a_tpp_rows[j].code) == 0)
+				fail_msg("%s goes back twice",
+				    xs2a_tpp_rows[i].code);
+	for (i = 0; i < xs2a_nstatus_rows; i++) {
+		assert_null(xs2a_status_rows[i].code);
+		assert_true((xs2a_status_rows[i].http == 0) ==
+		    (i == xs2a_nstatus_rows - 1));
+		for (j = i + 1; j < xs2a_nstatus_rows; j++)
+			assert_int_not_equal(xs2a_status_rows[i].http,
+			    xs2a_status_rows[j].http);
+	}
+	assert_int_equal(xs2a_code_back(401, "CONSENT_EXPIRED")->at[XS_FETCH],
 	    ERR_NO_ACTIVE_CONSENT);
-	assert_int_equal(xs2a_code_back(401, "PSU_CREDENTIALS_INVALID",
-	    STG_CHALLENGE), ERR_INVALID_TAN);
-	assert_int_equal(xs2a_code_back(401, "PSU_CREDENTIALS_INVALID",
-	    STG_ACCOUNT), ERR_LOGIN_CREDENTIALS_INVALID);
-	assert_int_equal(xs2a_code_back(418, "ACCESS_EXCEEDED", STG_SYNC),
+	assert_int_equal(xs2a_code_back(401, "PSU_CREDENTIALS_INVALID")->
+	    at[XS_SCA], ERR_INVALID_TAN);
+	assert_int_equal(xs2a_code_back(401, "PSU_CREDENTIALS_INVALID")->
+	    at[XS_LOGIN], ERR_LOGIN_CREDENTIALS_INVALID);
+	/* The code decides over the status; else the status; else any. */
+	assert_int_equal(xs2a_code_back(418, "ACCESS_EXCEEDED")->at[XS_FETCH],
 	    ERR_API_USAGE_LIMIT_REACHED);
-	assert_int_equal(xs2a_code_back(400, "NO_SUCH_CODE", STG_SYNC), ERR_OK);
+	assert_int_equal(xs2a_code_back(400, "NO_SUCH_CODE")->at[XS_FETCH],
+	    ERR_BANK_REQUEST_REJECTED);
+	assert_int_equal(xs2a_code_back(418, "")->at[XS_LOGIN],
+	    ERR_BANK_RESPONSE_INVALID);
 	/* The XS2A usernames are the Sandbox Bank's. */
 	assert_true(sandbox_username_known("user_sca_decoupled"));
 	assert_true(sandbox_username_known("user_sca_redirect"));

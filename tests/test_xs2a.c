@@ -1,7 +1,7 @@
 /*
  * The XS2A connector.
  *
- * - Mapping: every row of xs2a_tpp.def, status fallbacks, the spec's own
+ * - Mapping: every back row of xs2a_codes.def, status fallbacks, the spec's own
  *   example bodies, and hostile bodies (invalid JSON, wrong types, missing
  *   fields, links to other hosts) through the parser functions directly.
  * - Flows against a scripted bank (xs2a_bank.c) on a loopback port:
@@ -359,6 +359,21 @@ every_tpp_code_maps_to_its_entry_with_the_banks_text(void **unused)
 			assert_non_null(strstr(e.message, "The bank's words for"));
 			assert_non_null(strstr(e.message, tpp[i].code));
 		}
+	/* Every status row, an answer with an unknown code. */
+	for (i = 0; i < xs2a_nstatus_rows; i++)
+		for (st = 0; st < 3; st++) {
+			const struct xs2a_tpp_row *s = &xs2a_status_rows[i];
+			struct xs2a_resp	 r;
+			struct bank_error	 e;
+			int			 pa = -1;
+
+			r = resp_of(s->http != 0 ? s->http : 418,
+			    "application/json", "{\"tppMessages\":[{"
+			    "\"category\":\"ERROR\",\"code\":\"NO_SUCH_CODE\"}]}");
+			xs2a_map_error(&r, (enum xs2a_stage)st, &e, &pa);
+			assert_int_equal(e.code, s->at[st]);
+			assert_int_equal(pa, s->per_account);
+		}
 	/* The spec's own list: each code named there is in the table. */
 	{
 		static const char *const spec_codes[] = {
@@ -385,7 +400,7 @@ every_tpp_code_maps_to_its_entry_with_the_banks_text(void **unused)
 				if (strcmp(tpp[i].code, spec_codes[k]) == 0)
 					break;
 			if (i == xs2a_ntpp_rows)
-				fail_msg("%s is not in xs2a_tpp.def",
+				fail_msg("%s is not in xs2a_codes.def",
 				    spec_codes[k]);
 		}
 	}

@@ -184,7 +184,7 @@ data(FILE *f)
 static void
 codes(FILE *f)
 {
-	static const char *const dirs[] = { "", "forward", "back", "both" };
+	static const char *const stages[] = { "login", "SCA", "fetch" };
 	size_t	i;
 
 	fputs("### Errors\n\n"
@@ -195,23 +195,28 @@ codes(FILE *f)
 	    "answers the PSU authentication, `challenge` the `PUT` of the "
 	    "TAN (or answer), `sync` every read of the consent, `account` the "
 	    "card's reads (details, balances, transactions).\n\n"
-	    "`src/banks/xs2a_codes.def` maps catalog entries to XS2A answers "
-	    "both ways: `forward` rows are how the bank fails with an entry, "
-	    "`back` rows what an answer means when it comes at the entry's "
-	    "stage (an XS2A connector reads them with `xs2a_code_back()`: the "
-	    "`back` row of that stage, else the first `back` row of that "
-	    "status and code).\n\n"
-	    "| entry | code | stage | HTTP | XS2A code | way | default text |\n"
+	    "`src/banks/xs2a_codes.def` is the one table of XS2A answers both "
+	    "ways: its forward rows are how this bank fails with an entry "
+	    "(below), its back rows what bankfeed's XS2A connector makes of "
+	    "a bank's answer ([errors.md](errors.md#xs2a-banks-tppmessages-"
+	    "to-the-catalog)). The last column is the connector's reading of "
+	    "each answer at the entry's stage: codes several entries share "
+	    "go back to one of them, as with a real bank.\n\n"
+	    "| entry | code | stage | HTTP | XS2A code | default text | "
+	    "bankfeed reads it as |\n"
 	    "|---|---|---|---|---|---|---|\n", f);
 	for (i = 0; i < xs2a_ncodes; i++) {
 		const struct xs2a_code	*c = &xs2a_codes[i];
 		const struct err_info	*ei = err_info(c->err);
+		enum xs2a_stage		 st = xs2a_stage_of(ei->stage);
+		enum err		 back;
 
-		fprintf(f, "| %s | %d | %s | %d | %s | %s | ", ei->name,
-		    ei->code, err_stage_name(ei->stage), c->http, c->code,
-		    dirs[c->dir & 3]);
+		back = xs2a_code_back(c->http, c->code)->at[st];
+		fprintf(f, "| %s | %d | %s | %d | %s | ", ei->name,
+		    ei->code, err_stage_name(ei->stage), c->http, c->code);
 		md_cell(f, c->text);
-		fputs(" |\n", f);
+		fprintf(f, " | %s (%s) |\n", back == c->err ? "the same" :
+		    err_name(back), stages[st]);
 	}
 }
 

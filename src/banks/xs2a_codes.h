@@ -1,7 +1,7 @@
 /*
  * xs2a_codes: Berlin Group NextGenPSD2 (XS2A) error answers, a status and a
- * tppMessages code, and the catalog entries they stand for, both ways
- * (xs2a_codes.def says how).
+ * tppMessages code, and the catalog entries they stand for, both ways: the
+ * rows of xs2a_codes.def (which says how), and their lookups.
  */
 #ifndef BF_XS2A_CODES_H
 #define BF_XS2A_CODES_H
@@ -10,31 +10,49 @@
 
 #include "core/errors.h"
 
-enum xs2a_dir {
-	XS2A_FWD = 1 << 0,	/* how a bank fails with the entry */
-	XS2A_BACK = 1 << 1,	/* what the code means at the entry's stage */
-	XS2A_BOTH = XS2A_FWD | XS2A_BACK
+/* Where in the connector's flow an answer came: the entry depends on it. */
+enum xs2a_stage { XS_LOGIN, XS_SCA, XS_FETCH };
+
+/*
+ * Back: a T row (code set) or an S row (code NULL; http 0 is any other
+ * status) of xs2a_codes.def.
+ */
+struct xs2a_tpp_row {
+	const char	*code;
+	int		 http;
+	enum err	 at[3];		/* by enum xs2a_stage */
+	int		 per_account;
 };
 
+/* The T rows, then the S rows, each in the file's order. */
+extern const struct xs2a_tpp_row xs2a_tpp_rows[];
+extern const size_t		 xs2a_ntpp_rows;
+extern const struct xs2a_tpp_row xs2a_status_rows[];
+extern const size_t		 xs2a_nstatus_rows;
+
+/* Forward: an A row of xs2a_codes.def. */
 struct xs2a_code {
 	enum err	 err;
 	int		 http;
 	const char	*code;
-	unsigned	 dir;
 	const char	*text;		/* default text in a bank's words */
 };
 
-/* The rows of xs2a_codes.def, in its order. */
+/* The A rows, in the file's order. */
 extern const struct xs2a_code	xs2a_codes[];
 extern const size_t		xs2a_ncodes;
 
-/* The XS2A_FWD row of e, or NULL when a bank does not cause e. */
+/* The A row of e, or NULL when a bank does not cause e. */
 const struct xs2a_code	*xs2a_code_fwd(enum err e);
+/* The T row of code, or NULL when code is NULL or none of the table's. */
+const struct xs2a_tpp_row *xs2a_code_known(const char *code);
 /*
- * The catalog entry a bank's answer (http, code) means when it comes at
- * stage (the rule of xs2a_codes.def), or ERR_OK when the table has none.
+ * The row that decides what a bank's answer (http, code) means: code's T
+ * row, else the S row of http, else the S row of any other status.  Never
+ * NULL; code may be NULL or "" (an answer without one).
  */
-enum err		 xs2a_code_back(int http, const char *code,
-			    enum err_stage stage);
+const struct xs2a_tpp_row *xs2a_code_back(int http, const char *code);
+/* The connector's stage where a bank causes an entry of stage st. */
+enum xs2a_stage		 xs2a_stage_of(enum err_stage st);
 
 #endif

@@ -8,7 +8,8 @@
  *   xs2a_net.c		HTTP exchanges on one network thread (libcurl multi)
  *   xs2a_map.c		tppMessages to catalog entries, JSON bodies, links
  *   xs2a_records.c	bank JSON to records (accounts, balances, transactions)
- *   xs2a_tpp.def	the table of tppMessages codes and catalog entries
+ *   xs2a_codes.def	the table of tppMessages codes and catalog entries
+ *			(xs2a_codes.c reads it, sandbox-bank too)
  */
 #ifndef BF_XS2A_INT_H
 #define BF_XS2A_INT_H
@@ -18,6 +19,7 @@
 #include <stdint.h>
 
 #include "banks/connector.h"
+#include "banks/xs2a_codes.h"
 #include "core/buf.h"
 #include "core/records.h"
 
@@ -107,9 +109,6 @@ int	xs2a_cc_tls(int cc);
 long	xs2a_net_live(void);
 
 /* ---- xs2a.c, xs2a_auth.c, xs2a_fetch.c: operations ---- */
-
-/* Where in the flow an answer came: the catalog entry depends on it. */
-enum xs2a_stage { XS_LOGIN, XS_SCA, XS_FETCH };
 
 /* The phases of an operation: each sends one request and reads its answer. */
 enum xs2a_phase {
@@ -241,22 +240,12 @@ void	xs2a_fetch_recv(struct bank_op *, const struct xs2a_resp *);
 
 /*
  * The catalog entry and message of a failed answer (status >= 300, or a
- * 2xx whose body is no use): tppMessages first (xs2a_tpp.def), else the
+ * 2xx whose body is no use): tppMessages first (xs2a_codes.def), else the
  * status.  *per_account is set when the code concerns the one account
  * addressed, not the whole connection.
  */
 void	xs2a_map_error(const struct xs2a_resp *, enum xs2a_stage,
 	    struct bank_error *, int *per_account);
-/* The tppMessages codes of xs2a_tpp.def (T rows), in its order. */
-struct xs2a_tpp_row {
-	const char	*code;
-	int		 http;
-	enum err	 at[3];		/* by enum xs2a_stage */
-	int		 per_account;
-};
-extern const struct xs2a_tpp_row xs2a_tpp_rows[];
-extern const size_t xs2a_ntpp_rows;
-
 /* A network fault (r->status == 0) as a catalog entry. */
 void	xs2a_map_fault(const struct xs2a_resp *, enum xs2a_stage,
 	    struct bank_error *);

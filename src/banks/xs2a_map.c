@@ -1,6 +1,6 @@
 /*
  * xs2a_map: what an XS2A bank's failures become in the catalog (the table
- * of xs2a_tpp.def; tppMessages or RFC 7807 bodies, else the status), its
+ * of xs2a_codes.def; tppMessages or RFC 7807 bodies, else the status), its
  * JSON bodies read, and its links checked.  The records are in
  * xs2a_records.c.  Nothing here does I/O.
  */
@@ -14,33 +14,7 @@
 #include <strings.h>
 
 
-/* ---- the table (xs2a_tpp.def) ---- */
-
-const struct xs2a_tpp_row xs2a_tpp_rows[] = {
-#define T(c, h, l, s, f, p) { c, h, { ERR_##l, ERR_##s, ERR_##f }, p },
-#define S(h, l, s, f, p)
-#define F(n, w, l, s, f)
-#include "banks/xs2a_tpp.def"
-#undef T
-#undef S
-#undef F
-};
-
-const size_t xs2a_ntpp_rows = sizeof(xs2a_tpp_rows) / sizeof(xs2a_tpp_rows[0]);
-
-static const struct status_row {
-	int		 http;
-	enum err	 at[3];
-	int		 per_account;
-} status_rows[] = {
-#define T(c, h, l, s, f, p)
-#define S(h, l, s, f, p) { h, { ERR_##l, ERR_##s, ERR_##f }, p },
-#define F(n, w, l, s, f)
-#include "banks/xs2a_tpp.def"
-#undef T
-#undef S
-#undef F
-};
+/* ---- the table (xs2a_codes.def): faults; the rest in xs2a_codes.c ---- */
 
 enum fault { FAULT_UNREACHABLE, FAULT_TLS, FAULT_UNUSABLE };
 
@@ -48,18 +22,13 @@ static const struct fault_row {
 	const char	*name;
 	enum err	 at[3];
 } fault_rows[] = {
-#define T(c, h, l, s, f, p)
-#define S(h, l, s, f, p)
 #define F(n, w, l, s, f) { n, { ERR_##l, ERR_##s, ERR_##f } },
-#include "banks/xs2a_tpp.def"
-#undef T
-#undef S
-#undef F
+#include "banks/xs2a_codes.def"
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-_Static_assert(NELEM(fault_rows) == 3, "xs2a_tpp.def: F rows are "
+_Static_assert(NELEM(fault_rows) == 3, "xs2a_codes.def: F rows are "
     "unreachable, tls, unusable, in that order");
 
 static enum err
@@ -152,17 +121,6 @@ xs2a_json_body(const struct xs2a_resp *r, struct bank_error *err)
 	return j;
 }
 
-static const struct xs2a_tpp_row *
-tpp_find(const char *code)
-{
-	size_t	i;
-
-	for (i = 0; code != NULL && i < xs2a_ntpp_rows; i++)
-		if (strcmp(xs2a_tpp_rows[i].code, code) == 0)
-			return &xs2a_tpp_rows[i];
-	return NULL;
-}
-
 /*
  * The code and text of an error body: NextGenPSD2 tppMessages (the first
  * of category ERROR whose code is known, else the first), or RFC 7807
@@ -188,8 +146,8 @@ error_message(json_t *j, const char **code, const char **text)
 		if (xs2a_jstr(m, "category", &cat, 16) == 1 &&
 		    strcmp(cat, "ERROR") != 0)
 			continue;
-		if (*code == NULL || (tpp_find(*code) == NULL &&
-		    tpp_find(c) != NULL)) {
+		if (*code == NULL || (xs2a_code_known(*code) == NULL &&
+		    xs2a_code_known(c) != NULL)) {
 			*code = c;
 			*text = t;
 		}
@@ -206,28 +164,17 @@ void
 xs2a_map_error(const struct xs2a_resp *r, enum xs2a_stage st,
     struct bank_error *err, int *per_account)
 {
-	const struct xs2a_tpp_row *t = NULL;
-	const struct status_row	*s = NULL;
+	const struct xs2a_tpp_row *row;
 	const char		*code = NULL, *text = NULL;
 	json_t			*j = NULL;
 	json_error_t		 e;
-	size_t			 i;
 
-	*per_account = 0;
 	if (r->len > 0 && (j = json_loadb(r->body, r->len, 0, &e)) != NULL &&
 	    json_is_object(j))
 		error_message(j, &code, &text);
-	if ((t = tpp_find(code)) != NULL) {
-		err->code = t->at[st];
-		*per_account = t->per_account;
-	} else {
-		for (i = 0; i < NELEM(status_rows) && s == NULL; i++)
-			if (status_rows[i].http == r->status ||
-			    status_rows[i].http == 0)
-				s = &status_rows[i];
-		err->code = s->at[st];
-		*per_account = s->per_account;
-	}
+	row = xs2a_code_back((int)r->status, code);
+	err->code = row->at[st];
+	*per_account = row->per_account;
 	if (text != NULL && *text != '\0')
 		snprintf(err->message, sizeof(err->message), "%s", text);
 	else if (code != NULL)

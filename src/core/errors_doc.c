@@ -68,23 +68,35 @@ errors_json(FILE *f)
 	buf_free(&b);
 }
 
-/* The entry of one stage of an XS2A row, as a table cell. */
+/*
+ * The rest of an XS2A row after its first cells: the entry of each stage,
+ * then "per account" unless per_account is -1 (the fault rows have none).
+ */
 static void
-xs2a_cell(FILE *f, enum err e)
+xs2a_cells(FILE *f, enum err login, enum err sca, enum err fetch,
+    int per_account)
 {
-	fprintf(f, " %d `%s` |", err_code(e), err_name(e));
+	const enum err	at[] = { login, sca, fetch };
+	size_t		i;
+
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+		fprintf(f, " %d `%s` |", err_code(at[i]), err_name(at[i]));
+	if (per_account >= 0)
+		fprintf(f, " %s |", per_account ? "yes" : "no");
+	fputc('\n', f);
 }
 
 /*
- * The XS2A connector's mapping (src/banks/xs2a_tpp.def): its data only,
- * so the catalog's documentation shows every bank code it serves.
+ * The XS2A connector's mapping (the back rows of src/banks/xs2a_codes.def):
+ * its data only, so the catalog's documentation shows every bank code it
+ * serves.
  */
 static void
 xs2a_markdown(FILE *f)
 {
 	fputs("\n## XS2A banks: tppMessages to the catalog\n\n"
 	    "What the Berlin Group NextGenPSD2 connector makes of a bank's "
-	    "failure (src/banks/xs2a_tpp.def).\n"
+	    "failure (src/banks/xs2a_codes.def).\n"
 	    "The bank's `text` becomes the error's `message`. The entry depends "
 	    "on where the answer came:\n"
 	    "*login* (the consent, the password, the return from a redirect), "
@@ -96,42 +108,24 @@ xs2a_markdown(FILE *f)
 	    "|---|---|---|---|---|---|\n", f);
 #define T(c, h, l, s, fe, p) \
 	fprintf(f, "| `%s` | %d |", c, h); \
-	xs2a_cell(f, ERR_##l); xs2a_cell(f, ERR_##s); xs2a_cell(f, ERR_##fe); \
-	fprintf(f, " %s |\n", p ? "yes" : "no");
-#define S(h, l, s, fe, p)
-#define F(n, w, l, s, fe)
-#include "banks/xs2a_tpp.def"
-#undef T
-#undef S
-#undef F
+	xs2a_cells(f, ERR_##l, ERR_##s, ERR_##fe, p);
+#include "banks/xs2a_codes.def"
 	fputs("\nAn answer of 400 or more with none of these codes, by its "
 	    "status:\n\n"
 	    "| HTTP | login | SCA | fetch | per account |\n"
 	    "|---|---|---|---|---|\n", f);
-#define T(c, h, l, s, fe, p)
 #define S(h, l, s, fe, p) \
 	if (h != 0) fprintf(f, "| %d |", h); else fputs("| any other |", f); \
-	xs2a_cell(f, ERR_##l); xs2a_cell(f, ERR_##s); xs2a_cell(f, ERR_##fe); \
-	fprintf(f, " %s |\n", p ? "yes" : "no");
-#define F(n, w, l, s, fe)
-#include "banks/xs2a_tpp.def"
-#undef T
-#undef S
-#undef F
+	xs2a_cells(f, ERR_##l, ERR_##s, ERR_##fe, p);
+#include "banks/xs2a_codes.def"
 	fputs("\nNo usable answer at all (GETs are tried up to three times "
 	    "first, with a growing wait;\na POST or PUT only when nothing "
 	    "reached the bank):\n\n"
 	    "| fault | login | SCA | fetch |\n|---|---|---|---|\n", f);
-#define T(c, h, l, s, fe, p)
-#define S(h, l, s, fe, p)
 #define F(n, w, l, s, fe) \
 	fprintf(f, "| %s |", w); \
-	xs2a_cell(f, ERR_##l); xs2a_cell(f, ERR_##s); xs2a_cell(f, ERR_##fe); \
-	fputc('\n', f);
-#include "banks/xs2a_tpp.def"
-#undef T
-#undef S
-#undef F
+	xs2a_cells(f, ERR_##l, ERR_##s, ERR_##fe, -1);
+#include "banks/xs2a_codes.def"
 }
 
 /* Markdown table cells must not break the row: pipes and newlines out. */
