@@ -603,11 +603,11 @@ out:
  * src/banks/xs2a_codes.def); XS2A cannot tell them apart, and the
  * connector reads the answer as that entry.
  *
- * The rest is where the connector's table (src/banks/xs2a_tpp.def) reads
- * an answer otherwise than the `back` row of xs2a_codes.def says, or
- * fails the whole sync where the sandbox marks one account: worked around
- * here, to be settled by the unification of the two tables.  When a row
- * of it comes right, this test fails until the row is taken out.
+ * The rest is where the connector (the T and S rows of xs2a_codes.def)
+ * reads sandbox-bank's answer (its A row) as another entry, or fails the
+ * whole sync where the sandbox marks one account: known gaps of issue 12,
+ * asserted as they are.  When a row comes right, this test fails until
+ * the row is taken out.
  */
 #define THROUGH_XS2A(X) \
 	/* shared answers */ \
@@ -629,7 +629,7 @@ out:
 	X(MULTI_ACCESS_UPGRADE, INVALID_CONSENT_CONFIGURATION, "login", 1) \
 	X(TECHNICAL_MIGRATION, BANK_PROCESSING_NOT_POSSIBLE, "login", 1) \
 	X(BANK_MAINTENANCE, BANK_PROCESSING_NOT_POSSIBLE, "login", 1) \
-	/* xs2a_tpp.def reads the answer otherwise than xs2a_codes.def */ \
+	/* the connector reads sandbox-bank's answer as another entry */ \
 	X(INVALID_CONSENT_CONFIGURATION, BANK_REQUEST_REJECTED, "login", 1) \
 	X(DIRECT_ACCESS_UPGRADE, INVALID_CONSENT_CONFIGURATION, "login", 1) \
 	X(LOGIN_NOT_POSSIBLE, BANK_PROCESSING_NOT_POSSIBLE, "login", 1) \
@@ -639,7 +639,7 @@ out:
 	X(TRANSACTION_NOT_POSSIBLE, ACCOUNT_NOT_SUPPORTED, "sync", 1) \
 	/* a gateway's HTML 502: no words of the bank to pass on */ \
 	X(BANK_RESPONSE_INVALID, BANK_PROCESSING_NOT_POSSIBLE, "sync", 0) \
-	/* the whole sync fails (xs2a_tpp.def: not per_account) */ \
+	/* the whole sync fails (the code's T row: not per_account) */ \
 	X(NO_ACCOUNT_AUTHORIZATION, NO_ACTIVE_CONSENT, "sync", 1) \
 	X(ACCOUNT_NO_LONGER_EXISTS, NO_ACTIVE_CONSENT, "sync", 1) \
 	X(CHANNEL_NOT_PERMITTED, ONLINE_ACCESS_BLOCKED, "sync", 1)

@@ -15,7 +15,7 @@
  * (MT940), which go through the statement parsers of src/formats, twice:
  * once to check the whole body, once to deliver.
  *
- * An error that concerns one account (xs2a_tpp.def, per_account) marks
+ * An error that concerns one account (xs2a_codes.def, per_account) marks
  * that account through sink.account_error() and the fetch goes on.
  */
 #include "banks/xs2a_int.h"
