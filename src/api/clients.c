@@ -98,11 +98,16 @@ int
 clients_delete(const char *id)
 {
 	struct db	*db = store_db();
+	int		 gone;
 
-	if (db == NULL || accdata_bump_version(db) == -1 ||
-	    db_run(db, "DELETE FROM clients WHERE id = ?", "t", id) != DB_OK)
+	if (db == NULL || db_run(db, "DELETE FROM clients WHERE id = ?", "t",
+	    id) != DB_OK)
 		return -1;
-	return db_changes(db) > 0 ? 0 : -1;
+	gone = db_changes(db) > 0;
+	/* As for users and connections: after the deletion is visible. */
+	if (gone && accdata_bump_version(db) == -1)
+		return -1;
+	return gone ? 0 : -1;
 }
 
 void

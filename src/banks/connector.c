@@ -1,5 +1,7 @@
 #include "banks/connector.h"
 
+#include "core/clock.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -120,10 +122,7 @@ bank_error_set(struct bank_error *e, enum err code, const char *fmt, ...)
 long long
 bank_monotonic_ms(void)
 {
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ns() / 1000000;
 }
 
 static void

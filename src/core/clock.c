@@ -10,11 +10,17 @@ clock_now(void)
 	return (long long)time(NULL) + cfg.clock_offset;
 }
 
-double
-clock_mono(void)
+long long
+clock_mono_ns(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+double
+clock_mono(void)
+{
+	return (double)clock_mono_ns() / 1e9;
 }

@@ -9,7 +9,9 @@
 #define BF_CLOCK_H
 
 long long	clock_now(void);
-/* Seconds of CLOCK_MONOTONIC, for intervals: never moved by the offset. */
+/* Nanoseconds of CLOCK_MONOTONIC, for intervals: never moved by the offset. */
+long long	clock_mono_ns(void);
+/* The same in seconds. */
 double		clock_mono(void);
 
 #endif

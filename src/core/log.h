@@ -39,8 +39,8 @@ int	log_enabled(enum log_level);
 void	log_msg(enum log_level, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /*
- * A line a network peer causes (a request's access line, libmicrohttpd's
- * complaints about a connection).  When the peer is not authenticated it
+ * A line a network peer causes (a request's access line, the error line of
+ * a request that failed inside bankfeed).  When the peer is not authenticated it
  * spends one token of a bucket shared by all such lines, refilled at the
  * peer rate of log_init(); with none left, the line is only counted, for
  * log_tick().  Authenticated peers' lines are always written: the lever a

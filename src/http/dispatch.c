@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "store/db.h"
@@ -44,15 +45,6 @@ int
 dispatch_inflight(void)
 {
 	return atomic_load(&inflight);
-}
-
-long long
-http_now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static int
@@ -309,7 +301,7 @@ dispatch(struct req *r)
 void
 dispatch_prepare(struct req *r)
 {
-	r->t0_ns = http_now_ns();
+	r->t0_ns = clock_mono_ns();
 	r->after_stop = server_stopping();
 	set_request_id(r);
 	r->match = router_match(r, r->allow, sizeof(r->allow));
@@ -349,14 +341,14 @@ dispatch_done(struct req *r, int aborted)
 	}
 	path[o] = '\0';
 	/* Counted before the log line: tests wait for the line. */
-	metrics_http_done(r, (double)(http_now_ns() - r->t0_ns) / 1e9);
+	metrics_http_done(r, (double)(clock_mono_ns() - r->t0_ns) / 1e9);
 	/*
 	 * Lines an anonymous peer causes share a rate limit; access lines are
 	 * written in blocks (log.c).
 	 */
 	log_access(r->client_id[0] != '\0', "event=http method=%s path=\"%s\" status=%d duration_ms=%.3f "
 	    "request_id=%s client_id=%s%s", r->method != NULL ? r->method : "-",
-	    path, r->status, (double)(http_now_ns() - r->t0_ns) / 1e6,
+	    path, r->status, (double)(clock_mono_ns() - r->t0_ns) / 1e6,
 	    r->request_id, r->client_id[0] ? r->client_id : "-",
 	    aborted ? " aborted=1" : "");
 	atomic_fetch_sub(&inflight, 1);

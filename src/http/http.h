@@ -1,6 +1,7 @@
 /*
- * http: the server's edge.  libmicrohttpd glue, the router, request and
- * response helpers, authentication, rate limits, idempotency, validation.
+ * http: the server's edge.  bankfeed's HTTP/1.1 server (server.c, h1.c),
+ * dispatch, the router, request and response helpers, authentication,
+ * rate limits, idempotency, validation.
  *
  * A handler receives a struct req whose route, path parameters, client and
  * parsed JSON body are ready, and answers exactly once with resp_*().  The
@@ -117,7 +118,6 @@ void		 dispatch_finish(struct req *);
 void		 dispatch_done(struct req *, int aborted);
 void		 dispatch_stop(void);
 int		 dispatch_inflight(void);
-long long	 http_now_ns(void);
 
 /*
  * A handler that cannot answer yet (it waits for a background task) calls

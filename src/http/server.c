@@ -50,6 +50,7 @@
 
 #include <sodium.h>
 
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "http/h1.h"
@@ -594,7 +595,7 @@ conn_write(struct conn *c)
 			continue;
 		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			c->state = CS_WRITING;
-			c->wait_t0 = http_now_ns();
+			c->wait_t0 = clock_mono_ns();
 			set_events(c, EPOLLOUT);
 			return;
 		}
@@ -605,7 +606,7 @@ conn_write(struct conn *c)
 		}
 		c->out_off += (size_t)k;
 	}
-	now = http_now_ns();
+	now = clock_mono_ns();
 	request_end(c, 0);
 	if (c->close_after) {
 		conn_linger(c, now);
@@ -750,7 +751,7 @@ conn_start(struct conn *c, const struct h1_head *h)
 		}
 	}
 	c->state = CS_BODY;
-	c->body_t0 = c->wait_t0 = http_now_ns();
+	c->body_t0 = c->wait_t0 = clock_mono_ns();
 }
 
 /* Moves what the input holds of the body into the request. */
@@ -812,7 +813,7 @@ head_error(enum h1_status st)
 static void
 process_loop(struct conn *c)
 {
-	struct h1_head	*h;
+	struct h1_head	 h;		/* about 2 KB: the thread's stack has room */
 	enum h1_status	 st;
 	const char	*why;
 
@@ -826,27 +827,18 @@ process_loop(struct conn *c)
 		if (c->state != CS_HEAD || c->in_len == 0)
 			return;
 		if (c->head_t0 == 0)
-			c->head_t0 = http_now_ns();
-		if ((h = malloc(sizeof(*h))) == NULL) {
-			conn_close(c);
+			c->head_t0 = clock_mono_ns();
+		st = h1_parse_head(c->in, c->in_len, MAX_HEAD, MAX_LINE, &h, &why);
+		if (st == H1_INCOMPLETE)
 			return;
-		}
-		st = h1_parse_head(c->in, c->in_len, MAX_HEAD, MAX_LINE, h, &why);
-		if (st == H1_INCOMPLETE) {
-			free(h);
-			return;
-		}
 		if (st != H1_OK) {
-			free(h);
-			if (conn_claim(c) == -1) {
+			if (conn_claim(c) == -1)
 				conn_close(c);
-				return;
-			}
-			conn_fail(c, head_error(st), "http", why);
+			else
+				conn_fail(c, head_error(st), "http", why);
 			return;
 		}
-		conn_start(c, h);
-		free(h);
+		conn_start(c, &h);
 		if (c->fd >= 0 && c->state == CS_BODY && !c->chunked &&
 		    c->body_left == 0)
 			conn_dispatch(c);
@@ -930,7 +922,7 @@ conn_read(struct conn *c)
 		}
 		c->in_len += (size_t)n;
 		if (c->state == CS_BODY)
-			c->wait_t0 = http_now_ns();
+			c->wait_t0 = clock_mono_ns();
 		conn_process(c);
 		if (c->fd < 0 || c->in_len < c->in_cap)
 			return;
@@ -1116,7 +1108,7 @@ accept_some(struct worker *w)
 				    strerror(errno));
 				epoll_ctl(w->ep, EPOLL_CTL_DEL, w->s->lfd, NULL);
 				w->listening = 0;
-				w->accept_paused_until = http_now_ns() +
+				w->accept_paused_until = clock_mono_ns() +
 				    100000000LL;
 			}
 			return;
@@ -1128,7 +1120,7 @@ accept_some(struct worker *w)
 		c->fd = fd;
 		c->w = w;
 		peer_of(&ss, c->ip, c->peer, sizeof(c->peer));
-		now = http_now_ns();
+		now = clock_mono_ns();
 		conn_idle(c, now);
 		if ((e = tbl_add(c)) != ERR_OK) {
 			log_debug("msg=\"connection refused\" peer=%s code=%d",
@@ -1216,7 +1208,7 @@ worker_main(void *arg)
 					conn_read(c);
 			}
 		}
-		now = http_now_ns();
+		now = clock_mono_ns();
 		free_dead(w);
 		if (now >= w->next_scan) {
 			scan_deadlines(w, now);
@@ -1406,8 +1398,8 @@ server_stop(struct server *s, int grace_seconds, void (*release)(void))
 	hold_stop();
 	if (release != NULL)
 		release();
-	deadline = http_now_ns() + (long long)grace_seconds * 1000000000LL;
-	while (dispatch_inflight() > 0 && http_now_ns() < deadline)
+	deadline = clock_mono_ns() + (long long)grace_seconds * 1000000000LL;
+	while (dispatch_inflight() > 0 && clock_mono_ns() < deadline)
 		usleep(10000);
 	if (dispatch_inflight() > 0)
 		log_warn("msg=\"stopping with requests still in flight\" count=%d",

@@ -1,6 +1,7 @@
 #include "store/accdata.h"
 
 #include "core/iban.h"
+#include "core/log.h"
 #include "store/txnkeys.h"
 
 #include <sodium.h>
@@ -910,11 +911,18 @@ accdata_bump_version(struct db *db)
 {
 	int64_t	v;
 
-	if (db_run(db, "UPDATE counters SET value = value + 1 WHERE name = "
-	    "'txn_seq'", "") != DB_OK)
+	/*
+	 * Outside a transaction only: the in-memory version must move after
+	 * the change is visible, and nothing would move it at a caller's
+	 * later commit.
+	 */
+	if (db_in_transaction(db)) {
+		log_error("msg=\"accdata_bump_version inside a transaction\"");
 		return -1;
-	/* Inside a caller's transaction the new value shows at its commit. */
-	if (!db_in_transaction(db) && version_read(db, &v) == 0)
-		version_advance(v);
+	}
+	if (db_run(db, "UPDATE counters SET value = value + 1 WHERE name = "
+	    "'txn_seq'", "") != DB_OK || version_read(db, &v) == -1)
+		return -1;
+	version_advance(v);
 	return 0;
 }

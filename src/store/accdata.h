@@ -120,6 +120,7 @@ int	accdata_fp_key(struct accdata_fp *, const char *account_id,
  * answer stamped with it is current as long as it does not move.
  */
 int	accdata_version(struct db *, int64_t *out);
+/* After a deletion is committed, outside any transaction (-1 inside one). */
 int	accdata_bump_version(struct db *);
 
 /* The account key of a record: bank id, IBAN, number or name. */
