@@ -151,39 +151,16 @@ h_accounts_get(struct req *r)
 	db_done(s);
 }
 
-/* A text column as a JSON string (or null), without measuring it again. */
-static void
-kcol(struct jw *w, const char *key, struct db_stmt *s, int col)
-{
-	const char	*v = db_col_text(s, col);
-
-	jw_key(w, key);
-	if (v == NULL)
-		jw_null(w);
-	else
-		jw_strn(w, v, db_col_len(s, col));
-}
-
 /* Writes one transaction; s is positioned on its row (TXN_COLS). */
-void
+int
 accounts_write_txn(struct jw *w, struct db_stmt *s)
 {
-	jw_obj(w);
-	kcol(w, "id", s, 0);
-	kcol(w, "account_id", s, 1);
-	kcol(w, "status", s, 2);
-	kcol(w, "booking_date", s, 3);
-	kcol(w, "value_date", s, 4);
-	write_amount(w, db_col_int(s, 5), db_col_text(s, 6));
-	jw_key(w, "counterparty");
-	jw_obj(w);
-	kcol(w, "name", s, 7);
-	kcol(w, "iban", s, 8);
-	jw_obj_end(w);
-	kcol(w, "description", s, 9);
-	kcol(w, "bank_transaction_code", s, 10);
-	kcol(w, "bank_reference", s, 11);
-	jw_obj_end(w);
+	const char	*doc = db_col_text(s, TXN_DOC);
+
+	if (doc == NULL)
+		return -1;
+	jw_raw(w, doc, db_col_len(s, TXN_DOC));
+	return 0;
 }
 
 /* The first_seq of the row a schema 2 cursor names, or -1. */
@@ -225,8 +202,10 @@ h_accounts_transactions(struct req *r)
 	const char	*status = req_query(r, "status");
 	char		 after_date[11] = "9999-99-99", after_id[ID_MAX] = "";
 	char		 last[48], key[1024], *end;
-	int64_t		 after_seq = INT64_MAX;
+	int64_t		 after_seq = INT64_MAX, last_seq = 0;
 	int64_t		 version = -1;
+	char		 last_date[11] = "";
+	size_t		 len;
 	int		 n = 0, more = 0;
 	struct rblob	*blob;
 
@@ -293,8 +272,10 @@ h_accounts_transactions(struct req *r)
 		    "Not a cursor this server gave out.");
 		return;
 	}
-	s = db_q(db, "SELECT " TXN_COLS " FROM accounts a JOIN transactions t "
-	    "ON t.account_num = a.num WHERE a.id = ? AND t.removed = 0 AND "
+	/* Only what a page shows: the object, and the last row's place. */
+	s = db_q(db, "SELECT t.doc, t.sort_date, t.first_seq FROM accounts a "
+	    "JOIN transactions t ON t.account_num = a.num WHERE a.id = ? AND "
+	    "t.removed = 0 AND "
 	    "(t.sort_date < ? OR (t.sort_date = ? AND t.first_seq < ?)) AND "
 	    "t.sort_date >= ? AND t.sort_date <= ? AND t.status >= ? AND "
 	    "t.status <= ? ORDER BY t.sort_date DESC, t.first_seq DESC LIMIT ?",
@@ -312,12 +293,24 @@ h_accounts_transactions(struct req *r)
 			more = 1;
 			break;
 		}
-		accounts_write_txn(&w, s);
-		snprintf(last, sizeof(last), "%s|%lld", db_col_text(s, 12),
-		    (long long)db_col_int(s, 13));
+		if (accounts_write_txn(&w, s) == -1) {
+			db_done(s);
+			resp_internal(r, "a stored transaction has no doc");
+			return;
+		}
+		/* the cursor is written once, from the last row's place */
+		len = db_col_len(s, 1);
+		if (len >= sizeof(last_date))
+			len = sizeof(last_date) - 1;
+		memcpy(last_date, db_col_text(s, 1), len);
+		last_date[len] = '\0';
+		last_seq = db_col_int(s, 2);
 		n++;
 	}
 	db_done(s);
+	if (n > 0)
+		snprintf(last, sizeof(last), "%s|%lld", last_date,
+		    (long long)last_seq);
 	if (page_end(r, &w, last, more) == 0 && version >= 0 &&
 	    jw_finish(&w) == 0)
 		rcache_put(key, version, r->out.p, r->out.len);

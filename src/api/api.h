@@ -78,16 +78,19 @@ int	clients_cmd(int argc, char **argv);
 
 /*
  * accounts.c: a transaction as the API shows it, from a row of TXN_COLS
- * (t a row of transactions, a its account: rows hold the account's number,
- * the API shows its id), then first_seq, removed and seq.
+ * (t a row of transactions, a its account): the object stored with the row
+ * (txn_json.h), its id and its account's, then sort_date, first_seq,
+ * removed and seq.  accounts_write_txn needs only the object in the
+ * statement's first column; -1 for a row without one (none is: schema 4
+ * gave every row one).
  */
-#define TXN_COLS "t.id, a.id, t.status, t.booking_date, t.value_date, " \
-	"t.amount, t.currency, t.cp_name, t.cp_iban, t.description, " \
-	"t.bank_transaction_code, t.bank_reference, t.sort_date, t.first_seq, " \
-	"t.removed, t.seq"
+#define TXN_COLS "t.doc, t.id, a.id, t.sort_date, t.first_seq, t.removed, " \
+	"t.seq"
+enum { TXN_DOC, TXN_ID, TXN_ACCOUNT_ID, TXN_SORT_DATE, TXN_FIRST_SEQ,
+	TXN_REMOVED, TXN_SEQ };
 struct jw;
 struct db_stmt;
-void	accounts_write_txn(struct jw *, struct db_stmt *);
+int	accounts_write_txn(struct jw *, struct db_stmt *);
 
 /* handlers */
 void	h_health(struct req *);

@@ -28,7 +28,7 @@ h_transactions_sync(struct req *r)
 	const char	*con = req_query(r, "connection_id");
 	long long	 after = 0, last;
 	char		 next[32], *end;
-	int		 n = 0, more = 0, sealed;
+	int		 n = 0, more = 0, sealed, bad = 0;
 
 	if (page_parse(r, &p) == -1)
 		return;
@@ -78,19 +78,27 @@ h_transactions_sync(struct req *r)
 			more = 1;
 			break;
 		}
-		if (db_col_int(s, 14)) {
+		if (db_col_int(s, TXN_REMOVED)) {
 			jw_obj(&wr);
-			jw_kstr(&wr, "id", db_col_text(s, 0));
-			jw_kstr(&wr, "account_id", db_col_text(s, 1));
+			jw_kstr(&wr, "id", db_col_text(s, TXN_ID));
+			jw_kstr(&wr, "account_id", db_col_text(s, TXN_ACCOUNT_ID));
 			jw_obj_end(&wr);
-		} else if (db_col_int(s, 13) > after)
-			accounts_write_txn(&wa, s);
-		else
-			accounts_write_txn(&wm, s);
-		last = db_col_int(s, 15);
+		} else if (accounts_write_txn(db_col_int(s, TXN_FIRST_SEQ) >
+		    after ? &wa : &wm, s) == -1) {
+			bad = 1;
+			break;
+		}
+		last = db_col_int(s, TXN_SEQ);
 		n++;
 	}
 	db_done(s);
+	if (bad) {
+		resp_internal(r, "a stored transaction has no doc");
+		buf_free(&added);
+		buf_free(&modified);
+		buf_free(&removed);
+		return;
+	}
 	jw_arr_end(&wa);
 	jw_arr_end(&wm);
 	jw_arr_end(&wr);

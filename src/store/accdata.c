@@ -1,7 +1,9 @@
 #include "store/accdata.h"
 
 #include "core/iban.h"
+#include "core/jw.h"
 #include "core/log.h"
+#include "core/txn_json.h"
 #include "store/txnkeys.h"
 
 #include <sodium.h>
@@ -545,6 +547,42 @@ nz(const char *s)
 	return s != NULL && *s != '\0' ? s : NULL;
 }
 
+static const char *
+txn_status(const struct rec_txn *t)
+{
+	return t->status == TXN_BOOKED ? "booked" : "pending";
+}
+
+/*
+ * The row's doc: the transaction as the API shows it (txn_json.h), stored
+ * with it so that a page is read, not rendered.  doc is the caller's to
+ * buf_free() on success.
+ */
+static int
+txn_doc(struct buf *doc, const struct accdata_batch *b,
+    const struct rec_txn *t, const char *id)
+{
+	struct txn_view	v = {
+		.id = id, .account_id = b->acc_id, .status = txn_status(t),
+		.booking_date = nz(t->booking_date),
+		.value_date = nz(t->value_date), .amount = t->amount,
+		.currency = t->currency, .cp_name = t->cp_name,
+		.cp_iban = t->cp_iban, .description = t->description,
+		.bank_transaction_code = t->bank_transaction_code,
+		.bank_reference = t->bank_reference };
+	struct jw	w;
+
+	buf_init(doc, 1u << 20);
+	(void)buf_reserve(doc, 1024);	/* one allocation for most */
+	jw_init(&w, doc);
+	txn_json_write(&w, &v);
+	if (jw_finish(&w) == -1) {
+		buf_free(doc);
+		return -1;
+	}
+	return 0;
+}
+
 static int txn_insert(struct accdata_batch *, const struct rec_txn *,
     const char *, const char *, char *);
 
@@ -554,20 +592,28 @@ static int txn_insert(struct accdata_batch *, const struct rec_txn *,
  */
 static int
 txn_update(struct accdata_batch *b, const struct rec_txn *t, const char *key,
-    const char *pending_key, const char *match_key, const char *chash)
+    const char *pending_key, const char *match_key, const char *chash,
+    const char *id)
 {
+	struct buf	doc;
+	int		rc;
+
 	b->seq++;
-	return db_run(b->db, "UPDATE transactions SET bank_key = ?, "
+	if (txn_doc(&doc, b, t, id) == -1)
+		return -1;
+	rc = db_run(b->db, "UPDATE transactions SET bank_key = ?, "
 	    "pending_key = COALESCE(?, pending_key), status = ?, "
 	    "booking_date = ?, value_date = ?, amount = ?, currency = ?, "
 	    "cp_name = ?, cp_iban = ?, description = ?, "
 	    "bank_transaction_code = ?, bank_reference = ?, chash = ?, "
-	    "removed = 0, seq = ? WHERE account_num = ? AND bank_key = ?",
-	    "tttttittttttti" "it", key, pending_key,
-	    t->status == TXN_BOOKED ? "booked" : "pending", nz(t->booking_date),
+	    "doc = ?, removed = 0, seq = ? WHERE account_num = ? AND "
+	    "bank_key = ?", "tttttittttttt" "tiit", key, pending_key,
+	    txn_status(t), nz(t->booking_date),
 	    nz(t->value_date), t->amount, t->currency, t->cp_name, t->cp_iban,
 	    t->description, t->bank_transaction_code, t->bank_reference, chash,
-	    b->seq, b->acc_num, match_key) == DB_OK ? 0 : -1;
+	    buf_str(&doc), b->seq, b->acc_num, match_key) == DB_OK ? 0 : -1;
+	buf_free(&doc);
+	return rc;
 }
 
 /*
@@ -590,14 +636,15 @@ txn_known(struct accdata_batch *b, struct known_acc *a,
 		if (memcmp(old, h, TXNKEYS_HASH) == 0)
 			return 0;
 		*change = TXN_UPDATED;
-		if (txn_update(b, t, key, NULL, key, chash) == -1)
+		if (txn_update(b, t, key, NULL, key, chash, id_out) == -1)
 			return -1;
 	} else if (pending_key != NULL &&
 	    txnkeys_get(a->keys, pending_key, &id, NULL)) {
 		/* A booked transaction taking over its pending row. */
 		copy_id(id_out, id);
 		*change = TXN_UPDATED;
-		if (txn_update(b, t, key, pending_key, pending_key, chash) == -1)
+		if (txn_update(b, t, key, pending_key, pending_key, chash,
+		    id_out) == -1)
 			return -1;
 		txnkeys_del(a->keys, pending_key);
 	} else {
@@ -679,7 +726,7 @@ accdata_txn(struct accdata_batch *b, const char *connection_id,
 			return 0;
 		*change = TXN_UPDATED;
 		return txn_update(b, t, key, match_key != key ?
-		    pending_key : NULL, match_key, chash);
+		    pending_key : NULL, match_key, chash, id_out);
 	}
 	*change = TXN_ADDED;
 	return txn_insert(b, t, key, chash, id_out) == DB_OK ? 0 : -1;
@@ -690,25 +737,30 @@ static int
 txn_insert(struct accdata_batch *b, const struct rec_txn *t, const char *key,
     const char *chash, char *id_out)
 {
-	char	 sort_date[11];
-	const char *status = t->status == TXN_BOOKED ? "booked" : "pending";
+	char		 sort_date[11];
+	struct buf	 doc;
+	int		 rc;
 
 	/* The row's place in the account's order is fixed when first seen. */
 	memcpy(sort_date, t->booking_date[0] ? t->booking_date :
 	    t->value_date[0] ? t->value_date : "0000-00-00", 10);
 	sort_date[10] = '\0';
 	id_new("txn", id_out);
+	if (txn_doc(&doc, b, t, id_out) == -1)
+		return DB_ERROR;
 	b->seq++;
-	return (int)db_run(b->db, "INSERT INTO transactions (account_num, "
+	rc = (int)db_run(b->db, "INSERT INTO transactions (account_num, "
 	    "sort_date, first_seq, id, bank_key, pending_key, status, "
 	    "booking_date, value_date, amount, currency, cp_name, cp_iban, "
-	    "description, bank_transaction_code, bank_reference, chash, removed, "
-	    "seq, connection_num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, 0, ?, ?)", "itittttttitttttt" "tii", b->acc_num,
-	    sort_date, b->seq, id_out, key, NULL, status, nz(t->booking_date),
-	    nz(t->value_date), t->amount, t->currency, t->cp_name, t->cp_iban,
-	    t->description, t->bank_transaction_code, t->bank_reference, chash,
-	    b->seq, b->con_num);
+	    "description, bank_transaction_code, bank_reference, chash, doc, "
+	    "removed, seq, connection_num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)", "itittttttitttttt" "ttii",
+	    b->acc_num, sort_date, b->seq, id_out, key, NULL, txn_status(t),
+	    nz(t->booking_date), nz(t->value_date), t->amount, t->currency,
+	    t->cp_name, t->cp_iban, t->description, t->bank_transaction_code,
+	    t->bank_reference, chash, buf_str(&doc), b->seq, b->con_num);
+	buf_free(&doc);
+	return rc;
 }
 
 static int
@@ -925,4 +977,70 @@ accdata_bump_version(struct db *db)
 		return -1;
 	version_advance(v);
 	return 0;
+}
+
+/*
+ * Gives every row without a doc its doc (schema 4, for rows stored
+ * before), rendered from its columns by the same writer as a new row's.
+ * Runs inside the migration's transaction, 512 rows at a time: the rows
+ * of a batch are read whole before any is written.
+ */
+int
+accdata_backfill_docs(struct db *db)
+{
+	enum { BATCH = 512, NCOL = 13 };
+	struct db_stmt	*s;
+	char		*rows[BATCH][NCOL];
+	int64_t		 amount[BATCH], num[BATCH], seq[BATCH];
+	int		 n, i, k, rc = 0;
+
+	for (;;) {
+		s = db_q(db, "SELECT t.account_num, t.first_seq, t.sort_date, "
+		    "t.id, a.id, t.status, t.booking_date, t.value_date, "
+		    "t.currency, t.cp_name, t.cp_iban, t.description, "
+		    "t.bank_transaction_code, t.bank_reference, t.amount FROM "
+		    "transactions t JOIN accounts a ON a.num = t.account_num "
+		    "WHERE t.doc IS NULL LIMIT ?", "n", BATCH);
+		if (s == NULL)
+			return -1;
+		for (n = 0; n < BATCH && db_step(s) == DB_ROW; n++) {
+			num[n] = db_col_int(s, 0);
+			seq[n] = db_col_int(s, 1);
+			for (k = 0; k < NCOL - 1; k++) {
+				const char *v = db_col_text(s, 2 + k);
+
+				rows[n][k] = v != NULL ? strdup(v) : NULL;
+			}
+			amount[n] = db_col_int(s, 14);
+		}
+		db_done(s);
+		for (i = 0; i < n && rc == 0; i++) {
+			char		**r = rows[i];
+			struct txn_view	 v = {
+				.id = r[1], .account_id = r[2], .status = r[3],
+				.booking_date = r[4], .value_date = r[5],
+				.amount = amount[i], .currency = r[6],
+				.cp_name = r[7], .cp_iban = r[8],
+				.description = r[9],
+				.bank_transaction_code = r[10],
+				.bank_reference = r[11] };
+			struct buf	 doc;
+			struct jw	 w;
+
+			buf_init(&doc, 1u << 20);
+			jw_init(&w, &doc);
+			txn_json_write(&w, &v);
+			if (jw_finish(&w) == -1 || db_run(db, "UPDATE transactions "
+			    "SET doc = ? WHERE account_num = ? AND sort_date = ? "
+			    "AND first_seq = ?", "titi", buf_str(&doc), num[i],
+			    r[0], seq[i]) != DB_OK)
+				rc = -1;
+			buf_free(&doc);
+		}
+		for (i = 0; i < n; i++)
+			for (k = 0; k < NCOL - 1; k++)
+				free(rows[i][k]);
+		if (rc == -1 || n < BATCH)
+			return rc;
+	}
 }
