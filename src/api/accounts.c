@@ -272,16 +272,25 @@ h_accounts_transactions(struct req *r)
 		    "Not a cursor this server gave out.");
 		return;
 	}
-	/* Only what a page shows: the object, and the last row's place. */
-	s = db_q(db, "SELECT t.doc, t.sort_date, t.first_seq FROM accounts a "
-	    "JOIN transactions t ON t.account_num = a.num WHERE a.id = ? AND "
-	    "t.removed = 0 AND "
-	    "(t.sort_date < ? OR (t.sort_date = ? AND t.first_seq < ?)) AND "
-	    "t.sort_date >= ? AND t.sort_date <= ? AND t.status >= ? AND "
-	    "t.status <= ? ORDER BY t.sort_date DESC, t.first_seq DESC LIMIT ?",
-	    "tttitttti", req_param(r, 0), after_date, after_date, after_seq,
-	    from ? from : "0000-00-00", to ? to : "9999-99-99",
-	    status ? status : "", status ? status : "~", (int64_t)p.limit + 1);
+	/*
+	 * Only what a page shows: the object, and the last row's place.  The
+	 * cursor's place is one row-value comparison, so the scan starts
+	 * right after it in the key's order; status is filtered only when
+	 * asked for.
+	 */
+	s = db_q(db, status == NULL ? "SELECT t.doc, t.sort_date, t.first_seq "
+	    "FROM accounts a JOIN transactions t ON t.account_num = a.num "
+	    "WHERE a.id = ? AND (t.sort_date, t.first_seq) < (?, ?) AND "
+	    "t.sort_date >= ? AND t.sort_date <= ? AND t.removed = 0 AND "
+	    "? IS NULL ORDER BY t.sort_date DESC, t.first_seq DESC LIMIT ?" :
+	    "SELECT t.doc, t.sort_date, t.first_seq "
+	    "FROM accounts a JOIN transactions t ON t.account_num = a.num "
+	    "WHERE a.id = ? AND (t.sort_date, t.first_seq) < (?, ?) AND "
+	    "t.sort_date >= ? AND t.sort_date <= ? AND t.removed = 0 AND "
+	    "t.status = ? ORDER BY t.sort_date DESC, t.first_seq DESC LIMIT ?",
+	    "ttittti", req_param(r, 0), after_date, after_seq,
+	    from ? from : "0000-00-00", to ? to : "9999-99-99", status,
+	    (int64_t)p.limit + 1);
 	if (s == NULL) {
 		resp_internal(r, db_errmsg(db));
 		return;
