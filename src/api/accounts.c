@@ -163,6 +163,18 @@ accounts_write_txn(struct jw *w, struct db_stmt *s)
 	return 0;
 }
 
+/* Whether the account of r's path is its client's; answers 404 if not. */
+static int
+account_is_clients(struct req *r, struct db *db)
+{
+	if (db_exists(db, "SELECT 1 FROM accounts a JOIN connections c ON "
+	    "a.connection_id = c.id WHERE a.id = ? AND c.client_id = ?", "tt",
+	    req_param(r, 0), r->client_id) == 1)
+		return 1;
+	resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
+	return 0;
+}
+
 /* The first_seq of the row a schema 2 cursor names, or -1. */
 static int64_t
 old_cursor(struct db *db, const char *account_id, const char *date,
@@ -206,6 +218,7 @@ h_accounts_transactions(struct req *r)
 	int64_t		 version = -1;
 	char		 last_date[11] = "";
 	size_t		 len;
+	enum db_rc	 rc;
 	int		 n = 0, more = 0;
 	struct rblob	*blob;
 
@@ -260,12 +273,9 @@ h_accounts_transactions(struct req *r)
 		resp_blob(r, 200, blob);
 		return;
 	}
-	if (db_exists(db, "SELECT 1 FROM accounts a JOIN connections c ON "
-	    "a.connection_id = c.id WHERE a.id = ? AND c.client_id = ?", "tt",
-	    req_param(r, 0), r->client_id) != 1) {
-		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
+	/* An old cursor names a row: looked up only in the client's own. */
+	if (after_id[0] != '\0' && !account_is_clients(r, db))
 		return;
-	}
 	if (after_id[0] != '\0' && (after_seq = old_cursor(db, req_param(r, 0),
 	    after_date, after_id)) < 0) {
 		resp_error_field(r, ERR_INVALID_REQUEST, "cursor",
@@ -276,28 +286,38 @@ h_accounts_transactions(struct req *r)
 	 * Only what a page shows: the object, and the last row's place.  The
 	 * cursor's place is one row-value comparison, so the scan starts
 	 * right after it in the key's order; status is filtered only when
-	 * asked for.
+	 * asked for.  Rows come only from the client's own account; whether
+	 * an empty page is an unknown account is asked only then.
 	 */
 	s = db_q(db, status == NULL ? "SELECT t.doc, t.sort_date, t.first_seq "
-	    "FROM accounts a JOIN transactions t ON t.account_num = a.num "
-	    "WHERE a.id = ? AND (t.sort_date, t.first_seq) < (?, ?) AND "
+	    "FROM transactions t WHERE t.account_num = (SELECT a.num FROM "
+	    "accounts a JOIN connections c ON c.id = a.connection_id WHERE "
+	    "a.id = ? AND c.client_id = ?) AND "
+	    "(t.sort_date, t.first_seq) < (?, ?) AND "
 	    "t.sort_date >= ? AND t.sort_date <= ? AND t.removed = 0 AND "
 	    "? IS NULL ORDER BY t.sort_date DESC, t.first_seq DESC LIMIT ?" :
 	    "SELECT t.doc, t.sort_date, t.first_seq "
-	    "FROM accounts a JOIN transactions t ON t.account_num = a.num "
-	    "WHERE a.id = ? AND (t.sort_date, t.first_seq) < (?, ?) AND "
+	    "FROM transactions t WHERE t.account_num = (SELECT a.num FROM "
+	    "accounts a JOIN connections c ON c.id = a.connection_id WHERE "
+	    "a.id = ? AND c.client_id = ?) AND "
+	    "(t.sort_date, t.first_seq) < (?, ?) AND "
 	    "t.sort_date >= ? AND t.sort_date <= ? AND t.removed = 0 AND "
 	    "t.status = ? ORDER BY t.sort_date DESC, t.first_seq DESC LIMIT ?",
-	    "ttittti", req_param(r, 0), after_date, after_seq,
+	    "tttittti", req_param(r, 0), r->client_id, after_date, after_seq,
 	    from ? from : "0000-00-00", to ? to : "9999-99-99", status,
 	    (int64_t)p.limit + 1);
 	if (s == NULL) {
 		resp_internal(r, db_errmsg(db));
 		return;
 	}
+	rc = db_step(s);
+	if (rc != DB_ROW && !account_is_clients(r, db)) {
+		db_done(s);
+		return;
+	}
 	last[0] = '\0';
 	page_begin(r, &w);
-	while (db_step(s) == DB_ROW) {
+	for (; rc == DB_ROW; rc = db_step(s)) {
 		if (n == p.limit) {
 			more = 1;
 			break;
