@@ -982,8 +982,9 @@ accdata_bump_version(struct db *db)
 /*
  * Gives every row without a doc its doc (schema 4, for rows stored
  * before), rendered from its columns by the same writer as a new row's.
- * Runs inside the migration's transaction, 512 rows at a time: the rows
- * of a batch are read whole before any is written.
+ * Runs inside the migration's transaction, 512 rows at a time in the
+ * table's key order, each batch after the last: the rows of a batch are
+ * read whole before any is written.
  */
 int
 accdata_backfill_docs(struct db *db)
@@ -992,6 +993,8 @@ accdata_backfill_docs(struct db *db)
 	struct db_stmt	*s;
 	char		*rows[BATCH][NCOL];
 	int64_t		 amount[BATCH], num[BATCH], seq[BATCH];
+	int64_t		 at_num = -1, at_seq = -1;
+	char		 at_date[16] = "";
 	int		 n, i, k, rc = 0;
 
 	for (;;) {
@@ -1000,7 +1003,9 @@ accdata_backfill_docs(struct db *db)
 		    "t.currency, t.cp_name, t.cp_iban, t.description, "
 		    "t.bank_transaction_code, t.bank_reference, t.amount FROM "
 		    "transactions t JOIN accounts a ON a.num = t.account_num "
-		    "WHERE t.doc IS NULL LIMIT ?", "n", BATCH);
+		    "WHERE (t.account_num, t.sort_date, t.first_seq) > (?, ?, ?) "
+		    "AND t.doc IS NULL ORDER BY t.account_num, t.sort_date, "
+		    "t.first_seq LIMIT ?", "itin", at_num, at_date, at_seq, BATCH);
 		if (s == NULL)
 			return -1;
 		for (n = 0; n < BATCH && db_step(s) == DB_ROW; n++) {
@@ -1036,6 +1041,12 @@ accdata_backfill_docs(struct db *db)
 			    r[0], seq[i]) != DB_OK)
 				rc = -1;
 			buf_free(&doc);
+		}
+		if (n > 0) {	/* the next batch starts after this one's last */
+			at_num = num[n - 1];
+			at_seq = seq[n - 1];
+			snprintf(at_date, sizeof(at_date), "%s",
+			    rows[n - 1][0] != NULL ? rows[n - 1][0] : "");
 		}
 		for (i = 0; i < n; i++)
 			for (k = 0; k < NCOL - 1; k++)
