@@ -5,6 +5,11 @@
  * column, so that a page read is a copy of stored bytes, not a rendering
  * of 14 columns), and rendered from the columns of a row written before
  * the doc existed.  Either way it comes from txn_json_write().
+ *
+ * A change to the object's shape is therefore a schema migration too: a
+ * new column if it needs one, then "UPDATE transactions SET doc = NULL"
+ * and accdata_backfill_docs() as its C step, so that no row keeps the old
+ * shape.
  */
 #ifndef BF_TXN_JSON_H
 #define BF_TXN_JSON_H
