@@ -230,7 +230,8 @@ cmd_serve(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (institutions_load(cfg.institutions, cfg.sandbox_xs2a_url,
+	if (proxies_init(cfg.trusted_proxies, stderr) == -1 ||
+	    institutions_load(cfg.institutions, cfg.sandbox_xs2a_url,
 	    stderr) == -1) {
 		teardown();
 		return 1;

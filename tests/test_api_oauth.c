@@ -198,6 +198,93 @@ failures_on_one_client_id_get_429_from_any_address(void **state)
 	srv_cleanup(&s);
 }
 
+/* POST /oauth/token from address ip saying X-Forwarded-For: xff. */
+static void
+token_via(struct srv *s, const char *ip, const char *xff, const char *id,
+    struct res *r)
+{
+	struct srv	from = *s;
+	char		body[256], hdr[256];
+	const char	*headers[] = { form[0], hdr, NULL };
+
+	snprintf(from.source_ip, sizeof(from.source_ip), "%s", ip);
+	snprintf(hdr, sizeof(hdr), "X-Forwarded-For: %s", xff);
+	snprintf(body, sizeof(body), "grant_type=client_credentials&"
+	    "client_id=%s&client_secret=bfs_x", id);
+	assert_int_equal(req(&from, "POST", "/oauth/token", NULL, headers,
+	    body, strlen(body), r), 0);
+}
+
+static void
+expect_via(struct srv *s, const char *ip, const char *xff, int status)
+{
+	static int	n;
+	struct res	r;
+	char		id[32];
+
+	/* each attempt on another id: only the address's limit is at work */
+	snprintf(id, sizeof(id), "cli_nobody%d", ++n);
+	token_via(s, ip, xff, id, &r);
+	if (r.status != status)
+		fail_msg("from %s saying %s: status %ld, want %d: %s", ip, xff,
+		    r.status, status, r.body);
+	res_free(&r);
+}
+
+/*
+ * Behind a reverse proxy every peer is the proxy.  With the proxy in
+ * BANKFEED_TRUSTED_PROXIES, the address its X-Forwarded-For names is the
+ * one limited, each client on its own; what a client writes to the left
+ * of the proxy's entry changes nothing, and a peer that is not a trusted
+ * proxy is limited as itself whatever it says.
+ */
+static void
+trusted_proxies_name_the_client_untrusted_peers_cannot(void **state)
+{
+	struct srv	 s;
+	const char	*env[] = { "BANKFEED_OAUTH_FAILURES_PER_MINUTE=30",
+	    "BANKFEED_OAUTH_FAILURE_BURST=1",
+	    "BANKFEED_TRUSTED_PROXIES=127.0.0.1, 10.0.0.0/8", NULL };
+
+	(void)state;
+	assert_int_equal(srv_start(&s, env), 0);
+	expect_via(&s, "127.0.0.1", "198.51.100.7", 401);
+	expect_via(&s, "127.0.0.1", "198.51.100.7", 429);
+	/* another client behind the same proxy has its own bucket */
+	expect_via(&s, "127.0.0.1", "198.51.100.8:51234", 401);
+	/* through a second trusted hop, and with a forged left part */
+	expect_via(&s, "127.0.0.1", "198.51.100.7, 10.1.2.3", 429);
+	expect_via(&s, "127.0.0.1", "203.0.113.99, 198.51.100.7", 429);
+	expect_via(&s, "127.0.0.1", "[2001:db8::7]:443", 401);
+	/* a peer that is no trusted proxy cannot pick its address */
+	expect_via(&s, "127.0.0.2", "198.51.100.20", 401);
+	expect_via(&s, "127.0.0.2", "198.51.100.21", 429);
+	srv_cleanup(&s);
+}
+
+/* A list that does not parse stops the start, naming the bad entry. */
+static void
+a_bad_trusted_proxy_stops_the_start(void **state)
+{
+	char	 cmd[1024], out[4096];
+	size_t	 n;
+	FILE	*p;
+	int	 status;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "BANKFEED_TRUSTED_PROXIES='127.0.0.1, "
+	    "10.0.0.0/33' %s serve --listen 127.0.0.1:0 --data-dir "
+	    "\"$(mktemp -d)\" 2>&1", BANKFEED_BIN);
+	assert_non_null(p = popen(cmd, "r"));
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	assert_int_not_equal(status, 0);
+	if (strstr(out, "BANKFEED_TRUSTED_PROXIES") == NULL ||
+	    strstr(out, "10.0.0.0/33") == NULL)
+		fail_msg("no word of the bad entry: %s", out);
+}
+
 #define RACERS 8
 
 struct racer {
@@ -530,6 +617,9 @@ main(void)
 		    failures_from_one_address_get_429_with_the_true_wait),
 		cmocka_unit_test(
 		    failures_on_one_client_id_get_429_from_any_address),
+		cmocka_unit_test(
+		    trusted_proxies_name_the_client_untrusted_peers_cannot),
+		cmocka_unit_test(a_bad_trusted_proxy_stops_the_start),
 		cmocka_unit_test(concurrent_secret_checks_are_capped_with_503),
 		cmocka_unit_test(secret_checks_do_not_stall_other_requests),
 		cmocka_unit_test(unknown_client_ids_cost_no_argon2id),

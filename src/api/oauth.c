@@ -119,8 +119,12 @@ token_answer(struct req *r, const char *id, enum client_verdict v,
 static void
 checked(struct req *r, const struct client_check *cc, enum client_verdict v)
 {
-	if (v == CLIENT_OK)
-		failures_give(r->peer_ip, cc->id);
+	char	ip[46];
+
+	if (v == CLIENT_OK) {
+		req_client_ip(r, ip);
+		failures_give(ip, cc->id);
+	}
 	token_answer(r, cc->id, v, 0);
 }
 
@@ -136,13 +140,17 @@ check_within_limits(struct req *r, struct client_check *cc, const char *id,
     const char *secret, enum client_verdict *v, long long *hold_ms,
     int *retry_after)
 {
+	char	ip[46];
+
 	if ((*v = clients_check_begin(cc, id, secret)) != CLIENT_UNCHECKED)
 		return 0;
-	if (failures_take(r->peer_ip, id, retry_after) == -1)
+	/* behind trusted proxies, the address they name (proxy.c) */
+	req_client_ip(r, ip);
+	if (failures_take(ip, id, retry_after) == -1)
 		return -1;
 	if ((*v = clients_check_end(cc, secret, hold_ms, r, checked)) ==
 	    CLIENT_BUSY)
-		failures_give(r->peer_ip, id);
+		failures_give(ip, id);
 	return 0;
 }
 

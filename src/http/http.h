@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "core/buf.h"
 #include "core/errors.h"
@@ -288,6 +289,15 @@ json_t		*v_object(struct vctx *, json_t *obj, const char *prefix,
 int		 v_is_date(const char *s);
 /* Whether s is an IPv4 or IPv6 address literal. */
 int		 v_is_ip(const char *s);
+
+/*
+ * proxy.c: the client's address.  The TCP peer's, unless the peer is one
+ * of BANKFEED_TRUSTED_PROXIES: then the nearest address of its
+ * X-Forwarded-For that is not a trusted proxy.  proxies_init() reads the
+ * setting at start, saying on err what is wrong with it (-1).
+ */
+int		 proxies_init(const char *spec, FILE *err);
+void		 req_client_ip(struct req *, char out[46]);
 
 /*
  * List parameters: ?limit= (1-500, default 100) and ?cursor=.  A cursor is
