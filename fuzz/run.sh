@@ -1,6 +1,7 @@
 #!/bin/sh
 # fuzz/run.sh SECONDS: builds the fuzzers (statement parsers, HTTP framing,
-# log lines) with clang and runs each for SECONDS seconds on a corpus seeded
+# log lines) with clang and runs each for SECONDS seconds, as many at once as
+# there are cores, on a corpus seeded
 # from fuzz/seeds, the project's own test files and, when it is there,
 # ../shared/corpus.  Exits non-zero on the first finding (the crashing
 # input is left in the build dir's fuzz-out/).
@@ -18,8 +19,9 @@ for t in $fuzzers; do
 	cmake --build "$build" -j2 --target "fuzz_$t" >/dev/null
 done
 
-status=0
-for t in $fuzzers; do
+# one_fuzzer NAME: runs fuzz_NAME for secs seconds; non-zero on a finding.
+one_fuzzer() {
+	t=$1
 	work="$build/fuzz-corpus/$t"
 	out="$build/fuzz-out/$t"
 	mkdir -p "$work" "$out"
@@ -29,16 +31,33 @@ for t in $fuzzers; do
 		find "$shared/$t" -maxdepth 1 -type f ! -name '*.md' \
 		    -exec cp {} "$work/" \;
 	fi
-	echo "fuzz_$t: ${secs}s"
 	if ! "$build/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=65536 \
 	    -timeout=10 -rss_limit_mb=512 -malloc_limit_mb=256 \
 	    -artifact_prefix="$out/" -print_final_stats=1 "$work" \
 	    >"$out/log" 2>&1; then
 		echo "fuzz_$t: FINDING, see $out/log" >&2
 		tail -n 40 "$out/log" >&2
-		status=1
-		break
+		return 1
 	fi
-	grep -E "stat::number_of_executed_units|Done" "$out/log" | tail -n 2
+	echo "fuzz_$t: ${secs}s, $(grep -E "stat::number_of_executed_units" \
+	    "$out/log" | tail -n 1 | awk '{print $2}') runs"
+}
+
+# As many at once as there are cores: each fuzzer uses one.
+jobs=$(nproc 2>/dev/null || echo 1)
+status=0
+pids=""
+for t in $fuzzers; do
+	one_fuzzer "$t" &
+	pids="$pids $!"
+	set -- $pids
+	if [ $# -ge "$jobs" ]; then
+		wait "$1" || status=1
+		shift
+		pids="$*"
+	fi
+done
+for p in $pids; do
+	wait "$p" || status=1
 done
 exit $status
