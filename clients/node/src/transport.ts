@@ -248,17 +248,19 @@ export class Transport {
     let renewed = false;
     for (let attempt = 0; ; attempt++) {
       let res: Response;
+      // Outside the try: a failed token request is its own error, not a network failure.
+      const headers = await this.headers(route, spec, key);
       try {
         const signals = [AbortSignal.timeout(this.o.timeoutMs ?? 240000)];
         if (spec.opts?.signal) signals.push(spec.opts.signal);
         res = await this.fetchFn(url, {
           method: route.method,
-          headers: await this.headers(route, spec, key),
+          headers,
           body: body as BodyInit | undefined,
           signal: AbortSignal.any(signals),
         });
       } catch (e) {
-        if (spec.opts?.signal?.aborted || e instanceof TypeError && /bankfeed:/.test(e.message)) throw e;
+        if (spec.opts?.signal?.aborted) throw e;
         if (attempt < max) {
           const waitMs = this.backoffMs(attempt + 1);
           this.o.onRetry?.({ op, attempt: attempt + 1, status: 0, code: null, retryAfter: null, waitMs, idempotencyKey: key });
