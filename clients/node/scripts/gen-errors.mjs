@@ -16,11 +16,27 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const TS_OUT = resolve(here, '../src/errors.generated.ts');
 export const PY_OUT = resolve(here, '../../python/bankfeed/_errors_generated.py');
 
-/** INVALID_REQUEST -> InvalidRequestError; INTERNAL_ERROR -> InternalError. */
+// Error classes built into Python or JavaScript: an entry whose class would
+// take one of these names (NOT_IMPLEMENTED) gets the prefix Bankfeed instead
+// of hiding the builtin.
+const BUILTINS = new Set([
+  'NotImplementedError', 'TimeoutError', 'ConnectionError', 'TypeError', 'ValueError', 'RangeError',
+  'SyntaxError', 'ReferenceError', 'EvalError', 'URIError', 'AggregateError', 'PermissionError',
+  'LookupError', 'KeyError', 'OSError', 'IOError', 'EnvironmentError', 'MemoryError', 'RuntimeError',
+  'SystemError', 'BufferError', 'EOFError', 'FileExistsError', 'FileNotFoundError', 'InterruptedError',
+  'ProcessLookupError', 'RecursionError', 'ArithmeticError', 'AssertionError', 'AttributeError',
+  'ImportError', 'ModuleNotFoundError', 'IndexError', 'NameError', 'OverflowError', 'UnicodeError',
+  'ZeroDivisionError', 'BlockingIOError', 'ChildProcessError', 'BrokenPipeError',
+  'ConnectionAbortedError', 'ConnectionRefusedError', 'ConnectionResetError', 'IsADirectoryError',
+  'NotADirectoryError', 'TabError', 'IndentationError', 'UnboundLocalError', 'FloatingPointError',
+]);
+
+/** INVALID_REQUEST -> InvalidRequestError; INTERNAL_ERROR -> InternalError; NOT_IMPLEMENTED -> BankfeedNotImplementedError. */
 export function className(name) {
   const words = name.toLowerCase().split('_');
   if (words[words.length - 1] === 'error') words.pop();
-  return words.map((w) => w[0].toUpperCase() + w.slice(1)).join('') + 'Error';
+  const c = words.map((w) => w[0].toUpperCase() + w.slice(1)).join('') + 'Error';
+  return BUILTINS.has(c) ? 'Bankfeed' + c : c;
 }
 
 export const GROUPS = ['client', 'user', 'bank', 'general', 'connectivity', 'categorization'];

@@ -273,7 +273,7 @@ export class RequestTimeoutError extends ClientError {
 }
 
 /** 1061 NOT_IMPLEMENTED (HTTP 501): The request asks for something this server does not implement: a Transfer-Encoding other than chunked. */
-export class NotImplementedError extends ClientError {
+export class BankfeedNotImplementedError extends ClientError {
   static override readonly CODE: number = 1061;
   static override readonly NAME: string = "NOT_IMPLEMENTED";
   static override readonly HTTP_STATUS: number = 501;
@@ -718,7 +718,7 @@ export const ERRORS_BY_CODE: ReadonlyMap<number, BankfeedErrorClass> = new Map<n
   [1058, HeadersTooLargeError],
   [1059, HttpVersionNotSupportedError],
   [1060, RequestTimeoutError],
-  [1061, NotImplementedError],
+  [1061, BankfeedNotImplementedError],
   [10000, LoginCredentialsInvalidError],
   [10001, InvalidPasswordError],
   [10002, OnlineAccessBlockedError],
@@ -807,7 +807,7 @@ export const ERRORS_BY_NAME: ReadonlyMap<string, BankfeedErrorClass> = new Map<s
   ["HEADERS_TOO_LARGE", HeadersTooLargeError],
   ["HTTP_VERSION_NOT_SUPPORTED", HttpVersionNotSupportedError],
   ["REQUEST_TIMEOUT", RequestTimeoutError],
-  ["NOT_IMPLEMENTED", NotImplementedError],
+  ["NOT_IMPLEMENTED", BankfeedNotImplementedError],
   ["LOGIN_CREDENTIALS_INVALID", LoginCredentialsInvalidError],
   ["INVALID_LOGIN", LoginCredentialsInvalidError],
   ["INVALID_PASSWORD", InvalidPasswordError],

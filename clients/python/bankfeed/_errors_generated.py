@@ -275,7 +275,7 @@ class RequestTimeoutError(ClientError):
     ALIASES = ()
 
 
-class NotImplementedError(ClientError):
+class BankfeedNotImplementedError(ClientError):
     "1061 NOT_IMPLEMENTED: The request asks for something this server does not implement: a Transfer-Encoding other than chunked."
     CODE = 1061
     NAME = "NOT_IMPLEMENTED"
@@ -720,7 +720,7 @@ ERRORS_BY_CODE = {
     1058: HeadersTooLargeError,
     1059: HttpVersionNotSupportedError,
     1060: RequestTimeoutError,
-    1061: NotImplementedError,
+    1061: BankfeedNotImplementedError,
     10000: LoginCredentialsInvalidError,
     10001: InvalidPasswordError,
     10002: OnlineAccessBlockedError,
@@ -808,7 +808,7 @@ ERRORS_BY_NAME = {
     "HEADERS_TOO_LARGE": HeadersTooLargeError,
     "HTTP_VERSION_NOT_SUPPORTED": HttpVersionNotSupportedError,
     "REQUEST_TIMEOUT": RequestTimeoutError,
-    "NOT_IMPLEMENTED": NotImplementedError,
+    "NOT_IMPLEMENTED": BankfeedNotImplementedError,
     "LOGIN_CREDENTIALS_INVALID": LoginCredentialsInvalidError,
     "INVALID_LOGIN": LoginCredentialsInvalidError,
     "INVALID_PASSWORD": InvalidPasswordError,
@@ -865,4 +865,4 @@ ERRORS_BY_NAME = {
     "PARTIAL_ACCESS_UPGRADE": PartialAccessUpgradeError,
 }
 
-__all__ = ["InvalidRequestError", "EntryAlreadyExistsError", "EntityNotFoundError", "InvalidClientAuthorizationError", "PaymentAlreadyProcessedError", "UnprocessableEntityError", "ResourceBusyError", "UserLockedError", "LoginCredentialsIncompleteError", "ApiUsageLimitReachedError", "PsuIpRequiredError", "StatementRejectedError", "SessionNonexistentError", "SessionExpiredError", "ConcurrentSessionError", "UnknownChallengeKeyError", "SecurityresponsesIncompleteError", "AlreadyAuthorizedError", "ConnectionNotAuthorizedError", "VersionNotFoundError", "MethodNotAllowedError", "NotAcceptableError", "PayloadTooLargeError", "UnsupportedMediaTypeError", "TooManyRequestsError", "IdempotencyKeyReusedError", "UriTooLongError", "HeadersTooLargeError", "HttpVersionNotSupportedError", "RequestTimeoutError", "NotImplementedError", "LoginCredentialsInvalidError", "InvalidPasswordError", "OnlineAccessBlockedError", "TanSchemeNotActivatedError", "InvalidTanError", "NoAccountAuthorizationError", "TransactionRejectedError", "PinChangeRequiredError", "BusinessTransactionNotAuthorizedError", "HbciActivationRequiredError", "AccountBlockedError", "AccountNoLongerExistsError", "TanSchemeBlockedError", "TransactionStatusInconclusiveError", "AccountNotActivatedError", "RedundantSubmissionError", "InvalidOtpError", "InvalidConsentConfigurationError", "InvalidUsernameError", "InvalidSecurityResponseError", "AccountNotSupportedError", "ChannelNotPermittedError", "QuestionNotFoundError", "NoActiveConsentError", "ScaRequiredError", "GenericUserError", "BankProcessingNotPossibleError", "BankOrAccountUnknownError", "TransactionCanceledError", "TechnicalMigrationError", "TransactionNotPossibleError", "LoginNotPossibleError", "BankPopUpError", "BankMaintenanceError", "InvalidTppError", "BankTlsFailedError", "BankRequestRejectedError", "BankResponseInvalidError", "InternalError", "TaskExpiredError", "ServiceUnavailableError", "BankNotSupportedError", "DirectAccessUpgradeError", "MultiAccessUpgradeError", "PartialAccessUpgradeError", "ERRORS_BY_CODE", "ERRORS_BY_NAME"]
+__all__ = ["InvalidRequestError", "EntryAlreadyExistsError", "EntityNotFoundError", "InvalidClientAuthorizationError", "PaymentAlreadyProcessedError", "UnprocessableEntityError", "ResourceBusyError", "UserLockedError", "LoginCredentialsIncompleteError", "ApiUsageLimitReachedError", "PsuIpRequiredError", "StatementRejectedError", "SessionNonexistentError", "SessionExpiredError", "ConcurrentSessionError", "UnknownChallengeKeyError", "SecurityresponsesIncompleteError", "AlreadyAuthorizedError", "ConnectionNotAuthorizedError", "VersionNotFoundError", "MethodNotAllowedError", "NotAcceptableError", "PayloadTooLargeError", "UnsupportedMediaTypeError", "TooManyRequestsError", "IdempotencyKeyReusedError", "UriTooLongError", "HeadersTooLargeError", "HttpVersionNotSupportedError", "RequestTimeoutError", "BankfeedNotImplementedError", "LoginCredentialsInvalidError", "InvalidPasswordError", "OnlineAccessBlockedError", "TanSchemeNotActivatedError", "InvalidTanError", "NoAccountAuthorizationError", "TransactionRejectedError", "PinChangeRequiredError", "BusinessTransactionNotAuthorizedError", "HbciActivationRequiredError", "AccountBlockedError", "AccountNoLongerExistsError", "TanSchemeBlockedError", "TransactionStatusInconclusiveError", "AccountNotActivatedError", "RedundantSubmissionError", "InvalidOtpError", "InvalidConsentConfigurationError", "InvalidUsernameError", "InvalidSecurityResponseError", "AccountNotSupportedError", "ChannelNotPermittedError", "QuestionNotFoundError", "NoActiveConsentError", "ScaRequiredError", "GenericUserError", "BankProcessingNotPossibleError", "BankOrAccountUnknownError", "TransactionCanceledError", "TechnicalMigrationError", "TransactionNotPossibleError", "LoginNotPossibleError", "BankPopUpError", "BankMaintenanceError", "InvalidTppError", "BankTlsFailedError", "BankRequestRejectedError", "BankResponseInvalidError", "InternalError", "TaskExpiredError", "ServiceUnavailableError", "BankNotSupportedError", "DirectAccessUpgradeError", "MultiAccessUpgradeError", "PartialAccessUpgradeError", "ERRORS_BY_CODE", "ERRORS_BY_NAME"]
