@@ -144,10 +144,14 @@ export class Transport {
     return this.renewToken(this.token == null ? 'initial' : 'expiring', signal);
   }
 
-  private renewToken(reason: TokenInfo['reason'], signal?: AbortSignal): Promise<string> {
+  /** A new token; when stale is given and another call already replaced it, that one. */
+  private renewToken(reason: TokenInfo['reason'], signal?: AbortSignal, stale?: string | null): Promise<string> {
     if (this.o.clientId == null || this.o.clientSecret == null) {
       if (this.token != null && reason !== 'rejected') return Promise.resolve(this.token);
       return Promise.reject(new TypeError('bankfeed: clientId and clientSecret are needed to get a token'));
+    }
+    if (stale !== undefined && this.token != null && this.token !== stale && this.tokenInFlight == null) {
+      return Promise.resolve(this.token);
     }
     // One request at a time renews; concurrent calls wait for it.
     this.tokenInFlight ??= (async () => {
@@ -274,8 +278,8 @@ export class Transport {
       if (res.status === 401 && route.auth === 'bearer' && err.code === 1004 && !renewed && this.o.clientId != null) {
         // The token expired or was refused: one new token, one more try.
         renewed = true;
-        this.token = null;
-        await this.renewToken('rejected', spec.opts?.signal);
+        const used = headers.get('authorization')?.slice('Bearer '.length) ?? null;
+        await this.renewToken('rejected', spec.opts?.signal, used);
         attempt--;
         continue;
       }

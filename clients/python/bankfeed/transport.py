@@ -125,8 +125,10 @@ class Transport:
                 return self._token
             raise ValueError("bankfeed: client_id and client_secret are needed to get a token")
         with self._lock:
-            # Another thread renewed it while this one waited: use that.
-            if self._token is not None and self._token != stale:
+            # Another thread renewed it while this one waited: use that.  (A
+            # token that is merely expiring is stale too: stale is it then.)
+            if self._token is not None and self._token != stale \
+                    and time.monotonic() < self._expires_at - self._margin:
                 return self._token
             t = self.fetch_token()
             self.set_access_token(t["access_token"], t["expires_in"])
@@ -246,8 +248,7 @@ class Transport:
                     and not renewed and self.client_id is not None):
                 # The token expired or was refused: one new token, one more try.
                 renewed = True
-                stale, self._token = self._token, None
-                self._renew("rejected", stale)
+                self._renew("rejected", h["Authorization"][len("Bearer "):])
                 continue
             if status in RETRY_STATUSES and attempt < self.max_retries:
                 wait = self._wait(attempt + 1, err.retry_after)
