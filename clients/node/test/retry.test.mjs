@@ -1,8 +1,9 @@
 // Token renewal and retries against the real server: tokens that expire in
 // 2 s (BANKFEED_TOKEN_TTL_SECONDS), a rate limit of 2 requests a second
 // (BANKFEED_RATE_LIMIT, real 429 TOO_MANY_REQUESTS), the PSD2 limit of 4
-// unattended syncs (429 with a Retry-After of hours: not waited for), and real
-// 423 RESOURCE_BUSY answers: a POST repeated with its Idempotency-Key while
+// unattended syncs (429 with a Retry-After of hours: not waited for), real 503
+// SERVICE_UNAVAILABLE (token requests while the one secret check allowed
+// runs: BANKFEED_OAUTH_MAX_HASHES=1), and real 423 RESOURCE_BUSY answers: a POST repeated with its Idempotency-Key while
 // the first still runs, and deleting a connection while its sync runs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,13 +11,13 @@ import * as lib from '../dist/index.js';
 import { startServer, linkedUser } from './helpers.mjs';
 
 let limited;   // tokens of 2 s, 2 requests a second
-let slow;      // user_slow syncs take 1.5 s
+let slow;      // user_slow syncs take 1.5 s; one client secret checked at a time
 const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 
 before(async () => {
   [limited, slow] = await Promise.all([
     startServer({ BANKFEED_TOKEN_TTL_SECONDS: '2', BANKFEED_RATE_LIMIT: '2', BANKFEED_RATE_BURST: '3' }),
-    startServer({ BANKFEED_SANDBOX_SLOW_MS: '1500' }),
+    startServer({ BANKFEED_SANDBOX_SLOW_MS: '1500', BANKFEED_OAUTH_MAX_HASHES: '1' }),
   ]);
 });
 after(async () => { await Promise.all([limited?.stop(), slow?.stop()]); });
@@ -107,6 +108,20 @@ test('429 without retries left is TooManyRequestsError with its Retry-After', as
     assert.ok(e instanceof lib.TooManyRequestsError, String(e));
     assert.equal(e.status, 429);
     assert.ok(e.retryAfter >= 1);
+  }
+});
+
+test('503 SERVICE_UNAVAILABLE: token requests while the secret check is busy are retried', async () => {
+  const retries = [];
+  const clients = Array.from({ length: 4 }, () => slow.client({ onRetry: (r) => retries.push(r) }));
+  const answers = await Promise.all(clients.map((c) => c.getInstitution('sandbox')));
+  assert.ok(answers.every((a) => a.id === 'sandbox'));
+  const busy = retries.filter((r) => r.status === 503);
+  assert.ok(busy.length > 0, 'the one check was busy');
+  for (const r of busy) {
+    assert.equal(r.op, 'createToken');
+    assert.equal(r.code, 30006);
+    assert.ok(r.waitMs >= r.retryAfter * 1000);
   }
 });
 

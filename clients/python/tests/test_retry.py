@@ -1,8 +1,9 @@
 """Token renewal and retries against the real server: tokens that expire in
 2 s (BANKFEED_TOKEN_TTL_SECONDS), a rate limit of 2 requests a second
 (BANKFEED_RATE_LIMIT: real 429 TOO_MANY_REQUESTS), the PSD2 limit of 4
-unattended syncs (429 with a Retry-After of hours: not waited for), and real
-423 RESOURCE_BUSY answers: a POST repeated with its Idempotency-Key while
+unattended syncs (429 with a Retry-After of hours: not waited for), real 503
+SERVICE_UNAVAILABLE (token requests while the one secret check allowed runs:
+BANKFEED_OAUTH_MAX_HASHES=1), and real 423 RESOURCE_BUSY answers: a POST repeated with its Idempotency-Key while
 the first still runs, and deleting a connection while its sync runs."""
 
 import threading
@@ -19,7 +20,7 @@ class RetryTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.limited = Server(BANKFEED_TOKEN_TTL_SECONDS="2", BANKFEED_RATE_LIMIT="2", BANKFEED_RATE_BURST="3")
-        cls.slow = Server(BANKFEED_SANDBOX_SLOW_MS="1500")
+        cls.slow = Server(BANKFEED_SANDBOX_SLOW_MS="1500", BANKFEED_OAUTH_MAX_HASHES="1")
 
     @classmethod
     def tearDownClass(cls):
@@ -102,6 +103,18 @@ class RetryTest(unittest.TestCase):
             self.assertIsInstance(e, bankfeed.TooManyRequestsError)
             self.assertEqual(e.status, 429)
             self.assertGreaterEqual(e.retry_after, 1)
+
+    def test_503_token_requests_while_the_check_is_busy(self):
+        retries = []
+        clients = [self.slow.client(on_retry=retries.append) for _ in range(4)]
+        with ThreadPoolExecutor(4) as ex:
+            answers = list(ex.map(lambda c: c.get_institution("sandbox"), clients))
+        self.assertTrue(all(a.id == "sandbox" for a in answers))
+        busy = [r for r in retries if r.status == 503]
+        self.assertTrue(busy, "the one check was busy")
+        for r in busy:
+            self.assertEqual((r.op, r.code), ("create_token", 30006))
+            self.assertGreaterEqual(r.wait, r.retry_after)
 
     def test_psd2_limit_raised_at_once(self):
         retries = []
