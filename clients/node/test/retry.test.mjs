@@ -196,3 +196,13 @@ test('the backoff grows and keeps to its jitter band without Retry-After', async
   assert.equal(waits.length, 3);
   waits.forEach((w, i) => assert.ok(w >= 10 * 2 ** i && w <= 20 * 2 ** i, `retry ${i + 1}: ${w} ms`));
 });
+
+test('Retry-After in seconds or as an HTTP date; an unknown code falls back to its group', () => {
+  assert.equal(lib.parseRetryAfter('5'), 5);
+  assert.equal(lib.parseRetryAfter(null), null);
+  assert.equal(lib.parseRetryAfter('soon'), null);
+  assert.equal(lib.parseRetryAfter('Thu, 01 Jan 1970 00:00:10 GMT', 0), 10);
+  assert.equal(lib.errorClassFor({ code: 1008 }), lib.ResourceBusyError);
+  assert.equal(lib.errorClassFor({ code: 29999, name: 'SOMETHING_NEW', group: 'bank' }), lib.BankError);
+  assert.equal(lib.errorClassFor({ code: 99999, name: 'X', group: 'x' }), lib.BankfeedError);
+});

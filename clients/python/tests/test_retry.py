@@ -188,6 +188,12 @@ class RetryTest(unittest.TestCase):
         self.assertIsNone(bankfeed.parse_retry_after("soon"))
         self.assertEqual(bankfeed.parse_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", now=0), 10)
 
+    def test_unknown_codes_fall_back_to_their_group(self):
+        self.assertIs(bankfeed.error_class_for({"code": 1008}), bankfeed.ResourceBusyError)
+        self.assertIs(bankfeed.error_class_for({"code": 29999, "name": "SOMETHING_NEW", "group": "bank"}),
+                      bankfeed.BankError)
+        self.assertIs(bankfeed.error_class_for({"code": 99999, "name": "X", "group": "x"}), bankfeed.BankfeedError)
+
 
 if __name__ == "__main__":
     unittest.main()
