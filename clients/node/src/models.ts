@@ -98,8 +98,12 @@ export interface WebhookEvent<T = Record<string, unknown>> {
 export interface ConnectTokenCreate {
   user_id: string; redirect_uri?: string; institutions?: string[]; language?: string;
 }
-/** The answer of POST /v1/connect_tokens: the token to hand to the Connect page. */
-export interface ConnectToken { token: string; expires_at: Timestamp | null }
+/**
+ * The answer of POST /v1/connect_tokens (201): a single-use token that opens
+ * the Connect page for the user, and that page's path (`url`, relative to the
+ * server). Shown once; the server keeps only a hash of it.
+ */
+export interface ConnectToken { connect_token: string; url: string; user_id: string; expires_at: Timestamp }
 /** Form fields of POST /v1/users/{id}/statements sent as multipart/form-data. */
 export interface StatementUpload { file: Uint8Array | string }
 
@@ -143,6 +147,6 @@ export const MODEL_FIELDS: Readonly<Record<string, readonly string[]>> = {
   Webhook: fields<Webhook>()(['url', 'created_at']),
   WebhookEvent: fields<WebhookEvent>()(['id', 'type', 'created_at', 'data']),
   ConnectTokenCreate: fields<ConnectTokenCreate>()(['user_id', 'redirect_uri', 'institutions', 'language']),
-  ConnectToken: fields<ConnectToken>()(['token', 'expires_at']),
+  ConnectToken: fields<ConnectToken>()(['connect_token', 'url', 'user_id', 'expires_at']),
   StatementUpload: fields<StatementUpload>()(['file']),
 };

@@ -248,6 +248,11 @@ test('connect tokens (POST /v1/connect_tokens), when the server has the route', 
     }
     throw e;
   }
-  assert.equal(typeof tok.token, 'string');
-  assert.ok(tok.token.length > 0);
+  assert.equal(typeof tok.connect_token, 'string');
+  assert.ok(tok.connect_token.length > 0);
+  assert.ok(tok.url.includes(tok.connect_token));
+  assert.equal(tok.user_id, user.id);
+  assert.ok(Date.parse(tok.expires_at) > Date.now());
+  // Typed errors as for any route: a user that is not the client's.
+  await assert.rejects(bf.createConnectToken({ user_id: 'usr_doesnotexist' }), lib.EntityNotFoundError);
 });

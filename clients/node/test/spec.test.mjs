@@ -69,11 +69,13 @@ test('the webhook event types of the spec are those the library names', () => {
   assert.deepEqual([...spec.webhooks].sort(), [...lib.WEBHOOK_EVENT_TYPES].sort());
 });
 
+const REGEN = 'regenerate them: node clients/node/scripts/gen-errors.mjs build/bankfeed';
+
 test('the error classes are the catalog of the server (bankfeed errors --json)', () => {
   const entries = catalogOf(BIN);
   for (const e of entries) {
     const Cls = lib[className(e.name)];
-    assert.ok(Cls, `no class for ${e.name}`);
+    assert.ok(Cls, `no class for ${e.name}: ${REGEN}`);
     assert.equal(Cls.CODE, e.code);
     assert.equal(Cls.NAME, e.name);
     assert.equal(Cls.HTTP_STATUS, e.http_status);
@@ -82,7 +84,7 @@ test('the error classes are the catalog of the server (bankfeed errors --json)',
     assert.ok(Cls.prototype instanceof lib[e.group[0].toUpperCase() + e.group.slice(1) + 'Error']);
     for (const a of e.aliases) assert.equal(lib.ERRORS_BY_NAME.get(a), Cls);
   }
-  assert.equal(lib.ERRORS_BY_CODE.size, entries.length);
+  assert.equal(lib.ERRORS_BY_CODE.size, entries.length, REGEN);
   // Both generated files, byte for byte.
   execFileSync(process.execPath, [join(REPO, 'clients/node/scripts/gen-errors.mjs'), BIN, '--check'], { stdio: 'inherit' });
 });

@@ -233,8 +233,12 @@ class ConnectTokenCreate:
 
 @dataclass
 class ConnectToken:
-    token: str
-    expires_at: Optional[str] = None
+    """The answer of POST /v1/connect_tokens (201): a single-use token that opens the
+    Connect page for the user, and that page's path (url, relative to the server)."""
+    connect_token: str
+    url: str
+    user_id: str
+    expires_at: str
 
 
 # ---- sync and tasks --------------------------------------------------------

@@ -240,7 +240,11 @@ class ApiTest(unittest.TestCase):
             if e.status == 404:
                 self.skipTest("this server has no POST /v1/connect_tokens yet (404 ENTITY_NOT_FOUND)")
             raise
-        self.assertTrue(tok.token)
+        self.assertTrue(tok.connect_token)
+        self.assertIn(tok.connect_token, tok.url)
+        self.assertEqual(tok.user_id, user.id)
+        with self.assertRaises(bankfeed.EntityNotFoundError):
+            self.bf.create_connect_token("usr_doesnotexist")
 
 
 if __name__ == "__main__":
