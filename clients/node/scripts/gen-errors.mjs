@@ -84,7 +84,7 @@ export function renderPy(entries) {
     '# Do not edit: the spec test fails when this file differs from the server\'s catalog.',
     '"""One exception class per catalog entry, below its group\'s class."""',
     '',
-    'from .errors import ' + GROUPS.map(groupClass).join(', '),
+    'from .errors import ' + GROUPS.filter((g) => entries.some((e) => e.group === g)).map(groupClass).join(', '),
     '',
   ];
   for (const e of entries) {

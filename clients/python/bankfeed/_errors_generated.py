@@ -2,7 +2,7 @@
 # Do not edit: the spec test fails when this file differs from the server's catalog.
 """One exception class per catalog entry, below its group's class."""
 
-from .errors import ClientError, UserError, BankError, GeneralError, ConnectivityError, CategorizationError
+from .errors import ClientError, UserError, BankError, GeneralError, ConnectivityError
 
 
 class InvalidRequestError(ClientError):
