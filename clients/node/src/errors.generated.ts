@@ -3,863 +3,187 @@
 import { ClientError, UserError, BankError, GeneralError, ConnectivityError, type BankfeedErrorClass } from './errors.js';
 
 /** 1000 INVALID_REQUEST (HTTP 400): Request body doesn't match input schema. */
-export class InvalidRequestError extends ClientError {
-  static override readonly CODE: number = 1000;
-  static override readonly NAME: string = "INVALID_REQUEST";
-  static override readonly HTTP_STATUS: number = 400;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["MISSING_INPUT","INVALID_INPUT"];
-}
-
+export class InvalidRequestError extends ClientError { static override readonly CODE: number = 1000; static override readonly NAME: string = "INVALID_REQUEST"; static override readonly HTTP_STATUS: number = 400; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["MISSING_INPUT","INVALID_INPUT"]; }
 /** 1001 ENTRY_ALREADY_EXISTS (HTTP 409): Entry already exists. */
-export class EntryAlreadyExistsError extends ClientError {
-  static override readonly CODE: number = 1001;
-  static override readonly NAME: string = "ENTRY_ALREADY_EXISTS";
-  static override readonly HTTP_STATUS: number = 409;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class EntryAlreadyExistsError extends ClientError { static override readonly CODE: number = 1001; static override readonly NAME: string = "ENTRY_ALREADY_EXISTS"; static override readonly HTTP_STATUS: number = 409; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1002 ENTITY_NOT_FOUND (HTTP 404): Not Found */
-export class EntityNotFoundError extends ClientError {
-  static override readonly CODE: number = 1002;
-  static override readonly NAME: string = "ENTITY_NOT_FOUND";
-  static override readonly HTTP_STATUS: number = 404;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["NOT_FOUND"];
-}
-
+export class EntityNotFoundError extends ClientError { static override readonly CODE: number = 1002; static override readonly NAME: string = "ENTITY_NOT_FOUND"; static override readonly HTTP_STATUS: number = 404; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["NOT_FOUND"]; }
 /** 1004 INVALID_CLIENT_AUTHORIZATION (HTTP 401): Invalid client authorization: the client credentials or the bearer token are missing, wrong or expired. */
-export class InvalidClientAuthorizationError extends ClientError {
-  static override readonly CODE: number = 1004;
-  static override readonly NAME: string = "INVALID_CLIENT_AUTHORIZATION";
-  static override readonly HTTP_STATUS: number = 401;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["FAILED_SECURITY_VALIDATION"];
-}
-
+export class InvalidClientAuthorizationError extends ClientError { static override readonly CODE: number = 1004; static override readonly NAME: string = "INVALID_CLIENT_AUTHORIZATION"; static override readonly HTTP_STATUS: number = 401; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["FAILED_SECURITY_VALIDATION"]; }
 /** 1005 PAYMENT_ALREADY_PROCESSED (HTTP 409): Payment already processed. */
-export class PaymentAlreadyProcessedError extends ClientError {
-  static override readonly CODE: number = 1005;
-  static override readonly NAME: string = "PAYMENT_ALREADY_PROCESSED";
-  static override readonly HTTP_STATUS: number = 409;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class PaymentAlreadyProcessedError extends ClientError { static override readonly CODE: number = 1005; static override readonly NAME: string = "PAYMENT_ALREADY_PROCESSED"; static override readonly HTTP_STATUS: number = 409; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1006 UNPROCESSABLE_ENTITY (HTTP 422): Unprocessable entity: the request is well-formed but cannot be carried out on this resource. */
-export class UnprocessableEntityError extends ClientError {
-  static override readonly CODE: number = 1006;
-  static override readonly NAME: string = "UNPROCESSABLE_ENTITY";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class UnprocessableEntityError extends ClientError { static override readonly CODE: number = 1006; static override readonly NAME: string = "UNPROCESSABLE_ENTITY"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1008 RESOURCE_BUSY (HTTP 423, retryable): Resource busy: another operation on it is in progress. Retry after the time in Retry-After. */
-export class ResourceBusyError extends ClientError {
-  static override readonly CODE: number = 1008;
-  static override readonly NAME: string = "RESOURCE_BUSY";
-  static override readonly HTTP_STATUS: number = 423;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = ["CARD_IN_USE","RESOURCE_LOCKED"];
-}
-
+export class ResourceBusyError extends ClientError { static override readonly CODE: number = 1008; static override readonly NAME: string = "RESOURCE_BUSY"; static override readonly HTTP_STATUS: number = 423; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = ["CARD_IN_USE","RESOURCE_LOCKED"]; }
 /** 1010 USER_LOCKED (HTTP 423, retryable): User locked: the user's data is being changed by another operation (deletion or a data migration). Retry after the time in Retry-After. */
-export class UserLockedError extends ClientError {
-  static override readonly CODE: number = 1010;
-  static override readonly NAME: string = "USER_LOCKED";
-  static override readonly HTTP_STATUS: number = 423;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class UserLockedError extends ClientError { static override readonly CODE: number = 1010; static override readonly NAME: string = "USER_LOCKED"; static override readonly HTTP_STATUS: number = 423; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = []; }
 /** 1011 LOGIN_CREDENTIALS_INCOMPLETE (HTTP 400): Login credentials are incomplete or malformed for this institution. */
-export class LoginCredentialsIncompleteError extends ClientError {
-  static override readonly CODE: number = 1011;
-  static override readonly NAME: string = "LOGIN_CREDENTIALS_INCOMPLETE";
-  static override readonly HTTP_STATUS: number = 400;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class LoginCredentialsIncompleteError extends ClientError { static override readonly CODE: number = 1011; static override readonly NAME: string = "LOGIN_CREDENTIALS_INCOMPLETE"; static override readonly HTTP_STATUS: number = 400; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1020 API_USAGE_LIMIT_REACHED (HTTP 429, retryable): Maximum number of account synchronizations exceeded: at most 4 unattended syncs per account per 24 hours (PSD2). Retry-After says when the next one is allowed. */
-export class ApiUsageLimitReachedError extends ClientError {
-  static override readonly CODE: number = 1020;
-  static override readonly NAME: string = "API_USAGE_LIMIT_REACHED";
-  static override readonly HTTP_STATUS: number = 429;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = ["MAXIMUM_SYNCHRONIZATIONS_EXCEEDED"];
-}
-
+export class ApiUsageLimitReachedError extends ClientError { static override readonly CODE: number = 1020; static override readonly NAME: string = "API_USAGE_LIMIT_REACHED"; static override readonly HTTP_STATUS: number = 429; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = ["MAXIMUM_SYNCHRONIZATIONS_EXCEEDED"]; }
 /** 1021 PSU_IP_REQUIRED (HTTP 400): PSU IP is required: this institution needs the end user's IP address in the PSU-IP-Address header. */
-export class PsuIpRequiredError extends ClientError {
-  static override readonly CODE: number = 1021;
-  static override readonly NAME: string = "PSU_IP_REQUIRED";
-  static override readonly HTTP_STATUS: number = 400;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class PsuIpRequiredError extends ClientError { static override readonly CODE: number = 1021; static override readonly NAME: string = "PSU_IP_REQUIRED"; static override readonly HTTP_STATUS: number = 400; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1030 STATEMENT_REJECTED (HTTP 422): The statement file was rejected: not a supported format, or broken. data says where and what was wrong. */
-export class StatementRejectedError extends ClientError {
-  static override readonly CODE: number = 1030;
-  static override readonly NAME: string = "STATEMENT_REJECTED";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["OCR_FILES_INTEGRATION_FAILURE"];
-}
-
+export class StatementRejectedError extends ClientError { static override readonly CODE: number = 1030; static override readonly NAME: string = "STATEMENT_REJECTED"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["OCR_FILES_INTEGRATION_FAILURE"]; }
 /** 1040 SESSION_NONEXISTENT (HTTP 404): The session does not exist. */
-export class SessionNonexistentError extends ClientError {
-  static override readonly CODE: number = 1040;
-  static override readonly NAME: string = "SESSION_NONEXISTENT";
-  static override readonly HTTP_STATUS: number = 404;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class SessionNonexistentError extends ClientError { static override readonly CODE: number = 1040; static override readonly NAME: string = "SESSION_NONEXISTENT"; static override readonly HTTP_STATUS: number = 404; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1041 SESSION_EXPIRED (HTTP 410): The session expired after 8 minutes without a request. Create the connection's session again. */
-export class SessionExpiredError extends ClientError {
-  static override readonly CODE: number = 1041;
-  static override readonly NAME: string = "SESSION_EXPIRED";
-  static override readonly HTTP_STATUS: number = 410;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class SessionExpiredError extends ClientError { static override readonly CODE: number = 1041; static override readonly NAME: string = "SESSION_EXPIRED"; static override readonly HTTP_STATUS: number = 410; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1042 CONCURRENT_SESSION (HTTP 409): Another authorization session is already open on this connection. */
-export class ConcurrentSessionError extends ClientError {
-  static override readonly CODE: number = 1042;
-  static override readonly NAME: string = "CONCURRENT_SESSION";
-  static override readonly HTTP_STATUS: number = 409;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class ConcurrentSessionError extends ClientError { static override readonly CODE: number = 1042; static override readonly NAME: string = "CONCURRENT_SESSION"; static override readonly HTTP_STATUS: number = 409; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1043 UNKNOWN_CHALLENGE_KEY (HTTP 400): One or more answers name a challenge key that was not asked. */
-export class UnknownChallengeKeyError extends ClientError {
-  static override readonly CODE: number = 1043;
-  static override readonly NAME: string = "UNKNOWN_CHALLENGE_KEY";
-  static override readonly HTTP_STATUS: number = 400;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class UnknownChallengeKeyError extends ClientError { static override readonly CODE: number = 1043; static override readonly NAME: string = "UNKNOWN_CHALLENGE_KEY"; static override readonly HTTP_STATUS: number = 400; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1044 SECURITYRESPONSES_INCOMPLETE (HTTP 400): Not every challenge asked has an answer. */
-export class SecurityresponsesIncompleteError extends ClientError {
-  static override readonly CODE: number = 1044;
-  static override readonly NAME: string = "SECURITYRESPONSES_INCOMPLETE";
-  static override readonly HTTP_STATUS: number = 400;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class SecurityresponsesIncompleteError extends ClientError { static override readonly CODE: number = 1044; static override readonly NAME: string = "SECURITYRESPONSES_INCOMPLETE"; static override readonly HTTP_STATUS: number = 400; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1045 ALREADY_AUTHORIZED (HTTP 409): The session is already authorized. */
-export class AlreadyAuthorizedError extends ClientError {
-  static override readonly CODE: number = 1045;
-  static override readonly NAME: string = "ALREADY_AUTHORIZED";
-  static override readonly HTTP_STATUS: number = 409;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class AlreadyAuthorizedError extends ClientError { static override readonly CODE: number = 1045; static override readonly NAME: string = "ALREADY_AUTHORIZED"; static override readonly HTTP_STATUS: number = 409; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1046 CONNECTION_NOT_AUTHORIZED (HTTP 409): The connection is not authorized yet: answer its session's challenges first. */
-export class ConnectionNotAuthorizedError extends ClientError {
-  static override readonly CODE: number = 1046;
-  static override readonly NAME: string = "CONNECTION_NOT_AUTHORIZED";
-  static override readonly HTTP_STATUS: number = 409;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["UNAUTHORIZED"];
-}
-
+export class ConnectionNotAuthorizedError extends ClientError { static override readonly CODE: number = 1046; static override readonly NAME: string = "CONNECTION_NOT_AUTHORIZED"; static override readonly HTTP_STATUS: number = 409; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["UNAUTHORIZED"]; }
 /** 1050 VERSION_NOT_FOUND (HTTP 404): Specific version not found. Supported versions are 'v1' */
-export class VersionNotFoundError extends ClientError {
-  static override readonly CODE: number = 1050;
-  static override readonly NAME: string = "VERSION_NOT_FOUND";
-  static override readonly HTTP_STATUS: number = 404;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class VersionNotFoundError extends ClientError { static override readonly CODE: number = 1050; static override readonly NAME: string = "VERSION_NOT_FOUND"; static override readonly HTTP_STATUS: number = 404; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1051 METHOD_NOT_ALLOWED (HTTP 405): Method not allowed. The Allow header lists the methods this path takes. */
-export class MethodNotAllowedError extends ClientError {
-  static override readonly CODE: number = 1051;
-  static override readonly NAME: string = "METHOD_NOT_ALLOWED";
-  static override readonly HTTP_STATUS: number = 405;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class MethodNotAllowedError extends ClientError { static override readonly CODE: number = 1051; static override readonly NAME: string = "METHOD_NOT_ALLOWED"; static override readonly HTTP_STATUS: number = 405; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1052 NOT_ACCEPTABLE (HTTP 406): Server can not return the response in the format mentioned in the request. Supported type is: 'application/json' */
-export class NotAcceptableError extends ClientError {
-  static override readonly CODE: number = 1052;
-  static override readonly NAME: string = "NOT_ACCEPTABLE";
-  static override readonly HTTP_STATUS: number = 406;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class NotAcceptableError extends ClientError { static override readonly CODE: number = 1052; static override readonly NAME: string = "NOT_ACCEPTABLE"; static override readonly HTTP_STATUS: number = 406; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1053 PAYLOAD_TOO_LARGE (HTTP 413): The request body is larger than this server accepts (BANKFEED_MAX_BODY, 1 MiB by default). */
-export class PayloadTooLargeError extends ClientError {
-  static override readonly CODE: number = 1053;
-  static override readonly NAME: string = "PAYLOAD_TOO_LARGE";
-  static override readonly HTTP_STATUS: number = 413;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class PayloadTooLargeError extends ClientError { static override readonly CODE: number = 1053; static override readonly NAME: string = "PAYLOAD_TOO_LARGE"; static override readonly HTTP_STATUS: number = 413; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1054 UNSUPPORTED_MEDIA_TYPE (HTTP 415): The request body's Content-Type is not one this route takes. */
-export class UnsupportedMediaTypeError extends ClientError {
-  static override readonly CODE: number = 1054;
-  static override readonly NAME: string = "UNSUPPORTED_MEDIA_TYPE";
-  static override readonly HTTP_STATUS: number = 415;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class UnsupportedMediaTypeError extends ClientError { static override readonly CODE: number = 1054; static override readonly NAME: string = "UNSUPPORTED_MEDIA_TYPE"; static override readonly HTTP_STATUS: number = 415; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1055 TOO_MANY_REQUESTS (HTTP 429, retryable): Too many requests from this client, or too many failed token requests from its address or with its client id. Retry after the time in Retry-After. */
-export class TooManyRequestsError extends ClientError {
-  static override readonly CODE: number = 1055;
-  static override readonly NAME: string = "TOO_MANY_REQUESTS";
-  static override readonly HTTP_STATUS: number = 429;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class TooManyRequestsError extends ClientError { static override readonly CODE: number = 1055; static override readonly NAME: string = "TOO_MANY_REQUESTS"; static override readonly HTTP_STATUS: number = 429; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = []; }
 /** 1056 IDEMPOTENCY_KEY_REUSED (HTTP 422): This Idempotency-Key was already used with another request body or path. */
-export class IdempotencyKeyReusedError extends ClientError {
-  static override readonly CODE: number = 1056;
-  static override readonly NAME: string = "IDEMPOTENCY_KEY_REUSED";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class IdempotencyKeyReusedError extends ClientError { static override readonly CODE: number = 1056; static override readonly NAME: string = "IDEMPOTENCY_KEY_REUSED"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1057 URI_TOO_LONG (HTTP 414): The request line is longer than this server accepts (8 KiB). */
-export class UriTooLongError extends ClientError {
-  static override readonly CODE: number = 1057;
-  static override readonly NAME: string = "URI_TOO_LONG";
-  static override readonly HTTP_STATUS: number = 414;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class UriTooLongError extends ClientError { static override readonly CODE: number = 1057; static override readonly NAME: string = "URI_TOO_LONG"; static override readonly HTTP_STATUS: number = 414; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1058 HEADERS_TOO_LARGE (HTTP 431): The request's header fields are larger than this server accepts (16 KiB, 64 fields). */
-export class HeadersTooLargeError extends ClientError {
-  static override readonly CODE: number = 1058;
-  static override readonly NAME: string = "HEADERS_TOO_LARGE";
-  static override readonly HTTP_STATUS: number = 431;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class HeadersTooLargeError extends ClientError { static override readonly CODE: number = 1058; static override readonly NAME: string = "HEADERS_TOO_LARGE"; static override readonly HTTP_STATUS: number = 431; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1059 HTTP_VERSION_NOT_SUPPORTED (HTTP 505): Only HTTP/1.1 and HTTP/1.0 are served. */
-export class HttpVersionNotSupportedError extends ClientError {
-  static override readonly CODE: number = 1059;
-  static override readonly NAME: string = "HTTP_VERSION_NOT_SUPPORTED";
-  static override readonly HTTP_STATUS: number = 505;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class HttpVersionNotSupportedError extends ClientError { static override readonly CODE: number = 1059; static override readonly NAME: string = "HTTP_VERSION_NOT_SUPPORTED"; static override readonly HTTP_STATUS: number = 505; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 1060 REQUEST_TIMEOUT (HTTP 408, retryable): The request did not arrive in time: its head must be whole within BANKFEED_HEADER_TIMEOUT_SECONDS of its first byte, and its body must keep up BANKFEED_MIN_BODY_RATE. The connection is closed. */
-export class RequestTimeoutError extends ClientError {
-  static override readonly CODE: number = 1060;
-  static override readonly NAME: string = "REQUEST_TIMEOUT";
-  static override readonly HTTP_STATUS: number = 408;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class RequestTimeoutError extends ClientError { static override readonly CODE: number = 1060; static override readonly NAME: string = "REQUEST_TIMEOUT"; static override readonly HTTP_STATUS: number = 408; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = []; }
 /** 1061 NOT_IMPLEMENTED (HTTP 501): The request asks for something this server does not implement: a Transfer-Encoding other than chunked. */
-export class BankfeedNotImplementedError extends ClientError {
-  static override readonly CODE: number = 1061;
-  static override readonly NAME: string = "NOT_IMPLEMENTED";
-  static override readonly HTTP_STATUS: number = 501;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class BankfeedNotImplementedError extends ClientError { static override readonly CODE: number = 1061; static override readonly NAME: string = "NOT_IMPLEMENTED"; static override readonly HTTP_STATUS: number = 501; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10000 LOGIN_CREDENTIALS_INVALID (HTTP 422): Login credentials are invalid. */
-export class LoginCredentialsInvalidError extends UserError {
-  static override readonly CODE: number = 10000;
-  static override readonly NAME: string = "LOGIN_CREDENTIALS_INVALID";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["INVALID_LOGIN"];
-}
-
+export class LoginCredentialsInvalidError extends UserError { static override readonly CODE: number = 10000; static override readonly NAME: string = "LOGIN_CREDENTIALS_INVALID"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["INVALID_LOGIN"]; }
 /** 10001 INVALID_PASSWORD (HTTP 422): PIN or password is invalid. */
-export class InvalidPasswordError extends UserError {
-  static override readonly CODE: number = 10001;
-  static override readonly NAME: string = "INVALID_PASSWORD";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["INVALID_PIN"];
-}
-
+export class InvalidPasswordError extends UserError { static override readonly CODE: number = 10001; static override readonly NAME: string = "INVALID_PASSWORD"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["INVALID_PIN"]; }
 /** 10002 ONLINE_ACCESS_BLOCKED (HTTP 422): Online access is blocked. The account holder must contact the bank or reset access on its website. */
-export class OnlineAccessBlockedError extends UserError {
-  static override readonly CODE: number = 10002;
-  static override readonly NAME: string = "ONLINE_ACCESS_BLOCKED";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["DISABLED_LOGIN"];
-}
-
+export class OnlineAccessBlockedError extends UserError { static override readonly CODE: number = 10002; static override readonly NAME: string = "ONLINE_ACCESS_BLOCKED"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["DISABLED_LOGIN"]; }
 /** 10003 TAN_SCHEME_NOT_ACTIVATED (HTTP 422): TAN scheme not activated. */
-export class TanSchemeNotActivatedError extends UserError {
-  static override readonly CODE: number = 10003;
-  static override readonly NAME: string = "TAN_SCHEME_NOT_ACTIVATED";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class TanSchemeNotActivatedError extends UserError { static override readonly CODE: number = 10003; static override readonly NAME: string = "TAN_SCHEME_NOT_ACTIVATED"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10004 INVALID_TAN (HTTP 422): TAN is invalid. */
-export class InvalidTanError extends UserError {
-  static override readonly CODE: number = 10004;
-  static override readonly NAME: string = "INVALID_TAN";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class InvalidTanError extends UserError { static override readonly CODE: number = 10004; static override readonly NAME: string = "INVALID_TAN"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10005 NO_ACCOUNT_AUTHORIZATION (HTTP 403): No authorization for this account: access to it was disabled or the user's role on it changed. */
-export class NoAccountAuthorizationError extends UserError {
-  static override readonly CODE: number = 10005;
-  static override readonly NAME: string = "NO_ACCOUNT_AUTHORIZATION";
-  static override readonly HTTP_STATUS: number = 403;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["ACCESS_DENIED"];
-}
-
+export class NoAccountAuthorizationError extends UserError { static override readonly CODE: number = 10005; static override readonly NAME: string = "NO_ACCOUNT_AUTHORIZATION"; static override readonly HTTP_STATUS: number = 403; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["ACCESS_DENIED"]; }
 /** 10006 TRANSACTION_REJECTED (HTTP 422): Transaction rejected. */
-export class TransactionRejectedError extends UserError {
-  static override readonly CODE: number = 10006;
-  static override readonly NAME: string = "TRANSACTION_REJECTED";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class TransactionRejectedError extends UserError { static override readonly CODE: number = 10006; static override readonly NAME: string = "TRANSACTION_REJECTED"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10007 PIN_CHANGE_REQUIRED (HTTP 422): PIN change necessary: the user must change the PIN at the bank first. */
-export class PinChangeRequiredError extends UserError {
-  static override readonly CODE: number = 10007;
-  static override readonly NAME: string = "PIN_CHANGE_REQUIRED";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class PinChangeRequiredError extends UserError { static override readonly CODE: number = 10007; static override readonly NAME: string = "PIN_CHANGE_REQUIRED"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10008 BUSINESS_TRANSACTION_NOT_AUTHORIZED (HTTP 403): No authorization for this business transaction. */
-export class BusinessTransactionNotAuthorizedError extends UserError {
-  static override readonly CODE: number = 10008;
-  static override readonly NAME: string = "BUSINESS_TRANSACTION_NOT_AUTHORIZED";
-  static override readonly HTTP_STATUS: number = 403;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class BusinessTransactionNotAuthorizedError extends UserError { static override readonly CODE: number = 10008; static override readonly NAME: string = "BUSINESS_TRANSACTION_NOT_AUTHORIZED"; static override readonly HTTP_STATUS: number = 403; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10009 HBCI_ACTIVATION_REQUIRED (HTTP 422): HBCI activation necessary. */
-export class HbciActivationRequiredError extends UserError {
-  static override readonly CODE: number = 10009;
-  static override readonly NAME: string = "HBCI_ACTIVATION_REQUIRED";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class HbciActivationRequiredError extends UserError { static override readonly CODE: number = 10009; static override readonly NAME: string = "HBCI_ACTIVATION_REQUIRED"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10010 ACCOUNT_BLOCKED (HTTP 403): Account is blocked. */
-export class AccountBlockedError extends UserError {
-  static override readonly CODE: number = 10010;
-  static override readonly NAME: string = "ACCOUNT_BLOCKED";
-  static override readonly HTTP_STATUS: number = 403;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class AccountBlockedError extends UserError { static override readonly CODE: number = 10010; static override readonly NAME: string = "ACCOUNT_BLOCKED"; static override readonly HTTP_STATUS: number = 403; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10011 ACCOUNT_NO_LONGER_EXISTS (HTTP 410): Account no longer exists. */
-export class AccountNoLongerExistsError extends UserError {
-  static override readonly CODE: number = 10011;
-  static override readonly NAME: string = "ACCOUNT_NO_LONGER_EXISTS";
-  static override readonly HTTP_STATUS: number = 410;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class AccountNoLongerExistsError extends UserError { static override readonly CODE: number = 10011; static override readonly NAME: string = "ACCOUNT_NO_LONGER_EXISTS"; static override readonly HTTP_STATUS: number = 410; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10012 TAN_SCHEME_BLOCKED (HTTP 422): TAN scheme is blocked. */
-export class TanSchemeBlockedError extends UserError {
-  static override readonly CODE: number = 10012;
-  static override readonly NAME: string = "TAN_SCHEME_BLOCKED";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class TanSchemeBlockedError extends UserError { static override readonly CODE: number = 10012; static override readonly NAME: string = "TAN_SCHEME_BLOCKED"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10013 TRANSACTION_STATUS_INCONCLUSIVE (HTTP 422): Status of transaction inconclusive. */
-export class TransactionStatusInconclusiveError extends UserError {
-  static override readonly CODE: number = 10013;
-  static override readonly NAME: string = "TRANSACTION_STATUS_INCONCLUSIVE";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class TransactionStatusInconclusiveError extends UserError { static override readonly CODE: number = 10013; static override readonly NAME: string = "TRANSACTION_STATUS_INCONCLUSIVE"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10014 ACCOUNT_NOT_ACTIVATED (HTTP 422): Account not activated for online banking: the user must act on the bank's website first (e.g. accept a consent form). */
-export class AccountNotActivatedError extends UserError {
-  static override readonly CODE: number = 10014;
-  static override readonly NAME: string = "ACCOUNT_NOT_ACTIVATED";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["NEW_ACCOUNT"];
-}
-
+export class AccountNotActivatedError extends UserError { static override readonly CODE: number = 10014; static override readonly NAME: string = "ACCOUNT_NOT_ACTIVATED"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["NEW_ACCOUNT"]; }
 /** 10015 REDUNDANT_SUBMISSION (HTTP 422): Redundant submissions. */
-export class RedundantSubmissionError extends UserError {
-  static override readonly CODE: number = 10015;
-  static override readonly NAME: string = "REDUNDANT_SUBMISSION";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class RedundantSubmissionError extends UserError { static override readonly CODE: number = 10015; static override readonly NAME: string = "REDUNDANT_SUBMISSION"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10016 INVALID_OTP (HTTP 422): Invalid OTP. */
-export class InvalidOtpError extends UserError {
-  static override readonly CODE: number = 10016;
-  static override readonly NAME: string = "INVALID_OTP";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class InvalidOtpError extends UserError { static override readonly CODE: number = 10016; static override readonly NAME: string = "INVALID_OTP"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10017 INVALID_CONSENT_CONFIGURATION (HTTP 422): Invalid consent configuration. */
-export class InvalidConsentConfigurationError extends UserError {
-  static override readonly CODE: number = 10017;
-  static override readonly NAME: string = "INVALID_CONSENT_CONFIGURATION";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class InvalidConsentConfigurationError extends UserError { static override readonly CODE: number = 10017; static override readonly NAME: string = "INVALID_CONSENT_CONFIGURATION"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10018 INVALID_USERNAME (HTTP 422): The username is not one the bank knows. */
-export class InvalidUsernameError extends UserError {
-  static override readonly CODE: number = 10018;
-  static override readonly NAME: string = "INVALID_USERNAME";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class InvalidUsernameError extends UserError { static override readonly CODE: number = 10018; static override readonly NAME: string = "INVALID_USERNAME"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10019 INVALID_SECURITY_RESPONSE (HTTP 422): The security answer(s) the user entered are invalid. */
-export class InvalidSecurityResponseError extends UserError {
-  static override readonly CODE: number = 10019;
-  static override readonly NAME: string = "INVALID_SECURITY_RESPONSE";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class InvalidSecurityResponseError extends UserError { static override readonly CODE: number = 10019; static override readonly NAME: string = "INVALID_SECURITY_RESPONSE"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10020 ACCOUNT_NOT_SUPPORTED (HTTP 403): This account is not allowed for this type of request (not open to PSD2 access). */
-export class AccountNotSupportedError extends UserError {
-  static override readonly CODE: number = 10020;
-  static override readonly NAME: string = "ACCOUNT_NOT_SUPPORTED";
-  static override readonly HTTP_STATUS: number = 403;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class AccountNotSupportedError extends UserError { static override readonly CODE: number = 10020; static override readonly NAME: string = "ACCOUNT_NOT_SUPPORTED"; static override readonly HTTP_STATUS: number = 403; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10021 CHANNEL_NOT_PERMITTED (HTTP 403): This account can not be consulted through an electronic channel. */
-export class ChannelNotPermittedError extends UserError {
-  static override readonly CODE: number = 10021;
-  static override readonly NAME: string = "CHANNEL_NOT_PERMITTED";
-  static override readonly HTTP_STATUS: number = 403;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class ChannelNotPermittedError extends UserError { static override readonly CODE: number = 10021; static override readonly NAME: string = "CHANNEL_NOT_PERMITTED"; static override readonly HTTP_STATUS: number = 403; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10022 QUESTION_NOT_FOUND (HTTP 422): The bank asked a security question during an unattended refresh that has no stored answer; the user must authorize again. */
-export class QuestionNotFoundError extends UserError {
-  static override readonly CODE: number = 10022;
-  static override readonly NAME: string = "QUESTION_NOT_FOUND";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class QuestionNotFoundError extends UserError { static override readonly CODE: number = 10022; static override readonly NAME: string = "QUESTION_NOT_FOUND"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10023 NO_ACTIVE_CONSENT (HTTP 403): No active consent: it expired or the user revoked it at the bank. The user must authorize the connection again. */
-export class NoActiveConsentError extends UserError {
-  static override readonly CODE: number = 10023;
-  static override readonly NAME: string = "NO_ACTIVE_CONSENT";
-  static override readonly HTTP_STATUS: number = 403;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class NoActiveConsentError extends UserError { static override readonly CODE: number = 10023; static override readonly NAME: string = "NO_ACTIVE_CONSENT"; static override readonly HTTP_STATUS: number = 403; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10024 SCA_REQUIRED (HTTP 403): Strong customer authentication is required: history older than 90 days needs an authorization answered within the last 5 minutes. */
-export class ScaRequiredError extends UserError {
-  static override readonly CODE: number = 10024;
-  static override readonly NAME: string = "SCA_REQUIRED";
-  static override readonly HTTP_STATUS: number = 403;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class ScaRequiredError extends UserError { static override readonly CODE: number = 10024; static override readonly NAME: string = "SCA_REQUIRED"; static override readonly HTTP_STATUS: number = 403; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 11000 GENERIC_USER_ERROR (HTTP 422): Generic user error: the bank refused the request because of the user; its message says why. */
-export class GenericUserError extends UserError {
-  static override readonly CODE: number = 11000;
-  static override readonly NAME: string = "GENERIC_USER_ERROR";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class GenericUserError extends UserError { static override readonly CODE: number = 11000; static override readonly NAME: string = "GENERIC_USER_ERROR"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 20000 BANK_PROCESSING_NOT_POSSIBLE (HTTP 502, retryable): Processing at the bank not possible. */
-export class BankProcessingNotPossibleError extends BankError {
-  static override readonly CODE: number = 20000;
-  static override readonly NAME: string = "BANK_PROCESSING_NOT_POSSIBLE";
-  static override readonly HTTP_STATUS: number = 502;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class BankProcessingNotPossibleError extends BankError { static override readonly CODE: number = 20000; static override readonly NAME: string = "BANK_PROCESSING_NOT_POSSIBLE"; static override readonly HTTP_STATUS: number = 502; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = []; }
 /** 20001 BANK_OR_ACCOUNT_UNKNOWN (HTTP 422): Bank / account unknown: the bank found no such account. */
-export class BankOrAccountUnknownError extends BankError {
-  static override readonly CODE: number = 20001;
-  static override readonly NAME: string = "BANK_OR_ACCOUNT_UNKNOWN";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["INVALID_ACCOUNT"];
-}
-
+export class BankOrAccountUnknownError extends BankError { static override readonly CODE: number = 20001; static override readonly NAME: string = "BANK_OR_ACCOUNT_UNKNOWN"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["INVALID_ACCOUNT"]; }
 /** 20002 TRANSACTION_CANCELED (HTTP 422): Transaction canceled. */
-export class TransactionCanceledError extends BankError {
-  static override readonly CODE: number = 20002;
-  static override readonly NAME: string = "TRANSACTION_CANCELED";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class TransactionCanceledError extends BankError { static override readonly CODE: number = 20002; static override readonly NAME: string = "TRANSACTION_CANCELED"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 20004 TECHNICAL_MIGRATION (HTTP 503, retryable): Technical migration at the bank. */
-export class TechnicalMigrationError extends BankError {
-  static override readonly CODE: number = 20004;
-  static override readonly NAME: string = "TECHNICAL_MIGRATION";
-  static override readonly HTTP_STATUS: number = 503;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class TechnicalMigrationError extends BankError { static override readonly CODE: number = 20004; static override readonly NAME: string = "TECHNICAL_MIGRATION"; static override readonly HTTP_STATUS: number = 503; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = []; }
 /** 20005 TRANSACTION_NOT_POSSIBLE (HTTP 422): Transaction not possible. */
-export class TransactionNotPossibleError extends BankError {
-  static override readonly CODE: number = 20005;
-  static override readonly NAME: string = "TRANSACTION_NOT_POSSIBLE";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class TransactionNotPossibleError extends BankError { static override readonly CODE: number = 20005; static override readonly NAME: string = "TRANSACTION_NOT_POSSIBLE"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 20006 LOGIN_NOT_POSSIBLE (HTTP 502, retryable): Login not possible: bankfeed could not open a connection with the bank. Try again later. */
-export class LoginNotPossibleError extends BankError {
-  static override readonly CODE: number = 20006;
-  static override readonly NAME: string = "LOGIN_NOT_POSSIBLE";
-  static override readonly HTTP_STATUS: number = 502;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = ["RETRY_LATER"];
-}
-
+export class LoginNotPossibleError extends BankError { static override readonly CODE: number = 20006; static override readonly NAME: string = "LOGIN_NOT_POSSIBLE"; static override readonly HTTP_STATUS: number = 502; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = ["RETRY_LATER"]; }
 /** 20007 BANK_POP_UP (HTTP 422): Pop up: the bank shows a message the user must acknowledge on its website first. */
-export class BankPopUpError extends BankError {
-  static override readonly CODE: number = 20007;
-  static override readonly NAME: string = "BANK_POP_UP";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = ["POP_UP"];
-}
-
+export class BankPopUpError extends BankError { static override readonly CODE: number = 20007; static override readonly NAME: string = "BANK_POP_UP"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["POP_UP"]; }
 /** 20008 BANK_MAINTENANCE (HTTP 503, retryable): The bank is under maintenance (planned down-time). Try again later. */
-export class BankMaintenanceError extends BankError {
-  static override readonly CODE: number = 20008;
-  static override readonly NAME: string = "BANK_MAINTENANCE";
-  static override readonly HTTP_STATUS: number = 503;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = ["BANK_MAINTENANCE_RETRY_LATER"];
-}
-
+export class BankMaintenanceError extends BankError { static override readonly CODE: number = 20008; static override readonly NAME: string = "BANK_MAINTENANCE"; static override readonly HTTP_STATUS: number = 503; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = ["BANK_MAINTENANCE_RETRY_LATER"]; }
 /** 20009 INVALID_TPP (HTTP 502): The bank found no active registration for this bankfeed installation (TPP). */
-export class InvalidTppError extends BankError {
-  static override readonly CODE: number = 20009;
-  static override readonly NAME: string = "INVALID_TPP";
-  static override readonly HTTP_STATUS: number = 502;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class InvalidTppError extends BankError { static override readonly CODE: number = 20009; static override readonly NAME: string = "INVALID_TPP"; static override readonly HTTP_STATUS: number = 502; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 20010 BANK_TLS_FAILED (HTTP 502, retryable): The TLS connection to the bank failed: mutual TLS could not be established. */
-export class BankTlsFailedError extends BankError {
-  static override readonly CODE: number = 20010;
-  static override readonly NAME: string = "BANK_TLS_FAILED";
-  static override readonly HTTP_STATUS: number = 502;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class BankTlsFailedError extends BankError { static override readonly CODE: number = 20010; static override readonly NAME: string = "BANK_TLS_FAILED"; static override readonly HTTP_STATUS: number = 502; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = []; }
 /** 20011 BANK_REQUEST_REJECTED (HTTP 502): The bank refused bankfeed's request as malformed or not offered for this institution (XS2A FORMAT_ERROR, PARAMETER_NOT_SUPPORTED, SERVICE_INVALID...): the institution's settings or bankfeed must change; the message has the bank's words. */
-export class BankRequestRejectedError extends BankError {
-  static override readonly CODE: number = 20011;
-  static override readonly NAME: string = "BANK_REQUEST_REJECTED";
-  static override readonly HTTP_STATUS: number = 502;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class BankRequestRejectedError extends BankError { static override readonly CODE: number = 20011; static override readonly NAME: string = "BANK_REQUEST_REJECTED"; static override readonly HTTP_STATUS: number = 502; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 20012 BANK_RESPONSE_INVALID (HTTP 502, retryable): The bank's answer could not be used: not the JSON or statement the interface defines (an HTML page, wrong types, missing fields), larger than bankfeed accepts, or a link to another host. Nothing of it was stored. */
-export class BankResponseInvalidError extends BankError {
-  static override readonly CODE: number = 20012;
-  static override readonly NAME: string = "BANK_RESPONSE_INVALID";
-  static override readonly HTTP_STATUS: number = 502;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class BankResponseInvalidError extends BankError { static override readonly CODE: number = 20012; static override readonly NAME: string = "BANK_RESPONSE_INVALID"; static override readonly HTTP_STATUS: number = 502; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = []; }
 /** 30000 INTERNAL_ERROR (HTTP 500, retryable): Processing at bankfeed not possible: an internal error occurred. The request id identifies it in the server's log. */
-export class InternalError extends GeneralError {
-  static override readonly CODE: number = 30000;
-  static override readonly NAME: string = "INTERNAL_ERROR";
-  static override readonly HTTP_STATUS: number = 500;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class InternalError extends GeneralError { static override readonly CODE: number = 30000; static override readonly NAME: string = "INTERNAL_ERROR"; static override readonly HTTP_STATUS: number = 500; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = []; }
 /** 30005 TASK_EXPIRED (HTTP 504): Task is expired: it did not finish within 30 minutes of its start. */
-export class TaskExpiredError extends GeneralError {
-  static override readonly CODE: number = 30005;
-  static override readonly NAME: string = "TASK_EXPIRED";
-  static override readonly HTTP_STATUS: number = 504;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class TaskExpiredError extends GeneralError { static override readonly CODE: number = 30005; static override readonly NAME: string = "TASK_EXPIRED"; static override readonly HTTP_STATUS: number = 504; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 30006 SERVICE_UNAVAILABLE (HTTP 503, retryable): Service temporarily not available: bankfeed is stopping, its storage is busy, or it is checking as many client secrets as it may at once. Try again later. */
-export class ServiceUnavailableError extends GeneralError {
-  static override readonly CODE: number = 30006;
-  static override readonly NAME: string = "SERVICE_UNAVAILABLE";
-  static override readonly HTTP_STATUS: number = 503;
-  static override readonly RETRYABLE: boolean = true;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class ServiceUnavailableError extends GeneralError { static override readonly CODE: number = 30006; static override readonly NAME: string = "SERVICE_UNAVAILABLE"; static override readonly HTTP_STATUS: number = 503; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = []; }
 /** 40000 BANK_NOT_SUPPORTED (HTTP 422): Bank not supported: the institution exists but cannot be connected now (status maintenance or unsupported). */
-export class BankNotSupportedError extends ConnectivityError {
-  static override readonly CODE: number = 40000;
-  static override readonly NAME: string = "BANK_NOT_SUPPORTED";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class BankNotSupportedError extends ConnectivityError { static override readonly CODE: number = 40000; static override readonly NAME: string = "BANK_NOT_SUPPORTED"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 40001 DIRECT_ACCESS_UPGRADE (HTTP 422): Direct access upgrade: the bank moved this access to its PSD2 interface; the user must authorize again. */
-export class DirectAccessUpgradeError extends ConnectivityError {
-  static override readonly CODE: number = 40001;
-  static override readonly NAME: string = "DIRECT_ACCESS_UPGRADE";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class DirectAccessUpgradeError extends ConnectivityError { static override readonly CODE: number = 40001; static override readonly NAME: string = "DIRECT_ACCESS_UPGRADE"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 40002 MULTI_ACCESS_UPGRADE (HTTP 422): Multi-access upgrade: the bank needs a further access to be granted; the user must authorize again. */
-export class MultiAccessUpgradeError extends ConnectivityError {
-  static override readonly CODE: number = 40002;
-  static override readonly NAME: string = "MULTI_ACCESS_UPGRADE";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
-
+export class MultiAccessUpgradeError extends ConnectivityError { static override readonly CODE: number = 40002; static override readonly NAME: string = "MULTI_ACCESS_UPGRADE"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 40003 PARTIAL_ACCESS_UPGRADE (HTTP 422): Partial access upgrade: some accounts need a further authorization. */
-export class PartialAccessUpgradeError extends ConnectivityError {
-  static override readonly CODE: number = 40003;
-  static override readonly NAME: string = "PARTIAL_ACCESS_UPGRADE";
-  static override readonly HTTP_STATUS: number = 422;
-  static override readonly RETRYABLE: boolean = false;
-  static override readonly ALIASES: readonly string[] = [];
-}
+export class PartialAccessUpgradeError extends ConnectivityError { static override readonly CODE: number = 40003; static override readonly NAME: string = "PARTIAL_ACCESS_UPGRADE"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
+
+/** Every catalog entry, in code order. */
+export const ERROR_CLASSES: readonly BankfeedErrorClass[] = [
+  InvalidRequestError, EntryAlreadyExistsError, EntityNotFoundError,
+  InvalidClientAuthorizationError, PaymentAlreadyProcessedError, UnprocessableEntityError,
+  ResourceBusyError, UserLockedError, LoginCredentialsIncompleteError, ApiUsageLimitReachedError,
+  PsuIpRequiredError, StatementRejectedError, SessionNonexistentError, SessionExpiredError,
+  ConcurrentSessionError, UnknownChallengeKeyError, SecurityresponsesIncompleteError,
+  AlreadyAuthorizedError, ConnectionNotAuthorizedError, VersionNotFoundError,
+  MethodNotAllowedError, NotAcceptableError, PayloadTooLargeError, UnsupportedMediaTypeError,
+  TooManyRequestsError, IdempotencyKeyReusedError, UriTooLongError, HeadersTooLargeError,
+  HttpVersionNotSupportedError, RequestTimeoutError, BankfeedNotImplementedError,
+  LoginCredentialsInvalidError, InvalidPasswordError, OnlineAccessBlockedError,
+  TanSchemeNotActivatedError, InvalidTanError, NoAccountAuthorizationError,
+  TransactionRejectedError, PinChangeRequiredError, BusinessTransactionNotAuthorizedError,
+  HbciActivationRequiredError, AccountBlockedError, AccountNoLongerExistsError,
+  TanSchemeBlockedError, TransactionStatusInconclusiveError, AccountNotActivatedError,
+  RedundantSubmissionError, InvalidOtpError, InvalidConsentConfigurationError,
+  InvalidUsernameError, InvalidSecurityResponseError, AccountNotSupportedError,
+  ChannelNotPermittedError, QuestionNotFoundError, NoActiveConsentError, ScaRequiredError,
+  GenericUserError, BankProcessingNotPossibleError, BankOrAccountUnknownError,
+  TransactionCanceledError, TechnicalMigrationError, TransactionNotPossibleError,
+  LoginNotPossibleError, BankPopUpError, BankMaintenanceError, InvalidTppError, BankTlsFailedError,
+  BankRequestRejectedError, BankResponseInvalidError, InternalError, TaskExpiredError,
+  ServiceUnavailableError, BankNotSupportedError, DirectAccessUpgradeError,
+  MultiAccessUpgradeError, PartialAccessUpgradeError,
+];
 
 /** Every catalog entry by code. */
-export const ERRORS_BY_CODE: ReadonlyMap<number, BankfeedErrorClass> = new Map<number, BankfeedErrorClass>([
-  [1000, InvalidRequestError],
-  [1001, EntryAlreadyExistsError],
-  [1002, EntityNotFoundError],
-  [1004, InvalidClientAuthorizationError],
-  [1005, PaymentAlreadyProcessedError],
-  [1006, UnprocessableEntityError],
-  [1008, ResourceBusyError],
-  [1010, UserLockedError],
-  [1011, LoginCredentialsIncompleteError],
-  [1020, ApiUsageLimitReachedError],
-  [1021, PsuIpRequiredError],
-  [1030, StatementRejectedError],
-  [1040, SessionNonexistentError],
-  [1041, SessionExpiredError],
-  [1042, ConcurrentSessionError],
-  [1043, UnknownChallengeKeyError],
-  [1044, SecurityresponsesIncompleteError],
-  [1045, AlreadyAuthorizedError],
-  [1046, ConnectionNotAuthorizedError],
-  [1050, VersionNotFoundError],
-  [1051, MethodNotAllowedError],
-  [1052, NotAcceptableError],
-  [1053, PayloadTooLargeError],
-  [1054, UnsupportedMediaTypeError],
-  [1055, TooManyRequestsError],
-  [1056, IdempotencyKeyReusedError],
-  [1057, UriTooLongError],
-  [1058, HeadersTooLargeError],
-  [1059, HttpVersionNotSupportedError],
-  [1060, RequestTimeoutError],
-  [1061, BankfeedNotImplementedError],
-  [10000, LoginCredentialsInvalidError],
-  [10001, InvalidPasswordError],
-  [10002, OnlineAccessBlockedError],
-  [10003, TanSchemeNotActivatedError],
-  [10004, InvalidTanError],
-  [10005, NoAccountAuthorizationError],
-  [10006, TransactionRejectedError],
-  [10007, PinChangeRequiredError],
-  [10008, BusinessTransactionNotAuthorizedError],
-  [10009, HbciActivationRequiredError],
-  [10010, AccountBlockedError],
-  [10011, AccountNoLongerExistsError],
-  [10012, TanSchemeBlockedError],
-  [10013, TransactionStatusInconclusiveError],
-  [10014, AccountNotActivatedError],
-  [10015, RedundantSubmissionError],
-  [10016, InvalidOtpError],
-  [10017, InvalidConsentConfigurationError],
-  [10018, InvalidUsernameError],
-  [10019, InvalidSecurityResponseError],
-  [10020, AccountNotSupportedError],
-  [10021, ChannelNotPermittedError],
-  [10022, QuestionNotFoundError],
-  [10023, NoActiveConsentError],
-  [10024, ScaRequiredError],
-  [11000, GenericUserError],
-  [20000, BankProcessingNotPossibleError],
-  [20001, BankOrAccountUnknownError],
-  [20002, TransactionCanceledError],
-  [20004, TechnicalMigrationError],
-  [20005, TransactionNotPossibleError],
-  [20006, LoginNotPossibleError],
-  [20007, BankPopUpError],
-  [20008, BankMaintenanceError],
-  [20009, InvalidTppError],
-  [20010, BankTlsFailedError],
-  [20011, BankRequestRejectedError],
-  [20012, BankResponseInvalidError],
-  [30000, InternalError],
-  [30005, TaskExpiredError],
-  [30006, ServiceUnavailableError],
-  [40000, BankNotSupportedError],
-  [40001, DirectAccessUpgradeError],
-  [40002, MultiAccessUpgradeError],
-  [40003, PartialAccessUpgradeError],
-]);
+export const ERRORS_BY_CODE: ReadonlyMap<number, BankfeedErrorClass> = new Map(ERROR_CLASSES.map((c) => [c.CODE, c]));
 
 /** Every catalog entry by name and by each of its aliases. */
-export const ERRORS_BY_NAME: ReadonlyMap<string, BankfeedErrorClass> = new Map<string, BankfeedErrorClass>([
-  ["INVALID_REQUEST", InvalidRequestError],
-  ["MISSING_INPUT", InvalidRequestError],
-  ["INVALID_INPUT", InvalidRequestError],
-  ["ENTRY_ALREADY_EXISTS", EntryAlreadyExistsError],
-  ["ENTITY_NOT_FOUND", EntityNotFoundError],
-  ["NOT_FOUND", EntityNotFoundError],
-  ["INVALID_CLIENT_AUTHORIZATION", InvalidClientAuthorizationError],
-  ["FAILED_SECURITY_VALIDATION", InvalidClientAuthorizationError],
-  ["PAYMENT_ALREADY_PROCESSED", PaymentAlreadyProcessedError],
-  ["UNPROCESSABLE_ENTITY", UnprocessableEntityError],
-  ["RESOURCE_BUSY", ResourceBusyError],
-  ["CARD_IN_USE", ResourceBusyError],
-  ["RESOURCE_LOCKED", ResourceBusyError],
-  ["USER_LOCKED", UserLockedError],
-  ["LOGIN_CREDENTIALS_INCOMPLETE", LoginCredentialsIncompleteError],
-  ["API_USAGE_LIMIT_REACHED", ApiUsageLimitReachedError],
-  ["MAXIMUM_SYNCHRONIZATIONS_EXCEEDED", ApiUsageLimitReachedError],
-  ["PSU_IP_REQUIRED", PsuIpRequiredError],
-  ["STATEMENT_REJECTED", StatementRejectedError],
-  ["OCR_FILES_INTEGRATION_FAILURE", StatementRejectedError],
-  ["SESSION_NONEXISTENT", SessionNonexistentError],
-  ["SESSION_EXPIRED", SessionExpiredError],
-  ["CONCURRENT_SESSION", ConcurrentSessionError],
-  ["UNKNOWN_CHALLENGE_KEY", UnknownChallengeKeyError],
-  ["SECURITYRESPONSES_INCOMPLETE", SecurityresponsesIncompleteError],
-  ["ALREADY_AUTHORIZED", AlreadyAuthorizedError],
-  ["CONNECTION_NOT_AUTHORIZED", ConnectionNotAuthorizedError],
-  ["UNAUTHORIZED", ConnectionNotAuthorizedError],
-  ["VERSION_NOT_FOUND", VersionNotFoundError],
-  ["METHOD_NOT_ALLOWED", MethodNotAllowedError],
-  ["NOT_ACCEPTABLE", NotAcceptableError],
-  ["PAYLOAD_TOO_LARGE", PayloadTooLargeError],
-  ["UNSUPPORTED_MEDIA_TYPE", UnsupportedMediaTypeError],
-  ["TOO_MANY_REQUESTS", TooManyRequestsError],
-  ["IDEMPOTENCY_KEY_REUSED", IdempotencyKeyReusedError],
-  ["URI_TOO_LONG", UriTooLongError],
-  ["HEADERS_TOO_LARGE", HeadersTooLargeError],
-  ["HTTP_VERSION_NOT_SUPPORTED", HttpVersionNotSupportedError],
-  ["REQUEST_TIMEOUT", RequestTimeoutError],
-  ["NOT_IMPLEMENTED", BankfeedNotImplementedError],
-  ["LOGIN_CREDENTIALS_INVALID", LoginCredentialsInvalidError],
-  ["INVALID_LOGIN", LoginCredentialsInvalidError],
-  ["INVALID_PASSWORD", InvalidPasswordError],
-  ["INVALID_PIN", InvalidPasswordError],
-  ["ONLINE_ACCESS_BLOCKED", OnlineAccessBlockedError],
-  ["DISABLED_LOGIN", OnlineAccessBlockedError],
-  ["TAN_SCHEME_NOT_ACTIVATED", TanSchemeNotActivatedError],
-  ["INVALID_TAN", InvalidTanError],
-  ["NO_ACCOUNT_AUTHORIZATION", NoAccountAuthorizationError],
-  ["ACCESS_DENIED", NoAccountAuthorizationError],
-  ["TRANSACTION_REJECTED", TransactionRejectedError],
-  ["PIN_CHANGE_REQUIRED", PinChangeRequiredError],
-  ["BUSINESS_TRANSACTION_NOT_AUTHORIZED", BusinessTransactionNotAuthorizedError],
-  ["HBCI_ACTIVATION_REQUIRED", HbciActivationRequiredError],
-  ["ACCOUNT_BLOCKED", AccountBlockedError],
-  ["ACCOUNT_NO_LONGER_EXISTS", AccountNoLongerExistsError],
-  ["TAN_SCHEME_BLOCKED", TanSchemeBlockedError],
-  ["TRANSACTION_STATUS_INCONCLUSIVE", TransactionStatusInconclusiveError],
-  ["ACCOUNT_NOT_ACTIVATED", AccountNotActivatedError],
-  ["NEW_ACCOUNT", AccountNotActivatedError],
-  ["REDUNDANT_SUBMISSION", RedundantSubmissionError],
-  ["INVALID_OTP", InvalidOtpError],
-  ["INVALID_CONSENT_CONFIGURATION", InvalidConsentConfigurationError],
-  ["INVALID_USERNAME", InvalidUsernameError],
-  ["INVALID_SECURITY_RESPONSE", InvalidSecurityResponseError],
-  ["ACCOUNT_NOT_SUPPORTED", AccountNotSupportedError],
-  ["CHANNEL_NOT_PERMITTED", ChannelNotPermittedError],
-  ["QUESTION_NOT_FOUND", QuestionNotFoundError],
-  ["NO_ACTIVE_CONSENT", NoActiveConsentError],
-  ["SCA_REQUIRED", ScaRequiredError],
-  ["GENERIC_USER_ERROR", GenericUserError],
-  ["BANK_PROCESSING_NOT_POSSIBLE", BankProcessingNotPossibleError],
-  ["BANK_OR_ACCOUNT_UNKNOWN", BankOrAccountUnknownError],
-  ["INVALID_ACCOUNT", BankOrAccountUnknownError],
-  ["TRANSACTION_CANCELED", TransactionCanceledError],
-  ["TECHNICAL_MIGRATION", TechnicalMigrationError],
-  ["TRANSACTION_NOT_POSSIBLE", TransactionNotPossibleError],
-  ["LOGIN_NOT_POSSIBLE", LoginNotPossibleError],
-  ["RETRY_LATER", LoginNotPossibleError],
-  ["BANK_POP_UP", BankPopUpError],
-  ["POP_UP", BankPopUpError],
-  ["BANK_MAINTENANCE", BankMaintenanceError],
-  ["BANK_MAINTENANCE_RETRY_LATER", BankMaintenanceError],
-  ["INVALID_TPP", InvalidTppError],
-  ["BANK_TLS_FAILED", BankTlsFailedError],
-  ["BANK_REQUEST_REJECTED", BankRequestRejectedError],
-  ["BANK_RESPONSE_INVALID", BankResponseInvalidError],
-  ["INTERNAL_ERROR", InternalError],
-  ["TASK_EXPIRED", TaskExpiredError],
-  ["SERVICE_UNAVAILABLE", ServiceUnavailableError],
-  ["BANK_NOT_SUPPORTED", BankNotSupportedError],
-  ["DIRECT_ACCESS_UPGRADE", DirectAccessUpgradeError],
-  ["MULTI_ACCESS_UPGRADE", MultiAccessUpgradeError],
-  ["PARTIAL_ACCESS_UPGRADE", PartialAccessUpgradeError],
-]);
+export const ERRORS_BY_NAME: ReadonlyMap<string, BankfeedErrorClass> = new Map(ERROR_CLASSES.flatMap((c) => [c.NAME, ...c.ALIASES].map((n) => [n, c] as const)));

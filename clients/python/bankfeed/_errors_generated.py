@@ -7,862 +7,413 @@ from .errors import ClientError, UserError, BankError, GeneralError, Connectivit
 
 class InvalidRequestError(ClientError):
     "1000 INVALID_REQUEST: Request body doesn't match input schema."
-    CODE = 1000
-    NAME = "INVALID_REQUEST"
-    HTTP_STATUS = 400
-    RETRYABLE = False
-    ALIASES = ("MISSING_INPUT", "INVALID_INPUT")
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1000, "INVALID_REQUEST", 400, False, ("MISSING_INPUT", "INVALID_INPUT")
 
 
 class EntryAlreadyExistsError(ClientError):
     "1001 ENTRY_ALREADY_EXISTS: Entry already exists."
-    CODE = 1001
-    NAME = "ENTRY_ALREADY_EXISTS"
-    HTTP_STATUS = 409
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1001, "ENTRY_ALREADY_EXISTS", 409, False, ()
 
 
 class EntityNotFoundError(ClientError):
     "1002 ENTITY_NOT_FOUND: Not Found"
-    CODE = 1002
-    NAME = "ENTITY_NOT_FOUND"
-    HTTP_STATUS = 404
-    RETRYABLE = False
-    ALIASES = ("NOT_FOUND",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1002, "ENTITY_NOT_FOUND", 404, False, ("NOT_FOUND",)
 
 
 class InvalidClientAuthorizationError(ClientError):
     "1004 INVALID_CLIENT_AUTHORIZATION: Invalid client authorization: the client credentials or the bearer token are missing, wrong or expired."
-    CODE = 1004
-    NAME = "INVALID_CLIENT_AUTHORIZATION"
-    HTTP_STATUS = 401
-    RETRYABLE = False
-    ALIASES = ("FAILED_SECURITY_VALIDATION",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1004, "INVALID_CLIENT_AUTHORIZATION", 401, False, ("FAILED_SECURITY_VALIDATION",)
 
 
 class PaymentAlreadyProcessedError(ClientError):
     "1005 PAYMENT_ALREADY_PROCESSED: Payment already processed."
-    CODE = 1005
-    NAME = "PAYMENT_ALREADY_PROCESSED"
-    HTTP_STATUS = 409
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1005, "PAYMENT_ALREADY_PROCESSED", 409, False, ()
 
 
 class UnprocessableEntityError(ClientError):
     "1006 UNPROCESSABLE_ENTITY: Unprocessable entity: the request is well-formed but cannot be carried out on this resource."
-    CODE = 1006
-    NAME = "UNPROCESSABLE_ENTITY"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1006, "UNPROCESSABLE_ENTITY", 422, False, ()
 
 
 class ResourceBusyError(ClientError):
     "1008 RESOURCE_BUSY: Resource busy: another operation on it is in progress. Retry after the time in Retry-After."
-    CODE = 1008
-    NAME = "RESOURCE_BUSY"
-    HTTP_STATUS = 423
-    RETRYABLE = True
-    ALIASES = ("CARD_IN_USE", "RESOURCE_LOCKED")
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1008, "RESOURCE_BUSY", 423, True, ("CARD_IN_USE", "RESOURCE_LOCKED")
 
 
 class UserLockedError(ClientError):
     "1010 USER_LOCKED: User locked: the user's data is being changed by another operation (deletion or a data migration). Retry after the time in Retry-After."
-    CODE = 1010
-    NAME = "USER_LOCKED"
-    HTTP_STATUS = 423
-    RETRYABLE = True
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1010, "USER_LOCKED", 423, True, ()
 
 
 class LoginCredentialsIncompleteError(ClientError):
     "1011 LOGIN_CREDENTIALS_INCOMPLETE: Login credentials are incomplete or malformed for this institution."
-    CODE = 1011
-    NAME = "LOGIN_CREDENTIALS_INCOMPLETE"
-    HTTP_STATUS = 400
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1011, "LOGIN_CREDENTIALS_INCOMPLETE", 400, False, ()
 
 
 class ApiUsageLimitReachedError(ClientError):
     "1020 API_USAGE_LIMIT_REACHED: Maximum number of account synchronizations exceeded: at most 4 unattended syncs per account per 24 hours (PSD2). Retry-After says when the next one is allowed."
-    CODE = 1020
-    NAME = "API_USAGE_LIMIT_REACHED"
-    HTTP_STATUS = 429
-    RETRYABLE = True
-    ALIASES = ("MAXIMUM_SYNCHRONIZATIONS_EXCEEDED",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1020, "API_USAGE_LIMIT_REACHED", 429, True, ("MAXIMUM_SYNCHRONIZATIONS_EXCEEDED",)
 
 
 class PsuIpRequiredError(ClientError):
     "1021 PSU_IP_REQUIRED: PSU IP is required: this institution needs the end user's IP address in the PSU-IP-Address header."
-    CODE = 1021
-    NAME = "PSU_IP_REQUIRED"
-    HTTP_STATUS = 400
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1021, "PSU_IP_REQUIRED", 400, False, ()
 
 
 class StatementRejectedError(ClientError):
     "1030 STATEMENT_REJECTED: The statement file was rejected: not a supported format, or broken. data says where and what was wrong."
-    CODE = 1030
-    NAME = "STATEMENT_REJECTED"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ("OCR_FILES_INTEGRATION_FAILURE",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1030, "STATEMENT_REJECTED", 422, False, ("OCR_FILES_INTEGRATION_FAILURE",)
 
 
 class SessionNonexistentError(ClientError):
     "1040 SESSION_NONEXISTENT: The session does not exist."
-    CODE = 1040
-    NAME = "SESSION_NONEXISTENT"
-    HTTP_STATUS = 404
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1040, "SESSION_NONEXISTENT", 404, False, ()
 
 
 class SessionExpiredError(ClientError):
     "1041 SESSION_EXPIRED: The session expired after 8 minutes without a request. Create the connection's session again."
-    CODE = 1041
-    NAME = "SESSION_EXPIRED"
-    HTTP_STATUS = 410
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1041, "SESSION_EXPIRED", 410, False, ()
 
 
 class ConcurrentSessionError(ClientError):
     "1042 CONCURRENT_SESSION: Another authorization session is already open on this connection."
-    CODE = 1042
-    NAME = "CONCURRENT_SESSION"
-    HTTP_STATUS = 409
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1042, "CONCURRENT_SESSION", 409, False, ()
 
 
 class UnknownChallengeKeyError(ClientError):
     "1043 UNKNOWN_CHALLENGE_KEY: One or more answers name a challenge key that was not asked."
-    CODE = 1043
-    NAME = "UNKNOWN_CHALLENGE_KEY"
-    HTTP_STATUS = 400
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1043, "UNKNOWN_CHALLENGE_KEY", 400, False, ()
 
 
 class SecurityresponsesIncompleteError(ClientError):
     "1044 SECURITYRESPONSES_INCOMPLETE: Not every challenge asked has an answer."
-    CODE = 1044
-    NAME = "SECURITYRESPONSES_INCOMPLETE"
-    HTTP_STATUS = 400
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1044, "SECURITYRESPONSES_INCOMPLETE", 400, False, ()
 
 
 class AlreadyAuthorizedError(ClientError):
     "1045 ALREADY_AUTHORIZED: The session is already authorized."
-    CODE = 1045
-    NAME = "ALREADY_AUTHORIZED"
-    HTTP_STATUS = 409
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1045, "ALREADY_AUTHORIZED", 409, False, ()
 
 
 class ConnectionNotAuthorizedError(ClientError):
     "1046 CONNECTION_NOT_AUTHORIZED: The connection is not authorized yet: answer its session's challenges first."
-    CODE = 1046
-    NAME = "CONNECTION_NOT_AUTHORIZED"
-    HTTP_STATUS = 409
-    RETRYABLE = False
-    ALIASES = ("UNAUTHORIZED",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1046, "CONNECTION_NOT_AUTHORIZED", 409, False, ("UNAUTHORIZED",)
 
 
 class VersionNotFoundError(ClientError):
     "1050 VERSION_NOT_FOUND: Specific version not found. Supported versions are 'v1'"
-    CODE = 1050
-    NAME = "VERSION_NOT_FOUND"
-    HTTP_STATUS = 404
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1050, "VERSION_NOT_FOUND", 404, False, ()
 
 
 class MethodNotAllowedError(ClientError):
     "1051 METHOD_NOT_ALLOWED: Method not allowed. The Allow header lists the methods this path takes."
-    CODE = 1051
-    NAME = "METHOD_NOT_ALLOWED"
-    HTTP_STATUS = 405
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1051, "METHOD_NOT_ALLOWED", 405, False, ()
 
 
 class NotAcceptableError(ClientError):
     "1052 NOT_ACCEPTABLE: Server can not return the response in the format mentioned in the request. Supported type is: 'application/json'"
-    CODE = 1052
-    NAME = "NOT_ACCEPTABLE"
-    HTTP_STATUS = 406
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1052, "NOT_ACCEPTABLE", 406, False, ()
 
 
 class PayloadTooLargeError(ClientError):
     "1053 PAYLOAD_TOO_LARGE: The request body is larger than this server accepts (BANKFEED_MAX_BODY, 1 MiB by default)."
-    CODE = 1053
-    NAME = "PAYLOAD_TOO_LARGE"
-    HTTP_STATUS = 413
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1053, "PAYLOAD_TOO_LARGE", 413, False, ()
 
 
 class UnsupportedMediaTypeError(ClientError):
     "1054 UNSUPPORTED_MEDIA_TYPE: The request body's Content-Type is not one this route takes."
-    CODE = 1054
-    NAME = "UNSUPPORTED_MEDIA_TYPE"
-    HTTP_STATUS = 415
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1054, "UNSUPPORTED_MEDIA_TYPE", 415, False, ()
 
 
 class TooManyRequestsError(ClientError):
     "1055 TOO_MANY_REQUESTS: Too many requests from this client, or too many failed token requests from its address or with its client id. Retry after the time in Retry-After."
-    CODE = 1055
-    NAME = "TOO_MANY_REQUESTS"
-    HTTP_STATUS = 429
-    RETRYABLE = True
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1055, "TOO_MANY_REQUESTS", 429, True, ()
 
 
 class IdempotencyKeyReusedError(ClientError):
     "1056 IDEMPOTENCY_KEY_REUSED: This Idempotency-Key was already used with another request body or path."
-    CODE = 1056
-    NAME = "IDEMPOTENCY_KEY_REUSED"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1056, "IDEMPOTENCY_KEY_REUSED", 422, False, ()
 
 
 class UriTooLongError(ClientError):
     "1057 URI_TOO_LONG: The request line is longer than this server accepts (8 KiB)."
-    CODE = 1057
-    NAME = "URI_TOO_LONG"
-    HTTP_STATUS = 414
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1057, "URI_TOO_LONG", 414, False, ()
 
 
 class HeadersTooLargeError(ClientError):
     "1058 HEADERS_TOO_LARGE: The request's header fields are larger than this server accepts (16 KiB, 64 fields)."
-    CODE = 1058
-    NAME = "HEADERS_TOO_LARGE"
-    HTTP_STATUS = 431
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1058, "HEADERS_TOO_LARGE", 431, False, ()
 
 
 class HttpVersionNotSupportedError(ClientError):
     "1059 HTTP_VERSION_NOT_SUPPORTED: Only HTTP/1.1 and HTTP/1.0 are served."
-    CODE = 1059
-    NAME = "HTTP_VERSION_NOT_SUPPORTED"
-    HTTP_STATUS = 505
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1059, "HTTP_VERSION_NOT_SUPPORTED", 505, False, ()
 
 
 class RequestTimeoutError(ClientError):
     "1060 REQUEST_TIMEOUT: The request did not arrive in time: its head must be whole within BANKFEED_HEADER_TIMEOUT_SECONDS of its first byte, and its body must keep up BANKFEED_MIN_BODY_RATE. The connection is closed."
-    CODE = 1060
-    NAME = "REQUEST_TIMEOUT"
-    HTTP_STATUS = 408
-    RETRYABLE = True
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1060, "REQUEST_TIMEOUT", 408, True, ()
 
 
 class BankfeedNotImplementedError(ClientError):
     "1061 NOT_IMPLEMENTED: The request asks for something this server does not implement: a Transfer-Encoding other than chunked."
-    CODE = 1061
-    NAME = "NOT_IMPLEMENTED"
-    HTTP_STATUS = 501
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1061, "NOT_IMPLEMENTED", 501, False, ()
 
 
 class LoginCredentialsInvalidError(UserError):
     "10000 LOGIN_CREDENTIALS_INVALID: Login credentials are invalid."
-    CODE = 10000
-    NAME = "LOGIN_CREDENTIALS_INVALID"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ("INVALID_LOGIN",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10000, "LOGIN_CREDENTIALS_INVALID", 422, False, ("INVALID_LOGIN",)
 
 
 class InvalidPasswordError(UserError):
     "10001 INVALID_PASSWORD: PIN or password is invalid."
-    CODE = 10001
-    NAME = "INVALID_PASSWORD"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ("INVALID_PIN",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10001, "INVALID_PASSWORD", 422, False, ("INVALID_PIN",)
 
 
 class OnlineAccessBlockedError(UserError):
     "10002 ONLINE_ACCESS_BLOCKED: Online access is blocked. The account holder must contact the bank or reset access on its website."
-    CODE = 10002
-    NAME = "ONLINE_ACCESS_BLOCKED"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ("DISABLED_LOGIN",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10002, "ONLINE_ACCESS_BLOCKED", 422, False, ("DISABLED_LOGIN",)
 
 
 class TanSchemeNotActivatedError(UserError):
     "10003 TAN_SCHEME_NOT_ACTIVATED: TAN scheme not activated."
-    CODE = 10003
-    NAME = "TAN_SCHEME_NOT_ACTIVATED"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10003, "TAN_SCHEME_NOT_ACTIVATED", 422, False, ()
 
 
 class InvalidTanError(UserError):
     "10004 INVALID_TAN: TAN is invalid."
-    CODE = 10004
-    NAME = "INVALID_TAN"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10004, "INVALID_TAN", 422, False, ()
 
 
 class NoAccountAuthorizationError(UserError):
     "10005 NO_ACCOUNT_AUTHORIZATION: No authorization for this account: access to it was disabled or the user's role on it changed."
-    CODE = 10005
-    NAME = "NO_ACCOUNT_AUTHORIZATION"
-    HTTP_STATUS = 403
-    RETRYABLE = False
-    ALIASES = ("ACCESS_DENIED",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10005, "NO_ACCOUNT_AUTHORIZATION", 403, False, ("ACCESS_DENIED",)
 
 
 class TransactionRejectedError(UserError):
     "10006 TRANSACTION_REJECTED: Transaction rejected."
-    CODE = 10006
-    NAME = "TRANSACTION_REJECTED"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10006, "TRANSACTION_REJECTED", 422, False, ()
 
 
 class PinChangeRequiredError(UserError):
     "10007 PIN_CHANGE_REQUIRED: PIN change necessary: the user must change the PIN at the bank first."
-    CODE = 10007
-    NAME = "PIN_CHANGE_REQUIRED"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10007, "PIN_CHANGE_REQUIRED", 422, False, ()
 
 
 class BusinessTransactionNotAuthorizedError(UserError):
     "10008 BUSINESS_TRANSACTION_NOT_AUTHORIZED: No authorization for this business transaction."
-    CODE = 10008
-    NAME = "BUSINESS_TRANSACTION_NOT_AUTHORIZED"
-    HTTP_STATUS = 403
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10008, "BUSINESS_TRANSACTION_NOT_AUTHORIZED", 403, False, ()
 
 
 class HbciActivationRequiredError(UserError):
     "10009 HBCI_ACTIVATION_REQUIRED: HBCI activation necessary."
-    CODE = 10009
-    NAME = "HBCI_ACTIVATION_REQUIRED"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10009, "HBCI_ACTIVATION_REQUIRED", 422, False, ()
 
 
 class AccountBlockedError(UserError):
     "10010 ACCOUNT_BLOCKED: Account is blocked."
-    CODE = 10010
-    NAME = "ACCOUNT_BLOCKED"
-    HTTP_STATUS = 403
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10010, "ACCOUNT_BLOCKED", 403, False, ()
 
 
 class AccountNoLongerExistsError(UserError):
     "10011 ACCOUNT_NO_LONGER_EXISTS: Account no longer exists."
-    CODE = 10011
-    NAME = "ACCOUNT_NO_LONGER_EXISTS"
-    HTTP_STATUS = 410
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10011, "ACCOUNT_NO_LONGER_EXISTS", 410, False, ()
 
 
 class TanSchemeBlockedError(UserError):
     "10012 TAN_SCHEME_BLOCKED: TAN scheme is blocked."
-    CODE = 10012
-    NAME = "TAN_SCHEME_BLOCKED"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10012, "TAN_SCHEME_BLOCKED", 422, False, ()
 
 
 class TransactionStatusInconclusiveError(UserError):
     "10013 TRANSACTION_STATUS_INCONCLUSIVE: Status of transaction inconclusive."
-    CODE = 10013
-    NAME = "TRANSACTION_STATUS_INCONCLUSIVE"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10013, "TRANSACTION_STATUS_INCONCLUSIVE", 422, False, ()
 
 
 class AccountNotActivatedError(UserError):
     "10014 ACCOUNT_NOT_ACTIVATED: Account not activated for online banking: the user must act on the bank's website first (e.g. accept a consent form)."
-    CODE = 10014
-    NAME = "ACCOUNT_NOT_ACTIVATED"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ("NEW_ACCOUNT",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10014, "ACCOUNT_NOT_ACTIVATED", 422, False, ("NEW_ACCOUNT",)
 
 
 class RedundantSubmissionError(UserError):
     "10015 REDUNDANT_SUBMISSION: Redundant submissions."
-    CODE = 10015
-    NAME = "REDUNDANT_SUBMISSION"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10015, "REDUNDANT_SUBMISSION", 422, False, ()
 
 
 class InvalidOtpError(UserError):
     "10016 INVALID_OTP: Invalid OTP."
-    CODE = 10016
-    NAME = "INVALID_OTP"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10016, "INVALID_OTP", 422, False, ()
 
 
 class InvalidConsentConfigurationError(UserError):
     "10017 INVALID_CONSENT_CONFIGURATION: Invalid consent configuration."
-    CODE = 10017
-    NAME = "INVALID_CONSENT_CONFIGURATION"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10017, "INVALID_CONSENT_CONFIGURATION", 422, False, ()
 
 
 class InvalidUsernameError(UserError):
     "10018 INVALID_USERNAME: The username is not one the bank knows."
-    CODE = 10018
-    NAME = "INVALID_USERNAME"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10018, "INVALID_USERNAME", 422, False, ()
 
 
 class InvalidSecurityResponseError(UserError):
     "10019 INVALID_SECURITY_RESPONSE: The security answer(s) the user entered are invalid."
-    CODE = 10019
-    NAME = "INVALID_SECURITY_RESPONSE"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10019, "INVALID_SECURITY_RESPONSE", 422, False, ()
 
 
 class AccountNotSupportedError(UserError):
     "10020 ACCOUNT_NOT_SUPPORTED: This account is not allowed for this type of request (not open to PSD2 access)."
-    CODE = 10020
-    NAME = "ACCOUNT_NOT_SUPPORTED"
-    HTTP_STATUS = 403
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10020, "ACCOUNT_NOT_SUPPORTED", 403, False, ()
 
 
 class ChannelNotPermittedError(UserError):
     "10021 CHANNEL_NOT_PERMITTED: This account can not be consulted through an electronic channel."
-    CODE = 10021
-    NAME = "CHANNEL_NOT_PERMITTED"
-    HTTP_STATUS = 403
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10021, "CHANNEL_NOT_PERMITTED", 403, False, ()
 
 
 class QuestionNotFoundError(UserError):
     "10022 QUESTION_NOT_FOUND: The bank asked a security question during an unattended refresh that has no stored answer; the user must authorize again."
-    CODE = 10022
-    NAME = "QUESTION_NOT_FOUND"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10022, "QUESTION_NOT_FOUND", 422, False, ()
 
 
 class NoActiveConsentError(UserError):
     "10023 NO_ACTIVE_CONSENT: No active consent: it expired or the user revoked it at the bank. The user must authorize the connection again."
-    CODE = 10023
-    NAME = "NO_ACTIVE_CONSENT"
-    HTTP_STATUS = 403
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10023, "NO_ACTIVE_CONSENT", 403, False, ()
 
 
 class ScaRequiredError(UserError):
     "10024 SCA_REQUIRED: Strong customer authentication is required: history older than 90 days needs an authorization answered within the last 5 minutes."
-    CODE = 10024
-    NAME = "SCA_REQUIRED"
-    HTTP_STATUS = 403
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10024, "SCA_REQUIRED", 403, False, ()
 
 
 class GenericUserError(UserError):
     "11000 GENERIC_USER_ERROR: Generic user error: the bank refused the request because of the user; its message says why."
-    CODE = 11000
-    NAME = "GENERIC_USER_ERROR"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 11000, "GENERIC_USER_ERROR", 422, False, ()
 
 
 class BankProcessingNotPossibleError(BankError):
     "20000 BANK_PROCESSING_NOT_POSSIBLE: Processing at the bank not possible."
-    CODE = 20000
-    NAME = "BANK_PROCESSING_NOT_POSSIBLE"
-    HTTP_STATUS = 502
-    RETRYABLE = True
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20000, "BANK_PROCESSING_NOT_POSSIBLE", 502, True, ()
 
 
 class BankOrAccountUnknownError(BankError):
     "20001 BANK_OR_ACCOUNT_UNKNOWN: Bank / account unknown: the bank found no such account."
-    CODE = 20001
-    NAME = "BANK_OR_ACCOUNT_UNKNOWN"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ("INVALID_ACCOUNT",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20001, "BANK_OR_ACCOUNT_UNKNOWN", 422, False, ("INVALID_ACCOUNT",)
 
 
 class TransactionCanceledError(BankError):
     "20002 TRANSACTION_CANCELED: Transaction canceled."
-    CODE = 20002
-    NAME = "TRANSACTION_CANCELED"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20002, "TRANSACTION_CANCELED", 422, False, ()
 
 
 class TechnicalMigrationError(BankError):
     "20004 TECHNICAL_MIGRATION: Technical migration at the bank."
-    CODE = 20004
-    NAME = "TECHNICAL_MIGRATION"
-    HTTP_STATUS = 503
-    RETRYABLE = True
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20004, "TECHNICAL_MIGRATION", 503, True, ()
 
 
 class TransactionNotPossibleError(BankError):
     "20005 TRANSACTION_NOT_POSSIBLE: Transaction not possible."
-    CODE = 20005
-    NAME = "TRANSACTION_NOT_POSSIBLE"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20005, "TRANSACTION_NOT_POSSIBLE", 422, False, ()
 
 
 class LoginNotPossibleError(BankError):
     "20006 LOGIN_NOT_POSSIBLE: Login not possible: bankfeed could not open a connection with the bank. Try again later."
-    CODE = 20006
-    NAME = "LOGIN_NOT_POSSIBLE"
-    HTTP_STATUS = 502
-    RETRYABLE = True
-    ALIASES = ("RETRY_LATER",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20006, "LOGIN_NOT_POSSIBLE", 502, True, ("RETRY_LATER",)
 
 
 class BankPopUpError(BankError):
     "20007 BANK_POP_UP: Pop up: the bank shows a message the user must acknowledge on its website first."
-    CODE = 20007
-    NAME = "BANK_POP_UP"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ("POP_UP",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20007, "BANK_POP_UP", 422, False, ("POP_UP",)
 
 
 class BankMaintenanceError(BankError):
     "20008 BANK_MAINTENANCE: The bank is under maintenance (planned down-time). Try again later."
-    CODE = 20008
-    NAME = "BANK_MAINTENANCE"
-    HTTP_STATUS = 503
-    RETRYABLE = True
-    ALIASES = ("BANK_MAINTENANCE_RETRY_LATER",)
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20008, "BANK_MAINTENANCE", 503, True, ("BANK_MAINTENANCE_RETRY_LATER",)
 
 
 class InvalidTppError(BankError):
     "20009 INVALID_TPP: The bank found no active registration for this bankfeed installation (TPP)."
-    CODE = 20009
-    NAME = "INVALID_TPP"
-    HTTP_STATUS = 502
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20009, "INVALID_TPP", 502, False, ()
 
 
 class BankTlsFailedError(BankError):
     "20010 BANK_TLS_FAILED: The TLS connection to the bank failed: mutual TLS could not be established."
-    CODE = 20010
-    NAME = "BANK_TLS_FAILED"
-    HTTP_STATUS = 502
-    RETRYABLE = True
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20010, "BANK_TLS_FAILED", 502, True, ()
 
 
 class BankRequestRejectedError(BankError):
     "20011 BANK_REQUEST_REJECTED: The bank refused bankfeed's request as malformed or not offered for this institution (XS2A FORMAT_ERROR, PARAMETER_NOT_SUPPORTED, SERVICE_INVALID...): the institution's settings or bankfeed must change; the message has the bank's words."
-    CODE = 20011
-    NAME = "BANK_REQUEST_REJECTED"
-    HTTP_STATUS = 502
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20011, "BANK_REQUEST_REJECTED", 502, False, ()
 
 
 class BankResponseInvalidError(BankError):
     "20012 BANK_RESPONSE_INVALID: The bank's answer could not be used: not the JSON or statement the interface defines (an HTML page, wrong types, missing fields), larger than bankfeed accepts, or a link to another host. Nothing of it was stored."
-    CODE = 20012
-    NAME = "BANK_RESPONSE_INVALID"
-    HTTP_STATUS = 502
-    RETRYABLE = True
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 20012, "BANK_RESPONSE_INVALID", 502, True, ()
 
 
 class InternalError(GeneralError):
     "30000 INTERNAL_ERROR: Processing at bankfeed not possible: an internal error occurred. The request id identifies it in the server's log."
-    CODE = 30000
-    NAME = "INTERNAL_ERROR"
-    HTTP_STATUS = 500
-    RETRYABLE = True
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 30000, "INTERNAL_ERROR", 500, True, ()
 
 
 class TaskExpiredError(GeneralError):
     "30005 TASK_EXPIRED: Task is expired: it did not finish within 30 minutes of its start."
-    CODE = 30005
-    NAME = "TASK_EXPIRED"
-    HTTP_STATUS = 504
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 30005, "TASK_EXPIRED", 504, False, ()
 
 
 class ServiceUnavailableError(GeneralError):
     "30006 SERVICE_UNAVAILABLE: Service temporarily not available: bankfeed is stopping, its storage is busy, or it is checking as many client secrets as it may at once. Try again later."
-    CODE = 30006
-    NAME = "SERVICE_UNAVAILABLE"
-    HTTP_STATUS = 503
-    RETRYABLE = True
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 30006, "SERVICE_UNAVAILABLE", 503, True, ()
 
 
 class BankNotSupportedError(ConnectivityError):
     "40000 BANK_NOT_SUPPORTED: Bank not supported: the institution exists but cannot be connected now (status maintenance or unsupported)."
-    CODE = 40000
-    NAME = "BANK_NOT_SUPPORTED"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 40000, "BANK_NOT_SUPPORTED", 422, False, ()
 
 
 class DirectAccessUpgradeError(ConnectivityError):
     "40001 DIRECT_ACCESS_UPGRADE: Direct access upgrade: the bank moved this access to its PSD2 interface; the user must authorize again."
-    CODE = 40001
-    NAME = "DIRECT_ACCESS_UPGRADE"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 40001, "DIRECT_ACCESS_UPGRADE", 422, False, ()
 
 
 class MultiAccessUpgradeError(ConnectivityError):
     "40002 MULTI_ACCESS_UPGRADE: Multi-access upgrade: the bank needs a further access to be granted; the user must authorize again."
-    CODE = 40002
-    NAME = "MULTI_ACCESS_UPGRADE"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 40002, "MULTI_ACCESS_UPGRADE", 422, False, ()
 
 
 class PartialAccessUpgradeError(ConnectivityError):
     "40003 PARTIAL_ACCESS_UPGRADE: Partial access upgrade: some accounts need a further authorization."
-    CODE = 40003
-    NAME = "PARTIAL_ACCESS_UPGRADE"
-    HTTP_STATUS = 422
-    RETRYABLE = False
-    ALIASES = ()
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 40003, "PARTIAL_ACCESS_UPGRADE", 422, False, ()
 
 
-ERRORS_BY_CODE = {
-    1000: InvalidRequestError,
-    1001: EntryAlreadyExistsError,
-    1002: EntityNotFoundError,
-    1004: InvalidClientAuthorizationError,
-    1005: PaymentAlreadyProcessedError,
-    1006: UnprocessableEntityError,
-    1008: ResourceBusyError,
-    1010: UserLockedError,
-    1011: LoginCredentialsIncompleteError,
-    1020: ApiUsageLimitReachedError,
-    1021: PsuIpRequiredError,
-    1030: StatementRejectedError,
-    1040: SessionNonexistentError,
-    1041: SessionExpiredError,
-    1042: ConcurrentSessionError,
-    1043: UnknownChallengeKeyError,
-    1044: SecurityresponsesIncompleteError,
-    1045: AlreadyAuthorizedError,
-    1046: ConnectionNotAuthorizedError,
-    1050: VersionNotFoundError,
-    1051: MethodNotAllowedError,
-    1052: NotAcceptableError,
-    1053: PayloadTooLargeError,
-    1054: UnsupportedMediaTypeError,
-    1055: TooManyRequestsError,
-    1056: IdempotencyKeyReusedError,
-    1057: UriTooLongError,
-    1058: HeadersTooLargeError,
-    1059: HttpVersionNotSupportedError,
-    1060: RequestTimeoutError,
-    1061: BankfeedNotImplementedError,
-    10000: LoginCredentialsInvalidError,
-    10001: InvalidPasswordError,
-    10002: OnlineAccessBlockedError,
-    10003: TanSchemeNotActivatedError,
-    10004: InvalidTanError,
-    10005: NoAccountAuthorizationError,
-    10006: TransactionRejectedError,
-    10007: PinChangeRequiredError,
-    10008: BusinessTransactionNotAuthorizedError,
-    10009: HbciActivationRequiredError,
-    10010: AccountBlockedError,
-    10011: AccountNoLongerExistsError,
-    10012: TanSchemeBlockedError,
-    10013: TransactionStatusInconclusiveError,
-    10014: AccountNotActivatedError,
-    10015: RedundantSubmissionError,
-    10016: InvalidOtpError,
-    10017: InvalidConsentConfigurationError,
-    10018: InvalidUsernameError,
-    10019: InvalidSecurityResponseError,
-    10020: AccountNotSupportedError,
-    10021: ChannelNotPermittedError,
-    10022: QuestionNotFoundError,
-    10023: NoActiveConsentError,
-    10024: ScaRequiredError,
-    11000: GenericUserError,
-    20000: BankProcessingNotPossibleError,
-    20001: BankOrAccountUnknownError,
-    20002: TransactionCanceledError,
-    20004: TechnicalMigrationError,
-    20005: TransactionNotPossibleError,
-    20006: LoginNotPossibleError,
-    20007: BankPopUpError,
-    20008: BankMaintenanceError,
-    20009: InvalidTppError,
-    20010: BankTlsFailedError,
-    20011: BankRequestRejectedError,
-    20012: BankResponseInvalidError,
-    30000: InternalError,
-    30005: TaskExpiredError,
-    30006: ServiceUnavailableError,
-    40000: BankNotSupportedError,
-    40001: DirectAccessUpgradeError,
-    40002: MultiAccessUpgradeError,
-    40003: PartialAccessUpgradeError,
-}
+#: Every catalog entry, in code order.
+ERROR_CLASSES = (
+    InvalidRequestError, EntryAlreadyExistsError, EntityNotFoundError,
+    InvalidClientAuthorizationError, PaymentAlreadyProcessedError, UnprocessableEntityError,
+    ResourceBusyError, UserLockedError, LoginCredentialsIncompleteError, ApiUsageLimitReachedError,
+    PsuIpRequiredError, StatementRejectedError, SessionNonexistentError, SessionExpiredError,
+    ConcurrentSessionError, UnknownChallengeKeyError, SecurityresponsesIncompleteError,
+    AlreadyAuthorizedError, ConnectionNotAuthorizedError, VersionNotFoundError,
+    MethodNotAllowedError, NotAcceptableError, PayloadTooLargeError, UnsupportedMediaTypeError,
+    TooManyRequestsError, IdempotencyKeyReusedError, UriTooLongError, HeadersTooLargeError,
+    HttpVersionNotSupportedError, RequestTimeoutError, BankfeedNotImplementedError,
+    LoginCredentialsInvalidError, InvalidPasswordError, OnlineAccessBlockedError,
+    TanSchemeNotActivatedError, InvalidTanError, NoAccountAuthorizationError,
+    TransactionRejectedError, PinChangeRequiredError, BusinessTransactionNotAuthorizedError,
+    HbciActivationRequiredError, AccountBlockedError, AccountNoLongerExistsError,
+    TanSchemeBlockedError, TransactionStatusInconclusiveError, AccountNotActivatedError,
+    RedundantSubmissionError, InvalidOtpError, InvalidConsentConfigurationError,
+    InvalidUsernameError, InvalidSecurityResponseError, AccountNotSupportedError,
+    ChannelNotPermittedError, QuestionNotFoundError, NoActiveConsentError, ScaRequiredError,
+    GenericUserError, BankProcessingNotPossibleError, BankOrAccountUnknownError,
+    TransactionCanceledError, TechnicalMigrationError, TransactionNotPossibleError,
+    LoginNotPossibleError, BankPopUpError, BankMaintenanceError, InvalidTppError,
+    BankTlsFailedError, BankRequestRejectedError, BankResponseInvalidError, InternalError,
+    TaskExpiredError, ServiceUnavailableError, BankNotSupportedError, DirectAccessUpgradeError,
+    MultiAccessUpgradeError, PartialAccessUpgradeError,
+)
+#: Every catalog entry by code.
+ERRORS_BY_CODE = {c.CODE: c for c in ERROR_CLASSES}
+#: Every catalog entry by name and by each of its aliases.
+ERRORS_BY_NAME = {n: c for c in ERROR_CLASSES for n in (c.NAME,) + c.ALIASES}
 
-ERRORS_BY_NAME = {
-    "INVALID_REQUEST": InvalidRequestError,
-    "MISSING_INPUT": InvalidRequestError,
-    "INVALID_INPUT": InvalidRequestError,
-    "ENTRY_ALREADY_EXISTS": EntryAlreadyExistsError,
-    "ENTITY_NOT_FOUND": EntityNotFoundError,
-    "NOT_FOUND": EntityNotFoundError,
-    "INVALID_CLIENT_AUTHORIZATION": InvalidClientAuthorizationError,
-    "FAILED_SECURITY_VALIDATION": InvalidClientAuthorizationError,
-    "PAYMENT_ALREADY_PROCESSED": PaymentAlreadyProcessedError,
-    "UNPROCESSABLE_ENTITY": UnprocessableEntityError,
-    "RESOURCE_BUSY": ResourceBusyError,
-    "CARD_IN_USE": ResourceBusyError,
-    "RESOURCE_LOCKED": ResourceBusyError,
-    "USER_LOCKED": UserLockedError,
-    "LOGIN_CREDENTIALS_INCOMPLETE": LoginCredentialsIncompleteError,
-    "API_USAGE_LIMIT_REACHED": ApiUsageLimitReachedError,
-    "MAXIMUM_SYNCHRONIZATIONS_EXCEEDED": ApiUsageLimitReachedError,
-    "PSU_IP_REQUIRED": PsuIpRequiredError,
-    "STATEMENT_REJECTED": StatementRejectedError,
-    "OCR_FILES_INTEGRATION_FAILURE": StatementRejectedError,
-    "SESSION_NONEXISTENT": SessionNonexistentError,
-    "SESSION_EXPIRED": SessionExpiredError,
-    "CONCURRENT_SESSION": ConcurrentSessionError,
-    "UNKNOWN_CHALLENGE_KEY": UnknownChallengeKeyError,
-    "SECURITYRESPONSES_INCOMPLETE": SecurityresponsesIncompleteError,
-    "ALREADY_AUTHORIZED": AlreadyAuthorizedError,
-    "CONNECTION_NOT_AUTHORIZED": ConnectionNotAuthorizedError,
-    "UNAUTHORIZED": ConnectionNotAuthorizedError,
-    "VERSION_NOT_FOUND": VersionNotFoundError,
-    "METHOD_NOT_ALLOWED": MethodNotAllowedError,
-    "NOT_ACCEPTABLE": NotAcceptableError,
-    "PAYLOAD_TOO_LARGE": PayloadTooLargeError,
-    "UNSUPPORTED_MEDIA_TYPE": UnsupportedMediaTypeError,
-    "TOO_MANY_REQUESTS": TooManyRequestsError,
-    "IDEMPOTENCY_KEY_REUSED": IdempotencyKeyReusedError,
-    "URI_TOO_LONG": UriTooLongError,
-    "HEADERS_TOO_LARGE": HeadersTooLargeError,
-    "HTTP_VERSION_NOT_SUPPORTED": HttpVersionNotSupportedError,
-    "REQUEST_TIMEOUT": RequestTimeoutError,
-    "NOT_IMPLEMENTED": BankfeedNotImplementedError,
-    "LOGIN_CREDENTIALS_INVALID": LoginCredentialsInvalidError,
-    "INVALID_LOGIN": LoginCredentialsInvalidError,
-    "INVALID_PASSWORD": InvalidPasswordError,
-    "INVALID_PIN": InvalidPasswordError,
-    "ONLINE_ACCESS_BLOCKED": OnlineAccessBlockedError,
-    "DISABLED_LOGIN": OnlineAccessBlockedError,
-    "TAN_SCHEME_NOT_ACTIVATED": TanSchemeNotActivatedError,
-    "INVALID_TAN": InvalidTanError,
-    "NO_ACCOUNT_AUTHORIZATION": NoAccountAuthorizationError,
-    "ACCESS_DENIED": NoAccountAuthorizationError,
-    "TRANSACTION_REJECTED": TransactionRejectedError,
-    "PIN_CHANGE_REQUIRED": PinChangeRequiredError,
-    "BUSINESS_TRANSACTION_NOT_AUTHORIZED": BusinessTransactionNotAuthorizedError,
-    "HBCI_ACTIVATION_REQUIRED": HbciActivationRequiredError,
-    "ACCOUNT_BLOCKED": AccountBlockedError,
-    "ACCOUNT_NO_LONGER_EXISTS": AccountNoLongerExistsError,
-    "TAN_SCHEME_BLOCKED": TanSchemeBlockedError,
-    "TRANSACTION_STATUS_INCONCLUSIVE": TransactionStatusInconclusiveError,
-    "ACCOUNT_NOT_ACTIVATED": AccountNotActivatedError,
-    "NEW_ACCOUNT": AccountNotActivatedError,
-    "REDUNDANT_SUBMISSION": RedundantSubmissionError,
-    "INVALID_OTP": InvalidOtpError,
-    "INVALID_CONSENT_CONFIGURATION": InvalidConsentConfigurationError,
-    "INVALID_USERNAME": InvalidUsernameError,
-    "INVALID_SECURITY_RESPONSE": InvalidSecurityResponseError,
-    "ACCOUNT_NOT_SUPPORTED": AccountNotSupportedError,
-    "CHANNEL_NOT_PERMITTED": ChannelNotPermittedError,
-    "QUESTION_NOT_FOUND": QuestionNotFoundError,
-    "NO_ACTIVE_CONSENT": NoActiveConsentError,
-    "SCA_REQUIRED": ScaRequiredError,
-    "GENERIC_USER_ERROR": GenericUserError,
-    "BANK_PROCESSING_NOT_POSSIBLE": BankProcessingNotPossibleError,
-    "BANK_OR_ACCOUNT_UNKNOWN": BankOrAccountUnknownError,
-    "INVALID_ACCOUNT": BankOrAccountUnknownError,
-    "TRANSACTION_CANCELED": TransactionCanceledError,
-    "TECHNICAL_MIGRATION": TechnicalMigrationError,
-    "TRANSACTION_NOT_POSSIBLE": TransactionNotPossibleError,
-    "LOGIN_NOT_POSSIBLE": LoginNotPossibleError,
-    "RETRY_LATER": LoginNotPossibleError,
-    "BANK_POP_UP": BankPopUpError,
-    "POP_UP": BankPopUpError,
-    "BANK_MAINTENANCE": BankMaintenanceError,
-    "BANK_MAINTENANCE_RETRY_LATER": BankMaintenanceError,
-    "INVALID_TPP": InvalidTppError,
-    "BANK_TLS_FAILED": BankTlsFailedError,
-    "BANK_REQUEST_REJECTED": BankRequestRejectedError,
-    "BANK_RESPONSE_INVALID": BankResponseInvalidError,
-    "INTERNAL_ERROR": InternalError,
-    "TASK_EXPIRED": TaskExpiredError,
-    "SERVICE_UNAVAILABLE": ServiceUnavailableError,
-    "BANK_NOT_SUPPORTED": BankNotSupportedError,
-    "DIRECT_ACCESS_UPGRADE": DirectAccessUpgradeError,
-    "MULTI_ACCESS_UPGRADE": MultiAccessUpgradeError,
-    "PARTIAL_ACCESS_UPGRADE": PartialAccessUpgradeError,
-}
-
-__all__ = ["InvalidRequestError", "EntryAlreadyExistsError", "EntityNotFoundError", "InvalidClientAuthorizationError", "PaymentAlreadyProcessedError", "UnprocessableEntityError", "ResourceBusyError", "UserLockedError", "LoginCredentialsIncompleteError", "ApiUsageLimitReachedError", "PsuIpRequiredError", "StatementRejectedError", "SessionNonexistentError", "SessionExpiredError", "ConcurrentSessionError", "UnknownChallengeKeyError", "SecurityresponsesIncompleteError", "AlreadyAuthorizedError", "ConnectionNotAuthorizedError", "VersionNotFoundError", "MethodNotAllowedError", "NotAcceptableError", "PayloadTooLargeError", "UnsupportedMediaTypeError", "TooManyRequestsError", "IdempotencyKeyReusedError", "UriTooLongError", "HeadersTooLargeError", "HttpVersionNotSupportedError", "RequestTimeoutError", "BankfeedNotImplementedError", "LoginCredentialsInvalidError", "InvalidPasswordError", "OnlineAccessBlockedError", "TanSchemeNotActivatedError", "InvalidTanError", "NoAccountAuthorizationError", "TransactionRejectedError", "PinChangeRequiredError", "BusinessTransactionNotAuthorizedError", "HbciActivationRequiredError", "AccountBlockedError", "AccountNoLongerExistsError", "TanSchemeBlockedError", "TransactionStatusInconclusiveError", "AccountNotActivatedError", "RedundantSubmissionError", "InvalidOtpError", "InvalidConsentConfigurationError", "InvalidUsernameError", "InvalidSecurityResponseError", "AccountNotSupportedError", "ChannelNotPermittedError", "QuestionNotFoundError", "NoActiveConsentError", "ScaRequiredError", "GenericUserError", "BankProcessingNotPossibleError", "BankOrAccountUnknownError", "TransactionCanceledError", "TechnicalMigrationError", "TransactionNotPossibleError", "LoginNotPossibleError", "BankPopUpError", "BankMaintenanceError", "InvalidTppError", "BankTlsFailedError", "BankRequestRejectedError", "BankResponseInvalidError", "InternalError", "TaskExpiredError", "ServiceUnavailableError", "BankNotSupportedError", "DirectAccessUpgradeError", "MultiAccessUpgradeError", "PartialAccessUpgradeError", "ERRORS_BY_CODE", "ERRORS_BY_NAME"]
+__all__ = [c.__name__ for c in ERROR_CLASSES] + ["ERROR_CLASSES", "ERRORS_BY_CODE", "ERRORS_BY_NAME"]
