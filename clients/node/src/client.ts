@@ -138,6 +138,21 @@ export class Bankfeed {
   getTask(id: string, opts?: CallOptions): Promise<Task> {
     return this.transport.call('getTask', { path: { id }, opts });
   }
+  /**
+   * Follows a task (a dispatched sync or import, 202) with GET /v1/tasks/{id}
+   * every intervalMs (default 1000) until it is no longer queued or running;
+   * answers it then.  Throws a TimeoutError after timeoutMs (default 35 min:
+   * the server expires a task after 30).
+   */
+  async waitForTask(id: string, o: { intervalMs?: number; timeoutMs?: number } & CallOptions = {}): Promise<Task> {
+    const end = Date.now() + (o.timeoutMs ?? 35 * 60 * 1000);
+    for (;;) {
+      const task = await this.getTask(id, o);
+      if (task.status !== 'queued' && task.status !== 'running') return task;
+      if (Date.now() >= end) throw new DOMException(`task ${id} still ${task.status}`, 'TimeoutError');
+      await new Promise((ok) => setTimeout(ok, Math.min(o.intervalMs ?? 1000, Math.max(0, end - Date.now()))));
+    }
+  }
 
   // ---- accounts and transactions ----------------------------------------
   listAccounts(params: ListAccountsParams = {}, opts?: CallOptions): Promise<Page<Account>> {

@@ -188,6 +188,18 @@ test('423 RESOURCE_BUSY: deleting a connection while it syncs', async () => {
   await assert.rejects(bf.getConnection(connection.id), lib.EntityNotFoundError);
 });
 
+test('waitForTask follows a dispatched sync to its end', async () => {
+  const bf = slow.client();
+  const { connection } = await linkedUser(bf, 'user_slow');
+  const task = await bf.syncConnection(connection.id, { wait_seconds: 0 }, { psuIpAddress: '203.0.113.7' });
+  assert.equal(task.dispatched, true);
+  const done = await bf.waitForTask(task.id, { intervalMs: 200 });
+  assert.equal(done.status, 'completed');
+  assert.ok(done.result.transactions_added > 0);
+  await assert.rejects(bf.waitForTask((await bf.syncConnection(connection.id, { wait_seconds: 0 }, { psuIpAddress: '203.0.113.7' })).id, { intervalMs: 100, timeoutMs: 300 }),
+    (e) => e.name === 'TimeoutError');
+});
+
 test('the backoff grows and keeps to its jitter band without Retry-After', async () => {
   // A server that is not there: connection refused, retried with backoff.
   const waits = [];

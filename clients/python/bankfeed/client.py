@@ -8,6 +8,7 @@ as coroutines and the iterators as async iterators.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Dict, Iterator, List, Optional, Union
 
 from . import models as m
@@ -151,6 +152,20 @@ class Client:
 
     def get_task(self, id: str, **kw: Any) -> m.Task:
         return self._call("get_task", m.Task, path={"id": id}, **kw)
+
+    def wait_for_task(self, id: str, interval: float = 1.0, timeout: float = 35 * 60, **kw: Any) -> m.Task:
+        """Follows a task (a dispatched sync or import, 202) with GET /v1/tasks/{id}
+        every interval seconds until it is no longer queued or running; returns
+        it then.  Raises TimeoutError after timeout (default 35 min: the server
+        expires a task after 30)."""
+        end = time.monotonic() + timeout
+        while True:
+            task = self.get_task(id, **kw)
+            if task.status not in ("queued", "running"):
+                return task
+            if time.monotonic() >= end:
+                raise TimeoutError(f"task {id} still {task.status}")
+            time.sleep(min(interval, max(0.0, end - time.monotonic())))
 
     # ---- accounts and transactions ----------------------------------------
 

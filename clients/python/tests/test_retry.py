@@ -172,6 +172,18 @@ class RetryTest(unittest.TestCase):
         with self.assertRaises(bankfeed.EntityNotFoundError):
             bf.get_connection(con.id)
 
+    def test_wait_for_task_follows_a_dispatched_sync(self):
+        bf = self.slow.client()
+        _, con = linked_user(bf, "user_slow")
+        task = bf.sync_connection(con.id, wait_seconds=0, psu_ip_address="203.0.113.7")
+        self.assertTrue(task.dispatched)
+        done = bf.wait_for_task(task.id, interval=0.2)
+        self.assertEqual(done.status, "completed")
+        self.assertGreater(done.result.transactions_added, 0)
+        again = bf.sync_connection(con.id, wait_seconds=0, psu_ip_address="203.0.113.7")
+        with self.assertRaises(TimeoutError):
+            bf.wait_for_task(again.id, interval=0.1, timeout=0.3)
+
     def test_backoff_without_retry_after(self):
         waits = []
         bf = bankfeed.Client("http://127.0.0.1:9", access_token="x", max_retries=3, retry_base=0.02,
