@@ -7,6 +7,7 @@ those ``bankfeed errors --json`` lists.
 """
 
 import dataclasses
+import inspect
 import re
 import unittest
 
@@ -70,6 +71,26 @@ class SpecTest(unittest.TestCase):
             if name.endswith("Event") and name != "WebhookEvent":
                 continue        # allOf of WebhookEvent
             problems += self.missing(name, name, "schema")
+        self.assertEqual(problems, [])
+
+    def test_every_parameter_is_a_keyword_of_its_method(self):
+        # Query parameters and headers by their Python names: from -> from_,
+        # PSU-IP-Address -> psu_ip_address; Idempotency-Key and X-Request-Id
+        # go through **kw to the transport (idempotency_key, request_id).
+        transport = set(inspect.signature(bankfeed.Transport.call).parameters)
+        problems = []
+        for r in self.spec["routes"]:
+            lib = {(x.method, x.path): x for x in bankfeed.ROUTES}.get((r["method"], r["path"]))
+            if lib is None:
+                continue        # reported by the test above
+            params = set(inspect.signature(getattr(bankfeed.Client, lib.op)).parameters)
+            for q in r["query"]:
+                if q not in params and q + "_" not in params:
+                    problems.append(f"{lib.op}: no keyword for the query parameter {q}")
+            for h in r["headers"]:
+                name = {"X-Filename": "filename", "X-Request-Id": "request_id"}.get(h, h.lower().replace("-", "_"))
+                if name not in params and name not in transport:
+                    problems.append(f"{lib.op}: no keyword for the header {h}")
         self.assertEqual(problems, [])
 
     def test_nothing_beyond_the_spec_but_pending_routes(self):
