@@ -3,7 +3,7 @@
 # tsc, node's test runner) and clients/python (unittest), both at once, each
 # starting its own servers from build/bankfeed on free loopback ports.
 # Called by scripts/test.sh after the normal build; BANKFEED_BIN picks another
-# binary.  About 30 s.
+# binary.  About 40 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +22,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "== client libraries: build"
-(cd clients/node && npm ci --silent --no-audit --no-fund >/dev/null && npm run --silent build)
+# npm ci again only when package-lock.json changed since the last install.
+(cd clients/node && { [ node_modules/.package-lock.json -nt package-lock.json ] ||
+  npm ci --silent --no-audit --no-fund >/dev/null; } && npm run --silent build)
 # The spec, once, for both: python reads this JSON (it has no YAML parser).
 node clients/node/scripts/spec-summary.mjs docs/openapi.yaml > "$work/spec.json"
 export BANKFEED_SPEC_SUMMARY="$work/spec.json"
