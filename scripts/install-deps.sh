@@ -17,6 +17,10 @@ PKGS=(
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
 fi
+# Python 3 runs the tests of the Python client library (clients/python).
+if ! command -v python3 >/dev/null 2>&1; then
+  PKGS+=(python3)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

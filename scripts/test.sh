@@ -22,6 +22,8 @@ if [ -f tests/openapi/check.mjs ]; then
   node tests/openapi/check.mjs docs/openapi.yaml build/exchanges.jsonl
 fi
 
+bash scripts/test-clients.sh   # the client libraries (clients/node, clients/python) against build/bankfeed
+
 echo "== Debian package"
 bash scripts/package.sh
 
