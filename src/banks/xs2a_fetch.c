@@ -82,7 +82,8 @@ xs2a_fetch_send(struct bank_op *op)
 	    &op->acc[op->ai] : NULL;
 	int			 rc = -1;
 
-	op->stage = XS_FETCH;
+	/* An account's own requests: its errors may mark it alone. */
+	op->stage = op->phase == PH_ACCOUNTS ? XS_FETCH : XS_ACCOUNT;
 	if (op->phase == PH_ACCOUNTS)
 		rc = xs2a_url(op, url, "/v1/accounts");
 	else if (op->phase == PH_BALANCES && a != NULL)
