@@ -16,6 +16,9 @@
  * - Then the flows and the errors with Prism in proxy mode between the
  *   two (tests/prism), its log read for violations of the spec.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,11 +26,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "core/errors.h"
 #include "harness.h"
@@ -703,6 +710,137 @@ every_bank_error_is_the_same_through_both(void **unused)
 	assert_int_equal(bad, 0);
 }
 
+/* ---- a bank whose TLS fails ---- */
+
+/*
+ * A bank's TLS listener on a loopback port with a certificate nobody
+ * vouches for (self-signed, for bank.invalid): the handshake of a client
+ * that checks the bank's certificate, as bankfeed does, fails.
+ */
+struct tls_bank {
+	int		 fd;
+	int		 port;
+	SSL_CTX		*ctx;
+	pthread_t	 th;
+	int		 accepted;	/* handshakes begun */
+};
+
+static void *
+tls_bank_run(void *arg)
+{
+	struct tls_bank	*t = arg;
+	SSL		*ssl;
+	int		 c;
+
+	while ((c = accept(t->fd, NULL, NULL)) >= 0) {
+		__atomic_add_fetch(&t->accepted, 1, __ATOMIC_SEQ_CST);
+		if ((ssl = SSL_new(t->ctx)) != NULL) {
+			SSL_set_fd(ssl, c);
+			if (SSL_accept(ssl) == 1)
+				SSL_shutdown(ssl);
+			SSL_free(ssl);
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+static int
+tls_bank_start(struct tls_bank *t)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	EVP_PKEY		*k;
+	X509			*c;
+	X509_NAME		*n;
+	int			 rc = -1;
+
+	memset(t, 0, sizeof(*t));
+	if ((k = EVP_EC_gen("P-256")) == NULL || (c = X509_new()) == NULL)
+		return -1;
+	ASN1_INTEGER_set(X509_get_serialNumber(c), 1);
+	X509_gmtime_adj(X509_getm_notBefore(c), 0);
+	X509_gmtime_adj(X509_getm_notAfter(c), 3600);
+	X509_set_pubkey(c, k);
+	n = X509_get_subject_name(c);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"bank.invalid", -1, -1, 0);
+	X509_set_issuer_name(c, n);
+	if (X509_sign(c, k, EVP_sha256()) == 0 ||
+	    (t->ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_use_certificate(t->ctx, c) != 1 ||
+	    SSL_CTX_use_PrivateKey(t->ctx, k) != 1)
+		goto out;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((t->fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(t->fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(t->fd, 16) == -1 ||
+	    getsockname(t->fd, (struct sockaddr *)&sin, &sl) == -1 ||
+	    pthread_create(&t->th, NULL, tls_bank_run, t) != 0)
+		goto out;
+	t->port = ntohs(sin.sin_port);
+	rc = 0;
+out:
+	X509_free(c);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+static void
+tls_bank_stop(struct tls_bank *t)
+{
+	shutdown(t->fd, SHUT_RDWR);	/* wakes accept() */
+	pthread_join(t->th, NULL);
+	close(t->fd);
+	SSL_CTX_free(t->ctx);
+}
+
+/*
+ * BANK_TLS_FAILED for real: an institution (from an institutions file)
+ * whose bank's certificate does not verify.  The login fails with the
+ * catalog's entry and status; nothing is sent again (the TLS failure is
+ * not a fault that passes).
+ */
+static void
+bank_tls_failure_through_the_api(void **unused)
+{
+	struct tls_bank	 t;
+	struct srv	 keep = S, s2;
+	struct res	 r;
+	char		 file[128], env0[160];
+	const char	*env[] = { env0, NULL };
+	FILE		*f;
+
+	(void)unused;
+	assert_int_equal(tls_bank_start(&t), 0);
+	snprintf(file, sizeof(file), "/tmp/bankfeed-tls-inst-%d.json",
+	    (int)getpid());
+	assert_non_null(f = fopen(file, "w"));
+	fprintf(f, "[{\"id\":\"tls_test\",\"name\":\"TLS Test Bank\","
+	    "\"country\":\"DE\",\"bic\":\"TESTDEFFXXX\",\"protocol\":"
+	    "\"xs2a\",\"base_url\":\"https://127.0.0.1:%d\","
+	    "\"sca_approaches\":[\"EMBEDDED\"],\"requires_psu_ip\":false,"
+	    "\"status\":\"up\"}]\n", t.port);
+	fclose(f);
+	snprintf(env0, sizeof(env0), "BANKFEED_INSTITUTIONS=%s", file);
+	assert_int_equal(srv_start(&s2, env), 0);
+	S = s2;
+	connect_as("tls_test", "user_good", &r);
+	S = keep;
+	assert_status(&r, err_http(ERR_BANK_TLS_FAILED));
+	assert_int_equal(jint(r.json, "error.code"),
+	    err_info(ERR_BANK_TLS_FAILED)->code);
+	assert_string_equal(jstr(r.json, "error.name"), "BANK_TLS_FAILED");
+	assert_non_null(strstr(jstr(r.json, "error.message"), "TLS"));
+	assert_int_equal(__atomic_load_n(&t.accepted, __ATOMIC_SEQ_CST), 1);
+	res_free(&r);
+	srv_cleanup(&s2);
+	tls_bank_stop(&t);
+	unlink(file);
+}
+
 /* ---- the three SCA approaches ---- */
 
 /* user at sandbox_xs2a: the kinds of the challenges it met, synced. */
@@ -1014,6 +1152,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(user_good_is_the_same_through_both),
 		cmocka_unit_test(every_bank_error_is_the_same_through_both),
+		cmocka_unit_test(bank_tls_failure_through_the_api),
 		cmocka_unit_test(sca_embedded),
 		cmocka_unit_test(sca_decoupled),
 		cmocka_unit_test(sca_redirect),

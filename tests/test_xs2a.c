@@ -1127,24 +1127,42 @@ fetch_pages_balances_and_statement_bodies(void **unused)
 	assert_string_equal(g.first_id[0], "t1");
 	assert_string_equal(g.first_id[1], "camt-ref-1");
 	bank_fetch_result_free(&res);
-	for (i = 0; i < fb_count(&bank); i++) {
-		r = req_at(i);
-		assert_string_equal(hdr(&r, "Consent-ID"), "cons-1");
-		assert_string_equal(hdr(&r, "PSU-IP-Address"), "198.51.100.7");
-		assert_uuid4(hdr(&r, "X-Request-ID"));
-		if (i == 2) {
-			assert_string_equal(r.path,
-			    "/v1/accounts/acc-1/transactions");
-			assert_string_equal(r.query, "dateFrom=2026-01-01&"
-			    "dateTo=2026-03-31&bookingStatus=both");
-			assert_string_equal(hdr(&r, "Accept"),
-			    "application/json");
+	/* The list first; then the accounts' requests at once, each
+	 * account's pages in order. */
+	assert_int_equal(fb_count(&bank), 7);
+	{
+		int	first = 0, page2 = 0, xml = 0;
+
+		for (i = 0; i < fb_count(&bank); i++) {
+			r = req_at(i);
+			assert_string_equal(hdr(&r, "Consent-ID"), "cons-1");
+			assert_string_equal(hdr(&r, "PSU-IP-Address"),
+			    "198.51.100.7");
+			assert_uuid4(hdr(&r, "X-Request-ID"));
+			if (i == 0)
+				assert_string_equal(r.path, "/v1/accounts");
+			if (strcmp(r.path, "/v1/accounts/acc-1/transactions")
+			    == 0 && strcmp(r.query, "page=2") == 0) {
+				assert_int_equal(first, 1);
+				page2++;
+			} else if (strcmp(r.path,
+			    "/v1/accounts/acc-1/transactions") == 0) {
+				assert_string_equal(r.query, "dateFrom="
+				    "2026-01-01&dateTo=2026-03-31&"
+				    "bookingStatus=both");
+				assert_string_equal(hdr(&r, "Accept"),
+				    "application/json");
+				first++;
+			}
+			if (strcmp(r.path, "/v1/accounts/acc-2/transactions")
+			    == 0 && strcmp(hdr(&r, "Accept"),
+			    "application/xml") == 0)
+				xml++;
+			free(r.body);
 		}
-		if (i == 3)
-			assert_string_equal(r.query, "page=2");
-		if (i == 6)
-			assert_string_equal(hdr(&r, "Accept"), "application/xml");
-		free(r.body);
+		assert_int_equal(first, 1);
+		assert_int_equal(page2, 1);
+		assert_int_equal(xml, 1);
 	}
 	/* Remittance arrays are joined; the debit's counterparty is the
 	 * creditor.  (Checked on the first page alone.) */
