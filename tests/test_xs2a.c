@@ -1087,6 +1087,90 @@ static const char CAMT[] =
     "Card payment</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
     "</Stmt></BkToCstmrStmt></Document>\n";
 
+/* A rule whose answer the bank holds delay_ms first. */
+static void
+rule_late(const char *path, const char *body, int delay_ms)
+{
+	struct fb_rule	r = { "GET", path, 200, NULL, NULL, body, 0, delay_ms,
+	    0 };
+
+	fb_rule(&bank, &r);
+}
+
+/*
+ * After the list, the accounts' requests go out at once: with every
+ * answer of an account 700 ms late, the sync takes about two of them (the
+ * list, then all the rest together), not five one after the other.  Yet
+ * the sink gets the accounts in the list's order, each account's record
+ * before its transactions, though the second account's answers come
+ * first; and an account that fails on its own requests is marked while
+ * the others are read.
+ */
+static void
+accounts_are_read_at_once_in_their_order(void **unused)
+{
+	struct got		 g;
+	struct bank_fetch_result res;
+	long long		 t0, ms;
+
+	(void)unused;
+	fb_reset(&bank);
+	use_bank("EMBEDDED", NULL);
+	rule("GET", "/v1/accounts", 200, ACCOUNTS);
+	rule_late("/v1/accounts/acc-1/balances", BALANCES, 700);
+	rule_late("/v1/accounts/acc-1/transactions", "{\"transactions\":{"
+	    "\"booked\":[{\"transactionId\":\"a1\",\"bookingDate\":"
+	    "\"2026-01-02\",\"transactionAmount\":{\"currency\":\"EUR\","
+	    "\"amount\":\"-1.00\"}}]}}", 700);
+	rule_late("/v1/accounts/acc-2/balances", BALANCES, 50);
+	rule_late("/v1/accounts/acc-2/transactions", "{\"transactions\":{"
+	    "\"booked\":[{\"transactionId\":\"b1\",\"bookingDate\":"
+	    "\"2026-01-03\",\"transactionAmount\":{\"currency\":\"EUR\","
+	    "\"amount\":\"2.00\"}}]}}", 50);
+	t0 = bank_monotonic_ms();
+	fetch(AUTHORIZED_STATE, &g, &res);
+	ms = bank_monotonic_ms() - t0;
+	if (res.error.code != ERR_OK)
+		fail_msg("%s: %s", err_name(res.error.code), res.error.message);
+	assert_int_equal(fb_count(&bank), 5);
+	/* One after the other: 2 x 700 ms at least. */
+	if (ms >= 1400)
+		fail_msg("the accounts were read one after the other (%lld ms)",
+		    ms);
+	assert_int_equal(g.nacc, 2);
+	assert_string_equal(g.acc[0], "DE89370400440532013000");
+	assert_string_equal(g.acc[1], "123456******1234");
+	/* Each account's transactions came after its record. */
+	assert_string_equal(g.first_id[0], "a1");
+	assert_string_equal(g.first_id[1], "b1");
+	assert_int_equal(g.ntx, 2);
+	bank_fetch_result_free(&res);
+
+	/* The first account's balances fail on their own: it is marked, in
+	 * its turn, and the second is read. */
+	fb_reset(&bank);
+	rule("GET", "/v1/accounts", 200, ACCOUNTS);
+	{
+		struct fb_rule	r = { "GET", "/v1/accounts/acc-1/balances", 404,
+		    NULL, NULL, "{\"tppMessages\":[{\"category\":\"ERROR\","
+		    "\"code\":\"RESOURCE_UNKNOWN\",\"text\":\"No such "
+		    "account.\"}]}", 0, 300, 0 };
+
+		fb_rule(&bank, &r);
+	}
+	rule_late("/v1/accounts/acc-1/transactions", PAGE2, 600);
+	rule_late("/v1/accounts/acc-2/balances", BALANCES, 0);
+	rule_late("/v1/accounts/acc-2/transactions", PAGE2, 0);
+	fetch(AUTHORIZED_STATE, &g, &res);
+	assert_int_equal(res.error.code, ERR_OK);
+	assert_int_equal(g.naccerr, 1);
+	assert_string_equal(g.accerr[0], "DE89370400440532013000");
+	assert_int_equal(g.accerr_code[0], ERR_BANK_OR_ACCOUNT_UNKNOWN);
+	assert_int_equal(g.nacc, 1);
+	assert_string_equal(g.acc[0], "123456******1234");
+	bank_fetch_result_free(&res);
+}
+
 static void
 fetch_pages_balances_and_statement_bodies(void **unused)
 {
@@ -1890,6 +1974,7 @@ main(void)
 		cmocka_unit_test(redirect_sca_waits_for_the_return),
 		cmocka_unit_test(a_refused_all_accounts_consent_is_asked_without_accounts),
 		cmocka_unit_test(fetch_pages_balances_and_statement_bodies),
+		cmocka_unit_test(accounts_are_read_at_once_in_their_order),
 		cmocka_unit_test(statement_bodies_camt052_and_mt942),
 		cmocka_unit_test(an_account_error_marks_only_that_account),
 		cmocka_unit_test(bad_answers_fail_the_fetch_and_deliver_nothing_of_them),
