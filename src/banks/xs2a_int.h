@@ -112,7 +112,11 @@ long	xs2a_net_live(void);
 
 /* ---- xs2a.c, xs2a_auth.c, xs2a_fetch.c: operations ---- */
 
-/* The phases of an operation: each sends one request and reads its answer. */
+/*
+ * The phases of an operation: each sends one request and reads its answer,
+ * but PH_LANES, where the accounts' requests run as lanes (PH_BALANCES,
+ * PH_TXNS), several at once.
+ */
 enum xs2a_phase {
 	PH_CONSENT,		/* POST /v1/consents */
 	PH_START_AUTH,		/* POST /v1/consents/{id}/authorisations */
