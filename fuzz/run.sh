@@ -1,7 +1,7 @@
 #!/bin/sh
 # fuzz/run.sh SECONDS: builds the fuzzers (statement parsers, HTTP framing,
-# log lines) with clang and runs each for SECONDS seconds, as many at once as
-# there are cores, on a corpus seeded
+# XS2A bank answers, log lines) with clang and runs each for SECONDS seconds,
+# as many at once as there are cores, on a corpus seeded
 # from fuzz/seeds, the project's own test files and, when it is there,
 # ../shared/corpus.  Exits non-zero on the first finding (the crashing
 # input is left in the build dir's fuzz-out/).
@@ -11,7 +11,7 @@ secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-fuzz}
 shared=${BANKFEED_CORPUS_DIR:-$root/../shared/corpus}
-fuzzers=${FUZZERS:-"camt053 mt940 ofx h1 logfmt"}
+fuzzers=${FUZZERS:-"camt053 mt940 ofx h1 logfmt xs2a"}
 
 CC=clang cmake -S "$root" -B "$build" -DBANKFEED_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -16,6 +16,9 @@
  * - Then the flows and the errors with Prism in proxy mode between the
  *   two (tests/prism), its log read for violations of the spec.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,11 +26,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "core/errors.h"
 #include "harness.h"
@@ -530,10 +537,12 @@ pending_keeps_its_id_when_booked(void **unused)
  * What username meets at inst, up to its first error: the login's, an
  * answer's, the sync's or an account's.  A new reference to the error
  * object (code, name, message...), or NULL when all went well; where
- * gets the step.
+ * gets the step, http the status of the answer that failed (login,
+ * challenge; 0 for a sync's task or an account, whose error is data).
  */
 static json_t *
-first_error(const char *inst, const char *username, const char **where)
+first_error(const char *inst, const char *username, const char **where,
+    int *http)
 {
 	struct res	 r, a;
 	json_t		*sess, *e = NULL, *l, *acc;
@@ -542,8 +551,10 @@ first_error(const char *inst, const char *username, const char **where)
 	int		 rounds = 0;
 
 	*where = "login";
+	*http = 0;
 	connect_as(inst, username, &r);
 	if (r.status != 201) {
+		*http = (int)r.status;
 		e = json_incref(jget(r.json, "error"));
 		res_free(&r);
 		return e;
@@ -561,6 +572,7 @@ first_error(const char *inst, const char *username, const char **where)
 			res_free(&a);
 		a = next;
 		if (a.status != 200) {
+			*http = (int)a.status;
 			e = json_incref(jget(a.json, "error"));
 			goto out;
 		}
@@ -594,55 +606,30 @@ out:
 }
 
 /*
- * Entries that do not come back as themselves through sandbox_xs2a: what
- * they give instead, at which step, and whether the bank's words are the
- * message.  X(entry, through sandbox_xs2a, step, words)
+ * Entries that do not come back as themselves through sandbox_xs2a, or
+ * not with the bank's words: what they give instead, at which step, and
+ * whether the bank's words are the message.  X(entry, through
+ * sandbox_xs2a, step, words)
  *
- * Shared answers: sandbox-bank answers them with the status and code of
- * another entry of the same stage (the `forward` rows of
- * src/banks/xs2a_codes.def); XS2A cannot tell them apart, and the
- * connector reads the answer as that entry.
+ * Every other entry does: sandbox-bank answers it as a real bank would
+ * (the forward rows of src/banks/xs2a_codes.def: the spec's code, the
+ * status, a `path` where the bank names the element in error, and its
+ * own words) and the connector reads it back (the T, S and W rows) by
+ * the code, the status, where it came (login, SCA, the account list or
+ * one account's requests), the path, and where one code serves several
+ * entries, the bank's words.  What is left cannot come from an HTTP
+ * answer of a bank:
  *
- * The rest is where the connector (the T and S rows of xs2a_codes.def)
- * reads sandbox-bank's answer (its A row) as another entry, or fails the
- * whole sync where the sandbox marks one account: known gaps of issue 12,
- * asserted as they are.  When a row comes right, this test fails until
- * the row is taken out.
+ * - BANK_TLS_FAILED is a TLS handshake that fails, which a plain-HTTP
+ *   sandbox-bank cannot show; its nearest answer, 401
+ *   CERTIFICATE_MISSING, reads as INVALID_TPP.  The real failure is
+ *   bank_tls_failure_through_the_api below (a loopback TLS listener).
+ * - BANK_RESPONSE_INVALID: a gateway's HTML page carries no words of the
+ *   bank; the message is the connector's.
  */
 #define THROUGH_XS2A(X) \
-	/* shared answers */ \
-	X(INVALID_PASSWORD, LOGIN_CREDENTIALS_INVALID, "login", 1) \
-	X(INVALID_USERNAME, LOGIN_CREDENTIALS_INVALID, "login", 1) \
-	X(PIN_CHANGE_REQUIRED, ONLINE_ACCESS_BLOCKED, "login", 1) \
-	X(HBCI_ACTIVATION_REQUIRED, ONLINE_ACCESS_BLOCKED, "login", 1) \
-	X(ACCOUNT_NOT_ACTIVATED, ONLINE_ACCESS_BLOCKED, "login", 1) \
-	X(GENERIC_USER_ERROR, ONLINE_ACCESS_BLOCKED, "login", 1) \
-	X(BANK_POP_UP, ONLINE_ACCESS_BLOCKED, "login", 1) \
-	X(INVALID_OTP, INVALID_TAN, "challenge", 1) \
-	X(INVALID_SECURITY_RESPONSE, INVALID_TAN, "challenge", 1) \
-	X(BUSINESS_TRANSACTION_NOT_AUTHORIZED, NO_ACTIVE_CONSENT, "sync", 1) \
-	X(QUESTION_NOT_FOUND, NO_ACTIVE_CONSENT, "sync", 0) \
-	X(PARTIAL_ACCESS_UPGRADE, NO_ACTIVE_CONSENT, "sync", 1) \
-	X(TRANSACTION_STATUS_INCONCLUSIVE, BANK_PROCESSING_NOT_POSSIBLE, "sync", 1) \
-	X(TRANSACTION_CANCELED, BANK_PROCESSING_NOT_POSSIBLE, "sync", 1) \
-	/* shared, and the entry they share is read otherwise (below) */ \
-	X(MULTI_ACCESS_UPGRADE, INVALID_CONSENT_CONFIGURATION, "login", 1) \
-	X(TECHNICAL_MIGRATION, BANK_PROCESSING_NOT_POSSIBLE, "login", 1) \
-	X(BANK_MAINTENANCE, BANK_PROCESSING_NOT_POSSIBLE, "login", 1) \
-	/* the connector reads sandbox-bank's answer as another entry */ \
-	X(INVALID_CONSENT_CONFIGURATION, BANK_REQUEST_REJECTED, "login", 1) \
-	X(DIRECT_ACCESS_UPGRADE, INVALID_CONSENT_CONFIGURATION, "login", 1) \
-	X(LOGIN_NOT_POSSIBLE, BANK_PROCESSING_NOT_POSSIBLE, "login", 1) \
 	X(BANK_TLS_FAILED, INVALID_TPP, "login", 1) \
-	X(TAN_SCHEME_BLOCKED, ONLINE_ACCESS_BLOCKED, "challenge", 1) \
-	X(TRANSACTION_REJECTED, BANK_REQUEST_REJECTED, "sync", 1) \
-	X(TRANSACTION_NOT_POSSIBLE, ACCOUNT_NOT_SUPPORTED, "sync", 1) \
-	/* a gateway's HTML 502: no words of the bank to pass on */ \
-	X(BANK_RESPONSE_INVALID, BANK_PROCESSING_NOT_POSSIBLE, "sync", 0) \
-	/* the whole sync fails (the code's T row: not per_account) */ \
-	X(NO_ACCOUNT_AUTHORIZATION, NO_ACTIVE_CONSENT, "sync", 1) \
-	X(ACCOUNT_NO_LONGER_EXISTS, NO_ACTIVE_CONSENT, "sync", 1) \
-	X(CHANNEL_NOT_PERMITTED, ONLINE_ACCESS_BLOCKED, "sync", 1)
+	X(BANK_RESPONSE_INVALID, BANK_RESPONSE_INVALID, "sync", 0)
 
 static const struct through {
 	enum err	 entry;
@@ -686,6 +673,7 @@ every_bank_error_is_the_same_through_both(void **unused)
 		char			 user[96];
 		const char		*w1, *w2;
 		json_t			*e1, *e2;
+		int			 h1, h2;
 
 		if (ei->stage == STG_NONE)
 			continue;
@@ -693,19 +681,23 @@ every_bank_error_is_the_same_through_both(void **unused)
 		err_sandbox_username((enum err)i, user, sizeof(user));
 		th = through_xs2a((enum err)i);
 		want = err_info(th != NULL ? th->xs2a : (enum err)i);
-		e1 = first_error("sandbox", user, &w1);
-		e2 = first_error("sandbox_xs2a", user, &w2);
+		e1 = first_error("sandbox", user, &w1, &h1);
+		e2 = first_error("sandbox_xs2a", user, &w2, &h2);
 		assert_non_null(e1);
 		assert_int_equal(jint(e1, "code"), ei->code);
+		/* An answer's status is the catalog's, the same through both. */
+		assert_true(h1 == 0 || h1 == ei->http);
 		if (e2 == NULL || jint(e2, "code") != want->code ||
+		    h2 != (h1 != 0 ? want->http : 0) ||
 		    strcmp(w2, th != NULL ? th->where : w1) != 0 ||
 		    ((th == NULL || th->words) && strcmp(jstr(e1, "message"),
 		    jstr(e2, "message")) != 0)) {
 			char *d = e2 != NULL ? json_dumps(e2, 0) : NULL;
 
-			fprintf(stderr, "%s: sandbox %s at %s; sandbox_xs2a "
-			    "at %s: %s (want %s, \"%s\")\n", user, ei->name, w1,
-			    w2, d != NULL ? d : "no error", want->name,
+			fprintf(stderr, "%s: sandbox %s at %s (HTTP %d); "
+			    "sandbox_xs2a at %s (HTTP %d): %s (want %s, "
+			    "\"%s\")\n", user, ei->name, w1, h1, w2, h2,
+			    d != NULL ? d : "no error", want->name,
 			    jstr(e1, "message"));
 			free(d);
 			bad++;
@@ -716,6 +708,137 @@ every_bank_error_is_the_same_through_both(void **unused)
 	}
 	assert_true(n >= 40);
 	assert_int_equal(bad, 0);
+}
+
+/* ---- a bank whose TLS fails ---- */
+
+/*
+ * A bank's TLS listener on a loopback port with a certificate nobody
+ * vouches for (self-signed, for bank.invalid): the handshake of a client
+ * that checks the bank's certificate, as bankfeed does, fails.
+ */
+struct tls_bank {
+	int		 fd;
+	int		 port;
+	SSL_CTX		*ctx;
+	pthread_t	 th;
+	int		 accepted;	/* handshakes begun */
+};
+
+static void *
+tls_bank_run(void *arg)
+{
+	struct tls_bank	*t = arg;
+	SSL		*ssl;
+	int		 c;
+
+	while ((c = accept(t->fd, NULL, NULL)) >= 0) {
+		__atomic_add_fetch(&t->accepted, 1, __ATOMIC_SEQ_CST);
+		if ((ssl = SSL_new(t->ctx)) != NULL) {
+			SSL_set_fd(ssl, c);
+			if (SSL_accept(ssl) == 1)
+				SSL_shutdown(ssl);
+			SSL_free(ssl);
+		}
+		close(c);
+	}
+	return NULL;
+}
+
+static int
+tls_bank_start(struct tls_bank *t)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 sl = sizeof(sin);
+	EVP_PKEY		*k;
+	X509			*c;
+	X509_NAME		*n;
+	int			 rc = -1;
+
+	memset(t, 0, sizeof(*t));
+	if ((k = EVP_EC_gen("P-256")) == NULL || (c = X509_new()) == NULL)
+		return -1;
+	ASN1_INTEGER_set(X509_get_serialNumber(c), 1);
+	X509_gmtime_adj(X509_getm_notBefore(c), 0);
+	X509_gmtime_adj(X509_getm_notAfter(c), 3600);
+	X509_set_pubkey(c, k);
+	n = X509_get_subject_name(c);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"bank.invalid", -1, -1, 0);
+	X509_set_issuer_name(c, n);
+	if (X509_sign(c, k, EVP_sha256()) == 0 ||
+	    (t->ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    SSL_CTX_use_certificate(t->ctx, c) != 1 ||
+	    SSL_CTX_use_PrivateKey(t->ctx, k) != 1)
+		goto out;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((t->fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(t->fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(t->fd, 16) == -1 ||
+	    getsockname(t->fd, (struct sockaddr *)&sin, &sl) == -1 ||
+	    pthread_create(&t->th, NULL, tls_bank_run, t) != 0)
+		goto out;
+	t->port = ntohs(sin.sin_port);
+	rc = 0;
+out:
+	X509_free(c);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+static void
+tls_bank_stop(struct tls_bank *t)
+{
+	shutdown(t->fd, SHUT_RDWR);	/* wakes accept() */
+	pthread_join(t->th, NULL);
+	close(t->fd);
+	SSL_CTX_free(t->ctx);
+}
+
+/*
+ * BANK_TLS_FAILED for real: an institution (from an institutions file)
+ * whose bank's certificate does not verify.  The login fails with the
+ * catalog's entry and status; nothing is sent again (the TLS failure is
+ * not a fault that passes).
+ */
+static void
+bank_tls_failure_through_the_api(void **unused)
+{
+	struct tls_bank	 t;
+	struct srv	 keep = S, s2;
+	struct res	 r;
+	char		 file[128], env0[160];
+	const char	*env[] = { env0, NULL };
+	FILE		*f;
+
+	(void)unused;
+	assert_int_equal(tls_bank_start(&t), 0);
+	snprintf(file, sizeof(file), "/tmp/bankfeed-tls-inst-%d.json",
+	    (int)getpid());
+	assert_non_null(f = fopen(file, "w"));
+	fprintf(f, "[{\"id\":\"tls_test\",\"name\":\"TLS Test Bank\","
+	    "\"country\":\"DE\",\"bic\":\"TESTDEFFXXX\",\"protocol\":"
+	    "\"xs2a\",\"base_url\":\"https://127.0.0.1:%d\","
+	    "\"sca_approaches\":[\"EMBEDDED\"],\"requires_psu_ip\":false,"
+	    "\"status\":\"up\"}]\n", t.port);
+	fclose(f);
+	snprintf(env0, sizeof(env0), "BANKFEED_INSTITUTIONS=%s", file);
+	assert_int_equal(srv_start(&s2, env), 0);
+	S = s2;
+	connect_as("tls_test", "user_good", &r);
+	S = keep;
+	assert_status(&r, err_http(ERR_BANK_TLS_FAILED));
+	assert_int_equal(jint(r.json, "error.code"),
+	    err_info(ERR_BANK_TLS_FAILED)->code);
+	assert_string_equal(jstr(r.json, "error.name"), "BANK_TLS_FAILED");
+	assert_non_null(strstr(jstr(r.json, "error.message"), "TLS"));
+	assert_int_equal(__atomic_load_n(&t.accepted, __ATOMIC_SEQ_CST), 1);
+	res_free(&r);
+	srv_cleanup(&s2);
+	tls_bank_stop(&t);
+	unlink(file);
 }
 
 /* ---- the three SCA approaches ---- */
@@ -1008,12 +1131,13 @@ through_prism(void **unused)
 	for (i = 1; i < ERR__COUNT; i++) {
 		char		 user[96];
 		const char	*w;
+		int		 h;
 
 		if (err_info((enum err)i)->stage == STG_NONE ||
 		    i == ERR_BANK_RESPONSE_INVALID)
 			continue;
 		err_sandbox_username((enum err)i, user, sizeof(user));
-		json_decref(first_error("sandbox_xs2a", user, &w));
+		json_decref(first_error("sandbox_xs2a", user, &w, &h));
 	}
 	S = keep;
 	srv_cleanup(&t);
@@ -1028,6 +1152,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(user_good_is_the_same_through_both),
 		cmocka_unit_test(every_bank_error_is_the_same_through_both),
+		cmocka_unit_test(bank_tls_failure_through_the_api),
 		cmocka_unit_test(sca_embedded),
 		cmocka_unit_test(sca_decoupled),
 		cmocka_unit_test(sca_redirect),

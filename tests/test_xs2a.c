@@ -22,6 +22,7 @@
  *   spec in which `- {}` of those oneOfs reads as the empty object it
  *   stands for (maxProperties 0), where it must pass with none at all.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -332,7 +333,21 @@ static const char AUTHORIZED_STATE[] =
 
 /* ---- mapping ---- */
 
-/* Every code of the table, at every stage: its entry and the bank's text. */
+/* The entry a T or S row gives at st without W rows, and per account. */
+static enum err
+row_entry(const struct xs2a_tpp_row *row, int st, int *pa)
+{
+	*pa = st == XS_ACCOUNT && row->at[XS_ACCOUNT] != ERR_OK;
+	if (st == XS_ACCOUNT && !*pa)
+		return row->at[XS_FETCH];
+	return row->at[st];
+}
+
+/*
+ * Every code of the table, at every stage: its entry and the bank's text
+ * (words that no W row knows); on an account's own requests, the account
+ * entry (marking that account) or the fetch's (failing the sync).
+ */
 static void
 every_tpp_code_maps_to_its_entry_with_the_banks_text(void **unused)
 {
@@ -342,37 +357,38 @@ every_tpp_code_maps_to_its_entry_with_the_banks_text(void **unused)
 
 	(void)unused;
 	for (i = 0; i < xs2a_ntpp_rows; i++)
-		for (st = 0; st < 3; st++) {
-			char			 body[512];
+		for (st = 0; st < XS2A_NSTAGES; st++) {
+			char			 body[512], text[64];
 			struct xs2a_resp	 r;
 			struct bank_error	 e;
-			int			 pa = -1;
+			int			 pa = -1, want_pa;
 
+			snprintf(text, sizeof(text), "The bank's words, row "
+			    "%zu.", i);
 			snprintf(body, sizeof(body), "{\"tppMessages\":[{"
 			    "\"category\":\"ERROR\",\"code\":\"%s\",\"text\":"
-			    "\"The bank's words for %s\"}]}", tpp[i].code,
-			    tpp[i].code);
+			    "\"%s\"}]}", tpp[i].code, text);
 			r = resp_of(tpp[i].http, "application/json", body);
 			xs2a_map_error(&r, (enum xs2a_stage)st, &e, &pa);
-			assert_int_equal(e.code, tpp[i].at[st]);
-			assert_int_equal(pa, tpp[i].per_account);
-			assert_non_null(strstr(e.message, "The bank's words for"));
-			assert_non_null(strstr(e.message, tpp[i].code));
+			assert_int_equal(e.code, row_entry(&tpp[i], st,
+			    &want_pa));
+			assert_int_equal(pa, want_pa);
+			assert_string_equal(e.message, text);
 		}
 	/* Every status row, an answer with an unknown code. */
 	for (i = 0; i < xs2a_nstatus_rows; i++)
-		for (st = 0; st < 3; st++) {
+		for (st = 0; st < XS2A_NSTAGES; st++) {
 			const struct xs2a_tpp_row *s = &xs2a_status_rows[i];
 			struct xs2a_resp	 r;
 			struct bank_error	 e;
-			int			 pa = -1;
+			int			 pa = -1, want_pa;
 
 			r = resp_of(s->http != 0 ? s->http : 418,
 			    "application/json", "{\"tppMessages\":[{"
 			    "\"category\":\"ERROR\",\"code\":\"NO_SUCH_CODE\"}]}");
 			xs2a_map_error(&r, (enum xs2a_stage)st, &e, &pa);
-			assert_int_equal(e.code, s->at[st]);
-			assert_int_equal(pa, s->per_account);
+			assert_int_equal(e.code, row_entry(s, st, &want_pa));
+			assert_int_equal(pa, want_pa);
 		}
 	/* The spec's own list: each code named there is in the table. */
 	{
@@ -406,6 +422,56 @@ every_tpp_code_maps_to_its_entry_with_the_banks_text(void **unused)
 	}
 }
 
+/*
+ * Every W row: its code (or any), status, stage and path, or a sentence
+ * with its first word in another case, gives its entry; the same answer
+ * without them gives the T or S row's.
+ */
+static void
+paths_and_words_tell_shared_codes_apart(void **unused)
+{
+	size_t	i;
+
+	(void)unused;
+	for (i = 0; i < xs2a_nwords_rows; i++) {
+		const struct xs2a_words_row *w = &xs2a_words_rows[i];
+		const struct xs2a_tpp_row *t;
+		const char	*code = w->code[0] ? w->code : "BANK_OWN_CODE";
+		char		 body[768], text[256], word[64];
+		struct xs2a_resp r;
+		struct bank_error e;
+		size_t		 k, n = strcspn(w->words, "|");
+		int		 http, pa, want_pa;
+
+		t = xs2a_code_known(w->code);
+		http = w->http != 0 ? w->http : t != NULL ? t->http : 400;
+		for (k = 0; k < n && k + 1 < sizeof(word); k++)
+			word[k] = (char)toupper((unsigned char)w->words[k]);
+		word[k] = '\0';
+		snprintf(text, sizeof(text), "Dear customer: %s (see above).",
+		    word);
+		snprintf(body, sizeof(body), "{\"tppMessages\":[{\"category\":"
+		    "\"ERROR\",\"code\":\"%s\",\"path\":\"%s%s\",\"text\":"
+		    "\"%s\"}]}", code, w->path, w->path[0] ? ".inner" : "",
+		    text);
+		r = resp_of(http, "application/json", body);
+		xs2a_map_error(&r, w->stage, &e, &pa);
+		if (e.code != w->entry)
+			fail_msg("W row %zu (%s %s): %s", i, w->code, w->path[0] ?
+			    w->path : w->words, err_name(e.code));
+		assert_string_equal(e.message, text);
+		/* Neither the path nor the words: the code's own row. */
+		snprintf(body, sizeof(body), "{\"tppMessages\":[{\"category\":"
+		    "\"ERROR\",\"code\":\"%s\",\"text\":\"Sorry.\"}]}",
+		    code);
+		r = resp_of(http, "application/json", body);
+		xs2a_map_error(&r, w->stage, &e, &pa);
+		assert_int_equal(e.code, row_entry(xs2a_code_back(http,
+		    code), w->stage, &want_pa));
+		assert_int_not_equal(e.code, w->entry);
+	}
+}
+
 static void
 errors_without_known_codes_map_by_status(void **unused)
 {
@@ -414,12 +480,23 @@ errors_without_known_codes_map_by_status(void **unused)
 	int			pa;
 
 	(void)unused;
-	r = resp_of(503, "text/html", "<html><body>Bad Gateway</body></html>");
+	/* A gateway's HTML page is no answer of the interface. */
+	r = resp_of(502, "text/html", "<html><body>Bad Gateway</body></html>");
+	xs2a_map_error(&r, XS_FETCH, &e, &pa);
+	assert_int_equal(e.code, ERR_BANK_RESPONSE_INVALID);
+	assert_non_null(strstr(e.message, "502"));
+	assert_non_null(strstr(e.message, "text/html"));
+	r = resp_of(503, "application/json", "");
 	xs2a_map_error(&r, XS_FETCH, &e, &pa);
 	assert_int_equal(e.code, ERR_BANK_PROCESSING_NOT_POSSIBLE);
-	assert_non_null(strstr(e.message, "503"));
+	r = resp_of(503, "application/json", "");
+	xs2a_map_error(&r, XS_LOGIN, &e, &pa);
+	assert_int_equal(e.code, ERR_LOGIN_NOT_POSSIBLE);
 	r = resp_of(404, "application/json", "");
 	xs2a_map_error(&r, XS_FETCH, &e, &pa);
+	assert_int_equal(e.code, ERR_BANK_OR_ACCOUNT_UNKNOWN);
+	assert_int_equal(pa, 0);
+	xs2a_map_error(&r, XS_ACCOUNT, &e, &pa);
 	assert_int_equal(e.code, ERR_BANK_OR_ACCOUNT_UNKNOWN);
 	assert_int_equal(pa, 1);
 	r = resp_of(302, "text/html", "");
@@ -1010,6 +1087,90 @@ static const char CAMT[] =
     "Card payment</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
     "</Stmt></BkToCstmrStmt></Document>\n";
 
+/* A rule whose answer the bank holds delay_ms first. */
+static void
+rule_late(const char *path, const char *body, int delay_ms)
+{
+	struct fb_rule	r = { "GET", path, 200, NULL, NULL, body, 0, delay_ms,
+	    0 };
+
+	fb_rule(&bank, &r);
+}
+
+/*
+ * After the list, the accounts' requests go out at once: with every
+ * answer of an account 700 ms late, the sync takes about two of them (the
+ * list, then all the rest together), not five one after the other.  Yet
+ * the sink gets the accounts in the list's order, each account's record
+ * before its transactions, though the second account's answers come
+ * first; and an account that fails on its own requests is marked while
+ * the others are read.
+ */
+static void
+accounts_are_read_at_once_in_their_order(void **unused)
+{
+	struct got		 g;
+	struct bank_fetch_result res;
+	long long		 t0, ms;
+
+	(void)unused;
+	fb_reset(&bank);
+	use_bank("EMBEDDED", NULL);
+	rule("GET", "/v1/accounts", 200, ACCOUNTS);
+	rule_late("/v1/accounts/acc-1/balances", BALANCES, 700);
+	rule_late("/v1/accounts/acc-1/transactions", "{\"transactions\":{"
+	    "\"booked\":[{\"transactionId\":\"a1\",\"bookingDate\":"
+	    "\"2026-01-02\",\"transactionAmount\":{\"currency\":\"EUR\","
+	    "\"amount\":\"-1.00\"}}]}}", 700);
+	rule_late("/v1/accounts/acc-2/balances", BALANCES, 50);
+	rule_late("/v1/accounts/acc-2/transactions", "{\"transactions\":{"
+	    "\"booked\":[{\"transactionId\":\"b1\",\"bookingDate\":"
+	    "\"2026-01-03\",\"transactionAmount\":{\"currency\":\"EUR\","
+	    "\"amount\":\"2.00\"}}]}}", 50);
+	t0 = bank_monotonic_ms();
+	fetch(AUTHORIZED_STATE, &g, &res);
+	ms = bank_monotonic_ms() - t0;
+	if (res.error.code != ERR_OK)
+		fail_msg("%s: %s", err_name(res.error.code), res.error.message);
+	assert_int_equal(fb_count(&bank), 5);
+	/* One after the other: 2 x 700 ms at least. */
+	if (ms >= 1400)
+		fail_msg("the accounts were read one after the other (%lld ms)",
+		    ms);
+	assert_int_equal(g.nacc, 2);
+	assert_string_equal(g.acc[0], "DE89370400440532013000");
+	assert_string_equal(g.acc[1], "123456******1234");
+	/* Each account's transactions came after its record. */
+	assert_string_equal(g.first_id[0], "a1");
+	assert_string_equal(g.first_id[1], "b1");
+	assert_int_equal(g.ntx, 2);
+	bank_fetch_result_free(&res);
+
+	/* The first account's balances fail on their own: it is marked, in
+	 * its turn, and the second is read. */
+	fb_reset(&bank);
+	rule("GET", "/v1/accounts", 200, ACCOUNTS);
+	{
+		struct fb_rule	r = { "GET", "/v1/accounts/acc-1/balances", 404,
+		    NULL, NULL, "{\"tppMessages\":[{\"category\":\"ERROR\","
+		    "\"code\":\"RESOURCE_UNKNOWN\",\"text\":\"No such "
+		    "account.\"}]}", 0, 300, 0 };
+
+		fb_rule(&bank, &r);
+	}
+	rule_late("/v1/accounts/acc-1/transactions", PAGE2, 600);
+	rule_late("/v1/accounts/acc-2/balances", BALANCES, 0);
+	rule_late("/v1/accounts/acc-2/transactions", PAGE2, 0);
+	fetch(AUTHORIZED_STATE, &g, &res);
+	assert_int_equal(res.error.code, ERR_OK);
+	assert_int_equal(g.naccerr, 1);
+	assert_string_equal(g.accerr[0], "DE89370400440532013000");
+	assert_int_equal(g.accerr_code[0], ERR_BANK_OR_ACCOUNT_UNKNOWN);
+	assert_int_equal(g.nacc, 1);
+	assert_string_equal(g.acc[0], "123456******1234");
+	bank_fetch_result_free(&res);
+}
+
 static void
 fetch_pages_balances_and_statement_bodies(void **unused)
 {
@@ -1050,24 +1211,42 @@ fetch_pages_balances_and_statement_bodies(void **unused)
 	assert_string_equal(g.first_id[0], "t1");
 	assert_string_equal(g.first_id[1], "camt-ref-1");
 	bank_fetch_result_free(&res);
-	for (i = 0; i < fb_count(&bank); i++) {
-		r = req_at(i);
-		assert_string_equal(hdr(&r, "Consent-ID"), "cons-1");
-		assert_string_equal(hdr(&r, "PSU-IP-Address"), "198.51.100.7");
-		assert_uuid4(hdr(&r, "X-Request-ID"));
-		if (i == 2) {
-			assert_string_equal(r.path,
-			    "/v1/accounts/acc-1/transactions");
-			assert_string_equal(r.query, "dateFrom=2026-01-01&"
-			    "dateTo=2026-03-31&bookingStatus=both");
-			assert_string_equal(hdr(&r, "Accept"),
-			    "application/json");
+	/* The list first; then the accounts' requests at once, each
+	 * account's pages in order. */
+	assert_int_equal(fb_count(&bank), 7);
+	{
+		int	first = 0, page2 = 0, xml = 0;
+
+		for (i = 0; i < fb_count(&bank); i++) {
+			r = req_at(i);
+			assert_string_equal(hdr(&r, "Consent-ID"), "cons-1");
+			assert_string_equal(hdr(&r, "PSU-IP-Address"),
+			    "198.51.100.7");
+			assert_uuid4(hdr(&r, "X-Request-ID"));
+			if (i == 0)
+				assert_string_equal(r.path, "/v1/accounts");
+			if (strcmp(r.path, "/v1/accounts/acc-1/transactions")
+			    == 0 && strcmp(r.query, "page=2") == 0) {
+				assert_int_equal(first, 1);
+				page2++;
+			} else if (strcmp(r.path,
+			    "/v1/accounts/acc-1/transactions") == 0) {
+				assert_string_equal(r.query, "dateFrom="
+				    "2026-01-01&dateTo=2026-03-31&"
+				    "bookingStatus=both");
+				assert_string_equal(hdr(&r, "Accept"),
+				    "application/json");
+				first++;
+			}
+			if (strcmp(r.path, "/v1/accounts/acc-2/transactions")
+			    == 0 && strcmp(hdr(&r, "Accept"),
+			    "application/xml") == 0)
+				xml++;
+			free(r.body);
 		}
-		if (i == 3)
-			assert_string_equal(r.query, "page=2");
-		if (i == 6)
-			assert_string_equal(hdr(&r, "Accept"), "application/xml");
-		free(r.body);
+		assert_int_equal(first, 1);
+		assert_int_equal(page2, 1);
+		assert_int_equal(xml, 1);
 	}
 	/* Remittance arrays are joined; the debit's counterparty is the
 	 * creditor.  (Checked on the first page alone.) */
@@ -1215,7 +1394,7 @@ bad_answers_fail_the_fetch_and_deliver_nothing_of_them(void **unused)
 		  "\"code\":\"CONSENT_EXPIRED\",\"text\":\"Consent expired.\"}]}",
 		  0, ERR_NO_ACTIVE_CONSENT, "Consent expired." },
 		{ 502, "text/html", NULL, "<html>Bad Gateway</html>", 0,
-		  ERR_BANK_PROCESSING_NOT_POSSIBLE, "502" },
+		  ERR_BANK_RESPONSE_INVALID, "502" },
 		{ 302, "text/html", "Location: https://evil.example/", "", 0,
 		  ERR_BANK_RESPONSE_INVALID, "redirect" },
 	};
@@ -1282,12 +1461,13 @@ gets_are_retried_posts_are_not(void **unused)
 	fetch(AUTHORIZED_STATE, &g, &res);
 	assert_int_equal(res.error.code, ERR_OK);
 	bank_fetch_result_free(&res);
-	/* A POST that reached the bank and got a 503 is not sent again. */
+	/* A POST that reached the bank and got a 503 is not sent again:
+	 * the login is not possible now. */
 	fb_reset(&bank);
 	rule("POST", "/v1/consents", 503, "");
 	login("PSU", "pw", &a);
 	assert_int_equal(a.outcome, BANK_FAILED);
-	assert_int_equal(a.error.code, ERR_BANK_PROCESSING_NOT_POSSIBLE);
+	assert_int_equal(a.error.code, ERR_LOGIN_NOT_POSSIBLE);
 	assert_int_equal(fb_count(&bank), 1);
 	bank_auth_free(&a);
 }
@@ -1781,6 +1961,7 @@ main(void)
 	const struct CMUnitTest unit[] = {
 		cmocka_unit_test(every_tpp_code_maps_to_its_entry_with_the_banks_text),
 		cmocka_unit_test(errors_without_known_codes_map_by_status),
+		cmocka_unit_test(paths_and_words_tell_shared_codes_apart),
 		cmocka_unit_test(spec_example_bodies_become_records),
 		cmocka_unit_test(hostile_bodies_are_refused_whole),
 		cmocka_unit_test(links_stay_on_the_banks_host),
@@ -1793,6 +1974,7 @@ main(void)
 		cmocka_unit_test(redirect_sca_waits_for_the_return),
 		cmocka_unit_test(a_refused_all_accounts_consent_is_asked_without_accounts),
 		cmocka_unit_test(fetch_pages_balances_and_statement_bodies),
+		cmocka_unit_test(accounts_are_read_at_once_in_their_order),
 		cmocka_unit_test(statement_bodies_camt052_and_mt942),
 		cmocka_unit_test(an_account_error_marks_only_that_account),
 		cmocka_unit_test(bad_answers_fail_the_fetch_and_deliver_nothing_of_them),

@@ -396,14 +396,16 @@ redirect_headers(struct bank_op *op, struct hdrs *h)
 		hdr(h, "TPP-Redirect-URI: %s", u);
 }
 
-int
-xs2a_send(struct bank_op *op, const char *method, const char *url,
-    enum xs2a_hdrs set, const char *accept, const char *body, size_t n)
+struct xs2a_xfer *
+xs2a_start(struct bank_op *op, const char *method, const char *url,
+    enum xs2a_hdrs set, const char *accept, const char *body, size_t n,
+    long long *deadline_ms)
 {
-	struct hdrs	h;
-	struct xs2a_req	rq;
-	char		id[37];
-	size_t		i;
+	struct hdrs	 h;
+	struct xs2a_req	 rq;
+	struct xs2a_xfer *x;
+	char		 id[37];
+	size_t		 i;
 
 	memset(&h, 0, sizeof(h));
 	buf_init(&h.b, 16384);
@@ -436,31 +438,36 @@ xs2a_send(struct bank_op *op, const char *method, const char *url,
 	rq.tls_cert = op->inst.tls_cert;
 	rq.tls_key = op->inst.tls_key;
 	rq.timeout_ms = timeout_ms;
-	op->method = method;
-	op->x = xs2a_xfer_start(&rq, &op->waker);
-	op->x_deadline_ms = bank_monotonic_ms() + timeout_ms + 2000;
+	x = xs2a_xfer_start(&rq, &op->waker);
+	*deadline_ms = bank_monotonic_ms() + timeout_ms + 2000;
 	buf_free(&h.b);
-	if (op->x == NULL) {
+	if (x == NULL) {
 		xs2a_fail(op, ERR_INTERNAL_ERROR, "cannot start an HTTP exchange "
 		    "(libcurl missing or out of memory)");
-		return -1;
+		return NULL;
 	}
 	log_debug("msg=\"xs2a request\" method=%s request_id=%s", method, id);
-	return 0;
+	return x;
 }
 
-/*
- * Whether to send the request again, and when: a GET after any fault, 5xx
- * or 408; a 429 whose Retry-After is short; any method when nothing was
- * sent.  The wait doubles from backoff_ms, or is the bank's Retry-After.
- */
-static int
-retry(struct bank_op *op, const struct xs2a_resp *r)
+int
+xs2a_send(struct bank_op *op, const char *method, const char *url,
+    enum xs2a_hdrs set, const char *accept, const char *body, size_t n)
 {
-	int		get = strcmp(op->method, "GET") == 0;
+	op->method = method;
+	op->x = xs2a_start(op, method, url, set, accept, body, n,
+	    &op->x_deadline_ms);
+	return op->x != NULL ? 0 : -1;
+}
+
+int
+xs2a_retry_wait(const char *method, int tries, const struct xs2a_resp *r,
+    long long *wait_ms)
+{
+	int		get = strcmp(method, "GET") == 0;
 	long long	wait;
 
-	if (op->tries + 1 >= TRIES_MAX)
+	if (tries + 1 >= TRIES_MAX)
 		return 0;
 	if (r->status == 0) {
 		if (r->too_big || xs2a_cc_tls(r->cc) ||
@@ -472,13 +479,24 @@ retry(struct bank_op *op, const struct xs2a_resp *r)
 	if (r->status == 429 && (r->retry_after < 0 ||
 	    r->retry_after > RETRY_AFTER_MAX_S))
 		return 0;
-	wait = (long long)backoff_ms << op->tries;
+	wait = (long long)backoff_ms << tries;
 	if (r->retry_after >= 0 && r->retry_after <= RETRY_AFTER_MAX_S)
 		wait = r->retry_after * 1000;
+	*wait_ms = wait;
+	log_info("msg=\"xs2a retry\" method=%s status=%ld try=%d wait_ms=%lld",
+	    method, r->status, tries + 2, wait);
+	return 1;
+}
+
+static int
+retry(struct bank_op *op, const struct xs2a_resp *r)
+{
+	long long	wait;
+
+	if (!xs2a_retry_wait(op->method, op->tries, r, &wait))
+		return 0;
 	op->tries++;
 	op->retry_ms = bank_monotonic_ms() + wait;
-	log_info("msg=\"xs2a retry\" method=%s status=%ld try=%d wait_ms=%lld",
-	    op->method, r->status, op->tries + 1, wait);
 	return 1;
 }
 
@@ -507,6 +525,9 @@ xs_step(struct bank_op *op, long long *until)
 	for (;;) {
 		if (op->phase == PH_DONE)
 			return BANK_DONE;
+		/* The accounts' requests, several at once (xs2a_fetch.c). */
+		if (op->phase == PH_LANES)
+			return xs2a_fetch_step(op, until);
 		if (op->x == NULL) {
 			if (op->retry_ms > bank_monotonic_ms()) {
 				*until = op->retry_ms;
@@ -701,6 +722,7 @@ xs_op_free(struct bank_op *op)
 	if (op == NULL)
 		return;
 	xs2a_xfer_free(op->x);
+	xs2a_fetch_free(op);
 	if (op->secret != NULL)
 		sodium_free(op->secret);
 	xs2a_accounts_free(op->acc, op->nacc);

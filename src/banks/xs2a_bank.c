@@ -295,7 +295,8 @@ xb_error_entry(struct req *r, const struct bank_error *be)
 		resp_text(r, c->http, "text/html", page, sizeof(page) - 1);
 		return;
 	}
-	xb_error(r, c->http, c->code, NULL, be->message[0] != '\0' ?
+	xb_error(r, c->http, c->code, c->path[0] != '\0' ? c->path : NULL,
+	    be->message[0] != '\0' ?
 	    be->message : c->text);
 }
 

@@ -6,6 +6,7 @@
 #include "banks/xs2a_bank.h"
 
 #include "banks/sandbox.h"
+#include "banks/sandbox_int.h"
 #include "banks/xs2a_bank_int.h"
 #include "banks/xs2a_codes.h"
 #include "core/errors.h"
@@ -184,13 +185,13 @@ data(FILE *f)
 static void
 codes(FILE *f)
 {
-	static const char *const stages[] = { "login", "SCA", "fetch" };
 	size_t	i;
 
 	fputs("### Errors\n\n"
 	    "Every error answers `{\"tppMessages\":[{\"category\":\"ERROR\","
 	    "\"code\":...,\"text\":...}]}`, `text` in the bank's own words "
-	    "(the messages above); a 503 also sends `Retry-After`. A user of "
+	    "(the messages above), with a `path` where the row has one; a 503 "
+	    "also sends `Retry-After`. A user of "
 	    "the catalog fails, with EMBEDDED, where its stage says: `login` "
 	    "answers the PSU authentication, `challenge` the `PUT` of the "
 	    "TAN (or answer), `sync` every read of the consent, `account` the "
@@ -200,23 +201,28 @@ codes(FILE *f)
 	    "(below), its back rows what bankfeed's XS2A connector makes of "
 	    "a bank's answer ([errors.md](errors.md#xs2a-banks-tppmessages-"
 	    "to-the-catalog)). The last column is the connector's reading of "
-	    "each answer at the entry's stage: codes several entries share "
-	    "go back to one of them, as with a real bank.\n\n"
-	    "| entry | code | stage | HTTP | XS2A code | default text | "
+	    "each answer (with this bank's words) where the entry's stage "
+	    "fails: by code and status, by the `path`, or by the bank's words "
+	    "where a code serves several entries.\n\n"
+	    "| entry | code | stage | HTTP | XS2A code | path | default text | "
 	    "bankfeed reads it as |\n"
-	    "|---|---|---|---|---|---|---|\n", f);
+	    "|---|---|---|---|---|---|---|---|\n", f);
 	for (i = 0; i < xs2a_ncodes; i++) {
 		const struct xs2a_code	*c = &xs2a_codes[i];
 		const struct err_info	*ei = err_info(c->err);
 		enum xs2a_stage		 st = xs2a_stage_of(ei->stage);
 		enum err		 back;
+		int			 pa;
 
-		back = xs2a_code_back(c->http, c->code)->at[st];
-		fprintf(f, "| %s | %d | %s | %d | %s | ", ei->name,
-		    ei->code, err_stage_name(ei->stage), c->http, c->code);
+		back = c->code[0] == '\0' ? ERR_BANK_RESPONSE_INVALID :
+		    xs2a_code_read(c->http, c->code, c->path, sb_message(c->err),
+		    st, &pa);
+		fprintf(f, "| %s | %d | %s | %d | %s | %s | ", ei->name,
+		    ei->code, err_stage_name(ei->stage), c->http,
+		    c->code[0] ? c->code : "an HTML page", c->path);
 		md_cell(f, c->text);
 		fprintf(f, " | %s (%s) |\n", back == c->err ? "the same" :
-		    err_name(back), stages[st]);
+		    err_name(back), xs2a_stage_name(st));
 	}
 }
 

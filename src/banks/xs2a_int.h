@@ -30,6 +30,8 @@
 #define XS2A_MAX_ACCOUNTS	256
 #define XS2A_MAX_BALANCES	16
 #define XS2A_MAX_PAGES		500
+/* Requests of one fetch in flight at once, after the account list. */
+#define XS2A_LANES		8
 
 /* ---- the institution (until the institutions file gives these) ---- */
 
@@ -110,7 +112,11 @@ long	xs2a_net_live(void);
 
 /* ---- xs2a.c, xs2a_auth.c, xs2a_fetch.c: operations ---- */
 
-/* The phases of an operation: each sends one request and reads its answer. */
+/*
+ * The phases of an operation: each sends one request and reads its answer,
+ * but PH_LANES, where the accounts' requests run as lanes (PH_BALANCES,
+ * PH_TXNS), several at once.
+ */
 enum xs2a_phase {
 	PH_CONSENT,		/* POST /v1/consents */
 	PH_START_AUTH,		/* POST /v1/consents/{id}/authorisations */
@@ -118,8 +124,10 @@ enum xs2a_phase {
 	PH_SCA_STATUS,		/* GET .../authorisations/{aid} (decoupled) */
 	PH_CONSENT_STATUS,	/* GET /v1/consents/{id}/status */
 	PH_ACCOUNTS,		/* GET /v1/accounts */
-	PH_BALANCES,		/* GET /v1/accounts/{id}/balances */
-	PH_TXNS,		/* GET /v1/accounts/{id}/transactions, next pages */
+	PH_BALANCES,		/* GET /v1/accounts/{id}/balances (a lane) */
+	PH_TXNS,		/* GET /v1/accounts/{id}/transactions, next pages
+				 * (a lane) */
+	PH_LANES,		/* the lanes of every account, several at once */
 	PH_DONE
 };
 
@@ -164,6 +172,23 @@ struct xs2a_state {
 
 enum xs2a_op_kind { OP_LOGIN, OP_ANSWER, OP_FETCH };
 
+/*
+ * One sequence of requests of a fetch after the account list: an
+ * account's balances, or its transaction pages one after the other.
+ * Up to XS2A_LANES of them run at once.
+ */
+struct xs2a_lane {
+	enum xs2a_phase		 kind;		/* PH_BALANCES, PH_TXNS */
+	size_t			 ai;		/* the account */
+	struct xs2a_xfer	*x;		/* in flight or held, NULL */
+	long long		 deadline_ms;
+	long long		 retry_ms;
+	int			 tries;
+	char			 next[XS2A_URL_MAX];	/* next page, "" */
+	int			 pages;
+	int			 accept;	/* 0 JSON, 1 XML, 2 text */
+};
+
 struct bank_op {
 	enum xs2a_op_kind	 kind;
 	enum xs2a_phase		 phase;
@@ -195,13 +220,13 @@ struct bank_op {
 	int			 tries;
 	long long		 retry_ms;
 
-	/* fetch */
+	/* fetch: the accounts, delivered in their order (ai the next) */
 	char			 from[11], to[11];
 	struct xs2a_account	*acc;
 	size_t			 nacc, ai;
-	char			 next[XS2A_URL_MAX];
-	int			 pages;
-	int			 accept;	/* 0 JSON, 1 XML, 2 text */
+	size_t			 work;		/* next lane to start: 2/account */
+	struct xs2a_lane	 lanes[XS2A_LANES];
+	size_t			 nlanes;
 };
 
 /* Test settings: exchange timeout, first retry wait, decoupled poll. */
@@ -212,6 +237,19 @@ long	xs2a_poll_ms(void);
 enum xs2a_hdrs { H_GET, H_GET_CONSENT, H_CONSENT, H_AUTH };
 int	xs2a_send(struct bank_op *, const char *method, const char *url,
 	    enum xs2a_hdrs, const char *accept, const char *body, size_t n);
+/* The same, for an exchange op does not hold in op->x (a lane): the
+ * exchange, *deadline_ms set; NULL after failing op. */
+struct xs2a_xfer *xs2a_start(struct bank_op *, const char *method,
+	    const char *url, enum xs2a_hdrs, const char *accept,
+	    const char *body, size_t n, long long *deadline_ms);
+/*
+ * Whether a request of method that got r on its try tries + 1 (from 0) is
+ * sent again: 1 with *wait_ms before it, or 0.  A GET after any fault,
+ * 5xx or 408; a 429 whose Retry-After is short; any method when nothing
+ * was sent.
+ */
+int	xs2a_retry_wait(const char *method, int tries,
+	    const struct xs2a_resp *, long long *wait_ms);
 /* Ends op with an error (login/answer: BANK_FAILED). */
 void	xs2a_fail(struct bank_op *, enum err, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
@@ -235,6 +273,10 @@ void	xs2a_auth_recv(struct bank_op *, const struct xs2a_resp *);
 void	xs2a_auth_answer(struct bank_op *, const struct bank_answer *, size_t);
 int	xs2a_fetch_send(struct bank_op *);
 void	xs2a_fetch_recv(struct bank_op *, const struct xs2a_resp *);
+/* PH_LANES: advances the lanes (BANK_WAIT until *until_ms, or done). */
+enum bank_rc xs2a_fetch_step(struct bank_op *, long long *until_ms);
+/* Frees what the lanes hold (their exchanges abandoned). */
+void	xs2a_fetch_free(struct bank_op *);
 
 /* ---- xs2a_map.c and xs2a_records.c: from the bank's answers ---- */
 
@@ -275,6 +317,10 @@ struct xs2a_account {
 	 * GET .../balances, which replaces bal, keeps it as a balance. */
 	struct rec_balance limit;
 	int		 has_limit;
+	/* The fetch: balances read, record or error delivered, failed
+	 * (with err, delivered in the accounts' order). */
+	int		 bal_done, delivered, failed;
+	struct bank_error err;
 };
 
 /*

@@ -31,10 +31,11 @@ static const struct fault_row {
 _Static_assert(NELEM(fault_rows) == 3, "xs2a_codes.def: F rows are "
     "unreachable, tls, unusable, in that order");
 
+/* An account's own requests fail as the fetch does. */
 static enum err
 fault_entry(enum fault f, enum xs2a_stage st)
 {
-	return fault_rows[f].at[st];
+	return fault_rows[f].at[st == XS_ACCOUNT ? XS_FETCH : st];
 }
 
 void
@@ -122,18 +123,20 @@ xs2a_json_body(const struct xs2a_resp *r, struct bank_error *err)
 }
 
 /*
- * The code and text of an error body: NextGenPSD2 tppMessages (the first
- * of category ERROR whose code is known, else the first), or RFC 7807
- * (application/problem+json: code, detail or title, additionalErrors).
+ * The code, path and text of an error body: NextGenPSD2 tppMessages (the
+ * first of category ERROR whose code is known, else the first), or RFC
+ * 7807 (application/problem+json: code, detail or title,
+ * additionalErrors).
  */
 static void
-error_message(json_t *j, const char **code, const char **text)
+error_message(json_t *j, const char **code, const char **path,
+    const char **text)
 {
 	json_t		*msgs = json_object_get(j, "tppMessages"), *m;
-	const char	*c, *t, *cat;
+	const char	*c, *t, *p, *cat;
 	size_t		 i;
 
-	*code = *text = NULL;
+	*code = *path = *text = NULL;
 	if (!json_is_array(msgs))
 		msgs = json_object_get(j, "additionalErrors");
 	json_array_foreach(msgs, i, m) {
@@ -143,12 +146,15 @@ error_message(json_t *j, const char **code, const char **text)
 		    xs2a_jstr(m, "detail", &t, 500) != 1 &&
 		    xs2a_jstr(m, "title", &t, 500) != 1)
 			t = NULL;
+		if (xs2a_jstr(m, "path", &p, 256) != 1)
+			p = NULL;
 		if (xs2a_jstr(m, "category", &cat, 16) == 1 &&
 		    strcmp(cat, "ERROR") != 0)
 			continue;
 		if (*code == NULL || (xs2a_code_known(*code) == NULL &&
 		    xs2a_code_known(c) != NULL)) {
 			*code = c;
+			*path = p;
 			*text = t;
 		}
 	}
@@ -160,21 +166,44 @@ error_message(json_t *j, const char **code, const char **text)
 	}
 }
 
+/*
+ * Whether an error answer's body is something other than the interface's
+ * JSON: an HTML page of a gateway, say.  An empty body is none (the
+ * status speaks).
+ */
+static int
+not_json(const struct xs2a_resp *r, json_t *j)
+{
+	size_t	i = 0;
+
+	while (i < r->len && isspace((unsigned char)r->body[i]))
+		i++;
+	return i < r->len && (j == NULL || !json_is_object(j));
+}
+
 void
 xs2a_map_error(const struct xs2a_resp *r, enum xs2a_stage st,
     struct bank_error *err, int *per_account)
 {
-	const struct xs2a_tpp_row *row;
-	const char		*code = NULL, *text = NULL;
+	const char		*code = NULL, *path = NULL, *text = NULL;
 	json_t			*j = NULL;
 	json_error_t		 e;
 
-	if (r->len > 0 && (j = json_loadb(r->body, r->len, 0, &e)) != NULL &&
-	    json_is_object(j))
-		error_message(j, &code, &text);
-	row = xs2a_code_back((int)r->status, code);
-	err->code = row->at[st];
-	*per_account = row->per_account;
+	*per_account = 0;
+	if (r->len > 0)
+		j = json_loadb(r->body, r->len, 0, &e);
+	if (r->status >= 400 && not_json(r, j)) {
+		bank_error_set(err, fault_entry(FAULT_UNUSABLE, st), "The bank "
+		    "answered HTTP %ld with %.80s, not the interface's JSON.",
+		    r->status, r->ctype[0] != '\0' ? r->ctype :
+		    "a body that is not JSON");
+		json_decref(j);
+		return;
+	}
+	if (j != NULL && json_is_object(j))
+		error_message(j, &code, &path, &text);
+	err->code = xs2a_code_read((int)r->status, code, path, text, st,
+	    per_account);
 	if (text != NULL && *text != '\0')
 		snprintf(err->message, sizeof(err->message), "%s", text);
 	else if (code != NULL)

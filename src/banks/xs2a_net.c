@@ -6,14 +6,17 @@
  * by time.  Polling curl_multi_perform() from each task's step every few
  * milliseconds would cost 500 waiting syncs thousands of wake-ups a second
  * (each a scan of the engine's job list) and still add up to a poll period
- * of latency to every exchange.  Socket watching inside the engine (epoll
- * on curl's sockets through CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION) would
+ * of latency to every exchange.  Socket watching inside the engine would
  * tie the engine's workers to libcurl.  Instead the connector keeps its
- * sockets to itself: this thread sleeps in curl_multi_poll() on every
- * socket of every exchange at once (curl_multi_wakeup() brings it out for
- * new work), and when an exchange ends it calls the operation's wake
- * function: engine_wake() for a sync task, so the task is due at once,
- * and bank_notify() for bank_run_blocking().  A waiting sync then holds a
+ * sockets to itself: this thread sleeps in epoll_wait() on the sockets
+ * libcurl names (CURLMOPT_SOCKETFUNCTION, CURLMOPT_TIMERFUNCTION) and on
+ * an eventfd that brings it out for new work, and hands libcurl only the
+ * sockets that are ready (curl_multi_socket_action()): with 2000
+ * exchanges in flight, an answer costs the work of its own socket, not a
+ * walk over all of them as curl_multi_perform() and curl_multi_poll()
+ * make.  When an exchange ends it calls the operation's wake function:
+ * engine_wake() for a sync task, so the task is due at once, and
+ * bank_notify() for bank_run_blocking().  A waiting sync then holds a
  * socket and a few kilobytes, no thread, and burns no CPU while the bank
  * thinks; its step runs on a worker only when there is an answer to read.
  *
@@ -29,20 +32,30 @@
  */
 #include "banks/xs2a_int.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "core/lazycurl.h"
 #include "core/log.h"
 
-/* Idle connections kept open for the next exchange with a bank. */
-#define MAXCONNECTS		64
+/*
+ * Idle connections kept open for the next exchange with a bank: a wave of
+ * answers to hundreds of syncs is followed by a wave of their next
+ * requests, which find one instead of connecting again.
+ */
+#define MAXCONNECTS		1024
 #define CONNECT_TIMEOUT_MS	10000L
+#define EVENTS_MAX		256
 
 enum xf_state { XF_NEW, XF_QUEUED, XF_RUNNING, XF_DONE };
 
@@ -68,6 +81,9 @@ static pthread_cond_t		 woke = PTHREAD_COND_INITIALIZER;
 static CURLM			*multi;
 static struct xs2a_xfer		*queue, *cancels;
 static atomic_long		 live;
+/* The network thread's: its epoll set, its wake-up, libcurl's timer. */
+static int			 epfd = -1, evfd = -1;
+static long long		 timer_at = -1;	/* monotonic ms, -1 none */
 
 long
 xs2a_net_live(void)
@@ -187,20 +203,103 @@ finish(CURL *easy, CURLcode cc)
 	done(x);
 }
 
+/* Brings the network thread out of epoll_wait() for new work. */
+static void
+net_wakeup(void)
+{
+	uint64_t	one = 1;
+
+	while (write(evfd, &one, sizeof(one)) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * CURLMOPT_SOCKETFUNCTION: watch s for what libcurl waits on, or no more.
+ * socketp is non-NULL once s is in the epoll set.
+ */
+static int
+on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct epoll_event	ev;
+
+	(void)easy;
+	(void)userp;
+	if (what == CURL_POLL_REMOVE) {
+		if (socketp != NULL)
+			epoll_ctl(epfd, EPOLL_CTL_DEL, s, NULL);
+		C->multi_assign(multi, s, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
+	    (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	ev.data.fd = s;
+	if (epoll_ctl(epfd, socketp != NULL ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+	    s, &ev) == -1 && errno == EEXIST)
+		epoll_ctl(epfd, EPOLL_CTL_MOD, s, &ev);
+	C->multi_assign(multi, s, (void *)&epfd);
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: when libcurl wants its timeouts looked at. */
+static int
+on_timer(CURLM *m, long ms, void *userp)
+{
+	(void)m;
+	(void)userp;
+	timer_at = ms < 0 ? -1 : bank_monotonic_ms() + ms;
+	return 0;
+}
+
+/* Ends the exchanges libcurl says are done. */
+static void
+reap(void)
+{
+	CURLMsg	*m;
+	int	 left;
+
+	while ((m = C->multi_info_read(multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE)
+			finish(m->easy_handle, m->data.result);
+}
+
 static void *
 net_main(void *arg)
 {
+	struct epoll_event	ev[EVENTS_MAX];
+	long long		now;
+	uint64_t		n;
+	int			i, k, wait, running, flags;
+
 	(void)arg;
 	for (;;) {
-		CURLMsg	*m;
-		int	 running, left;
-
 		take_work();
-		C->multi_perform(multi, &running);
-		while ((m = C->multi_info_read(multi, &left)) != NULL)
-			if (m->msg == CURLMSG_DONE)
-				finish(m->easy_handle, m->data.result);
-		C->multi_poll(multi, NULL, 0, 1000, NULL);
+		now = bank_monotonic_ms();
+		if (timer_at >= 0 && timer_at <= now) {
+			timer_at = -1;
+			C->multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0,
+			    &running);
+			reap();
+			continue;
+		}
+		wait = timer_at < 0 || timer_at - now > 1000 ? 1000 :
+		    (int)(timer_at - now);
+		k = epoll_wait(epfd, ev, EVENTS_MAX, wait);
+		for (i = 0; i < k; i++) {
+			if (ev[i].data.fd == evfd) {
+				while (read(evfd, &n, sizeof(n)) == -1 &&
+				    errno == EINTR)
+					;
+				continue;
+			}
+			flags = (ev[i].events & EPOLLIN ? CURL_CSELECT_IN : 0) |
+			    (ev[i].events & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+			    (ev[i].events & (EPOLLERR | EPOLLHUP) ?
+			    CURL_CSELECT_ERR : 0);
+			C->multi_socket_action(multi, ev[i].data.fd, flags,
+			    &running);
+		}
+		reap();
 	}
 	return NULL;
 }
@@ -220,6 +319,15 @@ net_init(void)
 	}
 	/* Many operations, few banks: idle connections are reused. */
 	C->multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)MAXCONNECTS);
+	C->multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	C->multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+	    (evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1 ||
+	    epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &(struct epoll_event){
+	    .events = EPOLLIN, .data.fd = evfd }) == -1) {
+		log_error("msg=\"cannot set up epoll for XS2A\"");
+		return;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&t, &attr, net_main, NULL) == 0)
@@ -356,7 +464,7 @@ xs2a_xfer_start(const struct xs2a_req *rq, const struct bank_ctx *wake)
 	x->next = queue;
 	queue = x;
 	pthread_mutex_unlock(&lock);
-	C->multi_wakeup(multi);
+	net_wakeup();
 	return x;
 fail:
 	xfer_destroy(x);
@@ -403,7 +511,7 @@ xs2a_xfer_free(struct xs2a_xfer *x)
 	if (now)
 		xfer_destroy(x);
 	else
-		C->multi_wakeup(multi);
+		net_wakeup();
 }
 
 int

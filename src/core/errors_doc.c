@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "banks/xs2a_codes.h"
+
 const struct seedrow seedrows[] = {
 #define S(seed, st, nm, code, text, entry, note) \
 	{ seed, st, nm, code, text, ERR_##entry, note },
@@ -69,20 +71,20 @@ errors_json(FILE *f)
 }
 
 /*
- * The rest of an XS2A row after its first cells: the entry of each stage,
- * then "per account" unless per_account is -1 (the fault rows have none).
+ * The rest of an XS2A row after its first cells: the entry of each stage
+ * (n of them; an account entry of OK reads "the whole sync").
  */
 static void
-xs2a_cells(FILE *f, enum err login, enum err sca, enum err fetch,
-    int per_account)
+xs2a_cells(FILE *f, const enum err *at, size_t n)
 {
-	const enum err	at[] = { login, sca, fetch };
-	size_t		i;
+	size_t	i;
 
-	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++)
-		fprintf(f, " %d `%s` |", err_code(at[i]), err_name(at[i]));
-	if (per_account >= 0)
-		fprintf(f, " %s |", per_account ? "yes" : "no");
+	for (i = 0; i < n; i++)
+		if (at[i] == ERR_OK)
+			fputs(" the whole sync (fetch) |", f);
+		else
+			fprintf(f, " %d `%s` |", err_code(at[i]),
+			    err_name(at[i]));
 	fputc('\n', f);
 }
 
@@ -94,37 +96,58 @@ xs2a_cells(FILE *f, enum err login, enum err sca, enum err fetch,
 static void
 xs2a_markdown(FILE *f)
 {
+	static const char *const stages[] = { "login", "SCA", "fetch",
+	    "account" };
+
 	fputs("\n## XS2A banks: tppMessages to the catalog\n\n"
 	    "What the Berlin Group NextGenPSD2 connector makes of a bank's "
 	    "failure (src/banks/xs2a_codes.def).\n"
 	    "The bank's `text` becomes the error's `message`. The entry depends "
 	    "on where the answer came:\n"
 	    "*login* (the consent, the password, the return from a redirect), "
-	    "*SCA* (method, TAN,\ndecoupled confirmation) or *fetch* (accounts, "
-	    "balances, transactions). Per account: on an\naccount's own balances "
-	    "or transactions the entry marks that account and the sync goes "
-	    "on.\n\n"
-	    "| tppMessages code | HTTP | login | SCA | fetch | per account |\n"
+	    "*SCA* (method, TAN,\ndecoupled confirmation), *fetch* (the "
+	    "account list: the sync fails) or *account* (an\naccount's own "
+	    "balances or transactions: the entry marks that account and the "
+	    "sync goes on\nwith the others).\n\n"
+	    "| tppMessages code | HTTP | login | SCA | fetch | account |\n"
 	    "|---|---|---|---|---|---|\n", f);
-#define T(c, h, l, s, fe, p) \
+#define T(c, h, l, s, fe, a) \
 	fprintf(f, "| `%s` | %d |", c, h); \
-	xs2a_cells(f, ERR_##l, ERR_##s, ERR_##fe, p);
+	xs2a_cells(f, (const enum err[]){ ERR_##l, ERR_##s, ERR_##fe, \
+	    ERR_##a }, 4);
 #include "banks/xs2a_codes.def"
 	fputs("\nAn answer of 400 or more with none of these codes, by its "
 	    "status:\n\n"
-	    "| HTTP | login | SCA | fetch | per account |\n"
+	    "| HTTP | login | SCA | fetch | account |\n"
 	    "|---|---|---|---|---|\n", f);
-#define S(h, l, s, fe, p) \
+#define S(h, l, s, fe, a) \
 	if (h != 0) fprintf(f, "| %d |", h); else fputs("| any other |", f); \
-	xs2a_cells(f, ERR_##l, ERR_##s, ERR_##fe, p);
+	xs2a_cells(f, (const enum err[]){ ERR_##l, ERR_##s, ERR_##fe, \
+	    ERR_##a }, 4);
+#include "banks/xs2a_codes.def"
+	fputs("\nWhere one code (or status) serves several entries at a stage, "
+	    "the bank's `path` (the element\nin error) or its words tell them "
+	    "apart, before the rows above: the first row that matches\n"
+	    "decides. Words are matched in any case, in English and German; a "
+	    "bank that words it\notherwise gets the entry of the rows above "
+	    "(docs/xs2a.md).\n\n"
+	    "| tppMessages code | HTTP | stage | `path` | words | entry |\n"
+	    "|---|---|---|---|---|---|\n", f);
+#define W(c, h, st, p, w, e) \
+	fprintf(f, "| %s | %s | %s | %s%s%s | ", c[0] ? "`" c "`" : "any", \
+	    h ? #h : "any", stages[XS_##st], p[0] ? "`" : "", p[0] ? p : "", \
+	    p[0] ? "`" : ""); \
+	md_cell(f, w); \
+	fprintf(f, " | %d `%s` |\n", err_code(ERR_##e), err_name(ERR_##e));
 #include "banks/xs2a_codes.def"
 	fputs("\nNo usable answer at all (GETs are tried up to three times "
 	    "first, with a growing wait;\na POST or PUT only when nothing "
 	    "reached the bank):\n\n"
-	    "| fault | login | SCA | fetch |\n|---|---|---|---|\n", f);
+	    "| fault | login | SCA | fetch and account |\n|---|---|---|---|\n",
+	    f);
 #define F(n, w, l, s, fe) \
 	fprintf(f, "| %s |", w); \
-	xs2a_cells(f, ERR_##l, ERR_##s, ERR_##fe, -1);
+	xs2a_cells(f, (const enum err[]){ ERR_##l, ERR_##s, ERR_##fe }, 3);
 #include "banks/xs2a_codes.def"
 }
 

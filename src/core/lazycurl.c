@@ -29,7 +29,8 @@ static const struct {
 	SYM(multi_init), SYM(multi_cleanup), SYM(multi_setopt),
 	SYM(multi_add_handle),
 	SYM(multi_remove_handle), SYM(multi_perform), SYM(multi_poll),
-	SYM(multi_wakeup), SYM(multi_info_read),
+	SYM(multi_wakeup), SYM(multi_info_read), SYM(multi_socket_action),
+	SYM(multi_assign),
 	SYM(slist_append), SYM(slist_free_all),
 	SYM(url), SYM(url_set), SYM(url_get), SYM(url_cleanup), SYM(free),
 #undef SYM

@@ -30,6 +30,8 @@ struct lazycurl {
 	__typeof__(curl_multi_poll)		*multi_poll;
 	__typeof__(curl_multi_wakeup)		*multi_wakeup;
 	__typeof__(curl_multi_info_read)	*multi_info_read;
+	__typeof__(curl_multi_socket_action)	*multi_socket_action;
+	__typeof__(curl_multi_assign)		*multi_assign;
 	__typeof__(curl_slist_append)		*slist_append;
 	__typeof__(curl_slist_free_all)		*slist_free_all;
 	__typeof__(curl_url)			*url;
