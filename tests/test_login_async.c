@@ -15,6 +15,9 @@
  *   wait, and the client's webhook hears connection.authorized.
  * - Answers to a session whose earlier request still waits on the bank
  *   get 423 RESOURCE_BUSY.
+ * - A stop answers a login still with the bank 503 SERVICE_UNAVAILABLE
+ *   after half the shutdown grace, and keeps nothing of it; a decoupled
+ *   SCA left waiting by a stop is asked again after the restart.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -76,14 +79,20 @@ mono_ms(void)
 }
 
 static void
-make_user(char id[64])
+make_user_on(struct srv *s, char id[64])
 {
 	struct res	r;
 
-	assert_int_equal(post(&S, "/v1/users", "{}", &r), 0);
+	assert_int_equal(post(s, "/v1/users", "{}", &r), 0);
 	assert_status(&r, 201);
 	snprintf(id, 64, "%s", jstr(r.json, "id"));
 	res_free(&r);
+}
+
+static void
+make_user(char id[64])
+{
+	make_user_on(&S, id);
 }
 
 /* The body of POST /v1/connections for user as username at sandbox_xs2a. */
@@ -97,6 +106,7 @@ login_body(char *out, size_t n, const char *user, const char *username)
 
 /* One login, run on a thread of its own. */
 struct login {
+	struct srv	*s;		/* NULL: S */
 	pthread_t	 th;
 	char		 body[512];
 	const char	*key;		/* Idempotency-Key, or NULL */
@@ -120,7 +130,9 @@ login_main(void *arg)
 		snprintf(key, sizeof(key), "Idempotency-Key: %s", l->key);
 		hdrs[1] = key;
 	}
-	l->rc = req(&S, "POST", "/v1/connections", S.token, hdrs, l->body,
+	if (l->s == NULL)
+		l->s = &S;
+	l->rc = req(l->s, "POST", "/v1/connections", l->s->token, hdrs, l->body,
 	    strlen(l->body), &l->r);
 	l->ms = mono_ms() - t0;
 	pthread_mutex_lock(&done_lock);
@@ -145,7 +157,7 @@ login_start(struct login *l, const char *username, const char *key)
 {
 	char	user[64];
 
-	make_user(user);
+	make_user_on(l->s != NULL ? l->s : &S, user);
 	login_body(l->body, sizeof(l->body), user, username);
 	l->key = key;
 	assert_int_equal(pthread_create(&l->th, NULL, login_main, l), 0);
@@ -278,34 +290,53 @@ event_seen(struct receiver *rx, const char *type, const char *id, int ms)
 	return seen;
 }
 
-static void
-a_decoupled_approval_needs_no_reader(void **unused)
+/* A receiver for s's webhook events, up. */
+static struct receiver *
+webhook_to(struct srv *s)
 {
 	struct receiver	*rx = rx_new(SECRET, 200);
 	struct res	 r;
-	char		 body[512], url[128], user[64], cid[64], sid[64];
-	char		 path[128];
+	char		 body[512], url[128];
 
-	(void)unused;
 	rx_up(rx);
 	rx_url(rx, url, sizeof(url));
 	snprintf(body, sizeof(body), "{\"url\":\"%s\",\"secret\":\"%s\"}", url,
 	    SECRET);
-	assert_int_equal(req(&S, "PUT", "/v1/webhook", S.token, NULL, body,
+	assert_int_equal(req(s, "PUT", "/v1/webhook", s->token, NULL, body,
 	    strlen(body), &r), 0);
 	assert_status(&r, 200);
 	res_free(&r);
+	return rx;
+}
 
-	make_user(user);
+/* POST /v1/connections of a new user of s as user_sca_decoupled. */
+static void
+login_decoupled(struct srv *s, char cid[64], char sid[64])
+{
+	struct res	r;
+	char		body[512], user[64];
+
+	make_user_on(s, user);
 	login_body(body, sizeof(body), user, "user_sca_decoupled");
-	assert_int_equal(req(&S, "POST", "/v1/connections", S.token, PSU, body,
+	assert_int_equal(req(s, "POST", "/v1/connections", s->token, PSU, body,
 	    strlen(body), &r), 0);
 	assert_status(&r, 201);
 	assert_string_equal(jstr(r.json, "session.challenges.0.kind"),
 	    "decoupled");
-	snprintf(cid, sizeof(cid), "%s", jstr(r.json, "connection.id"));
-	snprintf(sid, sizeof(sid), "%s", jstr(r.json, "session.id"));
+	snprintf(cid, 64, "%s", jstr(r.json, "connection.id"));
+	snprintf(sid, 64, "%s", jstr(r.json, "session.id"));
 	res_free(&r);
+}
+
+static void
+a_decoupled_approval_needs_no_reader(void **unused)
+{
+	struct receiver	*rx = webhook_to(&S);
+	struct res	 r;
+	char		 cid[64], sid[64], path[128];
+
+	(void)unused;
+	login_decoupled(&S, cid, sid);
 	/* Nobody reads the session: the bank approves (5 s after the start,
 	 * or at the third status request) and the poll hears of it. */
 	assert_true(event_seen(rx, "connection.authorized", cid, 40000));
@@ -377,6 +408,75 @@ an_answer_while_another_waits_is_busy(void **unused)
 	res_free(&a.r);
 }
 
+/* Another server on the slow bank, with one more setting; again: restart. */
+static void
+other_server(struct srv *s, const char *extra, int again)
+{
+	char		 url[128];
+	const char	*env[] = { url, "BANKFEED_THREADS=2",
+	    "BANKFEED_WEBHOOK_RETRY_BASE_MS=200", extra, NULL };
+
+	snprintf(url, sizeof(url), "BANKFEED_SANDBOX_XS2A_URL=http://"
+	    "127.0.0.1:%d", B.port);
+	assert_int_equal(again ? srv_restart(s, env) : srv_start(s, env), 0);
+}
+
+static void
+a_stop_answers_logins_still_with_the_bank(void **unused)
+{
+	static struct login	 l;
+	struct srv		 s;
+	struct res		 r;
+	char			 path[256], user[64], *h;
+
+	(void)unused;
+	other_server(&s, "BANKFEED_SHUTDOWN_GRACE_SECONDS=2", 0);
+	memset(&l, 0, sizeof(l));
+	l.s = &s;
+	login_start(&l, "user_good", NULL);
+	usleep(500 * 1000);
+	/* The stop gives it a second (half the grace), then answers 503. */
+	srv_stop(&s);
+	assert_int_equal(pthread_join(l.th, NULL), 0);
+	assert_int_equal(l.rc, 0);
+	assert_error(&l.r, 503, "SERVICE_UNAVAILABLE");
+	assert_non_null(h = res_header(&l.r, "Retry-After"));
+	free(h);
+	res_free(&l.r);
+	assert_true(log_contains(&s, "stopping: authorization still with the "
+	    "bank"));
+	/* As if it had not happened: the user has no connection. */
+	other_server(&s, "BANKFEED_SHUTDOWN_GRACE_SECONDS=2", 1);
+	snprintf(user, sizeof(user), "%.32s", strstr(l.body, "\"user_id\":\"") +
+	    11);
+	user[strcspn(user, "\"")] = '\0';
+	snprintf(path, sizeof(path), "/v1/connections?user_id=%s", user);
+	assert_int_equal(get(&s, path, &r), 0);
+	assert_status(&r, 200);
+	assert_int_equal(json_array_size(jget(r.json, "data")), 0);
+	res_free(&r);
+	srv_cleanup(&s);
+}
+
+static void
+the_poll_goes_on_after_a_restart(void **unused)
+{
+	struct srv	 s;
+	struct receiver	*rx;
+	char		 cid[64], sid[64];
+
+	(void)unused;
+	other_server(&s, "BANKFEED_LOG_LEVEL=info", 0);
+	rx = webhook_to(&s);
+	login_decoupled(&s, cid, sid);
+	srv_stop(&s);
+	other_server(&s, "BANKFEED_LOG_LEVEL=info", 1);
+	/* The restarted server asks the bank again by itself. */
+	assert_true(event_seen(rx, "connection.authorized", cid, 40000));
+	rx_free(rx);
+	srv_cleanup(&s);
+}
+
 int
 main(void)
 {
@@ -385,6 +485,8 @@ main(void)
 		cmocka_unit_test(a_repeated_login_waits_for_the_first),
 		cmocka_unit_test(a_decoupled_approval_needs_no_reader),
 		cmocka_unit_test(an_answer_while_another_waits_is_busy),
+		cmocka_unit_test(a_stop_answers_logins_still_with_the_bank),
+		cmocka_unit_test(the_poll_goes_on_after_a_restart),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

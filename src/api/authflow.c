@@ -327,6 +327,16 @@ authflow_respond_failure(struct req *r, const struct authrun *ar)
 	respond_failure(r, &ar->a, ar->cid, ar->sid);
 }
 
+void
+authflow_dropped(const char *connection_id)
+{
+	struct db	*db = store_db();
+
+	if (db != NULL)
+		db_run(db, "DELETE FROM connections WHERE id = ? AND status = "
+		    "'pending'", "t", connection_id);
+}
+
 static void
 login_done(struct authrun *ar, struct req *r, struct db *db)
 {

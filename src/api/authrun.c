@@ -205,22 +205,31 @@ deliver(struct authrun *ar)
 		req_resume(r);
 }
 
-/* The request of ar gets 503 and its outcome is dropped. */
+/*
+ * A request the bank's answer comes too late for: 503 with Retry-After,
+ * and the outcome (taken from ar already) is dropped with the connection
+ * this login made, as if it had not happened.  Values, not ar: ar may be
+ * freed by now.
+ */
 static void
-give_up(struct authrun *ar, const char *why)
+answer_dropped(struct req *r, const char *sid, const char *cid,
+    const char *why)
 {
-	struct req	*r;
-
-	pthread_mutex_lock(&lock);
-	r = take_request(ar);
-	pthread_mutex_unlock(&lock);
-	if (r == NULL)
-		return;
-	log_warn("msg=\"authorization given up\" reason=\"%s\" session_id=%s",
-	    why, ar->sid[0] ? ar->sid : "-");
+	log_warn("msg=\"%s\" session_id=%s", why, sid[0] ? sid : "-");
+	if (cid[0] != '\0')
+		authflow_dropped(cid);
 	resp_header(r, "Retry-After", "1");
 	resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL, NULL);
 	req_resume(r);
+}
+
+/* Takes ar's request with what answer_dropped() needs; under lock. */
+static struct req *
+take_dropped(struct authrun *ar, char sid[ID_MAX], char cid[ID_MAX])
+{
+	snprintf(sid, ID_MAX, "%s", ar->sid);
+	snprintf(cid, ID_MAX, "%s", ar->with_connection ? ar->cid : "");
+	return take_request(ar);
 }
 
 static enum bank_rc
@@ -248,11 +257,19 @@ static void
 ar_finish(struct task_run *run, int expired)
 {
 	struct authrun	*ar = (struct authrun *)run;
+	struct req	*r = NULL;
+	char		 sid[ID_MAX], cid[ID_MAX];
 
 	if (expired == 0 && ar->op != NULL)
 		deliver(ar);
-	else if (expired == 1)
-		give_up(ar, "took too long");
+	else if (expired == 1) {
+		pthread_mutex_lock(&lock);
+		r = take_dropped(ar, sid, cid);
+		pthread_mutex_unlock(&lock);
+	}
+	if (r != NULL)
+		answer_dropped(r, sid, cid, "authorization given up: the bank "
+		    "took too long");
 	authrun_free(ar);
 }
 
@@ -313,7 +330,7 @@ authrun_release(int wait_seconds)
 	struct timespec	 ts;
 	struct authrun	*ar;
 	struct req	*r;
-	char		 sid[ID_MAX];
+	char		 sid[ID_MAX], cid[ID_MAX];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += wait_seconds > 0 ? wait_seconds : 0;
@@ -323,14 +340,10 @@ authrun_release(int wait_seconds)
 		;
 	while ((ar = waited) != NULL) {
 		/* ar may end and be freed once the lock is let go. */
-		snprintf(sid, sizeof(sid), "%s", ar->sid[0] ? ar->sid : "-");
-		r = take_request(ar);
+		r = take_dropped(ar, sid, cid);
 		pthread_mutex_unlock(&lock);
-		log_warn("msg=\"stopping: authorization still with the bank\" "
-		    "session_id=%s", sid);
-		resp_header(r, "Retry-After", "1");
-		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL, NULL);
-		req_resume(r);
+		answer_dropped(r, sid, cid, "stopping: authorization still "
+		    "with the bank");
 		pthread_mutex_lock(&lock);
 	}
 	pthread_mutex_unlock(&lock);

@@ -153,5 +153,8 @@ int		 sess_advance(struct req *, struct sess *, const char *psu_ip,
 int		 authflow_recorded(struct authrun *, struct req *, struct db *,
 		    const char *event);
 void		 authflow_respond_failure(struct req *, const struct authrun *);
+/* A login whose request was answered 503 before the bank answered: the
+ * connection it made (still pending) goes. */
+void		 authflow_dropped(const char *connection_id);
 
 #endif
