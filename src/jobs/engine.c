@@ -511,9 +511,11 @@ engine_stop(void)
 	 * upserts make the redone part harmless).
 	 */
 	while ((j = jobs) != NULL) {
+		int	transient = j->transient;	/* finish frees such */
+
 		jobs = j->next;
 		j->kind->finish(j, -1);
-		if (!j->transient) {
+		if (!transient) {
 			free(j->params);
 			free(j);
 		}
