@@ -39,6 +39,7 @@ static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 drained = PTHREAD_COND_INITIALIZER;
 static struct mark	*marks;
 static struct authrun	*waited;	/* operations requests wait on */
+static int		 released;	/* a stop answered them */
 
 static void	ar_finish(struct task_run *, int);
 static enum bank_rc ar_step(struct task_run *, long long *);
@@ -284,17 +285,24 @@ authrun_go(struct authrun *ar, struct req *r)
 		authrun_free(ar);
 		return;
 	}
-	/* Suspended before the engine can see it: it may end at once. */
-	req_suspend(r);
+	/*
+	 * Suspended before the engine can see it: it may end at once.  Not
+	 * once a stop released the waiting requests: the server would end
+	 * with this one still held.
+	 */
 	pthread_mutex_lock(&lock);
-	ar->suspended = 1;
-	ar->next = waited;
-	waited = ar;
+	if (!released) {
+		req_suspend(r);
+		ar->suspended = 1;
+		ar->next = waited;
+		waited = ar;
+	}
 	pthread_mutex_unlock(&lock);
-	if (engine_run(&ar->run, until, bank_monotonic_ms() +
+	if (ar->suspended && engine_run(&ar->run, until, bank_monotonic_ms() +
 	    AUTHRUN_LIMIT_MS) == 0)
 		return;
-	/* No engine (a process without workers): this thread waits. */
+	/* No engine (a process without workers), or stopping: this thread
+	 * waits, within the stop's grace. */
 	bank_run_blocking(ar->c, ar->op);
 	deliver(ar);
 	authrun_free(ar);
@@ -335,6 +343,7 @@ authrun_release(int wait_seconds)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += wait_seconds > 0 ? wait_seconds : 0;
 	pthread_mutex_lock(&lock);
+	released = 1;
 	while (waited != NULL &&
 	    pthread_cond_timedwait(&drained, &lock, &ts) == 0)
 		;

@@ -116,6 +116,8 @@ int		 authrun_poll(struct authrun *, const char *sid, long long due_ms,
  * Shutdown (before the HTTP server's threads end): waits up to
  * wait_seconds for the operations requests wait on, then answers the
  * rest 503 SERVICE_UNAVAILABLE (Retry-After) and drops their outcome.
+ * From then on a request's operation runs on its own thread (within the
+ * stop's grace), never suspended.
  */
 void		 authrun_release(int wait_seconds);
 

@@ -9,6 +9,8 @@
  * other tasks, so hundreds of tasks waiting on slow banks hold no thread.
  * A task not finished 30 minutes (--task-timeout) after it started expires
  * with error 30005 at that time, even while it waits on a slow bank.
+ * The same workers step transient jobs (engine_run): a login an HTTP
+ * request waits for, the background poll of a decoupled SCA.
  */
 #ifndef BF_ENGINE_H
 #define BF_ENGINE_H
