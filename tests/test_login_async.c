@@ -17,7 +17,8 @@
  *   get 423 RESOURCE_BUSY.
  * - A stop answers a login still with the bank 503 SERVICE_UNAVAILABLE
  *   after half the shutdown grace, and keeps nothing of it; a decoupled
- *   SCA left waiting by a stop is asked again after the restart.
+ *   SCA left waiting by a stop is asked again after the restart, and
+ *   asked no more once its session expired.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -477,6 +478,36 @@ the_poll_goes_on_after_a_restart(void **unused)
 	srv_cleanup(&s);
 }
 
+static void
+the_poll_ends_with_the_session(void **unused)
+{
+	struct srv	 s;
+	struct receiver	*rx;
+	struct res	 r;
+	char		 cid[64], sid[64], path[128];
+
+	(void)unused;
+	/* Sessions live 3 s without a request: less than the bank needs. */
+	other_server(&s, "BANKFEED_SESSION_IDLE_SECONDS=3", 0);
+	rx = webhook_to(&s);
+	login_decoupled(&s, cid, sid);
+	/* The bank approves meanwhile, but after the session expired: the
+	 * poll (which does not keep the session alive) asks no more. */
+	assert_false(event_seen(rx, "connection.authorized", cid, 9000));
+	assert_true(log_contains(&s, "event=poll"));
+	snprintf(path, sizeof(path), "/v1/connections/%s", cid);
+	assert_int_equal(get(&s, path, &r), 0);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "status"), "pending");
+	res_free(&r);
+	snprintf(path, sizeof(path), "/v1/sessions/%s", sid);
+	assert_int_equal(get(&s, path, &r), 0);
+	assert_error(&r, 410, "SESSION_EXPIRED");
+	res_free(&r);
+	rx_free(rx);
+	srv_cleanup(&s);
+}
+
 int
 main(void)
 {
@@ -487,6 +518,7 @@ main(void)
 		cmocka_unit_test(an_answer_while_another_waits_is_busy),
 		cmocka_unit_test(a_stop_answers_logins_still_with_the_bank),
 		cmocka_unit_test(the_poll_goes_on_after_a_restart),
+		cmocka_unit_test(the_poll_ends_with_the_session),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

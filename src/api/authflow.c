@@ -170,8 +170,8 @@ secret_json(const char *username, const char *password, json_t *answers)
  * transaction with its webhook.  secret: the JSON to keep (only when the
  * client asked to store credentials), or NULL.  An existing session is
  * changed only while it waits for answers; a background poll (which
- * never moves the idle expiry) only before it expires.  0, or -1 on a
- * database error.
+ * never moves the idle expiry) only before it expires.  0; 1 when the
+ * session had ended (nothing recorded); -1 on a database error.
  */
 static int
 record_outcome(struct db *db, const char *client_id, const char *session_id,
@@ -182,7 +182,7 @@ record_outcome(struct db *db, const char *client_id, const char *session_id,
 	size_t		 stn = 0, secn = 0;
 	char		*ch = challenges_json(a);
 	int64_t		 now = (int64_t)clock_now();
-	int		 ok = 0, same = 0;
+	int		 ok = 0, same = 0, ended = 0;
 	struct buf	 b;
 	struct jw	 w;
 
@@ -199,7 +199,7 @@ record_outcome(struct db *db, const char *client_id, const char *session_id,
 	    "tni", session_id, background, now) != 1) {
 		/* It ended meanwhile (elsewhere, or it expired): as it is. */
 		db_rollback(db);
-		ok = 1;
+		ended = 1;
 		goto out;
 	}
 	switch (a->outcome) {
@@ -268,7 +268,7 @@ out:
 	free(sec);
 	free(ch);
 	buf_free(&b);
-	return ok ? 0 : -1;
+	return ended ? 1 : ok ? 0 : -1;
 }
 
 /* Answers r with the failure, naming the rows the client can look at. */
@@ -295,9 +295,17 @@ recorded(struct authrun *ar, struct req *r, struct db *db, const char *event,
     int new_session)
 {
 	const struct bank_auth	*a = &ar->a;
+	int			 rc = db == NULL ? -1 : record_outcome(db,
+	    ar->client_id, ar->sid, ar->cid, a, ar->secret, new_session,
+	    ar->background);
 
-	if (db == NULL || record_outcome(db, ar->client_id, ar->sid, ar->cid, a,
-	    ar->secret, new_session, ar->background) == -1) {
+	if (rc == 1) {
+		log_info("event=%s connection_id=%s session_id=%s "
+		    "outcome=dropped reason=session_ended", event, ar->cid,
+		    ar->sid);
+		return 0;
+	}
+	if (rc == -1) {
 		log_error("msg=\"cannot record an authorization\" session_id=%s "
 		    "reason=\"%s\"", ar->sid, db ? db_errmsg(db) : "no database");
 		if (r != NULL)
