@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "api/api.h"
+#include "api/authflow.h"
 #include "core/config.h"
 #include "core/errors_doc.h"
 #include "core/log.h"
@@ -178,14 +179,16 @@ make_demo_client(const char *host, int port)
 
 /*
  * What server_stop() calls to answer every suspended request: those that
- * wait for a task, and those whose client secret is being checked (the
- * check pool answers them as their checks end, within one check's time).
+ * wait for a task, those whose client secret is being checked (the
+ * check pool answers them as their checks end, within one check's time),
+ * and logins and answers waiting on a bank (given half the grace).
  */
 static void
 release_suspended(void)
 {
 	engine_release_waiters();
 	clients_pool_stop();
+	authflow_release();
 }
 
 /*
@@ -277,6 +280,7 @@ cmd_serve(int argc, char **argv)
 	printf("bankfeed: listening on http://%s:%d\n", cfg.host,
 	    server_port(srv));
 	own_callback(cfg.host, server_port(srv));
+	authflow_start();
 	if (demo && make_demo_client(cfg.host, server_port(srv)) == -1)
 		log_error("msg=\"cannot create the demo client\"");
 	fflush(stdout);

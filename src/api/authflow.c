@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/authrun.h"
 #include "banks/connector.h"
 #include "banks/institutions.h"
 #include "core/clock.h"
@@ -128,14 +129,7 @@ challenges_json(const struct bank_auth *a)
 	return buf_steal(&b, NULL);
 }
 
-/*
- * The state parameter of bankfeed's callback URL for a session: the
- * session id sealed under the master key (vault tokens), so it cannot be
- * guessed or made for another session, and opens only here.
- */
-#define CALLBACK_AAD	"xs2a-callback"
-#define CALLBACK_STATE_MAX	VAULT_TOKEN_LEN(ID_MAX)
-
+/* The state parameter of bankfeed's callback URL for a session. */
 static int
 callback_state(const char *sid, char out[CALLBACK_STATE_MAX])
 {
@@ -171,30 +165,24 @@ secret_json(const char *username, const char *password, json_t *answers)
 	return s;
 }
 
-static void
-wipe_free(char *s)
-{
-	if (s != NULL) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
-}
-
 /*
  * Records the outcome of a login or an answer for session_id, in one
  * transaction with its webhook.  secret: the JSON to keep (only when the
- * client asked to store credentials), or NULL.
+ * client asked to store credentials), or NULL.  An existing session is
+ * changed only while it waits for answers; a background poll (which
+ * never moves the idle expiry) only before it expires.  0; 1 when the
+ * session had ended (nothing recorded); -1 on a database error.
  */
 static int
 record_outcome(struct db *db, const char *client_id, const char *session_id,
     const char *connection_id, const struct bank_auth *a, const char *secret,
-    int new_session)
+    int new_session, int background)
 {
 	unsigned char	*st = NULL, *sec = NULL;
 	size_t		 stn = 0, secn = 0;
 	char		*ch = challenges_json(a);
 	int64_t		 now = (int64_t)clock_now();
-	int		 ok = 0, same = 0;
+	int		 ok = 0, same = 0, ended = 0;
 	struct buf	 b;
 	struct jw	 w;
 
@@ -206,6 +194,14 @@ record_outcome(struct db *db, const char *client_id, const char *session_id,
 	    "'challenge_required', '[]', ?, ?)", "ttii", session_id,
 	    connection_id, now + cfg.session_idle, now) != DB_OK)
 		goto abort;
+	if (!new_session && db_exists(db, "SELECT 1 FROM sessions WHERE id = ? "
+	    "AND status = 'challenge_required' AND (? = 0 OR expires_at > ?)",
+	    "tni", session_id, background, now) != 1) {
+		/* It ended meanwhile (elsewhere, or it expired): as it is. */
+		db_rollback(db);
+		ended = 1;
+		goto out;
+	}
 	switch (a->outcome) {
 	case BANK_AUTHORIZED:
 		if (seal_text(a->state.len ? buf_str(&a->state) : NULL,
@@ -237,8 +233,9 @@ record_outcome(struct db *db, const char *client_id, const char *session_id,
 		    "WHERE id = ? AND status = 'challenge_required' AND "
 		    "challenges = ?", "tt", session_id, ch) == 1;
 		if (db_run(db, "UPDATE sessions SET status = 'challenge_required', "
-		    "challenges = ?, state = ?, secret = ?, expires_at = ? WHERE "
-		    "id = ?", "tbbit", ch, st, stn, sec, secn, now + cfg.session_idle,
+		    "challenges = ?, state = ?, secret = ?, expires_at = CASE WHEN "
+		    "? = 1 THEN expires_at ELSE ? END WHERE id = ?", "tbbnit", ch,
+		    st, stn, sec, secn, background, now + cfg.session_idle,
 		    session_id) != DB_OK)
 			goto abort;
 		jw_init(&w, &b);
@@ -271,7 +268,7 @@ out:
 	free(sec);
 	free(ch);
 	buf_free(&b);
-	return ok ? 0 : -1;
+	return ended ? 1 : ok ? 0 : -1;
 }
 
 /* Answers r with the failure, naming the rows the client can look at. */
@@ -286,111 +283,136 @@ respond_failure(struct req *r, const struct bank_auth *a,
 	resp_error(r, a->error.code, data, a->error.message);
 }
 
+static void	poll_later(struct authrun *, struct db *);
+
+/*
+ * The common part of every outcome: recorded (-1 after answering r with
+ * an internal error), logged, and a decoupled challenge asked again in
+ * the background at the bank's time.
+ */
+static int
+recorded(struct authrun *ar, struct req *r, struct db *db, const char *event,
+    int new_session)
+{
+	const struct bank_auth	*a = &ar->a;
+	int			 rc = db == NULL ? -1 : record_outcome(db,
+	    ar->client_id, ar->sid, ar->cid, a, ar->secret, new_session,
+	    ar->background);
+
+	if (rc == 1) {
+		log_info("event=%s connection_id=%s session_id=%s "
+		    "outcome=dropped reason=session_ended", event, ar->cid,
+		    ar->sid);
+		return 0;
+	}
+	if (rc == -1) {
+		log_error("msg=\"cannot record an authorization\" session_id=%s "
+		    "reason=\"%s\"", ar->sid, db ? db_errmsg(db) : "no database");
+		if (r != NULL)
+			resp_internal(r, db != NULL ? db_errmsg(db) :
+			    "no database");
+		return -1;
+	}
+	log_info("event=%s connection_id=%s session_id=%s outcome=%s%s%s",
+	    event, ar->cid, ar->sid, a->outcome == BANK_AUTHORIZED ?
+	    "authorized" : a->outcome == BANK_CHALLENGE ? "challenge" : "failed",
+	    a->outcome == BANK_FAILED ? " error=" : "",
+	    a->outcome == BANK_FAILED ? err_name(a->error.code) : "");
+	poll_later(ar, db);
+	return 0;
+}
+
+int
+authflow_recorded(struct authrun *ar, struct req *r, struct db *db,
+    const char *event)
+{
+	return recorded(ar, r, db, event, 0);
+}
+
+void
+authflow_respond_failure(struct req *r, const struct authrun *ar)
+{
+	respond_failure(r, &ar->a, ar->cid, ar->sid);
+}
+
+void
+authflow_dropped(const char *connection_id)
+{
+	struct db	*db = store_db();
+
+	if (db != NULL)
+		db_run(db, "DELETE FROM connections WHERE id = ? AND status = "
+		    "'pending'", "t", connection_id);
+}
+
+static void
+login_done(struct authrun *ar, struct req *r, struct db *db)
+{
+	struct jw	w;
+
+	if (recorded(ar, r, db, "login", 1) == -1)
+		return;
+	if (ar->a.outcome == BANK_FAILED) {
+		respond_failure(r, &ar->a, ar->cid, ar->sid);
+		return;
+	}
+	resp_begin(r, 201, &w);
+	if (ar->with_connection) {
+		jw_obj(&w);
+		jw_key(&w, "connection");
+		connection_write(&w, db, ar->cid);
+		jw_key(&w, "session");
+		session_write(&w, db, ar->sid);
+		jw_obj_end(&w);
+	} else
+		session_write(&w, db, ar->sid);
+}
+
+/* Seals sid into out (the callback URL's state); ctx points at it. */
+static void
+ctx_callback(struct authrun *ar, const char *sid)
+{
+	ar->ctx.callback_state = callback_state(sid, ar->cb) == 0 ? ar->cb :
+	    NULL;
+}
+
 void
 authflow_login(struct req *r, struct db *db, const char *connection_id,
     const char *institution_id, const char *username, const char *password,
     int store_credentials, int with_connection)
 {
-	const struct institution *inst = institution_find(institution_id);
-	const struct connector	 *c = inst ? connector_for(inst->protocol) : NULL;
-	struct bank_ctx		  ctx;
-	struct bank_secret	  sec = { username, password };
-	struct bank_auth	  a;
-	struct bank_op		 *op;
-	char			  sid[ID_MAX], *secret = NULL;
-	char			  cb[CALLBACK_STATE_MAX];
-	struct jw		  w;
+	struct bank_secret	 sec = { username, password };
+	struct authrun		*ar;
 
-	bank_auth_init(&a);
-	if (c == NULL) {
-		resp_internal(r, "no connector for the institution");
-		goto out;
+	(void)db;
+	if ((ar = authrun_new(institution_id, req_header(r, "PSU-IP-Address"),
+	    login_done)) == NULL || ar->c == NULL) {
+		resp_internal(r, ar ? "no connector for the institution" :
+		    "out of memory");
+		goto fail;
 	}
 	/* The session's id first: a redirect brings the user back to it. */
-	id_new("ses", sid);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.institution_id = institution_id;
-	ctx.now = clock_now();
-	ctx.psu_ip = req_header(r, "PSU-IP-Address");
-	ctx.callback_state = callback_state(sid, cb) == 0 ? cb : NULL;
-	if ((op = c->login(&ctx, &sec, &a)) == NULL) {
-		resp_internal(r, "connector could not start a login");
-		goto out;
-	}
-	bank_run_blocking(c, op);
-	c->op_free(op);
-	if (store_credentials && a.outcome != BANK_FAILED &&
-	    (secret = secret_json(username, password, NULL)) == NULL) {
+	id_new("ses", ar->sid);
+	snprintf(ar->cid, sizeof(ar->cid), "%s", connection_id);
+	snprintf(ar->client_id, sizeof(ar->client_id), "%s", r->client_id);
+	ar->with_connection = with_connection;
+	ctx_callback(ar, ar->sid);
+	if (store_credentials &&
+	    (ar->secret = secret_json(username, password, NULL)) == NULL) {
 		resp_internal(r, "cannot keep credentials");
-		goto out;
+		goto fail;
 	}
-	if (record_outcome(db, r->client_id, sid, connection_id, &a, secret, 1)
-	    == -1) {
-		resp_internal(r, db_errmsg(db));
-		goto out;
+	if ((ar->op = ar->c->login(&ar->ctx, &sec, &ar->a)) == NULL) {
+		resp_internal(r, "connector could not start a login");
+		goto fail;
 	}
-	log_info("event=login connection_id=%s session_id=%s outcome=%s%s%s",
-	    connection_id, sid, a.outcome == BANK_AUTHORIZED ? "authorized" :
-	    a.outcome == BANK_CHALLENGE ? "challenge" : "failed",
-	    a.outcome == BANK_FAILED ? " error=" : "",
-	    a.outcome == BANK_FAILED ? err_name(a.error.code) : "");
-	if (a.outcome == BANK_FAILED) {
-		respond_failure(r, &a, connection_id, sid);
-		goto out;
-	}
-	resp_begin(r, 201, &w);
-	if (with_connection) {
-		jw_obj(&w);
-		jw_key(&w, "connection");
-		connection_write(&w, db, connection_id);
-		jw_key(&w, "session");
-		session_write(&w, db, sid);
-		jw_obj_end(&w);
-	} else
-		session_write(&w, db, sid);
-out:
-	wipe_free(secret);
-	bank_auth_free(&a);
+	authrun_go(ar, r);
+	return;
+fail:
+	authrun_free(ar);
 }
 
-/*
- * A session waiting for answers past its idle time becomes expired (its
- * bank state and secrets dropped); status follows.  An expired session is
- * answered 410 SESSION_EXPIRED, by GET as by answers; answers to a failed
- * one get the same (GET still shows a failed session and its error).
- * Returns 1 when it answered.
- */
-static int
-session_gone(struct req *r, struct db *db, const char *sid, const char *cid,
-    char *status, size_t statuslen, int64_t expires, int answering)
-{
-	if (strcmp(status, "challenge_required") == 0 &&
-	    expires <= (int64_t)clock_now()) {
-		db_run(db, "UPDATE sessions SET status = 'expired', state = NULL, "
-		    "secret = NULL WHERE id = ?", "t", sid);
-		snprintf(status, statuslen, "expired");
-	}
-	if (strcmp(status, "expired") != 0 && (!answering ||
-	    strcmp(status, "challenge_required") == 0))
-		return 0;
-	resp_error_field(r, ERR_SESSION_EXPIRED, "session",
-	    "This session is %s; start a new one with POST "
-	    "/v1/connections/%s/sessions.", status, cid);
-	return 1;
-}
-
-/* A session with what the bank's connector needs to go on with it. */
-struct sess {
-	char	 sid[ID_MAX], cid[ID_MAX], client_id[ID_MAX];
-	char	 inst_id[64], status[32];
-	json_t	*asked;			/* its challenges */
-	int64_t	 expires;
-	char	*state, *secret;	/* vault memory, or NULL */
-	size_t	 statelen, secretlen;
-	int	 store;			/* the connection keeps credentials */
-};
-
-static void
+void
 sess_free(struct sess *ss)
 {
 	json_decref(ss->asked);
@@ -399,8 +421,7 @@ sess_free(struct sess *ss)
 	memset(ss, 0, sizeof(*ss));
 }
 
-/* Loads a session of client_id (NULL: of any client).  1, or 0 if none. */
-static int
+int
 sess_load(struct db *db, const char *sid, const char *client_id,
     struct sess *ss)
 {
@@ -439,8 +460,7 @@ sess_load(struct db *db, const char *sid, const char *client_id,
 	return 1;
 }
 
-/* Whether the session waits for a challenge of this kind. */
-static int
+int
 sess_asks(const struct sess *ss, enum bank_chal_kind kind)
 {
 	enum bank_chal_kind	 k;
@@ -455,293 +475,162 @@ sess_asks(const struct sess *ss, enum bank_chal_kind kind)
 }
 
 /*
- * Passes answers (none for a poll or a return from the bank) to the
- * bank's connector and records the outcome, with the answers kept for
- * unattended refreshes when the connection stores credentials.  0, or -1
- * after answering r with an internal error.
+ * What to keep for unattended refreshes when the connection stores
+ * credentials: the kept JSON with these answers added (NULL otherwise).
  */
-static int
-sess_advance(struct req *r, struct db *db, struct sess *ss,
-    const char *psu_ip, const struct bank_answer *ans, size_t n,
-    struct bank_auth *a)
+static char *
+kept_secret(const struct sess *ss, const struct bank_answer *ans, size_t n)
 {
-	const struct institution *inst = institution_find(ss->inst_id);
-	const struct connector	 *c = inst ? connector_for(inst->protocol) : NULL;
-	struct bank_ctx		  ctx;
-	struct bank_op		 *op;
-	json_t			 *kept = NULL, *ka;
-	char			 *newsecret = NULL, cb[CALLBACK_STATE_MAX];
-	size_t			  i;
-	int			  rc = -1;
+	json_t	*kept, *ka;
+	char	*s;
+	size_t	 i;
 
-	if (c == NULL) {
-		resp_internal(r, "no connector for the institution");
-		return -1;
-	}
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.institution_id = ss->inst_id;
-	ctx.now = clock_now();
-	ctx.psu_ip = psu_ip;
-	ctx.callback_state = callback_state(ss->sid, cb) == 0 ? cb : NULL;
-	if ((op = c->answer(&ctx, ss->state ? ss->state : "", ans, n, a)) ==
-	    NULL) {
-		resp_internal(r, "connector could not start an answer");
-		return -1;
-	}
-	bank_run_blocking(c, op);
-	c->op_free(op);
-	/* Kept answers: those given before and these, for unattended refresh. */
-	if (ss->store && ss->secret != NULL && a->outcome != BANK_FAILED &&
-	    (kept = json_loads(ss->secret, 0, NULL)) != NULL) {
-		ka = json_object_get(kept, "answers");
-		for (i = 0; i < n && json_is_object(ka); i++)
-			json_object_set_new(ka, ans[i].key,
-			    json_string(ans[i].value));
-		newsecret = json_dumps(kept, JSON_COMPACT);
-	}
-	if (record_outcome(db, ss->client_id, ss->sid, ss->cid, a, newsecret,
-	    0) == -1)
-		resp_internal(r, db_errmsg(db));
-	else
-		rc = 0;
-	log_info("event=answer connection_id=%s session_id=%s outcome=%s%s%s",
-	    ss->cid, ss->sid, a->outcome == BANK_AUTHORIZED ? "authorized" :
-	    a->outcome == BANK_CHALLENGE ? "challenge" : "failed",
-	    a->outcome == BANK_FAILED ? " error=" : "",
-	    a->outcome == BANK_FAILED ? err_name(a->error.code) : "");
-	wipe_free(newsecret);
+	if (!ss->store || ss->secret == NULL ||
+	    (kept = json_loads(ss->secret, 0, NULL)) == NULL)
+		return NULL;
+	ka = json_object_get(kept, "answers");
+	for (i = 0; i < n && json_is_object(ka); i++)
+		json_object_set_new(ka, ans[i].key, json_string(ans[i].value));
+	s = json_dumps(kept, JSON_COMPACT);
 	json_decref(kept);
+	return s;
+}
+
+/* Takes the session's place in ar: ids, state, what to keep.  0 or -1. */
+static int
+sess_start(struct authrun *ar, const struct sess *ss,
+    const struct bank_answer *ans, size_t n)
+{
+	snprintf(ar->cid, sizeof(ar->cid), "%s", ss->cid);
+	snprintf(ar->client_id, sizeof(ar->client_id), "%s", ss->client_id);
+	ctx_callback(ar, ss->sid);
+	ar->secret = kept_secret(ss, ans, n);
+	ar->op = ar->c->answer(&ar->ctx, ss->state ? ss->state : "", ans, n,
+	    &ar->a);
+	return ar->op != NULL ? 0 : -1;
+}
+
+int
+sess_advance(struct req *r, struct sess *ss, const char *psu_ip,
+    const struct bank_answer *ans, size_t n, authrun_done_fn done)
+{
+	struct authrun	*ar;
+
+	if ((ar = authrun_new(ss->inst_id, psu_ip, done)) == NULL ||
+	    ar->c == NULL) {
+		resp_internal(r, ar ? "no connector for the institution" :
+		    "out of memory");
+		authrun_free(ar);
+		return -1;
+	}
+	if (authrun_claim(ar, ss->sid) == -1) {
+		authrun_free(ar);
+		return 1;
+	}
+	if (sess_start(ar, ss, ans, n) == -1) {
+		resp_internal(r, "connector could not start an answer");
+		authrun_free(ar);
+		return -1;
+	}
+	authrun_go(ar, r);
+	return 0;
+}
+
+/* ---- the background poll of a decoupled SCA ---- */
+
+/* Milliseconds of CLOCK_MONOTONIC when the server's clock shows unix. */
+static long long
+mono_at(long long unix_s)
+{
+	long long	d = unix_s - (long long)clock_now();
+
+	return bank_monotonic_ms() + (d > 0 ? d * 1000 : 0);
+}
+
+/* The poll at its time: the session as it is now, asked again. */
+static int
+poll_begin(struct authrun *ar, struct db *db)
+{
+	struct sess	ss;
+	int		rc = -1;
+
+	if (authrun_claim(ar, ar->sid) == -1) {
+		/* A request asks the bank now; look again in a second. */
+		ar->due_ms = bank_monotonic_ms() + 1000;
+		return 1;
+	}
+	if (db == NULL || !sess_load(db, ar->sid, NULL, &ss))
+		return -1;
+	ar->ctx.now = clock_now();
+	if (ar->c != NULL && strcmp(ss.status, "challenge_required") == 0 &&
+	    sess_asks(&ss, BANK_CHAL_DECOUPLED) && ss.expires > ar->ctx.now &&
+	    strcmp(ss.inst_id, ar->inst_id) == 0)
+		rc = sess_start(ar, &ss, NULL, 0);
+	sess_free(&ss);
 	return rc;
 }
 
-/*
- * POST /v1/sessions/{id}/answers: the user's answers to the bank's
- * challenges.  Challenges that take no answer (redirect, decoupled) may be
- * left out: answers without them ask the bank whether the end user has
- * finished there.
- */
-void
-h_sessions_answer(struct req *r)
-{
-	static const char *const fields[] = { "answers", NULL };
-	struct db	*db = store_db();
-	struct sess	 ss;
-	struct vctx	 v;
-	json_t		*answers, *val;
-	const char	*key;
-	char		 missing[512], unknown[512];
-	size_t		 n = 0, i;
-	struct bank_answer ans[BANK_MAX_CHALLENGES];
-	struct bank_auth a;
-	struct jw	 w;
-
-	memset(&ss, 0, sizeof(ss));
-	v_init(&v);
-	bank_auth_init(&a);
-	if (db == NULL) {
-		resp_internal(r, "no database");
-		goto out;
-	}
-	v_known(&v, r->json, NULL, fields);
-	answers = v_object(&v, r->json, NULL, "answers", 1);
-	json_object_foreach(answers, key, val) {
-		char path[300];
-
-		snprintf(path, sizeof(path), "answers.%s", key);
-		if (!json_is_string(val))
-			v_add(&v, path, "Not a valid string.");
-		else if (json_string_length(val) > 256)
-			v_add(&v, path, "Must be at most 256 characters long.");
-	}
-	if (v_failed(&v)) {
-		v_respond(&v, r);
-		goto out;
-	}
-	if (!sess_load(db, req_param(r, 0), r->client_id, &ss)) {
-		resp_error(r, ERR_SESSION_NONEXISTENT, NULL, NULL);
-		goto out;
-	}
-	if (strcmp(ss.status, "authorized") == 0) {
-		resp_error(r, ERR_ALREADY_AUTHORIZED, NULL, NULL);
-		goto out;
-	}
-	if (session_gone(r, db, ss.sid, ss.cid, ss.status, sizeof(ss.status),
-	    ss.expires, 1))
-		goto out;
-	/* Keys not asked, and keys asked but not answered. */
-	unknown[0] = missing[0] = '\0';
-	json_object_foreach(answers, key, val) {
-		int found = 0;
-
-		json_array_foreach(ss.asked, i, val)
-			if (strcmp(json_string_value(json_object_get(val, "key")),
-			    key) == 0)
-				found = 1;
-		if (!found && strlen(unknown) + strlen(key) + 3 < sizeof(unknown))
-			snprintf(unknown + strlen(unknown), sizeof(unknown) -
-			    strlen(unknown), "%s%s", *unknown ? ", " : "", key);
-	}
-	json_array_foreach(ss.asked, i, val) {
-		const char *k = json_string_value(json_object_get(val, "key"));
-		enum bank_chal_kind kind = BANK_CHAL_QUESTION;
-
-		bank_chal_kind_parse(json_string_value(json_object_get(val,
-		    "kind")), &kind);
-		if (json_object_get(answers, k) == NULL) {
-			if (bank_chal_answered(kind) &&
-			    strlen(missing) + strlen(k) + 3 < sizeof(missing))
-				snprintf(missing + strlen(missing),
-				    sizeof(missing) - strlen(missing), "%s%s",
-				    *missing ? ", " : "", k);
-		} else if (n < BANK_MAX_CHALLENGES) {
-			ans[n].key = k;
-			ans[n].value = json_string_value(json_object_get(answers, k));
-			n++;
-		}
-	}
-	/* Every request moves the idle expiry. */
-	db_run(db, "UPDATE sessions SET expires_at = ? WHERE id = ?", "it",
-	    (int64_t)clock_now() + cfg.session_idle, ss.sid);
-	if (*unknown != '\0') {
-		resp_error_field(r, ERR_UNKNOWN_CHALLENGE_KEY, "answers",
-		    "Not asked: %s.", unknown);
-		goto out;
-	}
-	if (*missing != '\0') {
-		resp_error_field(r, ERR_SECURITYRESPONSES_INCOMPLETE, "answers",
-		    "No answer for: %s.", missing);
-		goto out;
-	}
-	if (sess_advance(r, db, &ss, req_header(r, "PSU-IP-Address"), ans, n,
-	    &a) == -1)
-		goto out;
-	if (a.outcome == BANK_FAILED) {
-		respond_failure(r, &a, ss.cid, ss.sid);
-		goto out;
-	}
-	resp_begin(r, 200, &w);
-	session_write(&w, db, ss.sid);
-out:
-	sess_free(&ss);
-	bank_auth_free(&a);
-	v_free(&v);
-}
-
-/*
- * GET /v1/sessions/{id}: the session (a live one is kept alive by this
- * request); an expired one is gone: 410, as for answers.  A session that
- * waits for a confirmation in the bank's app (a `decoupled` challenge)
- * asks the bank first, at most once per the bank's poll interval, so the
- * client sees it become authorized by reading it.
- */
-void
-h_sessions_get(struct req *r)
-{
-	struct db	*db = store_db();
-	struct sess	 ss;
-	struct bank_auth a;
-	struct jw	 w;
-
-	if (db == NULL) {
-		resp_internal(r, "no database");
-		return;
-	}
-	if (!sess_load(db, req_param(r, 0), r->client_id, &ss)) {
-		resp_error(r, ERR_SESSION_NONEXISTENT, NULL, NULL);
-		return;
-	}
-	bank_auth_init(&a);
-	if (session_gone(r, db, ss.sid, ss.cid, ss.status, sizeof(ss.status),
-	    ss.expires, 0))
-		goto out;
-	db_run(db, "UPDATE sessions SET expires_at = ? WHERE id = ? AND status = "
-	    "'challenge_required'", "it", (int64_t)clock_now() + cfg.session_idle,
-	    ss.sid);
-	if (strcmp(ss.status, "challenge_required") == 0 &&
-	    sess_asks(&ss, BANK_CHAL_DECOUPLED) &&
-	    sess_advance(r, db, &ss, req_header(r, "PSU-IP-Address"), NULL, 0,
-	    &a) == -1)
-		goto out;
-	resp_begin(r, 200, &w);
-	session_write(&w, db, ss.sid);
-out:
-	bank_auth_free(&a);
-	sess_free(&ss);
-}
-
-/* The page the end user's browser shows after the bank sent it back. */
 static void
-callback_page(struct req *r, const char *title, const char *text)
+poll_done(struct authrun *ar, struct req *r, struct db *db)
 {
-	struct buf	b;
-
-	buf_init(&b, 4096);
-	buf_printf(&b, "<!doctype html>\n<html lang=\"en\"><head><meta "
-	    "charset=\"utf-8\"><title>%s</title></head>\n<body><h1>%s</h1>\n"
-	    "<p>%s</p></body></html>\n", title, title, text);
-	resp_text(r, 200, "text/html; charset=utf-8", buf_str(&b), b.len);
-	buf_free(&b);
+	recorded(ar, r, db, "poll", 0);
 }
 
 /*
- * GET /v1/callback/xs2a?state=...: where a bank's redirect SCA sends the
- * end user's browser back (the institution's tpp_redirect_uri).  No
- * bearer token: the state is the session id sealed by this server, so
- * only a session's own redirect gets here.  bankfeed asks the bank for
- * the consent's status, records the outcome (with its webhook) and shows
- * the browser a short page; a failure answers the error object.
+ * After an outcome that is a decoupled challenge: the bank is asked again
+ * at its own time (poll_at), in the background, until the session ends or
+ * expires; a request that reads or answers the session meanwhile asks
+ * instead, and the poll then waits for its outcome's time.
  */
+static void
+poll_later(struct authrun *done, struct db *db)
+{
+	struct authrun	*ar;
+	struct db_stmt	*s;
+	long long	 expires;
+
+	if (done->a.outcome != BANK_CHALLENGE || done->a.poll_at <= 0 ||
+	    db == NULL)
+		return;
+	s = db_q(db, "SELECT expires_at FROM sessions WHERE id = ? AND status = "
+	    "'challenge_required'", "t", done->sid);
+	expires = s != NULL && db_step(s) == DB_ROW ? db_col_int(s, 0) : 0;
+	db_done(s);
+	if (expires <= done->a.poll_at)
+		return;
+	if ((ar = authrun_new(done->inst_id, NULL, poll_done)) == NULL)
+		return;
+	ar->begin = poll_begin;
+	authrun_poll(ar, done->sid, mono_at(done->a.poll_at), mono_at(expires));
+}
+
 void
-h_callback_xs2a(struct req *r)
+authflow_start(void)
 {
 	struct db	*db = store_db();
-	struct sess	 ss;
-	struct bank_auth a;
-	struct bank_answer ans = { "redirect", "returned" };
-	const char	*state = req_query(r, "state");
-	char		 sid[ID_MAX];
-	size_t		 sidlen;
+	struct db_stmt	*s;
+	struct authrun	*ar;
+	long long	 now = (long long)clock_now();
 
-	memset(&ss, 0, sizeof(ss));
-	bank_auth_init(&a);
-	if (db == NULL) {
-		resp_internal(r, "no database");
-		goto out;
+	if (db == NULL)
+		return;
+	/* Sessions a stop left waiting for a confirmation in the bank's app. */
+	s = db_q(db, "SELECT s.id, s.expires_at, c.institution_id FROM sessions "
+	    "s JOIN connections c ON s.connection_id = c.id WHERE s.status = "
+	    "'challenge_required' AND s.expires_at > ? AND s.challenges LIKE "
+	    "'%\"kind\":\"decoupled\"%'", "i", (int64_t)now);
+	while (s != NULL && db_step(s) == DB_ROW) {
+		if ((ar = authrun_new(db_col_text(s, 2), NULL, poll_done)) == NULL)
+			break;
+		ar->begin = poll_begin;
+		authrun_poll(ar, db_col_text(s, 0), bank_monotonic_ms(),
+		    mono_at(db_col_int(s, 1)));
 	}
-	if (state == NULL || vault_token_open(state, CALLBACK_AAD, sid,
-	    sizeof(sid), &sidlen) == -1) {
-		resp_error_field(r, ERR_INVALID_REQUEST, "state", "Not a state "
-		    "this server gave to a bank.");
-		goto out;
-	}
-	sid[sidlen < sizeof(sid) ? sidlen : sizeof(sid) - 1] = '\0';
-	if (!sess_load(db, sid, NULL, &ss)) {
-		resp_error(r, ERR_SESSION_NONEXISTENT, NULL, NULL);
-		goto out;
-	}
-	if (strcmp(ss.status, "authorized") == 0) {
-		callback_page(r, "Access granted", "Your bank has confirmed "
-		    "the access. You can close this window.");
-		goto out;
-	}
-	if (session_gone(r, db, ss.sid, ss.cid, ss.status, sizeof(ss.status),
-	    ss.expires, 1))
-		goto out;
-	db_run(db, "UPDATE sessions SET expires_at = ? WHERE id = ?", "it",
-	    (int64_t)clock_now() + cfg.session_idle, ss.sid);
-	if (sess_advance(r, db, &ss, NULL, sess_asks(&ss, BANK_CHAL_REDIRECT) ?
-	    &ans : NULL, sess_asks(&ss, BANK_CHAL_REDIRECT) ? 1 : 0, &a) == -1)
-		goto out;
-	if (a.outcome == BANK_FAILED)
-		respond_failure(r, &a, ss.cid, ss.sid);
-	else if (a.outcome == BANK_AUTHORIZED)
-		callback_page(r, "Access granted", "Your bank has confirmed "
-		    "the access. You can close this window.");
-	else
-		callback_page(r, "Not confirmed yet", "Your bank has not "
-		    "confirmed the access yet. Finish at your bank, or close "
-		    "this window and start again.");
-out:
-	sess_free(&ss);
-	bank_auth_free(&a);
+	db_done(s);
+}
+
+void
+authflow_release(void)
+{
+	authrun_release((int)(cfg.shutdown_grace / 2));
 }

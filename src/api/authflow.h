@@ -19,7 +19,9 @@ int	session_write(struct jw *, struct db *, const char *id);
 /*
  * Logs in at the bank for an existing connection row and records the new
  * session.  Answers r: 201 with {connection, session} when with_connection,
- * else 201 with the session; or the bank's error.
+ * else 201 with the session; or the bank's error.  A login that waits on
+ * the bank suspends r (authrun.h) and answers it later from a worker:
+ * username and password are used before this returns.
  */
 void	authflow_login(struct req *, struct db *, const char *connection_id,
 	    const char *institution_id, const char *username,
@@ -29,5 +31,16 @@ void	authflow_login(struct req *, struct db *, const char *connection_id,
  * share login_hash, or of one connection: 1 found, 0 none. */
 int	authflow_live_session(struct db *, const char *client_id,
 	    const char *login_hash, const char *connection_id);
+
+/*
+ * Server start (after engine_start): sessions left waiting for a
+ * confirmation in the bank's app are asked again in the background.
+ */
+void	authflow_start(void);
+/*
+ * Server stop (from server_stop's release): requests waiting on a bank
+ * get up to half the shutdown grace, then 503 SERVICE_UNAVAILABLE.
+ */
+void	authflow_release(void);
 
 #endif

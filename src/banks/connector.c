@@ -27,8 +27,9 @@ static const struct {
 
 /*
  * bank_run_blocking() sleeps on notify_cond; bank_notify() moves
- * notify_gen and wakes them all.  Only authorizations run blocking (a few
- * at a time), so waking all of them for any bank's answer costs little.
+ * notify_gen and wakes them all.  Only tools, tests and sandbox-bank's
+ * in-process steps run blocking (the server's logins are engine jobs, see
+ * api/authrun.c), so waking all of them for any bank's answer costs little.
  */
 static pthread_mutex_t	notify_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	notify_cond;

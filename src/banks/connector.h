@@ -135,6 +135,13 @@ struct bank_auth {
 	struct bank_challenge	 challenges[BANK_MAX_CHALLENGES];
 	size_t			 nchallenges;
 	struct bank_error	 error;
+	/*
+	 * A challenge that takes no answer and is finished by asking the
+	 * bank again (decoupled): when it may be asked (unix seconds, the
+	 * bank's wait or Retry-After), so that the caller can ask in the
+	 * background by then; 0 when there is nothing to ask.
+	 */
+	long long		 poll_at;
 	/* The connector's state to keep for the next operation (JSON text). */
 	struct buf		 state;
 };

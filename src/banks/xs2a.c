@@ -224,6 +224,7 @@ xs2a_fail_with(struct bank_op *op, const struct bank_error *e)
 	if (op->kind != OP_FETCH) {
 		op->auth->outcome = BANK_FAILED;
 		op->auth->nchallenges = 0;
+		op->auth->poll_at = 0;
 		buf_reset(&op->auth->state);
 	}
 	op->phase = PH_DONE;
@@ -587,6 +588,7 @@ auth_init(struct bank_auth *a)
 	a->nchallenges = 0;
 	a->error.code = ERR_OK;
 	a->error.message[0] = '\0';
+	a->poll_at = 0;
 	buf_reset(&a->state);
 }
 

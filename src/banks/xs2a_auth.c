@@ -15,7 +15,8 @@
  *              (psuData), then a `choice` of SCA method when there are
  *              several (one is taken without asking), then a `tan`.
  *   DECOUPLED  a `decoupled` challenge ("confirm in your banking app");
- *              each later answer (or read of the session) asks the
+ *              each later answer (or read of the session, or the
+ *              caller's background poll at bank_auth.poll_at) asks the
  *              authorisation's scaStatus, at most once per poll interval
  *              or the bank's Retry-After.
  *
@@ -139,6 +140,9 @@ auth_from_link(struct bank_op *op, const char *link)
 static void
 state_out(struct bank_op *op)
 {
+	/* A decoupled SCA: the caller asks again by then, if nobody does. */
+	op->auth->poll_at = op->st.pending == PEND_DECOUPLED ? op->st.poll_at :
+	    0;
 	if (xs2a_state_write(&op->st, &op->auth->state) == -1)
 		xs2a_fail(op, ERR_INTERNAL_ERROR, "xs2a state too large");
 	else

@@ -253,9 +253,10 @@ maintenance(void)
 		return;
 	pthread_mutex_lock(&lock);
 	for (j = jobs; j != NULL; j = j->next)
-		db_run(db, "UPDATE tasks SET lease_until = ? WHERE id = ? AND "
-		    "lease_owner = ?", "itt", (int64_t)(now + LEASE_SECONDS), j->id,
-		    node);
+		if (!j->transient)
+			db_run(db, "UPDATE tasks SET lease_until = ? WHERE "
+			    "id = ? AND lease_owner = ?", "itt",
+			    (int64_t)(now + LEASE_SECONDS), j->id, node);
 	pthread_mutex_unlock(&lock);
 	db_run(db, "UPDATE tasks SET status = 'expired', error_code = ?, "
 	    "finished_at = ?, lease_owner = NULL WHERE status IN ('queued', "
@@ -282,6 +283,27 @@ add_job(struct task_run *run)
 	pthread_mutex_unlock(&lock);
 }
 
+int
+engine_run(struct task_run *run, long long wake_ms, long long deadline_ms)
+{
+	pthread_mutex_lock(&lock);
+	if (!running) {
+		pthread_mutex_unlock(&lock);
+		return -1;
+	}
+	run->transient = 1;
+	run->busy = 0;
+	/* A wake that came before (a bank answered already) makes it due now. */
+	run->wake_ms = run->woken ? 0 : wake_ms;
+	run->woken = 0;
+	run->deadline_ms = deadline_ms;
+	run->next = jobs;
+	jobs = run;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
 static void
 remove_job(struct task_run *run)
 {
@@ -291,7 +313,8 @@ remove_job(struct task_run *run)
 	for (pp = &jobs; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == run) {
 			*pp = run->next;
-			njobs--;
+			if (!run->transient)
+				njobs--;
 			break;
 		}
 	pthread_mutex_unlock(&lock);
@@ -303,6 +326,10 @@ end_job(struct task_run *run, int expired)
 	char	id[ID_MAX];
 
 	remove_job(run);
+	if (run->transient) {
+		run->kind->finish(run, expired);	/* frees run */
+		return;
+	}
 	snprintf(id, sizeof(id), "%s", run->id);
 	run->kind->finish(run, expired);
 	count_end(run);
@@ -484,10 +511,14 @@ engine_stop(void)
 	 * upserts make the redone part harmless).
 	 */
 	while ((j = jobs) != NULL) {
+		int	transient = j->transient;	/* finish frees such */
+
 		jobs = j->next;
 		j->kind->finish(j, -1);
-		free(j->params);
-		free(j);
+		if (!transient) {
+			free(j->params);
+			free(j);
+		}
 	}
 	njobs = 0;
 }

@@ -9,6 +9,8 @@
  * other tasks, so hundreds of tasks waiting on slow banks hold no thread.
  * A task not finished 30 minutes (--task-timeout) after it started expires
  * with error 30005 at that time, even while it waits on a slow bank.
+ * The same workers step transient jobs (engine_run): a login an HTTP
+ * request waits for, the background poll of a decoupled SCA.
  */
 #ifndef BF_ENGINE_H
 #define BF_ENGINE_H
@@ -29,6 +31,7 @@ struct task_run {
 	long long	 deadline_ms;		/* expires then (started_at + limit) */
 	int		 busy;
 	int		 woken;			/* engine_wake() during its step */
+	int		 transient;		/* no tasks row: see engine_run() */
 	struct task_run	*next;
 };
 
@@ -60,6 +63,20 @@ void	engine_notify(void);
  * (connectors promise that for their ctx.wake after op_free()).
  */
 void	engine_wake(struct task_run *);
+
+/*
+ * Runs a job that is no durable task: a bank operation an HTTP request
+ * waits for (a login, an answer), or a background poll of a decoupled SCA.
+ * run is the caller's (kind, impl set; the rest zero); kind->start is not
+ * called.  Its step runs on a worker at wake_ms (CLOCK_MONOTONIC ms, 0: at
+ * once) or when engine_wake(run) comes, also one that came before this
+ * call; kind->finish(run, expired) runs once, on a worker, when a step
+ * returned BANK_DONE or at deadline_ms (expired 1), or at engine_stop()
+ * (expired -1), and frees run: the engine never does.  Such jobs hold no
+ * lease, count against no --max-active-tasks and are lost with the
+ * process.  0, or -1 when the engine does not run (nothing done).
+ */
+int	engine_run(struct task_run *run, long long wake_ms, long long deadline_ms);
 
 /*
  * Waits for a task on behalf of a caller (an HTTP request): fn(arg, 1) when
