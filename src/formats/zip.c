@@ -248,7 +248,10 @@ emit(struct zip *z, FILE *out, const unsigned char *p, size_t n,
 		return too_big(z, "inflates past the size limit");
 	if (z->total > ZIP_MAX_TOTAL_BYTES)
 		return too_big(z, "the archive inflates past its size limit");
-	if (*done > ZIP_RATIO_FREE && *done / ZIP_MAX_RATIO > consumed)
+	/* The free first MiB is the archive's, not each member's: a
+	 * thousand tiny members do not get a MiB each. */
+	if ((*done > ZIP_RATIO_FREE && *done / ZIP_MAX_RATIO > consumed) ||
+	    (z->total > ZIP_RATIO_FREE && z->total / ZIP_MAX_RATIO > z->size))
 		return too_big(z, "inflates too far for its size");
 	*crc = (uint32_t)crc32(*crc, p, (uInt)n);
 	if (n > 0 && fwrite(p, 1, n, out) != n)
