@@ -300,8 +300,14 @@ bai2_account(struct bai2 *b)
 	if (b->c->currency[0] == '\0')
 		fmt_copy(b->c->currency, sizeof(b->c->currency), b->group_ccy);
 	/* (type code, amount, item count, funds type...) to the end. */
-	for (i = 3; i < b->nf && fld(b, i).n > 0; ) {
+	for (i = 3; i < b->nf; ) {
 		struct bai2_field	code = fld(b, i);
+
+		/* An empty summary (",,,,"): some banks pad with them. */
+		if (code.n == 0) {
+			i += 4;
+			continue;
+		}
 
 		if ((rc = bai2_amount(b, fld(b, i + 1), "amount", &amount,
 		    &have)) != STMT_OK)
@@ -453,7 +459,7 @@ bai2_header(struct bai2 *b)
 	if (b->file)
 		return fmt_reject(b->c, b->rec_line, "file header (01) before "
 		    "the file trailer (99) of the file before");
-	if (!feq(&b->f[b->nf - 1], "2") && !(b->nf > 8 && feq(&b->f[8], "2")))
+	if (b->nf <= 8 || !feq(&b->f[8], "2"))
 		return fmt_reject(b->c, b->rec_line, "BAI version \"%.*s\" in "
 		    "the file header; only version 2 is read",
 		    (int)(fld(b, 8).n > 10 ? 10 : fld(b, 8).n), fld(b, 8).s);

@@ -532,8 +532,7 @@ coda_record(struct coda *k)
 static enum stmt_rc
 coda_line(struct coda *k)
 {
-	enum stmt_rc	rc;
-	char		t = k->r[0];
+	char	t = k->r[0];
 
 	if (t != '0' && !k->header)
 		return fmt_reject(k->c, k->ln.line, "record %c before the "
@@ -566,8 +565,7 @@ coda_line(struct coda *k)
 	case '8':
 		return coda_new_balance(k);
 	case '9':
-		rc = coda_trailer(k);
-		return rc;
+		return coda_trailer(k);
 	default:
 		return fmt_reject(k->c, k->ln.line, "unknown record type '%c' "
 		    "(CODA records are 0, 1, 2x, 3x, 4, 8, 9)", t);

@@ -199,7 +199,7 @@ out:
 static enum stmt_rc
 zip_entry(struct zip *z, uint64_t *off)
 {
-	unsigned char	h[CDH_LEN], name[ZIP_NAME_SHOWN * 2];
+	unsigned char	h[CDH_LEN], name[1024];
 	unsigned	nlen;
 
 	if (*off + CDH_LEN > z->cd_off + z->cd_size ||
