@@ -88,4 +88,21 @@ codaw_trailer(struct codaw *w, const char *n6, const char *deb15,
 	codaw_rec(w, 1, "9", 17, n6, 23, deb15, 38, cred15, 128, "2", 0);
 }
 
+/*
+ * A whole file: one statement of BE68539007547034 from 10.00 EUR on
+ * 2 March 2024, one movement of 1.00 (sign '0' or '1') entered on
+ * `date`, the new balance `new15`, and a trailer saying `n6` records and
+ * `deb15` of debits.
+ */
+static __attribute__((unused)) void
+codaw_one(struct codaw *w, const char *sign, const char *date,
+    const char *new15, const char *n6, const char *deb15)
+{
+	codaw_header(w, "030324");
+	codaw_old(w, "BE68539007547034", "0", "000000000010000", "020324");
+	codaw_mv(w, "0001", sign, "000000000001000", date, "Coffee");
+	codaw_new(w, "BE68539007547034", "0", new15, "030324");
+	codaw_trailer(w, n6, deb15, "000000000000000");
+}
+
 #endif

@@ -43,19 +43,6 @@ teardown(void **state)
 	return 0;
 }
 
-static char *
-slurp(const char *path, size_t *n)
-{
-	FILE	*f = fopen(path, "rb");
-	char	*p = malloc(1 << 20);
-
-	assert_non_null(f);
-	assert_non_null(p);
-	*n = fread(p, 1, 1 << 20, f);
-	fclose(f);
-	return p;
-}
-
 static void
 new_user(char id[64])
 {
@@ -126,7 +113,7 @@ coda_and_bai2_files_import(void **state)
 
 	(void)state;
 	new_user(user);
-	coda = slurp(DATA "/coda/odoo_ontvangen_2013.cod", &clen);
+	coda = zipw_slurp(DATA "/coda/odoo_ontvangen_2013.cod", &clen);
 	send_file(user, coda, clen, "kbc.cod", NULL, &r);
 	assert_status(&r, 200);
 	assert_string_equal(jstr(r.json, "status"), "completed");
@@ -139,7 +126,7 @@ coda_and_bai2_files_import(void **state)
 	assert_string_equal(jstr(r.json, "data.0.iban"), "BE33737018595246");
 	assert_string_equal(jstr(r.json, "data.0.currency"), "EUR");
 	res_free(&r);
-	bai2 = slurp(DATA "/bai2/moov_sample1.txt", &blen);
+	bai2 = zipw_slurp(DATA "/bai2/moov_sample1.txt", &blen);
 	send_file(user, bai2, blen, "bank.bai", "?format=bai2", &r);
 	assert_status(&r, 200);
 	assert_string_equal(jstr(r.json, "status"), "completed");
@@ -172,11 +159,8 @@ trailer_checks_become_warnings(void **state)
 
 	(void)state;
 	new_user(user);
-	codaw_header(&w, "030324");
-	codaw_old(&w, "BE68539007547034", "0", "000000000010000", "020324");
-	codaw_mv(&w, "0001", "1", "000000000001000", "030324", "Coffee");
-	codaw_new(&w, "BE68539007547034", "0", "000000000009000", "030324");
-	codaw_trailer(&w, "000003", "000000000005000", "000000000000000");
+	codaw_one(&w, "1", "030324", "000000000009000", "000003",
+	    "000000000005000");
 	send_file(user, w.p, w.len, "belfius.cod", NULL, &r);
 	assert_status(&r, 200);
 	assert_string_equal(jstr(r.json, "status"), "completed");
@@ -204,12 +188,9 @@ an_archive_imports_each_member(void **state)
 
 	(void)state;
 	new_user(user);
-	codaw_header(&w, "030324");
-	codaw_old(&w, "BE68539007547034", "0", "000000000010000", "020324");
-	codaw_mv(&w, "0001", "1", "000000000001000", "030324", "Coffee");
-	codaw_new(&w, "BE68539007547034", "0", "000000000009000", "030324");
-	codaw_trailer(&w, "000009", "000000000001000", "000000000000000");
-	bai2 = slurp(DATA "/bai2/moov_sample1.txt", &blen);
+	codaw_one(&w, "1", "030324", "000000000009000", "000009",
+	    "000000000001000");
+	bai2 = zipw_slurp(DATA "/bai2/moov_sample1.txt", &blen);
 	zipw_add(&z, "march/belfius.cod", w.p, w.len);
 	zipw_add(&z, "march/us.bai", bai2, blen);
 	zipw_add(&z, "../../march/abn.sta", mt940, strlen(mt940));
@@ -257,11 +238,8 @@ bad_archives_are_rejected_and_change_nothing(void **state)
 	res_free(&r);
 	before = stored_txns(user);
 	/* The second member's movement has 31 March 2024 as 320324. */
-	codaw_header(&w, "030324");
-	codaw_old(&w, "BE68539007547034", "0", "000000000010000", "020324");
-	codaw_mv(&w, "0001", "1", "000000000001000", "320324", "Coffee");
-	codaw_new(&w, "BE68539007547034", "0", "000000000009000", "030324");
-	codaw_trailer(&w, "000003", "000000000001000", "000000000000000");
+	codaw_one(&w, "1", "320324", "000000000009000", "000003",
+	    "000000000001000");
 	zipw_add(&z, "good.sta", mt940, strlen(mt940));
 	zipw_add(&z, "april/bad.cod", w.p, w.len);
 	zip = zipw_finish(&z, &n, 0);

@@ -93,11 +93,8 @@ coda_two_statements_and_continued_communication(void **state)
 	codaw_rec(&w, 1, "8", 2, "001", 5, "001548226815", 18, "EUR", 42, "0",
 	    43, "000000000150500", 58, "020324", 0);
 	codaw_trailer(&w, "000007", "000000000000000", "000000000250500");
-	codaw_header(&w, "030324");
-	codaw_old(&w, "BE68539007547034", "0", "000000000010000", "020324");
-	codaw_mv(&w, "0001", "1", "000000000001000", "030324", "Coffee");
-	codaw_new(&w, "BE68539007547034", "0", "000000000009000", "030324");
-	codaw_trailer(&w, "000003", "000000000001000", "000000000000000");
+	codaw_one(&w, "1", "030324", "000000000009000", "000003",
+	    "000000000001000");
 	assert_int_equal(got_mem(w.p, w.len, STMT_CODA, g), STMT_OK);
 	assert_int_equal(g->nw, 0);
 	assert_int_equal(g->nst, 2);
@@ -128,11 +125,8 @@ coda_checks_give_warnings(void **state)
 	struct got	*g = got_new();
 
 	(void)state;
-	codaw_header(&w, "030324");
-	codaw_old(&w, "BE68539007547034", "0", "000000000010000", "020324");
-	codaw_mv(&w, "0001", "1", "000000000001000", "030324", "Coffee");
-	codaw_new(&w, "BE68539007547034", "0", "000000000009900", "030324");
-	codaw_trailer(&w, "000004", "000000000002000", "000000000000000");
+	codaw_one(&w, "1", "030324", "000000000009900", "000004",
+	    "000000000002000");
 	assert_int_equal(got_mem(w.p, w.len, STMT_CODA, g), STMT_OK);
 	assert_int_equal(g->ntx, 1);
 	assert_int_equal(got_warned(g, STMT_W_BALANCE_MISMATCH, NULL), 1);

@@ -32,19 +32,6 @@ static const char bai2[] =
     "98,200000,1,5/\n"
     "99,200000,1,7/\n";
 
-static char *
-slurp(const char *path, size_t *n)
-{
-	FILE	*f = fopen(path, "rb");
-	char	*p = malloc(1 << 20);
-
-	assert_non_null(f);
-	assert_non_null(p);
-	*n = fread(p, 1, 1 << 20, f);
-	fclose(f);
-	return p;
-}
-
 static struct got *
 parse_zip(const unsigned char *p, size_t n, enum stmt_rc want)
 {
@@ -72,7 +59,7 @@ members_of_every_format_are_imported(void **state)
 	struct got	*g;
 	unsigned char	*p;
 	size_t		 n, clen;
-	char		*coda = slurp(DATA "/coda/odoo_ontvangen_2013.cod", &clen);
+	char		*coda = zipw_slurp(DATA "/coda/odoo_ontvangen_2013.cod", &clen);
 
 	(void)state;
 	zipw_add(&z, "2024/", "", 0);

@@ -7,6 +7,7 @@
 #define BF_ZIPW_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -16,6 +17,25 @@ struct zipw {
 	size_t		 len, cdlen;
 	unsigned	 n;
 };
+
+/* A test file (up to 1 MiB) to put in an archive; NULL when unreadable. */
+static __attribute__((unused)) char *
+zipw_slurp(const char *path, size_t *n)
+{
+	FILE	*f = fopen(path, "rb");
+	char	*p = malloc(1 << 20);
+
+	*n = 0;
+	if (f == NULL || p == NULL) {
+		if (f != NULL)
+			fclose(f);
+		free(p);
+		return NULL;
+	}
+	*n = fread(p, 1, 1 << 20, f);
+	fclose(f);
+	return p;
+}
 
 /* How a member is written; zero is a plain deflated member. */
 struct zipw_opt {

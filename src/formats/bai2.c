@@ -652,15 +652,8 @@ bai2_parse(FILE *in, struct fmt_ctx *c)
 		if ((rc = bai2_add(b, s, n, 0)) != STMT_OK)
 			goto out;
 	}
-	if (lr == FMT_LINE_LONG) {
-		rc = fmt_reject(c, b->ln.line, "line longer than %d bytes",
-		    STMT_FIELD_MAX);
+	if ((rc = fmt_lines_end(c, &b->ln, lr)) != STMT_OK)
 		goto out;
-	}
-	if (lr == FMT_LINES_ERROR) {
-		rc = fmt_failed(c, "read error");
-		goto out;
-	}
 	if ((rc = bai2_record(b)) != STMT_OK)
 		goto out;
 	if (!any)

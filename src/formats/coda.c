@@ -599,15 +599,8 @@ coda_parse(FILE *in, struct fmt_ctx *c)
 			goto out;
 		any = 1;
 	}
-	if (lr == FMT_LINE_LONG) {
-		rc = fmt_reject(c, k->ln.line, "line longer than %d bytes",
-		    STMT_FIELD_MAX);
+	if ((rc = fmt_lines_end(c, &k->ln, lr)) != STMT_OK)
 		goto out;
-	}
-	if (lr == FMT_LINES_ERROR) {
-		rc = fmt_failed(c, "read error");
-		goto out;
-	}
 	if (!any)
 		rc = fmt_reject(c, 0, "empty file: no CODA header (record 0)");
 	else if (c->open)

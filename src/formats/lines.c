@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 
+#include "formats/fmt.h"
+
 int
 fmt_lines_init(struct fmt_lines *l, FILE *in, size_t max)
 {
@@ -65,4 +67,16 @@ fmt_lines_next(struct fmt_lines *l)
 	l->line++;
 	l->p[l->len] = '\0';
 	return lng ? FMT_LINE_LONG : FMT_LINE;
+}
+
+enum stmt_rc
+fmt_lines_end(struct fmt_ctx *c, const struct fmt_lines *l,
+    enum fmt_lines_rc lr)
+{
+	if (lr == FMT_LINE_LONG)
+		return fmt_reject(c, l->line, "line longer than %zu bytes",
+		    l->max);
+	if (lr == FMT_LINES_ERROR)
+		return fmt_failed(c, "read error");
+	return STMT_OK;
 }

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "formats/formats.h"
+
 struct fmt_lines {
 	FILE		*in;
 	char		*p;		/* the line, NUL-terminated */
@@ -34,5 +36,14 @@ enum fmt_lines_rc {
 };
 
 enum fmt_lines_rc fmt_lines_next(struct fmt_lines *);
+
+struct fmt_ctx;
+/*
+ * What the parse becomes when fmt_lines_next() stopped with lr: STMT_OK
+ * at the end of the input, a rejection naming the line that is too long,
+ * or a failure to read.
+ */
+enum stmt_rc	fmt_lines_end(struct fmt_ctx *, const struct fmt_lines *,
+		    enum fmt_lines_rc lr);
 
 #endif
