@@ -50,12 +50,14 @@ parse_zip(const unsigned char *p, size_t n, enum stmt_rc want)
 	return g;
 }
 
-/* Three formats in one archive, deflated and stored, in a folder. */
+/* Three formats in one archive, deflated and stored, in a folder; the
+ * BAI2 member written as a streaming archiver does (sizes after it). */
 static void
 members_of_every_format_are_imported(void **state)
 {
 	struct zipw	 z = { 0 };
 	struct zipw_opt	 stored = { .stored = 1 };
+	struct zipw_opt	 streamed = { .descriptor = 1 };
 	struct got	*g;
 	unsigned char	*p;
 	size_t		 n, clen;
@@ -65,7 +67,7 @@ members_of_every_format_are_imported(void **state)
 	zipw_add(&z, "2024/", "", 0);
 	zipw_add(&z, "2024/kbc.cod", coda, clen);
 	zipw_add_opt(&z, "2024/abn.sta", mt940, strlen(mt940), &stored);
-	zipw_add(&z, "2024/us.bai", bai2, strlen(bai2));
+	zipw_add_opt(&z, "2024/us.bai", bai2, strlen(bai2), &streamed);
 	p = zipw_finish(&z, &n, 0);
 	g = parse_zip(p, n, STMT_OK);
 	assert_int_equal(g->nst, 3);

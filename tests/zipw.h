@@ -44,6 +44,9 @@ struct zipw_opt {
 	unsigned	 flags;		/* general purpose flags (1: encrypted) */
 	int		 bad_crc;	/* the directory's CRC-32 is wrong */
 	uint32_t	 usize;		/* when not 0: the size the headers claim */
+	int		 descriptor;	/* sizes and CRC in a data descriptor
+					 * after the data (flag 8), as
+					 * streaming archivers write them */
 };
 
 static void
@@ -101,24 +104,31 @@ zipw_add_opt(struct zipw *z, const char *name, const void *data, size_t n,
 	}
 	if (o->bad_crc)
 		crc ^= 0x5a5a5a5a;
-	/* Local header. */
+	/* Local header: with a descriptor, no sizes or CRC yet. */
 	zipw_le(&z->p, &z->len, 0x04034b50, 4);
 	zipw_le(&z->p, &z->len, 20, 2);
-	zipw_le(&z->p, &z->len, o->flags, 2);
+	zipw_le(&z->p, &z->len, o->flags | (o->descriptor ? 8 : 0), 2);
 	zipw_le(&z->p, &z->len, method, 2);
 	zipw_le(&z->p, &z->len, 0, 4);		/* time, date */
-	zipw_le(&z->p, &z->len, crc, 4);
-	zipw_le(&z->p, &z->len, (uint32_t)clen, 4);
-	zipw_le(&z->p, &z->len, o->usize ? o->usize : (uint32_t)n, 4);
+	zipw_le(&z->p, &z->len, o->descriptor ? 0 : crc, 4);
+	zipw_le(&z->p, &z->len, o->descriptor ? 0 : (uint32_t)clen, 4);
+	zipw_le(&z->p, &z->len, o->descriptor ? 0 : o->usize ? o->usize :
+	    (uint32_t)n, 4);
 	zipw_le(&z->p, &z->len, (uint32_t)nlen, 2);
 	zipw_le(&z->p, &z->len, 0, 2);
 	zipw_put(&z->p, &z->len, name, nlen);
 	zipw_put(&z->p, &z->len, c, clen);
+	if (o->descriptor) {
+		zipw_le(&z->p, &z->len, 0x08074b50, 4);
+		zipw_le(&z->p, &z->len, crc, 4);
+		zipw_le(&z->p, &z->len, (uint32_t)clen, 4);
+		zipw_le(&z->p, &z->len, (uint32_t)n, 4);
+	}
 	/* Its central directory entry. */
 	zipw_le(&z->cd, &z->cdlen, 0x02014b50, 4);
 	zipw_le(&z->cd, &z->cdlen, 20, 2);
 	zipw_le(&z->cd, &z->cdlen, 20, 2);
-	zipw_le(&z->cd, &z->cdlen, o->flags, 2);
+	zipw_le(&z->cd, &z->cdlen, o->flags | (o->descriptor ? 8 : 0), 2);
 	zipw_le(&z->cd, &z->cdlen, method, 2);
 	zipw_le(&z->cd, &z->cdlen, 0, 4);
 	zipw_le(&z->cd, &z->cdlen, crc, 4);
