@@ -117,6 +117,28 @@ coda_two_statements_and_continued_communication(void **state)
 	free(g);
 }
 
+/* "NOT PROVIDED" (as some banks spell NOTPROVIDED) is no reference. */
+static void
+coda_not_provided_is_no_reference(void **state)
+{
+	struct codaw	 w = { .len = 0 };
+	struct got	*g = got_new();
+
+	(void)state;
+	codaw_header(&w, "030324");
+	codaw_old(&w, "BE68539007547034", "0", "000000000010000", "020324");
+	codaw_mv(&w, "0001", "1", "000000000001000", "030324", "Coffee");
+	codaw_rec(&w, 1, "22", 3, "0001", 7, "0000", 64, "NOT PROVIDED", 99,
+	    "BBRUBEBB", 0);
+	codaw_new(&w, "BE68539007547034", "0", "000000000009000", "030324");
+	codaw_trailer(&w, "000004", "000000000001000", "000000000000000");
+	assert_int_equal(got_mem(w.p, w.len, STMT_CODA, g), STMT_OK);
+	assert_int_equal(g->ntx, 1);
+	assert_string_equal(g->tx[0].e2e, "");
+	assert_int_equal(g->nw, 0);
+	free(g);
+}
+
 /* The trailer's count and sums, and the balances, are checked. */
 static void
 coda_checks_give_warnings(void **state)
@@ -386,6 +408,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(coda_real_file_imports_every_movement),
 		cmocka_unit_test(coda_two_statements_and_continued_communication),
+		cmocka_unit_test(coda_not_provided_is_no_reference),
 		cmocka_unit_test(coda_checks_give_warnings),
 		cmocka_unit_test(coda_rejections_point_at_the_line),
 		cmocka_unit_test(coda_refuses_what_it_cannot_read),

@@ -328,8 +328,10 @@ coda_flush(struct coda *k)
 	t.rec.description = fmt_opt(&m->text);
 	t.rec.bank_transaction_code = m->code[0] != '\0' ? m->code : NULL;
 	t.rec.bank_reference = m->ref[0] != '\0' ? m->ref : NULL;
+	/* Banks write both spellings for "none". */
 	t.rec.end_to_end_id = m->e2e[0] != '\0' &&
-	    strcmp(m->e2e, "NOTPROVIDED") != 0 ? m->e2e : NULL;
+	    strcmp(m->e2e, "NOTPROVIDED") != 0 &&
+	    strcmp(m->e2e, "NOT PROVIDED") != 0 ? m->e2e : NULL;
 	t.purpose_code = m->purpose[0] != '\0' ? m->purpose : NULL;
 	return fmt_txn(k->c, &t);
 }
