@@ -1088,9 +1088,9 @@ formats_cmd_import(int argc, char **argv)
 	}
 	n = fread(head, 1, sizeof(head), in);
 	if (fmtname == NULL && stmt_detect(head, n, &fmt) == -1) {
-		fprintf(stderr, "bankfeed import: %s: not a camt.053, MT940, "
-		    "OFX, CODA, BAI2 or ZIP statement file (use --format to say "
-		    "which)\n", path);
+		fprintf(stderr, "bankfeed import: %s: not a camt.053, MT940 or "
+		    "OFX statement file, nor CODA, BAI2 or a ZIP archive of "
+		    "them (use --format to say which)\n", path);
 		goto out;
 	}
 	if (fseek(in, 0, SEEK_SET) != 0)
