@@ -66,6 +66,62 @@ coda_real_file_imports_every_movement(void **state)
 	free(g);
 }
 
+/*
+ * pycoda's test file (KBC and BNP Paribas Fortis, anonymised): two files
+ * in one, POS batches, a domiciliation, globalised transfers to a central
+ * account with 1 and 14 details; every count and sum adds up.
+ */
+static void
+coda_real_multi_statement_file(void **state)
+{
+	struct got	*g = got_new();
+
+	(void)state;
+	assert_int_equal(got_file(DATA "/coda/pycoda_v2_3_multi_statements.txt",
+	    STMT_CODA, g), STMT_OK);
+	assert_int_equal(g->nw, 0);
+	assert_int_equal(g->nst, 2);
+	assert_string_equal(g->st[0].iban, "BE86407051416150");
+	assert_string_equal(g->st[0].holder, "STORA ENSO LANGERBRUGGE NV");
+	assert_int_equal(g->st[0].ntxn, 17);
+	assert_string_equal(g->st[1].iban, "BE12341702625236");
+	assert_string_equal(g->st[1].bic, "GEBABEBB");
+	assert_int_equal(g->st[1].ntxn, 11);
+	assert_int_equal(got_bal(&g->st[1], BAL_OPENING_BOOKED)->amount, 1933809);
+	assert_int_equal(got_bal(&g->st[1], BAL_BOOKED)->amount, 1080781);
+	/* The globalised transfers, once each. */
+	assert_int_equal(g->tx[15].amount, 6209501);
+	assert_int_equal(g->tx[16].amount, -260800);
+	assert_string_equal(g->tx[16].cp_iban, "BE38733040385372");
+	/* A 31 with type 001 names the counterparty; SALA is the category. */
+	assert_int_equal(g->tx[19].amount, -556832);
+	assert_string_equal(g->tx[19].purpose, "SALA");
+	assert_string_equal(g->tx[20].cp_name, "XXXX");
+	assert_string_equal(g->tx[20].e2e, "201312241200195957XXXXXX");
+	free(g);
+}
+
+/* php-coda-parser's sample: a Belgian account number (structure 0) and
+ * a trailer and balances that do not add up, which are warnings. */
+static void
+coda_real_file_that_does_not_add_up(void **state)
+{
+	struct got	*g = got_new();
+
+	(void)state;
+	assert_int_equal(got_file(DATA "/coda/php_coda_parser_sample5.cod",
+	    STMT_CODA, g), STMT_OK);
+	assert_int_equal(g->nst, 1);
+	assert_string_equal(g->st[0].number, "001548226815");
+	assert_string_equal(g->st[0].name, "PROFESSIONAL ACCOUNT");
+	assert_int_equal(g->ntx, 3);
+	assert_string_equal(g->tx[1].desc, "+++112/4554/46812+++");
+	assert_string_equal(g->tx[0].cp_name, "BVBA.BAKKER PIET");
+	assert_int_equal(got_warned(g, STMT_W_BALANCE_MISMATCH, NULL), 1);
+	assert_int_equal(got_warned(g, STMT_W_SUMS_MISMATCH, NULL), 2);
+	free(g);
+}
+
 /* Two statements (two 0...9 blocks), a Belgian account number, a debit
  * balance, a communication over 21, 22 and 23, a name from a 31. */
 static void
@@ -407,6 +463,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(coda_real_file_imports_every_movement),
+		cmocka_unit_test(coda_real_multi_statement_file),
+		cmocka_unit_test(coda_real_file_that_does_not_add_up),
 		cmocka_unit_test(coda_two_statements_and_continued_communication),
 		cmocka_unit_test(coda_not_provided_is_no_reference),
 		cmocka_unit_test(coda_checks_give_warnings),

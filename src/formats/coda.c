@@ -411,7 +411,10 @@ coda_movement_more(struct coda *k)
 		    (rc = coda_text(k, &m->text, 11, 63)) != STMT_OK)
 			return rc;
 		field(k, 64, 98, m->e2e, sizeof(m->e2e));
+		/* The ISO purpose, else the category purpose (SALA...). */
 		field(k, 122, 125, m->purpose, sizeof(m->purpose));
+		if (m->purpose[0] == '\0')
+			field(k, 118, 121, m->purpose, sizeof(m->purpose));
 		return STMT_OK;
 	}
 	/* 23: counterparty account (IBAN and currency, or a Belgian
