@@ -398,7 +398,49 @@ bai2_control_totals_give_warnings(void **state)
 	    "account trailer (49): control total 201101"), 1);
 	assert_int_equal(got_warned(g, STMT_W_SUMS_MISMATCH,
 	    "9 records counted, 8 found"), 1);
-	assert_int_equal(got_warned(g, STMT_W_SUMS_MISMATCH, NULL), 2);
+	/* The group's total is its account trailers' sum: now off too. */
+	assert_int_equal(got_warned(g, STMT_W_SUMS_MISMATCH, "group trailer "
+	    "(98): control total 201100, the account trailers' totals add up "
+	    "to 201101"), 1);
+	assert_int_equal(got_warned(g, STMT_W_SUMS_MISMATCH, NULL), 3);
+	free(g);
+}
+
+/*
+ * ministryofjustice/bai2's files: NatWest (GBP, a text wrapped at 80
+ * columns in the middle of a word, summaries continued) and SVB (two
+ * groups, empty summary fields, no "/" after the file trailer).
+ */
+static void
+bai2_real_files_from_two_banks(void **state)
+{
+	struct got	*g = got_new();
+
+	(void)state;
+	assert_int_equal(got_file(DATA "/bai2/mojbai2_nwb_example.bai2",
+	    STMT_BAI2, g), STMT_OK);
+	assert_int_equal(g->nw, 0);
+	assert_int_equal(g->nst, 1);
+	assert_string_equal(g->st[0].ccy, "GBP");
+	assert_string_equal(g->st[0].number, "88888888 600004");
+	assert_int_equal(g->ntx, 5);
+	assert_int_equal(g->tx[0].amount, -971);
+	assert_string_equal(g->tx[4].desc, "TFR XBANKGO24007680SJ CAT JPY 2 "
+	    "GBPXBANKGO24007680BGC INTERNATIONAL-5373 CLIENT SECCY AC TFR");
+	assert_int_equal(got_bal(&g->st[0], BAL_BOOKED)->amount, 33845);
+	free(g);
+	g = got_new();
+	assert_int_equal(got_file(DATA "/bai2/mojbai2_svb_us_example.bai2",
+	    STMT_BAI2, g), STMT_OK);
+	assert_int_equal(g->nw, 0);
+	assert_int_equal(g->nst, 2);
+	assert_string_equal(g->st[1].from, "2022-02-02");
+	/* 040 and 045 after a stray empty field, in an 88. */
+	assert_int_equal(got_bal(&g->st[0], BAL_OPENING_AVAILABLE)->amount,
+	    32742537);
+	assert_int_equal(got_bal(&g->st[0], BAL_AVAILABLE)->amount, 35217175);
+	assert_string_equal(g->tx[0].desc, "SOME PAYMENT ACH OFFSET");
+	assert_string_equal(g->tx[0].bref, "172629");
 	free(g);
 }
 
@@ -473,6 +515,7 @@ main(void)
 		cmocka_unit_test(bai2_real_file_imports),
 		cmocka_unit_test(bai2_fields_funds_types_and_continuations),
 		cmocka_unit_test(bai2_control_totals_give_warnings),
+		cmocka_unit_test(bai2_real_files_from_two_banks),
 		cmocka_unit_test(bai2_rejections_point_at_the_line),
 		cmocka_unit_test(bai2_real_file_with_a_broken_record_is_rejected_at_its_line),
 	};

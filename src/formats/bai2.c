@@ -31,6 +31,7 @@
 
 #define BAI2_MAXFIELDS	1024
 #define BAI2_JOIN	'\x1f'	/* where an 88 continued the record */
+#define BAI2_GLUE	'\x1e'	/* the same, inside a word (see bai2_add) */
 
 struct bai2_field {
 	const char	*s;
@@ -45,6 +46,9 @@ struct bai2 {
 	struct buf		 rec;
 	uint64_t		 rec_line;
 	uint64_t		 rec_phys;	/* physical records in it */
+	size_t			 prev_len;	/* the last physical record's */
+	int			 prev_slash;	/* it ended with "/" */
+	size_t			 reclen;	/* 01's physical record length */
 	struct bai2_field	 f[BAI2_MAXFIELDS];
 	size_t			 nf;
 
@@ -126,19 +130,18 @@ whole(struct bai2_field f, int64_t *out)
 	return 0;
 }
 
-/* Adds v to the control totals of the levels from `from` down. */
+/*
+ * Adds v to the sum level lv's trailer is checked against: the amounts
+ * for an account, its trailers' control totals for a group or file.
+ */
 static void
-tally(struct bai2 *b, int64_t v)
+tally(struct bai2 *b, int lv, int64_t v)
 {
-	int	i;
-
-	for (i = 0; i < 3; i++) {
-		if ((v > 0 && b->sum[i] > INT64_MAX - v) ||
-		    (v < 0 && b->sum[i] < INT64_MIN - v))
-			b->overflow[i] = 1;
-		else
-			b->sum[i] += v;
-	}
+	if ((v > 0 && b->sum[lv] > INT64_MAX - v) ||
+	    (v < 0 && b->sum[lv] < INT64_MIN - v))
+		b->overflow[lv] = 1;
+	else
+		b->sum[lv] += v;
 }
 
 /*
@@ -161,7 +164,7 @@ bai2_amount(struct bai2 *b, struct bai2_field f, const char *what,
 		return fmt_reject(b->c, b->rec_line, "%s \"%.*s\" is not an "
 		    "amount (digits with an optional sign, no decimal point)",
 		    what, (int)(f.n > 40 ? 40 : f.n), f.s);
-	tally(b, raw);
+	tally(b, LV_ACCOUNT, raw);
 	if (f.s[0] == '+' || f.s[0] == '-') {
 		if (f.s[0] == '-')
 			num[o++] = '-';
@@ -303,9 +306,10 @@ bai2_account(struct bai2 *b)
 	for (i = 3; i < b->nf; ) {
 		struct bai2_field	code = fld(b, i);
 
-		/* An empty summary (",,,,"): some banks pad with them. */
+		/* Empty fields where a type code belongs: some banks pad
+		 * with empty summaries (",,,,") or one stray comma. */
 		if (code.n == 0) {
-			i += 4;
+			i++;
 			continue;
 		}
 
@@ -387,7 +391,8 @@ bai2_detail(struct bai2 *b)
 
 		text.s = p;
 		text.n = (size_t)(b->rec.p + b->rec.len - p);
-		/* An 88 continues the text on a new line: a blank. */
+		/* An 88 continues the text on a new line: a blank (a glue
+		 * mark, inside a word, is a control character: dropped). */
 		for (size_t j = 0; j < text.n; j++)
 			if (p[j] == BAI2_JOIN)
 				p[j] = ' ';
@@ -414,20 +419,29 @@ bai2_detail(struct bai2 *b)
 	return fmt_txn(b->c, &t);
 }
 
-/* 49, 98, 99: a trailer's control total and record count (field k). */
+/*
+ * 49, 98, 99: a trailer's control total and record count (field k).  As
+ * the specification has it, an account's total is the sum of its amounts,
+ * a group's the sum of its account trailers' totals, a file's the sum of
+ * its group trailers'.
+ */
 static enum stmt_rc
 bai2_check(struct bai2 *b, int lv, size_t k, const char *what)
 {
+	static const char *const of[] = { "the group trailers' totals",
+	    "the account trailers' totals", "the amounts" };
 	int64_t		total, n;
 	enum stmt_rc	rc;
 
 	if (whole(fld(b, 1), &total) == -1 || whole(fld(b, k), &n) == -1)
 		return fmt_reject(b->c, b->rec_line, "%s without its control "
 		    "total and number of records", what);
+	if (lv > LV_FILE)
+		tally(b, lv - 1, total);
 	if (!b->overflow[lv] && total != b->sum[lv]) {
 		rc = fmt_warn(b->c, STMT_W_SUMS_MISMATCH, b->rec_line, "%s: "
-		    "control total %lld, the amounts add up to %lld", what,
-		    (long long)total, (long long)b->sum[lv]);
+		    "control total %lld, %s add up to %lld", what,
+		    (long long)total, of[lv], (long long)b->sum[lv]);
 		if (rc != STMT_OK)
 			return rc;
 	}
@@ -455,6 +469,7 @@ static enum stmt_rc
 bai2_header(struct bai2 *b)
 {
 	char	date[11];
+	int64_t	v;
 
 	if (b->file)
 		return fmt_reject(b->c, b->rec_line, "file header (01) before "
@@ -471,6 +486,10 @@ bai2_header(struct bai2 *b)
 	b->overflow[LV_FILE] = 0;
 	b->nrec[LV_FILE] = b->rec_phys;
 	fcopy(fld(b, 5), b->file_id, sizeof(b->file_id));
+	/* Physical record length, when the sender states it; else 80. */
+	if (whole(fld(b, 6), &v) == -1 || v < 10 || v > STMT_FIELD_MAX)
+		v = 80;
+	b->reclen = (size_t)v;
 	return STMT_OK;
 }
 
@@ -510,7 +529,7 @@ bai2_split(struct bai2 *b)
 
 	b->nf = 0;
 	for (p = s; ; p++) {
-		if (p == e || *p == ',' || *p == BAI2_JOIN) {
+		if (p == e || *p == ',' || *p == BAI2_JOIN || *p == BAI2_GLUE) {
 			if (b->nf == BAI2_MAXFIELDS)
 				return fmt_reject(b->c, b->rec_line, "more than "
 				    "%d fields in one record", BAI2_MAXFIELDS);
@@ -590,17 +609,28 @@ bai2_record(struct bai2 *b)
 
 /*
  * Appends the line (without its record code when it continues, and
- * without the "/" that ends it) to the logical record.
+ * without the "/" that ends it) to the logical record.  `raw` is the
+ * physical record's length.  A continuation after a record that ended
+ * with "/" starts a new field; after one that did not, it continues the
+ * text: with a blank, unless the record before filled the physical
+ * record length (a bank that wraps its text at 80 columns cuts words:
+ * "INTERNATIONAL-5373 CLIE" + "NT SECCY" is one word).
  */
 static enum stmt_rc
-bai2_add(struct bai2 *b, const char *s, size_t n, int cont)
+bai2_add(struct bai2 *b, const char *s, size_t n, int cont, size_t raw)
 {
+	int	slash;
+
 	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
 		n--;
-	if (n > 0 && s[n - 1] == '/')
+	slash = n > 0 && s[n - 1] == '/';
+	if (slash)
 		n--;
-	if (cont && buf_addc(&b->rec, BAI2_JOIN) == -1)
+	if (cont && buf_addc(&b->rec, !b->prev_slash && b->reclen > 0 &&
+	    b->prev_len == b->reclen ? BAI2_GLUE : BAI2_JOIN) == -1)
 		goto long_;
+	b->prev_slash = slash;
+	b->prev_len = raw;
 	if (buf_add(&b->rec, s, n) == -1)
 		goto long_;
 	b->rec_phys++;
@@ -640,7 +670,8 @@ bai2_parse(FILE *in, struct fmt_ctx *c)
 			continue;
 		any = 1;
 		if (n >= 3 && memcmp(s, "88,", 3) == 0 && b->rec.len > 0) {
-			if ((rc = bai2_add(b, s + 3, n - 3, 1)) != STMT_OK)
+			if ((rc = bai2_add(b, s + 3, n - 3, 1, b->ln.len)) !=
+			    STMT_OK)
 				goto out;
 			continue;
 		}
@@ -649,7 +680,7 @@ bai2_parse(FILE *in, struct fmt_ctx *c)
 		buf_reset(&b->rec);
 		b->rec_phys = 0;
 		b->rec_line = b->ln.line;
-		if ((rc = bai2_add(b, s, n, 0)) != STMT_OK)
+		if ((rc = bai2_add(b, s, n, 0, b->ln.len)) != STMT_OK)
 			goto out;
 	}
 	if ((rc = fmt_lines_end(c, &b->ln, lr)) != STMT_OK)
