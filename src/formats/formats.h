@@ -1,6 +1,6 @@
 /*
- * formats: statement files (camt.053, MT940/MT942, OFX) turned into the
- * normalized records of records.h.
+ * formats: statement files (camt.053, MT940/MT942, OFX, CODA, BAI2, and
+ * ZIP archives of them) turned into the normalized records of records.h.
  *
  * A parser reads a FILE* front to back in bounded pieces and hands what it
  * finds to a sink, one record at a time, so a 1 GB file never sits in
@@ -229,9 +229,10 @@ enum stmt_rc	 stmt_parse_piece(FILE *in, enum stmt_format fmt,
 const char	*stmt_diag_str(const struct stmt_diag *, char *out, size_t n);
 
 /*
- * bankfeed import FILE [--format camt053|mt940|ofx]: prints the normalized
- * statements as JSON on stdout.  argv[0] is "import".  Returns the exit
- * status: 0 imported, 1 rejected (the reason on stderr), 2 usage.
+ * bankfeed import FILE [--format camt053|mt940|ofx|coda|bai2|zip]: prints
+ * the normalized statements as JSON on stdout.  argv[0] is "import".
+ * Returns the exit status: 0 imported, 1 rejected (the reason on stderr),
+ * 2 usage.
  */
 int		 formats_cmd_import(int argc, char **argv);
 
