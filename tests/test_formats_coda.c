@@ -133,7 +133,8 @@ coda_two_statements_and_continued_communication(void **state)
 	(void)state;
 	codaw_header(&w, "020324");
 	codaw_rec(&w, 1, "10", 3, "001", 6, "001548226815", 19, "EUR", 23, "BE",
-	    43, "1", 44, "000000000100000", 59, "010324", 65, "JAN PEETERS",
+	    43, "1", 44, "000000000100000", 59, "010324", 65,
+	    "Soci\xe9t\xe9 G\xe9n\xe9rale",
 	    126, "001", 0);
 	codaw_rec(&w, 1, "21", 3, "0001", 7, "0000", 11, "BANKREF1", 32, "0",
 	    33, "000000000250500", 48, "000000", 54, "00150000", 62, "0",
@@ -156,6 +157,9 @@ coda_two_statements_and_continued_communication(void **state)
 	assert_int_equal(g->nst, 2);
 	assert_string_equal(g->st[0].number, "001548226815");
 	assert_string_equal(g->st[0].iban, "");
+	/* Names in ISO-8859-1, as Belgian banks still write them. */
+	assert_string_equal(g->st[0].holder, "Soci\xc3\xa9t\xc3\xa9 "
+	    "G\xc3\xa9n\xc3\xa9rale");
 	assert_int_equal(got_bal(&g->st[0], BAL_OPENING_BOOKED)->amount, -10000);
 	assert_int_equal(g->ntx, 2);
 	assert_int_equal(g->tx[0].amount, 25050);

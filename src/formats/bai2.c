@@ -95,16 +95,7 @@ fld(const struct bai2 *b, size_t i)
 static void
 fcopy(struct bai2_field f, char *out, size_t n)
 {
-	while (f.n > 0 && f.s[0] == ' ') {
-		f.s++;
-		f.n--;
-	}
-	while (f.n > 0 && f.s[f.n - 1] == ' ')
-		f.n--;
-	if (f.n >= n)
-		f.n = n - 1;
-	memcpy(out, f.s, f.n);
-	out[f.n] = '\0';
+	fmt_field_text(out, n, f.s, f.n);
 }
 
 /* A signed whole number; -1 when it is not one (empty is not one). */

@@ -72,23 +72,12 @@ is_digit(int c)
 	return (unsigned)c - '0' < 10;
 }
 
-/* Positions from..to (1-based, inclusive) of the record, blanks trimmed. */
+/* Positions from..to (1-based, inclusive) of the record, blanks trimmed,
+ * as UTF-8. */
 static void
 field(const struct coda *k, int from, int to, char *out, size_t n)
 {
-	const char	*s = k->r + from - 1;
-	size_t		 len = (size_t)(to - from + 1);
-
-	while (len > 0 && s[0] == ' ') {
-		s++;
-		len--;
-	}
-	while (len > 0 && s[len - 1] == ' ')
-		len--;
-	if (len >= n)
-		len = n - 1;
-	memcpy(out, s, len);
-	out[len] = '\0';
+	fmt_field_text(out, n, k->r + from - 1, (size_t)(to - from + 1));
 }
 
 static int

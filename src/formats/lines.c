@@ -7,6 +7,7 @@
 #include "formats/lines.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "formats/fmt.h"
 
@@ -67,6 +68,50 @@ fmt_lines_next(struct fmt_lines *l)
 	l->line++;
 	l->p[l->len] = '\0';
 	return lng ? FMT_LINE_LONG : FMT_LINE;
+}
+
+void
+fmt_field_text(char *out, size_t outn, const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, o = 0, k;
+	int			 utf8;
+
+	if (outn == 0)
+		return;
+	while (n > 0 && (p[0] == ' ' || p[0] == '\t')) {
+		p++;
+		n--;
+	}
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	utf8 = fmt_utf8_valid((const char *)p, n);
+	for (i = 0; i < n; i += k) {
+		unsigned char	u[2];
+		const unsigned char *c = p + i;
+
+		k = 1;
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			continue;
+		if (p[i] >= 0x80 && utf8) {
+			while (i + k < n && (p[i + k] & 0xc0) == 0x80)
+				k++;
+		} else if (p[i] >= 0x80) {
+			u[0] = (unsigned char)(0xc0 | (p[i] >> 6));
+			u[1] = (unsigned char)(0x80 | (p[i] & 0x3f));
+			c = u;
+			if (o + 2 >= outn)
+				break;
+			memcpy(out + o, c, 2);
+			o += 2;
+			continue;
+		}
+		if (o + k >= outn)
+			break;
+		memcpy(out + o, c, k);
+		o += k;
+	}
+	out[o] = '\0';
 }
 
 enum stmt_rc

@@ -37,6 +37,14 @@ enum fmt_lines_rc {
 
 enum fmt_lines_rc fmt_lines_next(struct fmt_lines *);
 
+/*
+ * Copies the n bytes at s into out (size outn) as a short UTF-8 value:
+ * blanks trimmed at both ends, kept as it is when it is valid UTF-8, else
+ * read as ISO-8859-1 (Belgian and US banks still write names so);
+ * control characters dropped; cut short on a character boundary.
+ */
+void	fmt_field_text(char *out, size_t outn, const char *s, size_t n);
+
 struct fmt_ctx;
 /*
  * What the parse becomes when fmt_lines_next() stopped with lr: STMT_OK
