@@ -4,7 +4,7 @@
  *   fill        a data dir with N accounts x M transactions, written with
  *               the store's own upserts (accdata.h), for the read path
  *   bare        the bare SQLite bulk insert of a synced account's rows
- *   statements  generated camt.053, MT940 and OFX files of a given size
+ *   statements  generated camt.053, MT940, OFX, CODA and BAI2 files of a given size
  *   start       time from exec to a 200 on /health, and idle RSS
  *   slow        N concurrent syncs on a slow bank (user_slow, or XS2A
  *               sandbox-bank): completion time, errors, RSS

@@ -1,15 +1,18 @@
 /*
- * statements: `bfbench statements DIR MEGABYTES` writes three statement
+ * statements: `bfbench statements DIR MEGABYTES` writes five statement
  * files of about MEGABYTES x 10^6 bytes each, of the same transactions:
  *   DIR/statements.camt053.xml   ISO 20022 camt.053.001.02, indented
  *   DIR/statements.mt940         SWIFT MT940, German :86: subfields, CRLF
  *   DIR/statements.ofx           OFX 1.02 SGML (one tag a line)
+ *   DIR/statements.coda          Belgian CODA 2, 128-character records
+ *   DIR/statements.bai2          BAI2, a text and an 88 per transaction
  * Each holds monthly statements of a run of checking accounts (12 months
  * each, then the next account), with opening and closing balances that
  * add up, so a parser's balance check passes.
  */
 #include "bench.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,10 +427,165 @@ ofx_end(FILE *f)
 	fputs("</BANKMSGSRSV1>\r\n</OFX>\r\n", f);
 }
 
+/* ---- CODA 2 (Belgium) ---- */
+
+/* One 128-character record: (position, text) pairs, then 0. */
+static void
+coda_rec(FILE *f, ...)
+{
+	char	r[129];
+	va_list	ap;
+	int	pos;
+
+	memset(r, ' ', 128);
+	r[128] = '\0';
+	va_start(ap, f);
+	while ((pos = va_arg(ap, int)) > 0) {
+		const char	*v = va_arg(ap, const char *);
+		size_t		 n = strlen(v);
+
+		if (n > (size_t)(129 - pos))
+			n = (size_t)(129 - pos);
+		memcpy(r + pos - 1, v, n);
+	}
+	va_end(ap);
+	fprintf(f, "%s\r\n", r);
+}
+
+/* DDMMYY for CODA. */
+static void
+ddmmyy(long day, char out[8])
+{
+	int	y, m, d;
+
+	day_to_civil(day, &y, &m, &d);
+	snprintf(out, 8, "%02d%02d%02d", d, m, y % 100);
+}
+
+/* Sign digit and 15 digits of thousandths. */
+static void
+coda_amount(int64_t v, char out[20])
+{
+	unsigned long long a = (unsigned long long)(v < 0 ? -v : v) * 10;
+
+	snprintf(out, 20, "%c%015llu", v < 0 ? '1' : '0', a);
+}
+
+static void
+coda_begin(FILE *f)
+{
+	(void)f;
+}
+
+/* A statement is a whole CODA file: header to trailer. */
+static void
+coda_stmt(FILE *f, const struct stmt *s)
+{
+	char		 d[8], e[8], a[20], seq[8], mv[8], c1[54], c2[54], c3[44];
+	unsigned long long deb = 0, cred = 0;
+	size_t		 i, n;
+
+	ddmmyy(s->last, d);
+	snprintf(seq, sizeof(seq), "%03u", s->seq);
+	coda_rec(f, 1, "00000", 6, d, 12, "300", 15, "05", 35, "BANKFEED BENCH",
+	    61, "BBRUBEBB", 128, "2", 0);
+	ddmmyy(s->first - 1, d);
+	coda_amount(s->open, a);
+	coda_rec(f, 1, "13", 3, seq, 6, s->iban, 40, "EUR", 43, a, 59, d,
+	    65, s->holder, 91, "Zichtrekening", 126, seq, 0);
+	for (i = 0; i < s->n; i++) {
+		const struct gen_txn *t = &s->t[i];
+
+		snprintf(mv, sizeof(mv), "%04zu", (i + 1) % 10000);
+		ddmmyy(t->vday, d);
+		ddmmyy(t->bday, e);
+		coda_amount(t->amount, a);
+		if (t->amount < 0)
+			deb += (unsigned long long)-t->amount * 10;
+		else
+			cred += (unsigned long long)t->amount * 10;
+		n = strlen(t->desc);
+		snprintf(c1, sizeof(c1), "%.53s", t->desc);
+		snprintf(c2, sizeof(c2), "%.53s", n > 53 ? t->desc + 53 : "");
+		snprintf(c3, sizeof(c3), "%.43s", n > 106 ? t->desc + 106 : "");
+		coda_rec(f, 1, "21", 3, mv, 7, "0000", 11, t->ref, 32, a, 48, d,
+		    54, "00150000", 62, "0", 63, c1, 116, e, 122, seq, 125, "0",
+		    126, "1", 128, "0", 0);
+		coda_rec(f, 1, "22", 3, mv, 7, "0000", 11, c2, 64, t->e2e,
+		    99, t->cp_bic ? t->cp_bic : "", 126, "1", 128, "0", 0);
+		coda_rec(f, 1, "23", 3, mv, 7, "0000", 11, t->cp_iban, 48,
+		    t->cp_name, 83, c3, 126, "0", 128, "0", 0);
+	}
+	ddmmyy(s->last, d);
+	coda_amount(s->close, a);
+	coda_rec(f, 1, "8", 2, seq, 5, s->iban, 39, "EUR", 42, a, 58, d, 0);
+	snprintf(c1, sizeof(c1), "%06zu", (s->n * 3 + 2) % 1000000);
+	snprintf(c2, sizeof(c2), "%015llu", deb);
+	snprintf(c3, sizeof(c3), "%015llu", cred);
+	coda_rec(f, 1, "9", 17, c1, 23, c2, 38, c3, 128, "2", 0);
+}
+
+static void
+coda_end(FILE *f)
+{
+	(void)f;
+}
+
+/* ---- BAI2 ---- */
+
+/* The file's running control total and counts, for 98 and 99. */
+static long long	bai2_total, bai2_records, bai2_groups;
+
+static void
+bai2_begin(FILE *f)
+{
+	bai2_total = bai2_groups = 0;
+	bai2_records = 1;
+	fputs("01,BANKFEED,BENCH,260102,0600,1,,,2/\n", f);
+}
+
+/* A statement is a group: the as-of date is its last day. */
+static void
+bai2_stmt(FILE *f, const struct stmt *s)
+{
+	char		 d[8], v[8];
+	long long	 total = s->open + s->close, n = 2;
+	size_t		 i;
+
+	yymmdd(s->last, d);
+	fprintf(f, "02,BENCH,BANKFEED,1,%s,2400,EUR,2/\n"
+	    "03,%s,EUR,010,%lld,,,015,%lld,,/\n", d, s->iban,
+	    (long long)s->open, (long long)s->close);
+	for (i = 0; i < s->n; i++) {
+		const struct gen_txn *t = &s->t[i];
+		long long	a = t->amount < 0 ? -t->amount : t->amount;
+
+		yymmdd(t->vday, v);
+		fprintf(f, "16,%s,%lld,V,%s,,%s,%.16s,%s/\n88,%s %s/\n",
+		    t->amount < 0 ? "495" : "195", a, v, t->ref,
+		    t->e2e, t->desc, t->cp_name, t->cp_iban);
+		total += a;
+		n += 2;
+	}
+	fprintf(f, "49,%lld,%lld/\n98,%lld,1,%lld/\n", total, n, total, n + 2);
+	bai2_total += total;
+	bai2_records += n + 2;
+	bai2_groups++;
+}
+
+static void
+bai2_end(FILE *f)
+{
+	fprintf(f, "99,%lld,%lld,%lld/\n", bai2_total, bai2_groups,
+	    bai2_records + 1);
+}
+
 static const struct writer writers[] = {
 	{ "statements.camt053.xml", camt_begin, camt_stmt, camt_end },
 	{ "statements.mt940", mt940_begin, mt940_stmt, mt940_end },
 	{ "statements.ofx", ofx_begin, ofx_stmt, ofx_end },
+	{ "statements.coda", coda_begin, coda_stmt, coda_end },
+	{ "statements.bai2", bai2_begin, bai2_stmt, bai2_end },
 };
 
 /* The statement after s: the next month, or the next account's first. */

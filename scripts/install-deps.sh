@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
-  libcurl4-openssl-dev libssl-dev libxml2-dev libcmocka-dev
+  libcurl4-openssl-dev libssl-dev libxml2-dev libcmocka-dev zlib1g-dev
   clang libclang-rt-14-dev
   sqlite3 curl
   debhelper dpkg-dev

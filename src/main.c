@@ -43,7 +43,7 @@ static const struct command commands[] = {
 	{ "serve", cmd_serve, "run the HTTP server (--demo: also make a demo client and print it)" },
 	{ "clients", cmd_clients, "create|list|delete API clients" },
 	{ "sandbox-bank", xs2a_bank_cmd, "run the Sandbox Bank as a Berlin Group XS2A bank (--listen HOST:PORT)" },
-	{ "import", formats_cmd_import, "print a statement file (camt.053, MT940, OFX) as normalized JSON" },
+	{ "import", formats_cmd_import, "print a statement file (camt.053, MT940, OFX, CODA, BAI2, ZIP) as normalized JSON" },
 	{ "backup", backup_cmd, "FILE [--with-key]: copy the database to FILE while the server runs" },
 	{ "restore", backup_cmd_restore, "FILE [--with-key]: replace the database with a backup (server stopped)" },
 	{ "errors", cmd_errors, "print the error catalog (--markdown: docs/errors.md, --json)" },

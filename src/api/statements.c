@@ -163,7 +163,8 @@ h_users_statements(struct req *r)
 	}
 	if (fmt != NULL && stmt_format_parse(fmt, &f) != 0) {
 		resp_error_field(r, ERR_INVALID_REQUEST, "format",
-		    "Must be camt053, mt940 or ofx (or left out to detect it).");
+		    "Must be camt053, mt940, ofx, coda, bai2 or zip (or left "
+		    "out to detect it).");
 		return;
 	}
 	if (ct != NULL && strncasecmp(ct, "multipart/form-data", 19) == 0) {

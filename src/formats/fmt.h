@@ -24,6 +24,7 @@ struct fmt_ctx {
 	struct stmt_diag	*diag;
 	struct stmt_piece	*piece;		/* NULL: the whole file */
 	size_t			 index0;	/* statements before it */
+	const char		*member;	/* ZIP member being read (zip.c) */
 
 	/* The statement being read. */
 	struct stmt_info	 info;
@@ -135,6 +136,15 @@ int		fmt_is_iban(const char *);
 enum stmt_rc	camt053_parse(FILE *, struct fmt_ctx *);
 enum stmt_rc	mt940_parse(FILE *, struct fmt_ctx *);
 enum stmt_rc	ofx_parse(FILE *, struct fmt_ctx *);
+enum stmt_rc	coda_parse(FILE *, struct fmt_ctx *);
+enum stmt_rc	bai2_parse(FILE *, struct fmt_ctx *);
+enum stmt_rc	zip_parse(FILE *, struct fmt_ctx *);
+/* The parser of ctx->fmt (a ZIP member's, from zip.c). */
+enum stmt_rc	fmt_dispatch(FILE *, struct fmt_ctx *);
+/* Whether the head of a file is a CODA header, a BAI2 header, a ZIP. */
+int		coda_detect(const char *head, size_t n);
+int		bai2_detect(const char *head, size_t n);
+int		zip_detect(const char *head, size_t n);
 
 /*
  * MT940's line grammar, for the import's pieces (import.c), which must cut

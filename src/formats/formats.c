@@ -101,6 +101,11 @@ stmt_detect(const char *head, size_t n, enum stmt_format *out)
 
 	if (n > STMT_DETECT_LEN)
 		n = STMT_DETECT_LEN;
+	if (zip_detect(head, n) || coda_detect(head, n) || bai2_detect(head, n)) {
+		*out = zip_detect(head, n) ? STMT_ZIP : coda_detect(head, n) ?
+		    STMT_CODA : STMT_BAI2;
+		return 0;
+	}
 	/* Past a UTF-8 byte order mark and blank lines. */
 	if (n >= 3 && memcmp(head, "\xef\xbb\xbf", 3) == 0)
 		i = 3;
@@ -137,6 +142,17 @@ stmt_detect(const char *head, size_t n, enum stmt_format *out)
 const char *
 stmt_diag_str(const struct stmt_diag *d, char *out, size_t n)
 {
+	int	k;
+
+	/* A ZIP member's rejection: "ZIP member "a.sta": MT940: line 5: ..." */
+	if (d->member[0] != '\0' && (k = snprintf(out, n, "ZIP member \"%s\": ",
+	    d->member)) > 0 && (size_t)k < n) {
+		struct stmt_diag	inner = *d;
+
+		inner.member[0] = '\0';
+		stmt_diag_str(&inner, out + k, n - (size_t)k);
+		return out;
+	}
 	if (d->line > 0)
 		snprintf(out, n, "%s: line %llu: %s",
 		    formats[d->format < STMT__COUNT ? d->format : 0].human,
@@ -173,15 +189,27 @@ stmt_parse_piece(FILE *in, enum stmt_format fmt, const struct stmt_sink *sink,
 		ctx.index0 = piece->index0;
 		piece->nlines = 0;
 	}
-	switch (fmt) {
+	return fmt_dispatch(in, &ctx);
+}
+
+enum stmt_rc
+fmt_dispatch(FILE *in, struct fmt_ctx *c)
+{
+	switch (c->fmt) {
 	case STMT_CAMT053:
-		return camt053_parse(in, &ctx);
+		return camt053_parse(in, c);
 	case STMT_MT940:
-		return mt940_parse(in, &ctx);
+		return mt940_parse(in, c);
 	case STMT_OFX:
-		return ofx_parse(in, &ctx);
+		return ofx_parse(in, c);
+	case STMT_CODA:
+		return coda_parse(in, c);
+	case STMT_BAI2:
+		return bai2_parse(in, c);
+	case STMT_ZIP:
+		return zip_parse(in, c);
 	default:
-		snprintf(diag->msg, sizeof(diag->msg), "unknown format");
+		snprintf(c->diag->msg, sizeof(c->diag->msg), "unknown format");
 		return STMT_REJECTED;
 	}
 }
@@ -267,6 +295,7 @@ fmt_warn(struct fmt_ctx *c, enum stmt_warn code, uint64_t line,
 	w.code = code;
 	w.line = line;
 	w.message = msg;
+	w.member = c->member;
 	return called(c, c->sink->warning(c->sink->arg, &w));
 }
 
@@ -278,6 +307,7 @@ fmt_stmt_reset(struct fmt_ctx *c)
 	memset(&c->info, 0, sizeof(c->info));
 	c->info.format = c->fmt;
 	c->info.index = index;
+	c->info.member = c->member;
 	c->open = 0;
 	c->currency[0] = '\0';
 	c->nbal = 0;

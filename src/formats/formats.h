@@ -1,6 +1,6 @@
 /*
- * formats: statement files (camt.053, MT940/MT942, OFX) turned into the
- * normalized records of records.h.
+ * formats: statement files (camt.053, MT940/MT942, OFX, CODA, BAI2, and
+ * ZIP archives of them) turned into the normalized records of records.h.
  *
  * A parser reads a FILE* front to back in bounded pieces and hands what it
  * finds to a sink, one record at a time, so a 1 GB file never sits in
@@ -33,7 +33,10 @@
 #define STMT_FORMATS(F) \
 	F(STMT_CAMT053, "camt053", "camt.053") \
 	F(STMT_MT940, "mt940", "MT940") \
-	F(STMT_OFX, "ofx", "OFX")
+	F(STMT_OFX, "ofx", "OFX") \
+	F(STMT_CODA, "coda", "CODA") \
+	F(STMT_BAI2, "bai2", "BAI2") \
+	F(STMT_ZIP, "zip", "ZIP")
 
 enum stmt_format {
 #define F(e, s, h) e,
@@ -76,7 +79,10 @@ enum stmt_format {
 	W(STMT_W_REPEATED_FIELD, "repeated_field", \
 	  "a field that occurs once per statement occurred again and was ignored") \
 	W(STMT_W_TRAILING_DATA, "trailing_data", \
-	  "data after the end of the statement document was ignored")
+	  "data after the end of the statement document was ignored") \
+	W(STMT_W_ARCHIVE_MEMBER, "archive_member", \
+	  "a ZIP member was not imported (not a statement, a nested archive, " \
+	  "metadata), or its name is unsafe as a path (it is never used as one)")
 
 enum stmt_warn {
 #define W(e, s, d) e,
@@ -95,6 +101,7 @@ struct stmt_info {
 	int		 interim;	/* MT942: intraday, transactions pending */
 	uint64_t	 line;		/* where the statement begins (1-based) */
 	size_t		 index;		/* 0 for the first statement of the file */
+	const char	*member;	/* the ZIP member it is in, or NULL */
 };
 
 struct stmt_txn {
@@ -120,6 +127,7 @@ struct stmt_warning {
 	enum stmt_warn	 code;
 	uint64_t	 line;		/* 0 when not known */
 	const char	*message;
+	const char	*member;	/* the ZIP member it is about, or NULL */
 };
 
 struct stmt_sink {
@@ -153,6 +161,7 @@ struct stmt_diag {
 	size_t		 nstatements;	/* statements begun */
 	size_t		 ntxns;		/* transactions passed to the sink */
 	size_t		 nwarnings;	/* warnings passed to the sink */
+	char		 member[512];	/* the ZIP member rejected, or "" */
 };
 
 /* How many leading bytes stmt_detect() wants to see (it takes fewer). */
@@ -220,9 +229,10 @@ enum stmt_rc	 stmt_parse_piece(FILE *in, enum stmt_format fmt,
 const char	*stmt_diag_str(const struct stmt_diag *, char *out, size_t n);
 
 /*
- * bankfeed import FILE [--format camt053|mt940|ofx]: prints the normalized
- * statements as JSON on stdout.  argv[0] is "import".  Returns the exit
- * status: 0 imported, 1 rejected (the reason on stderr), 2 usage.
+ * bankfeed import FILE [--format camt053|mt940|ofx|coda|bai2|zip]: prints
+ * the normalized statements as JSON on stdout.  argv[0] is "import".
+ * Returns the exit status: 0 imported, 1 rejected (the reason on stderr),
+ * 2 usage.
  */
 int		 formats_cmd_import(int argc, char **argv);
 

@@ -260,6 +260,8 @@ on_begin(void *arg, const struct stmt_info *i, const struct rec_account *a)
 	jw_obj(w);
 	jw_kint(w, "index", (int64_t)i->index);
 	jw_kint(w, "line", (int64_t)i->line);
+	if (i->member != NULL)		/* from a ZIP archive */
+		jw_kstr(w, "member", i->member);
 	kstr_opt(w, "id", i->id);
 	kstr_opt(w, "sequence", i->sequence);
 	kstr_opt(w, "from_date", i->from_date);
@@ -992,7 +994,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bankfeed import FILE [--format camt053|mt940|"
-	    "ofx]\n       FILE - reads standard input\n");
+	    "ofx|coda|bai2|zip]\n       FILE - reads standard input\n");
 }
 
 /* Copies in to a temporary file, returned rewound; NULL on failure. */
@@ -1087,7 +1089,8 @@ formats_cmd_import(int argc, char **argv)
 	n = fread(head, 1, sizeof(head), in);
 	if (fmtname == NULL && stmt_detect(head, n, &fmt) == -1) {
 		fprintf(stderr, "bankfeed import: %s: not a camt.053, MT940 or "
-		    "OFX statement file (use --format to say which)\n", path);
+		    "OFX statement file, nor CODA, BAI2 or a ZIP archive of "
+		    "them (use --format to say which)\n", path);
 		goto out;
 	}
 	if (fseek(in, 0, SEEK_SET) != 0)

@@ -1,5 +1,6 @@
 /*
- * The import task: a statement file (camt.053, MT940, OFX) uploaded through
+ * The import task: a statement file (camt.053, MT940, OFX, CODA, BAI2, or a
+ * ZIP archive of them) uploaded through
  * POST /v1/users/{id}/statements becomes accounts, balances and
  * transactions of the user's connection to the built-in institution
  * "file", upserted by the same stable identities as a bank sync, so the
@@ -220,7 +221,15 @@ on_warning(void *arg, const struct stmt_warning *w)
 	if (im->nwarn >= IMPORT_MAX_WARNINGS)
 		return 0;
 	camel(stmt_warn_name(w->code), name, sizeof(name));
-	if (w->line > 0)
+	/* A ZIP member's warning names the member first. */
+	if (w->member != NULL && w->line > 0)
+		snprintf(detail, sizeof(detail), "zip member \"%s\": %s line "
+		    "%llu: %s", w->member, stmt_format_name(w->format),
+		    (unsigned long long)w->line, w->message);
+	else if (w->member != NULL)
+		snprintf(detail, sizeof(detail), "zip member \"%s\": %s: %s",
+		    w->member, stmt_format_name(w->format), w->message);
+	else if (w->line > 0)
 		snprintf(detail, sizeof(detail), "%s line %llu: %s",
 		    stmt_format_name(w->format), (unsigned long long)w->line,
 		    w->message);
@@ -296,7 +305,8 @@ import_step(struct task_run *run, long long *wake_ms)
 			im->rc = STMT_REJECTED;
 			im->diag.format = STMT__COUNT;
 			snprintf(im->diag.msg, sizeof(im->diag.msg), "not a "
-			    "camt.053, MT940 or OFX statement");
+			    "camt.053, MT940, OFX, CODA or BAI2 statement, nor a "
+			    "ZIP archive of them");
 			fclose(f);
 			return BANK_DONE;
 		}
@@ -324,6 +334,9 @@ rejection_data(const struct import *im)
 	else if (im->diag.offset > 0)
 		json_object_set_new(d, "offset", json_integer((json_int_t)
 		    im->diag.offset));
+	/* A rejected ZIP member: its name; format and line are its own. */
+	if (im->diag.member[0] != '\0')
+		json_object_set_new(d, "member", json_string(im->diag.member));
 	json_object_set_new(d, "reason", json_string(im->diag.msg));
 	s = json_dumps(d, JSON_COMPACT);
 	json_decref(d);
