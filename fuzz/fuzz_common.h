@@ -119,7 +119,7 @@ static int
 fuzz_one(enum stmt_format fmt, const uint8_t *data, size_t size)
 {
 	struct stmt_sink	 sink = { NULL, fz_begin, fz_txn, fz_end,
-				    fz_account, fz_warning };
+				    fz_account, fz_warning, 0 };
 	struct stmt_diag	 d;
 	enum stmt_format	 det;
 	FILE			*f;

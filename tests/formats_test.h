@@ -59,6 +59,7 @@ struct got {
 	char		 acct_bank_id[GOT_MAXACCT][128];
 	size_t		 nacct;
 	int		 stop_at_txn;	/* txn() returns 7 at this count */
+	int		 strict;	/* parse with sink.strict */
 	struct stmt_diag diag;
 };
 
@@ -180,7 +181,7 @@ UNUSED static enum stmt_rc
 got_parse(FILE *f, enum stmt_format fmt, struct got *g)
 {
 	struct stmt_sink	sink = { g, got_begin, got_txn, got_end,
-				    got_account, got_warning };
+				    got_account, got_warning, g->strict };
 
 	return stmt_parse(f, fmt, &sink, &g->diag);
 }

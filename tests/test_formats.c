@@ -54,6 +54,22 @@ snippet(const char *s, enum stmt_format fmt, enum stmt_rc want)
 	return g;
 }
 
+/* snippet() with sink.strict set. */
+static struct got *
+snippet_strict(const char *s, enum stmt_format fmt, enum stmt_rc want)
+{
+	struct got	*g = got_new();
+	enum stmt_rc	 rc;
+	char		 msg[STMT_MSGLEN + 64];
+
+	g->strict = 1;
+	rc = got_str(s, fmt, g);
+	if (rc != want)
+		print_error("%s\n", stmt_diag_str(&g->diag, msg, sizeof(msg)));
+	assert_int_equal(rc, want);
+	return g;
+}
+
 /* A buffer of n bytes: s repeated. The caller frees it. */
 static char *
 repeat(const char *s, size_t times)
@@ -192,16 +208,47 @@ mt940_invalid_dates(void **state)
 {
 	struct got	*g;
 
+	char		 path[1024];
+
 	(void)state;
-	/* Month 13: rejected with the line and the date. */
-	g = own("mt940/invalid_month.sta", STMT_MT940, STMT_REJECTED);
+	/* Month 13, strict: rejected with the line and the date. */
+	g = got_new();
+	g->strict = 1;
+	snprintf(path, sizeof(path), "%s/mt940/invalid_month.sta",
+	    BANKFEED_TEST_DATA);
+	assert_int_equal(got_file(path, STMT_MT940, g), STMT_REJECTED);
 	assert_int_equal(g->diag.format, STMT_MT940);
 	assert_int_equal(g->diag.line, 5);
 	assert_non_null(strstr(g->diag.msg, "211301"));
 	assert_non_null(strstr(g->diag.msg, "value date"));
 	free(g);
 
-	/* Day 32 in a balance. */
+	/*
+	 * Lenient (the default): imported, the date before it (the opening
+	 * balance's) in its place, and an invalid_date warning at its line.
+	 */
+	g = own("mt940/invalid_month.sta", STMT_MT940, STMT_OK);
+	assert_int_equal(g->ntx, 1);
+	assert_string_equal(g->tx[0].value, "2021-01-01");
+	assert_string_equal(g->tx[0].booking, "2021-01-01");
+	assert_int_equal(got_warned(g, STMT_W_INVALID_DATE, "211301"), 1);
+	assert_int_equal(g->w[0].line, 5);
+	free(g);
+
+	/* An impossible entry date: the value date stands in for it. */
+	g = snippet(":20:X\n:25:1\n:60F:C210101EUR1,\n"
+	    ":61:2101021340C1,NTRFNONREF\n:62F:C210102EUR2,\n", STMT_MT940,
+	    STMT_OK);
+	assert_string_equal(g->tx[0].booking, "2021-01-02");
+	assert_int_equal(got_warned(g, STMT_W_INVALID_DATE, "1340"), 1);
+	free(g);
+	g = snippet_strict(":20:X\n:25:1\n:60F:C210101EUR1,\n"
+	    ":61:2101021340C1,NTRFNONREF\n:62F:C210102EUR2,\n", STMT_MT940,
+	    STMT_REJECTED);
+	assert_int_equal(g->diag.line, 4);
+	free(g);
+
+	/* Day 32 in the first balance: no date before it, rejected anyway. */
 	g = snippet(":20:X\n:25:1\n:60F:C210132EUR1,\n", STMT_MT940,
 	    STMT_REJECTED);
 	assert_int_equal(g->diag.line, 3);
@@ -226,10 +273,26 @@ mt940_broken_and_truncated(void **state)
 	size_t		 i;
 
 	(void)state;
-	/* Ends after a :61: without its closing balance. */
-	g = snippet(":20:X\n:25:1\n:60F:C210201EUR1,\n:61:2102010201C1,NTRF",
-	    STMT_MT940, STMT_REJECTED);
+	/* Ends after a :61: without its closing balance: strict rejects. */
+	g = snippet_strict(":20:X\n:25:1\n:60F:C210201EUR1,\n"
+	    ":61:2102010201C1,NTRF", STMT_MT940, STMT_REJECTED);
 	assert_non_null(strstr(g->diag.msg, "closing balance"));
+	assert_int_equal(g->diag.line, 4);
+	free(g);
+	/* Lenient: imported, with a missing_field warning at its end. */
+	g = snippet(":20:X\n:25:1\n:60F:C210201EUR1,\n:61:2102010201C1,NTRF",
+	    STMT_MT940, STMT_OK);
+	assert_int_equal(g->ntx, 1);
+	assert_int_equal(got_warned(g, STMT_W_MISSING_FIELD, ":62F:"), 1);
+	free(g);
+	/*
+	 * Ended by the next :20:, the missing :62F: is missed on the last
+	 * line of its statement, not on the next statement's :20:.
+	 */
+	g = snippet_strict(":20:X\n:25:1\n:60F:C210201EUR1,\n"
+	    ":61:2102010201C1,NTRF\n:86:text\n:20:Y\n:25:1\n"
+	    ":62F:C210201EUR1,\n", STMT_MT940, STMT_REJECTED);
+	assert_int_equal(g->diag.line, 5);
 	free(g);
 
 	/* Ends in the middle of a :61:. */
@@ -294,7 +357,9 @@ mt940_fields_past_their_limit(void **state)
 	    ":61:2102010201C1,NTRFNONREF\n:86:166%s:62F:C210201EUR2,\n", lines);
 	g = snippet(s, STMT_MT940, STMT_REJECTED);
 	assert_non_null(strstr(g->diag.msg, "longer than"));
-	assert_int_equal(g->diag.line, 5);
+	/* The line that goes past the limit; the message names the field's. */
+	assert_int_equal(g->diag.line, 590);
+	assert_non_null(strstr(g->diag.msg, ":86: (from line 5)"));
 	free(g);
 	free(s);
 	free(lines);
@@ -971,6 +1036,7 @@ cli_rejects_and_usage(void **state)
 {
 	char		 path[1024];
 	char		*argv[] = { "import", path, NULL };
+	char		*strict[] = { "import", "--strict", path, NULL };
 	char		*noargs[] = { "import", NULL };
 	char		*badfmt[] = { "import", "--format", "pdf", path, NULL };
 	struct run	*r = malloc(sizeof(*r));
@@ -978,10 +1044,14 @@ cli_rejects_and_usage(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/mt940/invalid_month.sta",
 	    BANKFEED_TEST_DATA);
-	import(r, 2, argv);
+	import(r, 3, strict);
 	assert_int_equal(r->status, 1);
 	assert_string_equal(r->out, "");
 	assert_non_null(strstr(r->err, "MT940: line 5: invalid value date"));
+	/* Without --strict: imported, with the invalid_date warning. */
+	import(r, 2, argv);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "\"code\":\"invalid_date\""));
 
 	import(r, 1, noargs);
 	assert_int_equal(r->status, 2);
@@ -1034,11 +1104,14 @@ big_mt940(size_t nstmt, int bad_last)
 	return path;
 }
 
-/* Runs `bankfeed import path`, stdout into a file; its size in *size. */
+/*
+ * Runs `bankfeed import --strict path`, stdout into a file; its size in
+ * *size.
+ */
 static int
 import_to_file(const char *path, const char *out, size_t *size)
 {
-	char	*argv[] = { "import", (char *)path, NULL };
+	char	*argv[] = { "import", "--strict", (char *)path, NULL };
 	int	 ofd = open(out, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	int	 efd = open("/dev/null", O_WRONLY), so = dup(1), se = dup(2);
 	int	 status;
@@ -1049,7 +1122,7 @@ import_to_file(const char *path, const char *out, size_t *size)
 	fflush(stderr);
 	dup2(ofd, 1);
 	dup2(efd, 2);
-	status = formats_cmd_import(2, argv);
+	status = formats_cmd_import(3, argv);
 	fflush(stdout);
 	dup2(so, 1);
 	dup2(se, 2);
@@ -1168,7 +1241,9 @@ mt940_glued_86_keeps_its_limit(void **state)
 	    ":62F:C210201EUR2,\n", first, lines);
 	g = snippet(s, STMT_MT940, STMT_REJECTED);
 	assert_non_null(strstr(g->diag.msg, "longer than"));
-	assert_int_equal(g->diag.line, 5);
+	/* The line that goes past the limit; the message names the field's. */
+	assert_int_equal(g->diag.line, 517);
+	assert_non_null(strstr(g->diag.msg, "(from line 5)"));
 	free(g);
 	free(s);
 	free(first);

@@ -194,6 +194,7 @@ fmt_ctx_init(struct fmt_ctx *c, enum stmt_format fmt,
 	c->fmt = fmt;
 	c->sink = sink;
 	c->diag = diag;
+	c->strict = sink->strict;
 	c->info.format = fmt;
 }
 

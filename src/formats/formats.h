@@ -59,6 +59,8 @@ enum stmt_format {
 	  "a field or tag the parser does not know was skipped") \
 	W(STMT_W_DATE_ADJUSTED, "date_adjusted", \
 	  "a day that does not exist (30 February) was moved to the month's last day") \
+	W(STMT_W_INVALID_DATE, "invalid_date", \
+	  "an impossible date (month 13, day 32) was replaced by a date the file gives") \
 	W(STMT_W_EMPTY_FIELD, "empty_field", \
 	  "a field was present but empty and was ignored") \
 	W(STMT_W_MISSING_FIELD, "missing_field", \
@@ -133,6 +135,13 @@ struct stmt_sink {
 	/* An account listed without a statement (OFX ACCTINFORS). */
 	int	(*account)(void *arg, const struct rec_account *);
 	int	(*warning)(void *arg, const struct stmt_warning *);
+	/*
+	 * An option of the parse rather than a callback: 1 rejects what a
+	 * lenient parse (0, the default) imports with a warning: impossible
+	 * MT940 dates (invalid_date) and an MT940 statement without its
+	 * closing balance :62F: (missing_field).
+	 */
+	int	  strict;
 };
 
 enum stmt_rc {

@@ -592,6 +592,7 @@ struct split {
 	size_t		 failed;	/* the first piece that failed, or np */
 	int		 count_err;	/* reading failed: read the file whole */
 	int		 setup_err;
+	int		 strict;	/* --strict */
 };
 
 /* Reads n bytes at off into b; -1 when they are not all there. */
@@ -694,8 +695,8 @@ end_line_len(const char *s, size_t n)
 
 /*
  * The first place in [from, to) where a piece can start: right after an
- * end-of-message line that starts at or after from, and before the end
- * of the file.  0 when there is none.  from is at least 1: the byte
+ * end-of-message line that starts at or after from and is followed by a
+ * line that opens a statement, before the end of the file.  0 when there is none.  from is at least 1: the byte
  * before it says whether a line starts at from.
  */
 static off_t
@@ -706,8 +707,8 @@ find_split(int fd, off_t from, off_t to, off_t size, char *b)
 
 	while (off < to - 1) {
 		len = (size_t)(size - off);
-		if (len > SCAN_CHUNK + 16)
-			len = SCAN_CHUNK + 16;
+		if (len > SCAN_CHUNK + 128)
+			len = SCAN_CHUNK + 128;
 		if (read_at(fd, b, len, off) == -1)
 			return 0;
 		n = len < SCAN_CHUNK ? len : SCAN_CHUNK;
@@ -719,8 +720,13 @@ find_split(int fd, off_t from, off_t to, off_t size, char *b)
 			/* A line starts at i + 1 (after a CRLF's LF only). */
 			if (b[i] == '\r' && i + 1 < len && b[i + 1] == '\n')
 				continue;
+			/*
+			 * Only where a statement follows at once: a "-" before
+			 * anything else may be a line of a :86: (mt940.c).
+			 */
 			if ((k = end_line_len(b + i + 1, len - i - 1)) > 0 &&
-			    off + (off_t)(i + 1 + k) < size)
+			    off + (off_t)(i + 1 + k) < size &&
+			    mt940_opens_stmt(b + i + 1 + k, len - i - 1 - k))
 				return off + (off_t)(i + 1 + k);
 		}
 		off += (off_t)n;
@@ -779,6 +785,7 @@ split_parse(struct split *s, size_t i)
 		pthread_mutex_unlock(&s->lock);
 	} else {
 		sink_init(&sink, &p->o, 1);
+		sink.strict = s->strict;
 		p->rc = stmt_parse_piece(f, STMT_MT940, &sink, &p->diag, &p->sp);
 	}
 	if (f != NULL)
@@ -858,7 +865,8 @@ split_emit(struct out *o, size_t hlen, const struct split *s)
  * that disagree with the parse); nothing has been written then.
  */
 static int
-import_split(FILE *in, const char *path, struct out *o, int *status)
+import_split(FILE *in, const char *path, int strict, struct out *o,
+    int *status)
 {
 	struct split	 s;
 	struct stat	 st;
@@ -892,12 +900,13 @@ import_split(FILE *in, const char *path, struct out *o, int *status)
 	if (want > SPLIT_PIECES)
 		want = SPLIT_PIECES;
 	if ((s.p = calloc(want, sizeof(*s.p))) == NULL ||
-	    (b = malloc(SCAN_CHUNK + 16)) == NULL)
+	    (b = malloc(SCAN_CHUNK + 128)) == NULL)
 		goto out;
 	for (i = 0; i < want; i++)
 		out_init(&s.p[i].o);
 	s.fd = fileno(in);
 	s.path = path;
+	s.strict = strict;
 	s.dev = st.st_dev;
 	s.ino = st.st_ino;
 	/* A cut near each i/want of the file, where one can be made. */
@@ -992,7 +1001,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bankfeed import FILE [--format camt053|mt940|"
-	    "ofx]\n       FILE - reads standard input\n");
+	    "ofx] [--strict]\n       FILE - reads standard input; --strict "
+	    "rejects impossible dates and\n       MT940 statements without "
+	    ":62F: (a warning otherwise)\n");
 }
 
 /* Copies in to a temporary file, returned rewound; NULL on failure. */
@@ -1028,7 +1039,7 @@ formats_cmd_import(int argc, char **argv)
 	struct out		 o;
 	char			 head[STMT_DETECT_LEN];
 	size_t			 n;
-	int			 i, status = 1, spooled = 0;
+	int			 i, status = 1, spooled = 0, strict = 0;
 	enum stmt_rc		 rc;
 
 	out_init(&o);
@@ -1037,6 +1048,8 @@ formats_cmd_import(int argc, char **argv)
 			fmtname = argv[++i];
 		else if (strncmp(argv[i], "--format=", 9) == 0)
 			fmtname = argv[i] + 9;
+		else if (strcmp(argv[i], "--strict") == 0)
+			strict = 1;
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage();
@@ -1095,13 +1108,14 @@ formats_cmd_import(int argc, char **argv)
 
 	doc_head(&o, fmt);
 	if (fmt == STMT_MT940 && !spooled &&
-	    import_split(in, path, &o, &status) == 0)
+	    import_split(in, path, strict, &o, &status) == 0)
 		goto out;
 	if ((o.ob = malloc(OB_CAP)) == NULL) {
 		fprintf(stderr, "bankfeed import: out of memory\n");
 		goto out;
 	}
 	sink_init(&sink, &o, 0);
+	sink.strict = strict;
 	rc = stmt_parse(in, fmt, &sink, &diag);
 	if (rc != STMT_OK) {
 		parse_failed(path, rc, &diag, &o);

@@ -143,8 +143,20 @@ struct mt {
 	/* The field being collected. */
 	char		 tag[4];
 	uint64_t	 tag_line;
+	uint64_t	 before_tag;	/* the last line before the field */
 	int		 have_field;
 	int		 after_end;	/* after "-": skip until :20: */
+	/*
+	 * A "-" line inside an open :86: (ING wraps text so): an end of
+	 * message or a line of the text, which the next line tells.
+	 */
+	uint64_t	 dash_line;
+	uint64_t	 prev_line;	/* the line before it that was not blank */
+	uint64_t	 last_line;	/* the last line that was not blank */
+	/* The first line before a :20: that is no MT940 header line. */
+	uint64_t	 bad_line;
+	char		 bad_text[48];
+	char		 last_date[11];	/* the last good date, for a bad one */
 	struct buf	 field;		/* lines joined with '\n' */
 	/*
 	 * A German structured :86: (gvc_form()) is glued without its line
@@ -376,17 +388,42 @@ num2(const char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-/* Reads YYMMDD at s into out; a stmt_rc. */
+/* The year of a "YYYY-MM-DD" date. */
+static int
+year_of(const char *d)
+{
+	return (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 +
+	    (d[3] - '0');
+}
+
+/*
+ * Reads YYMMDD at s into out; a stmt_rc.  An impossible date rejects the
+ * file when the parse is strict; a lenient one takes the last good date
+ * of the file instead, with an invalid_date warning.
+ */
 static enum stmt_rc
 yymmdd(struct mt *m, const char *s, const char *what, char out[11], int *yearp)
 {
 	int	yy = num2(s), mm = num2(s + 2), dd = num2(s + 4), adj;
 
 	if (yy < 0 || mm < 0 || dd < 0 ||
-	    fmt_date(year2(yy), mm, dd, out, &adj) == -1)
-		return fmt_reject(m->c, m->tag_line,
-		    "invalid %s \"%.6s\" in :%s: (YYMMDD: month 01-12, day 01-31)",
-		    what, s, m->tag);
+	    fmt_date(year2(yy), mm, dd, out, &adj) == -1) {
+		/*
+		 * Strict, or nothing to put in its place: rejected.  Else the
+		 * last good date of the file stands in for it, with a warning.
+		 */
+		if (m->c->strict || m->last_date[0] == '\0')
+			return fmt_reject(m->c, m->tag_line, "invalid %s "
+			    "\"%.6s\" in :%s: (YYMMDD: month 01-12, day 01-31)",
+			    what, s, m->tag);
+		memcpy(out, m->last_date, 11);
+		if (yearp != NULL)
+			*yearp = year_of(out);
+		return fmt_warn(m->c, STMT_W_INVALID_DATE, m->tag_line,
+		    "invalid %s \"%.6s\" in :%s: (YYMMDD: month 01-12, day "
+		    "01-31); used %s, the date before it", what, s, m->tag, out);
+	}
+	memcpy(m->last_date, out, 11);
 	if (yearp != NULL)
 		*yearp = year2(yy);
 	if (adj)
@@ -394,6 +431,18 @@ yymmdd(struct mt *m, const char *s, const char *what, char out[11], int *yearp)
 		    "%s %.6s in :%s: does not exist (day %.2s of 20%.2s-%.2s); "
 		    "used %s", what, s, m->tag, s + 4, s, s + 2, out);
 	return STMT_OK;
+}
+
+/*
+ * The decimal separator of an amount: SWIFT's comma, or the point of
+ * Rabobank's older layout ("000000002145.00", JPY "115351.") when the
+ * amount has no comma.
+ */
+static char
+decimal_mark(const char *s, size_t n)
+{
+	return memchr(s, ',', n) == NULL && memchr(s, '.', n) != NULL ?
+	    '.' : ',';
 }
 
 static int
@@ -411,6 +460,11 @@ is_ccy(const char *s)
 static int
 gvc_form(const char *s, size_t n)
 {
+	/* Polish banks write a space before the code (":86: 020?00..."). */
+	while (n > 0 && s[0] == ' ') {
+		s++;
+		n--;
+	}
 	return n > 5 && is_digit((unsigned char)s[0]) &&
 	    is_digit((unsigned char)s[1]) && is_digit((unsigned char)s[2]) &&
 	    !is_alnum((unsigned char)s[3]) && s[3] != ' ' &&
@@ -468,13 +522,13 @@ mt_balance(struct mt *m, enum bal_type type)
 		return fmt_reject(m->c, m->tag_line, ":%s: balance has no amount",
 		    m->tag);
 	for (size_t k = i; k < n; k++)
-		if (!is_digit((unsigned char)s[k]) && s[k] != ',')
+		if (!is_digit((unsigned char)s[k]) && s[k] != ',' && s[k] != '.')
 			return fmt_reject(m->c, m->tag_line,
 			    ":%s: balance amount \"%.*s\" is not digits with a "
 			    "decimal comma", m->tag, (int)(n - i > 40 ? 40 : n - i),
 			    s + i);
-	if ((rc = fmt_amount(m->c, m->tag_line, "balance", s + i, n - i, ',',
-	    ccy, &v)) != STMT_OK)
+	if ((rc = fmt_amount(m->c, m->tag_line, "balance", s + i, n - i,
+	    decimal_mark(s + i, n - i), ccy, &v)) != STMT_OK)
 		return rc;
 	if (neg)
 		v = -v;
@@ -837,11 +891,33 @@ mt_details(struct mt *m)
 		w += e - rd;
 		*w = '\0';
 		m->t_details.len = (size_t)(w - m->t_details.p);
-		if (structured == 1)
-			rc = details_gvc(m, m->t_details.p, m->t_details.len);
+		if (structured == 1) {
+			size_t	sp = 0;
+
+			while (m->t_details.p[sp] == ' ')
+				sp++;
+			rc = details_gvc(m, m->t_details.p + sp,
+			    m->t_details.len - sp);
+		}
 		else
 			rc = details_nl(m, m->t_details.p, m->t_details.len);
 		goto out;
+	}
+	/*
+	 * German code 999: the text that follows is unstructured, and the
+	 * code is no part of it (":86:999PN5477SCHECK-NR...", "999 6020...").
+	 */
+	{
+		const char	*q = s;
+
+		while (*q == ' ')
+			q++;
+		if (q[0] == '9' && q[1] == '9' && q[2] == '9' &&
+		    q[3] != '\0' && !is_digit((unsigned char)q[3])) {
+			s = q + 3;
+			while (*s == ' ')
+				s++;
+		}
 	}
 	for (; *s != '\0'; s = nl + 1) {
 		if ((nl = strchr(s, '\n')) == NULL)
@@ -982,16 +1058,27 @@ mt_txn(struct mt *m)
 	p = s + 6;
 	memcpy(t->rec.booking_date, t->rec.value_date, 11);
 	if (e - p >= 4 && (em = num2(p)) >= 0 && (ed = num2(p + 2)) >= 0) {
-		int	vm = num2(s + 2), y = vyear;
+		/* The value date's month, which may stand in for a bad one. */
+		int	vm = num2(t->rec.value_date + 5), y = vyear;
 
 		/* An entry date across the year end from its value date. */
 		if (em - vm > 6)
 			y--;
 		else if (vm - em > 6)
 			y++;
-		if (fmt_date(y, em, ed, t->rec.booking_date, &adj) == -1)
-			return fmt_reject(m->c, m->tag_line,
-			    "invalid entry date \"%.4s\" in :61: (MMDD)", p);
+		if (fmt_date(y, em, ed, t->rec.booking_date, &adj) == -1) {
+			if (m->c->strict)
+				return fmt_reject(m->c, m->tag_line,
+				    "invalid entry date \"%.4s\" in :61: (MMDD)",
+				    p);
+			memcpy(t->rec.booking_date, t->rec.value_date, 11);
+			adj = 0;
+			if ((rc = fmt_warn(m->c, STMT_W_INVALID_DATE,
+			    m->tag_line, "invalid entry date \"%.4s\" in :61: "
+			    "(MMDD); used the value date %s", p,
+			    t->rec.value_date)) != STMT_OK)
+				return rc;
+		}
 		if (adj && (rc = fmt_warn(m->c, STMT_W_DATE_ADJUSTED,
 		    m->tag_line, "entry date %.4s in :61: does not exist; "
 		    "used %s", p, t->rec.booking_date)) != STMT_OK)
@@ -1014,13 +1101,15 @@ mt_txn(struct mt *m)
 		    (int)(e - p > 20 ? 20 : e - p), p);
 	if (p < e && is_upper((unsigned char)*p))
 		p++;		/* funds code */
-	for (amt = p; p < e && (is_digit((unsigned char)*p) || *p == ','); p++)
+	for (amt = p; p < e && (is_digit((unsigned char)*p) || *p == ',' ||
+	    *p == '.'); p++)
 		;
 	if (p == amt || p - amt > 15)
 		return fmt_reject(m->c, m->tag_line,
 		    ":61: amount missing or longer than 15 characters");
 	if ((rc = fmt_amount(m->c, m->tag_line, "amount", amt, (size_t)(p - amt),
-	    ',', m->c->currency, &t->rec.amount)) != STMT_OK)
+	    decimal_mark(amt, (size_t)(p - amt)), m->c->currency,
+	    &t->rec.amount)) != STMT_OK)
 		return rc;
 	t->rec.amount *= sign;
 	memcpy(t->rec.currency, m->c->currency, 4);	/* NUL-terminated */
@@ -1119,12 +1208,14 @@ mt_sum(struct mt *m, int credit)
 	return STMT_OK;
 }
 
-/* Ends the statement in progress, if any. */
+/*
+ * Ends the statement in progress, if any; line is its last line, where a
+ * missing field is missed.
+ */
 static enum stmt_rc
-mt_end_stmt(struct mt *m)
+mt_end_stmt(struct mt *m, uint64_t line)
 {
 	enum stmt_rc	rc;
-	uint64_t	line = m->lineno;
 
 	if (!m->in_stmt)
 		return STMT_OK;
@@ -1143,9 +1234,16 @@ mt_end_stmt(struct mt *m)
 		    ":90D: says %d debits, the statement has %d (or their sum "
 		    "differs)", m->n90d, m->n_debit)) != STMT_OK)
 			return rc;
-	if (!m->interim && !m->has_closing)
-		return fmt_reject(m->c, line, "statement %s ends without its "
-		    "closing balance :62F: (truncated?)", buf_str(&m->ref));
+	if (!m->interim && !m->has_closing) {
+		if (m->c->strict)
+			return fmt_reject(m->c, line, "statement %s ends without "
+			    "its closing balance :62F: (truncated?)",
+			    buf_str(&m->ref));
+		if ((rc = fmt_warn(m->c, STMT_W_MISSING_FIELD, line, "statement "
+		    "%s ends without its closing balance :62F: (truncated?); "
+		    "imported without it", buf_str(&m->ref))) != STMT_OK)
+			return rc;
+	}
 	if (!m->interim && !m->has_opening && (rc = fmt_warn(m->c,
 	    STMT_W_MISSING_FIELD, line, "statement %s has no opening balance "
 	    ":60F:", buf_str(&m->ref))) != STMT_OK)
@@ -1181,7 +1279,7 @@ mt_field(struct mt *m)
 	size_t		 n;
 
 	if (IS("20")) {
-		if ((rc = mt_end_stmt(m)) != STMT_OK)
+		if ((rc = mt_end_stmt(m, m->before_tag)) != STMT_OK)
 			return rc;
 		fmt_stmt_reset(m->c);
 		m->in_stmt = 1;
@@ -1351,6 +1449,120 @@ is_end_line(const char *s, size_t n)
 	return n > 0 && mt940_end_mark(s, n) == n;
 }
 
+/*
+ * Whether a line outside a message (before its :20:, after its "-") is
+ * one banks put there: a BIC ("ABNANL2A"), a message type alone or with
+ * a session ("940", "940 00", "0000 01INGBNL2AXXXX00001"), Rabobank's
+ * ":940:".  Other text means the file is something else.
+ */
+static int
+header_line(const char *s, size_t n)
+{
+	size_t	i, d;
+
+	while (n > 0 && s[n - 1] == ' ')
+		n--;
+	while (n > 0 && s[0] == ' ') {
+		s++;
+		n--;
+	}
+	if (n == 0)
+		return 1;
+	if (n == 5 && s[0] == ':' && s[4] == ':' &&
+	    (memcmp(s + 1, "940", 3) == 0 || memcmp(s + 1, "942", 3) == 0))
+		return 1;
+	for (d = 0; d < n && is_digit((unsigned char)s[d]); d++)
+		;
+	if (d == 3 || d == 4) {
+		if (d == n)
+			return 1;
+		if (s[d] != ' ' || d + 1 == n)
+			return 0;
+		for (i = d + 1; i < n && (is_upper((unsigned char)s[i]) ||
+		    is_digit((unsigned char)s[i])); i++)
+			;
+		return i == n;
+	}
+	if (n != 8 && n != 11)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_upper((unsigned char)s[i]) &&
+		    (i < 6 || !is_digit((unsigned char)s[i])))
+			return 0;
+	return 1;
+}
+
+/*
+ * A SWIFT block line: its application header {2:I940...} or {2:O940...}
+ * names the message type, which must be 940 or 942.
+ */
+static enum stmt_rc
+mt_block_type(struct mt *m, const char *s)
+{
+	const char	*b2 = strstr(s, "{2:");
+
+	if (b2 == NULL || (b2[3] != 'I' && b2[3] != 'O') ||
+	    !is_digit((unsigned char)b2[4]) || !is_digit((unsigned char)b2[5]) ||
+	    !is_digit((unsigned char)b2[6]))
+		return STMT_OK;
+	if (memcmp(b2 + 4, "940", 3) == 0 || memcmp(b2 + 4, "942", 3) == 0)
+		return STMT_OK;
+	return fmt_reject(m->c, m->lineno, "SWIFT message type MT%.3s in the "
+	    "application header is not MT940 or MT942", b2 + 4);
+}
+
+/*
+ * Appends a line (n bytes at s) to the open field, as read at `line`:
+ * glued to a German structured :86:, else after a line end.
+ */
+static enum stmt_rc
+mt_add_line(struct mt *m, const char *s, size_t n, uint64_t line)
+{
+	if (m->field_glued) {
+		if (m->field.len + m->field_nl + 1 + n > m->field.max ||
+		    buf_add(&m->field, s, n) == -1)
+			return fmt_reject(m->c, line, "field :%s: (from line "
+			    "%llu) longer than %d bytes", m->tag,
+			    (unsigned long long)m->tag_line, STMT_TEXT_MAX);
+		m->field_nl++;
+		return STMT_OK;
+	}
+	if (buf_addc(&m->field, '\n') == -1 || buf_add(&m->field, s, n) == -1)
+		return fmt_reject(m->c, line, "field :%s: (from line %llu) "
+		    "longer than %d bytes", m->tag,
+		    (unsigned long long)m->tag_line, STMT_TEXT_MAX);
+	return STMT_OK;
+}
+
+/*
+ * A "-" alone may be a line of text rather than the end of the message
+ * (ING wraps :86: text so): when it comes inside the :86: of a statement
+ * that has not had its closing balance (or MT942 sums), which a message
+ * cannot end without.  The next line decides (mt940_parse()).
+ */
+static int
+mt_dash_may_continue(const struct mt *m)
+{
+	return m->have_field && !m->after_end && m->in_stmt &&
+	    strcmp(m->tag, "86") == 0 && !m->has_closing && !m->has_90c &&
+	    !m->has_90d;
+}
+
+/* The "-" at m->dash_line ended the message after all. */
+static enum stmt_rc
+mt_dash_ends(struct mt *m)
+{
+	enum stmt_rc	rc;
+
+	if ((rc = mt_close_field(m)) != STMT_OK)
+		return rc;
+	if ((rc = mt_end_stmt(m, m->dash_line)) != STMT_OK)
+		return rc;
+	m->after_end = 1;
+	m->dash_line = 0;
+	return STMT_OK;
+}
+
 enum stmt_rc
 mt940_parse(FILE *in, struct fmt_ctx *c)
 {
@@ -1383,34 +1595,64 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 	while ((got = mt_getline(m, &rc)) == 1) {
 		s = m->ls;
 		n = m->ln;
+		if (n == 0)
+			continue;
+		m->prev_line = m->last_line;
+		m->last_line = m->lineno;
+		tl = s[0] == ':' ? tag_len(s, tag) : 0;
+		/* The line after a "-" in a :86: tells what the "-" was. */
+		if (m->dash_line != 0) {
+			if (s[0] == '{' || is_end_line(s, n) ||
+			    (tl > 0 && strcmp(tag, "20") == 0))
+				rc = mt_dash_ends(m);
+			else
+				rc = mt_add_line(m, "-", 1, m->dash_line);
+			m->dash_line = 0;
+			if (rc != STMT_OK)
+				goto out;
+		}
 		/* SWIFT blocks: {1:...}{2:...}{4: then the fields. */
 		if (s[0] == '{') {
 			const char	*b4 = strstr(s, "{4:");
 
+			if ((rc = mt_block_type(m, s)) != STMT_OK)
+				goto out;
 			if (b4 == NULL)
 				continue;
 			s = b4 + 3;
 			n = strlen(s);
+			if (n == 0)
+				continue;
+			tl = s[0] == ':' ? tag_len(s, tag) : 0;
 		}
-		if (n == 0)
-			continue;
 		if (is_end_line(s, n)) {
+			if (n == 1 && mt_dash_may_continue(m)) {
+				m->dash_line = m->lineno;
+				continue;
+			}
 			if ((rc = mt_close_field(m)) != STMT_OK)
 				goto out;
-			if ((rc = mt_end_stmt(m)) != STMT_OK)
+			if ((rc = mt_end_stmt(m, m->lineno)) != STMT_OK)
 				goto out;
 			m->after_end = 1;
 			continue;
 		}
-		if ((tl = tag_len(s, tag)) > 0 &&
-		    (!m->after_end || strcmp(tag, "20") == 0)) {
+		if (tl > 0 && (!m->after_end || strcmp(tag, "20") == 0)) {
 			if ((rc = mt_close_field(m)) != STMT_OK)
 				goto out;
 			if (!m->seen_20 && strcmp(tag, "20") != 0)
 				continue;	/* header noise */
+			if (m->bad_line != 0) {
+				rc = fmt_reject(c, m->bad_line, "\"%s\" is no "
+				    "MT940 header line (SWIFT blocks, a BIC, "
+				    "\"940 00\" or \":940:\" are): not an "
+				    "MT940/MT942 file", m->bad_text);
+				goto out;
+			}
 			m->after_end = 0;
 			memcpy(m->tag, tag, sizeof(tag));
 			m->tag_line = m->lineno;
+			m->before_tag = m->prev_line;
 			m->have_field = 1;
 			buf_reset(&m->field);
 			if (buf_add(&m->field, s + tl, n - tl) == -1) {
@@ -1422,28 +1664,21 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 			    tag[2] == '\0' && gvc_form(m->field.p, m->field.len);
 			continue;
 		}
-		if (!m->have_field || m->after_end)
-			continue;	/* header lines before :20: or after - */
-		if (m->field_glued) {
-			if (m->field.len + m->field_nl + 1 + n > m->field.max ||
-			    buf_add(&m->field, s, n) == -1) {
-				rc = fmt_reject(c, m->tag_line,
-				    "field :%s: longer than %d bytes", m->tag,
-				    STMT_TEXT_MAX);
-				goto out;
+		if (!m->have_field || m->after_end) {
+			/* Header lines before :20: or after -: banks' own. */
+			if (tl == 0 && m->bad_line == 0 && !header_line(s, n)) {
+				m->bad_line = m->lineno;
+				snprintf(m->bad_text, sizeof(m->bad_text), "%.40s%s",
+				    s, n > 40 ? "..." : "");
 			}
-			m->field_nl++;
 			continue;
 		}
-		if (buf_addc(&m->field, '\n') == -1 ||
-		    buf_add(&m->field, s, n) == -1) {
-			rc = fmt_reject(c, m->tag_line,
-			    "field :%s: longer than %d bytes", m->tag,
-			    STMT_TEXT_MAX);
+		if ((rc = mt_add_line(m, s, n, m->lineno)) != STMT_OK)
 			goto out;
-		}
 	}
 	if (got == -1)
+		goto out;
+	if (m->dash_line != 0 && (rc = mt_dash_ends(m)) != STMT_OK)
 		goto out;
 	if ((rc = mt_close_field(m)) != STMT_OK)
 		goto out;
@@ -1452,7 +1687,7 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 		    "no :20: field found: not an MT940/MT942 statement");
 		goto out;
 	}
-	rc = mt_end_stmt(m);
+	rc = mt_end_stmt(m, m->last_line);
 out:
 	if (c->piece != NULL)
 		c->piece->nlines = m->lineno - c->piece->line0;
