@@ -492,8 +492,17 @@ camt_refuses_entities_and_other_messages(void **state)
 	g = snippet(laughs, STMT_CAMT053, STMT_REJECTED);
 	assert_non_null(strstr(g->diag.msg, "entit"));
 	free(g);
-	g = own("camt053/camt054.xml", STMT_CAMT053, STMT_REJECTED);
+	/* camt.054 is read, and one without notifications is no statement. */
+	g = own("camt053/camt054.xml", STMT_CAMT054, STMT_REJECTED);
+	assert_non_null(strstr(g->diag.msg, "no <Ntfctn>"));
 	assert_non_null(strstr(g->diag.msg, "camt.054"));
+	assert_int_equal(g->diag.line, 3);
+	free(g);
+	/* Another message altogether. */
+	g = snippet("<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:"
+	    "iso:20022:tech:xsd:pain.001.001.03\">\n</Document>\n",
+	    STMT_CAMT053, STMT_REJECTED);
+	assert_non_null(strstr(g->diag.msg, "pain.001"));
 	assert_int_equal(g->diag.line, 2);
 	free(g);
 }
@@ -806,10 +815,10 @@ detection(void **state)
 		enum stmt_format	 fmt;
 	} files[] = {
 		{ "mt940/german_sepa_latin1.sta", STMT_MT940 },
-		{ "mt940/mt942_interim.sta", STMT_MT940 },
+		{ "mt940/mt942_interim.sta", STMT_MT942 },
 		{ "camt053/batch_reversal_v08.xml", STMT_CAMT053 },
 		{ "camt053/austrian_variant.xml", STMT_CAMT053 },
-		{ "camt053/camt054.xml", STMT_CAMT053 },
+		{ "camt053/camt054.xml", STMT_CAMT054 },
 		{ "ofx/sgml_latin1_bank_and_card.ofx", STMT_OFX },
 	};
 	enum stmt_format	 f;

@@ -812,7 +812,10 @@ every_file_is_known_and_detected(void **state)
 			n = fread(head, 1, sizeof(head), f);
 			fclose(f);
 			assert_int_equal(stmt_detect(head, n, &got), 0);
-			assert_int_equal(got, dirs[d].fmt);
+			/* An interim report is told from a statement. */
+			assert_int_equal(got, strcmp(e->d_name,
+			    "wolph_mBank_mt942.sta") == 0 ? STMT_MT942 :
+			    dirs[d].fmt);
 		}
 		closedir(dh);
 	}

@@ -46,7 +46,19 @@
 /* A run of text past this is left to the reader (libxml2's 10 MB limit). */
 #define CAMT_RUN_MAX	(8 * 1024 * 1024)
 
-#define NS_ISO		"urn:iso:std:iso:20022:tech:xsd:camt.053.001."
+/*
+ * The messages read, by the namespace they name (national variants such
+ * as the Austrian "ISO:camt.053.001.02:APC:STUZZA..." name it too): the
+ * root's child, and the element read as a statement.
+ */
+static const struct {
+	const char	*ns, *root, *stmt, *human;
+} camt_msgs[] = {
+	{ "camt.053.001.", "BkToCstmrStmt", "Stmt", "camt.053" },
+	{ "camt.052.001.", "BkToCstmrAcctRpt", "Rpt", "camt.052" },
+	{ "camt.054.001.", "BkToCstmrDbtCdtNtfctn", "Ntfctn", "camt.054" },
+};
+#define CAMT_NMSGS	(sizeof(camt_msgs) / sizeof(camt_msgs[0]))
 
 /* What an element's text is, by its path below BkToCstmrStmt. */
 enum fid {
@@ -62,16 +74,16 @@ enum fid {
 	/* transaction details: the order of enum txf below */
 	T_FIRST,
 	T_E2E = T_FIRST, T_ASREF, T_DBTR, T_DBTR_IBAN, T_CDTR, T_CDTR_IBAN,
-	T_UDBTR, T_UCDTR, T_USTRD, T_SREF, T_ADDTL, T_DOMN, T_FMLY, T_SUBF,
-	T_PRTRY,
+	T_UDBTR, T_UCDTR, T_USTRD, T_SREF, T_ADDTL, T_ADDRMT, T_DOMN, T_FMLY,
+	T_SUBF, T_PRTRY,
 	T_AMT, T_AMT2, T_CDI
 };
 
 /* Text fields kept per TxDtls (same order as T_E2E..T_PRTRY). */
 enum txf {
 	X_E2E, X_ASREF, X_DBTR, X_DBTR_IBAN, X_CDTR, X_CDTR_IBAN, X_UDBTR,
-	X_UCDTR, X_USTRD, X_SREF, X_ADDTL, X_DOMN, X_FMLY, X_SUBF, X_PRTRY,
-	X__COUNT
+	X_UCDTR, X_USTRD, X_SREF, X_ADDTL, X_ADDRMT, X_DOMN, X_FMLY, X_SUBF,
+	X_PRTRY, X__COUNT
 };
 
 struct path {
@@ -142,7 +154,7 @@ static const struct path paths[] = {
 	{ TX "RltdPties/UltmtCdtr/Nm", T_UCDTR },
 	{ TX "RltdPties/UltmtCdtr/Pty/Nm", T_UCDTR },
 	{ TX "RmtInf/Ustrd", T_USTRD },
-	{ TX "RmtInf/Strd/AddtlRmtInf", T_USTRD },
+	{ TX "RmtInf/Strd/AddtlRmtInf", T_ADDRMT },
 	{ TX "RmtInf/Strd/CdtrRefInf/Ref", T_SREF },
 	{ TX "AddtlTxInf", T_ADDTL },
 };
@@ -259,7 +271,8 @@ struct cx {
 	size_t		 skipped;	/* text of a non-field, for its limit */
 	size_t		 rel;		/* where "Stmt/..." starts in path */
 	int		 seen_root, seen_stmt;
-	int		 report;	/* camt.052: BkToCstmrAcctRpt, Rpt */
+	int		 msg;		/* into camt_msgs: which message */
+	uint64_t	 root_line;	/* of BkToCstmrStmt (or .052, .054's) */
 	struct buf	 text;
 	char		 ccy_attr[4];	/* Ccy="" of the open amount */
 	int		 has_ccy_attr;
@@ -300,7 +313,7 @@ struct cx {
 	struct buf	 arena;
 
 	/* the record being passed on */
-	struct buf	 o_btc, o_desc, o_id;
+	struct buf	 o_btc, o_btc2, o_desc, o_id;
 };
 
 /* The line of the current node (its start tag), else the parser's. */
@@ -382,9 +395,11 @@ cx_init(struct cx *x, struct fmt_ctx *c, FILE *in)
 	buf_init(&x->e_prtry, STMT_FIELD_MAX);
 	buf_init(&x->e_addtl, STMT_TEXT_MAX);
 	for (i = 0; i < X__COUNT; i++)
-		buf_init(&x->t[i], i == X_USTRD ? STMT_TEXT_MAX : STMT_FIELD_MAX);
+		buf_init(&x->t[i], i == X_USTRD || i == X_ADDRMT ||
+		    i == X_SREF ? STMT_TEXT_MAX : STMT_FIELD_MAX);
 	buf_init(&x->arena, CAMT_ARENA_MAX);
 	buf_init(&x->o_btc, 256);
+	buf_init(&x->o_btc2, 256);
 	buf_init(&x->o_desc, STMT_TEXT_MAX);
 	buf_init(&x->o_id, STMT_FIELD_MAX + 16);
 }
@@ -416,6 +431,7 @@ cx_free(struct cx *x)
 		buf_free(&x->t[i]);
 	buf_free(&x->arena);
 	buf_free(&x->o_btc);
+	buf_free(&x->o_btc2);
 	buf_free(&x->o_desc);
 	buf_free(&x->o_id);
 	free(x->txds);
@@ -441,8 +457,8 @@ cx_begin(struct cx *x)
 	}
 	id = a.iban != NULL ? a.iban : a.number;
 	if (id == NULL)
-		return fmt_reject(x->c, lineno(x), "statement %s has no account "
-		    "identification (Acct/Id/IBAN or Acct/Id/Othr/Id)",
+		return fmt_reject(x->c, x->c->info.line, "statement %s has no "
+		    "account identification (Acct/Id/IBAN or Acct/Id/Othr/Id)",
 		    buf_str(SF(x, S_ID)));
 	a.bank_id = id;
 	a.bic = fmt_opt(SF(x, S_BIC));
@@ -621,6 +637,64 @@ first(const char *a, const char *b)
 	return (a != NULL && *a != '\0') ? a : b;
 }
 
+/* Whether TxDtls d names the debtor's side (or the creditor's). */
+static const char *
+party(const struct cx *x, const struct txd *d, int debtor)
+{
+	if (debtor)
+		return first(tf(x, d, X_DBTR), first(tf(x, d, X_UDBTR),
+		    tf(x, d, X_DBTR_IBAN)));
+	return first(tf(x, d, X_CDTR), first(tf(x, d, X_UCDTR),
+	    tf(x, d, X_CDTR_IBAN)));
+}
+
+/* "PMNT-RCDT-ESCT" into b from its pieces: all of it or nothing. */
+static void
+btc_join(struct buf *b, const char *domn, const char *fmly, const char *subf)
+{
+	buf_reset(b);
+	if (domn != NULL && (buf_add(b, domn, strlen(domn)) == -1 ||
+	    (fmly != NULL && (buf_addc(b, '-') == -1 ||
+	    buf_add(b, fmly, strlen(fmly)) == -1)) ||
+	    (subf != NULL && (buf_addc(b, '-') == -1 ||
+	    buf_add(b, subf, strlen(subf)) == -1))))
+		buf_reset(b);
+}
+
+/* Appends s to b after a space, unless b holds it already. */
+static void
+add_text(struct buf *b, const char *s)
+{
+	if (s == NULL || *s == '\0' || (b->len > 0 && strstr(b->p, s) != NULL))
+		return;
+	if (b->len > 0 && buf_addc(b, ' ') == -1)
+		return;
+	buf_addstr(b, s);
+}
+
+/*
+ * The description of TxDtls d (or of the entry alone): the remittance
+ * information (Ustrd, Strd/AddtlRmtInf) with the creditor reference
+ * (Strd/CdtrRefInf/Ref) after it; without remittance text, AddtlTxInf
+ * and AddtlNtryInf, joined when both say something, and the reference
+ * after them; else the reference alone.  The reference is never lost.
+ */
+static const char *
+describe(struct cx *x, const struct txd *d)
+{
+	struct buf	*b = &x->o_desc;
+
+	buf_reset(b);
+	add_text(b, tf(x, d, X_USTRD));
+	add_text(b, tf(x, d, X_ADDRMT));
+	if (b->len == 0) {
+		add_text(b, tf(x, d, X_ADDTL));
+		add_text(b, fmt_opt(&x->e_addtl));
+	}
+	add_text(b, tf(x, d, X_SREF));
+	return fmt_opt(b);
+}
+
 /*
  * Passes one record on: the entry with the details of TxDtls d (or none)
  * and the given amount.
@@ -630,7 +704,7 @@ emit(struct cx *x, const struct txd *d, int64_t amount, int credit,
     size_t index, size_t count)
 {
 	struct stmt_txn	 t;
-	const char	*domn, *fmly, *subf, *ref;
+	const char	*ref;
 	int		 from_debtor;
 
 	memset(&t, 0, sizeof(t));
@@ -644,9 +718,12 @@ emit(struct cx *x, const struct txd *d, int64_t amount, int credit,
 	    TXN_PENDING : TXN_BOOKED;
 	/*
 	 * The counterparty is the debtor of a credit and the creditor of a
-	 * debit; a reversal swaps them back to the original's parties.
+	 * debit; a reversal swaps them back to the original's parties, and
+	 * keeps the party it has when the bank gave only the other side.
 	 */
 	from_debtor = credit ^ x->e_rvsl;
+	if (x->e_rvsl && party(x, d, from_debtor) == NULL)
+		from_debtor = !from_debtor;
 	if (from_debtor) {
 		t.rec.cp_name = first(tf(x, d, X_DBTR), tf(x, d, X_UDBTR));
 		t.rec.cp_iban = tf(x, d, X_DBTR_IBAN);
@@ -654,29 +731,33 @@ emit(struct cx *x, const struct txd *d, int64_t amount, int credit,
 		t.rec.cp_name = first(tf(x, d, X_CDTR), tf(x, d, X_UCDTR));
 		t.rec.cp_iban = tf(x, d, X_CDTR_IBAN);
 	}
-	t.rec.description = first(tf(x, d, X_USTRD), first(tf(x, d, X_SREF),
-	    first(tf(x, d, X_ADDTL), fmt_opt(&x->e_addtl))));
+	t.rec.description = describe(x, d);
 	if (d == NULL && count > 1) {
 		buf_reset(&x->o_desc);
 		buf_printf(&x->o_desc, "batch of %zu transactions%s%s", count,
 		    x->e_addtl.len ? ": " : "", buf_str(&x->e_addtl));
 		t.rec.description = x->o_desc.p;
 	}
-	/* Domain-Family-SubFamily, the TxDtls' own when it has one. */
-	domn = first(tf(x, d, X_DOMN), fmt_opt(&x->e_domn));
-	fmly = tf(x, d, X_DOMN) ? tf(x, d, X_FMLY) : fmt_opt(&x->e_fmly);
-	subf = tf(x, d, X_DOMN) ? tf(x, d, X_SUBF) : fmt_opt(&x->e_subf);
-	buf_reset(&x->o_btc);
-	/* PMNT-RCDT-ESCT: pieces, not a printf; all of it or nothing. */
-	if (domn != NULL && (buf_add(&x->o_btc, domn, strlen(domn)) == -1 ||
-	    (fmly != NULL && (buf_addc(&x->o_btc, '-') == -1 ||
-	    buf_add(&x->o_btc, fmly, strlen(fmly)) == -1)) ||
-	    (subf != NULL && (buf_addc(&x->o_btc, '-') == -1 ||
-	    buf_add(&x->o_btc, subf, strlen(subf)) == -1))))
-		buf_reset(&x->o_btc);
-	t.purpose_code = first(tf(x, d, X_PRTRY), fmt_opt(&x->e_prtry));
+	/*
+	 * Domain-Family-SubFamily: the entry's wins, the TxDtls' own is kept
+	 * beside it when it says something else.
+	 */
+	btc_join(&x->o_btc, fmt_opt(&x->e_domn), fmt_opt(&x->e_fmly),
+	    fmt_opt(&x->e_subf));
+	btc_join(&x->o_btc2, tf(x, d, X_DOMN), tf(x, d, X_FMLY),
+	    tf(x, d, X_SUBF));
+	if (x->o_btc.len == 0 && x->o_btc2.len > 0) {
+		struct buf	tmp = x->o_btc;
+
+		x->o_btc = x->o_btc2;
+		x->o_btc2 = tmp;
+		buf_reset(&x->o_btc2);
+	}
+	t.purpose_code = first(fmt_opt(&x->e_prtry), tf(x, d, X_PRTRY));
 	t.rec.bank_transaction_code = x->o_btc.len ? x->o_btc.p :
 	    t.purpose_code;
+	if (x->o_btc2.len > 0 && strcmp(x->o_btc2.p, x->o_btc.p) != 0)
+		t.details_bank_transaction_code = x->o_btc2.p;
 	t.rec.bank_reference = fmt_opt(&x->e_asref);
 	t.rec.end_to_end_id = tf(x, d, X_E2E);
 	if (t.rec.end_to_end_id != NULL &&
@@ -858,8 +939,9 @@ el_start(struct cx *x, const char *name, const char *ns, const char *ccy)
 	    buf_add(&x->path, name, n) == -1)
 		return fmt_reject(x->c, lineno(x), "element path longer than "
 		    "%d bytes", CAMT_PATH_MAX);
-	/* A camt.052 report is read as a statement. */
-	if (x->report && x->depth == 3 && strcmp(name, "Rpt") == 0) {
+	/* A camt.052 report, a camt.054 notification: read as a statement. */
+	if (x->msg != 0 && x->depth == 3 &&
+	    strcmp(name, camt_msgs[x->msg].stmt) == 0) {
 		name = "Stmt";
 		n = 4;
 	}
@@ -882,26 +964,30 @@ el_start(struct cx *x, const char *name, const char *ns, const char *ccy)
 		if (strcmp(name, "Document") != 0)
 			return fmt_reject(x->c, lineno(x), "root element <%s> "
 			    "is not the <Document> of a camt.053 statement", name);
-		x->report = strstr(u, "camt.052.001.") != NULL;
-		if (strncmp(u, NS_ISO, strlen(NS_ISO)) != 0 &&
-		    strstr(u, "camt.053.001.") == NULL && !x->report) {
+		x->msg = -1;
+		for (size_t k = 0; k < CAMT_NMSGS; k++)
+			if (strstr(u, camt_msgs[k].ns) != NULL)
+				x->msg = (int)k;
+		if (x->msg == -1) {
+			x->msg = 0;
 			if (*u == '\0')
 				return fmt_warn(x->c, STMT_W_UNKNOWN_CODE,
 				    lineno(x), "<Document> has no namespace; "
 				    "read as camt.053");
 			return fmt_reject(x->c, lineno(x), "namespace \"%.100s\" "
-			    "is not camt.053 (BankToCustomerStatement) nor "
-			    "camt.052; camt.054 is not supported", u);
+			    "is not camt.053 (BankToCustomerStatement), camt.052 "
+			    "(BankToCustomerAccountReport) nor camt.054 "
+			    "(BankToCustomerDebitCreditNotification)", u);
 		}
 		return STMT_OK;
 	}
 	if (x->depth == 2) {
-		if (strcmp(name, x->report ? "BkToCstmrAcctRpt" :
-		    "BkToCstmrStmt") != 0)
-			return fmt_reject(x->c, lineno(x), "<%s> where a camt.05%c "
-			    "<%s> was expected", name, x->report ? '2' : '3',
-			    x->report ? "BkToCstmrAcctRpt" : "BkToCstmrStmt");
+		if (strcmp(name, camt_msgs[x->msg].root) != 0)
+			return fmt_reject(x->c, lineno(x), "<%s> where a %s "
+			    "<%s> was expected", name, camt_msgs[x->msg].human,
+			    camt_msgs[x->msg].root);
 		x->rel = x->path.len + 1;
+		x->root_line = lineno(x);
 		return STMT_OK;
 	}
 	if (node == n_stmt) {
@@ -955,7 +1041,9 @@ el_field(struct cx *x, enum fid id)
 	if (id >= T_FIRST && id < T_AMT) {
 		struct buf	*b = &x->t[id - T_FIRST];
 
-		return id == T_USTRD ? append(b, x) : set(b, x);
+		/* Several Ustrd, and several Strd each with their own. */
+		return id == T_USTRD || id == T_ADDRMT || id == T_SREF ?
+		    append(b, x) : set(b, x);
 	}
 	switch (id) {
 	case B_CODE:
@@ -1065,7 +1153,16 @@ el_end(struct cx *x)
 			rc = el_field(x, nodes[node].id);
 		else if (node == n_stmt) {
 			x->in_stmt = 0;
-			if ((rc = cx_begin(x)) == STMT_OK)
+			/*
+			 * Neither an entry nor a balance: nothing a statement
+			 * is made of, so none is made.
+			 */
+			if (!x->c->open && x->c->nbal == 0)
+				rc = fmt_warn(x->c, STMT_W_NO_STATEMENT,
+				    x->c->info.line, "<%s> %s without entries or "
+				    "balances: not a statement, skipped",
+				    camt_msgs[x->msg].stmt, buf_str(SF(x, S_ID)));
+			else if ((rc = cx_begin(x)) == STMT_OK)
 				rc = fmt_end(x->c, lineno(x));
 		} else if (node == n_bal)
 			rc = bal_end(x);
@@ -1199,8 +1296,10 @@ parse_reader(FILE *in, struct fmt_ctx *c)
 		goto out;
 	}
 	if (!x.seen_stmt)
-		rc = fmt_reject(c, lineno(&x), "no <Stmt> in the document: a "
-		    "camt.053 BkToCstmrStmt needs at least one statement");
+		rc = fmt_reject(c, x.root_line ? x.root_line : lineno(&x),
+		    "no <%s> in the document: a "
+		    "%s %s needs at least one", camt_msgs[x.msg].stmt,
+		    camt_msgs[x.msg].human, camt_msgs[x.msg].root);
 out:
 	cx_free(&x);
 	return rc;

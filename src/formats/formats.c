@@ -113,7 +113,12 @@ stmt_detect(const char *head, size_t n, enum stmt_format *out)
 		return 0;
 	}
 	if (n > 0 && head[0] == '<') {
-		/* XML-ish: camt (any camt, refused later if not .053) or OFX. */
+		/* XML-ish: camt (any camt, refused later if unknown) or OFX. */
+		if (has(head, n, "camt.054.001.") ||
+		    has(head, n, "<BkToCstmrDbtCdtNtfctn")) {
+			*out = STMT_CAMT054;
+			return 0;
+		}
 		if (has(head, n, "urn:iso:std:iso:20022:tech:xsd:camt.") ||
 		    has(head, n, "camt.053") || has(head, n, "<BkToCstmrStmt")) {
 			*out = STMT_CAMT053;
@@ -128,7 +133,9 @@ stmt_detect(const char *head, size_t n, enum stmt_format *out)
 	}
 	if (line_starts(head, n, ":20:") || line_starts(head, n, "{1:") ||
 	    line_starts(head, n, "{4:")) {
-		*out = STMT_MT940;
+		/* An interim report: its header says 942, or it has :34F:. */
+		*out = has(head, n, "{2:I942") || has(head, n, "{2:O942") ||
+		    line_starts(head, n, ":34F:") ? STMT_MT942 : STMT_MT940;
 		return 0;
 	}
 	return -1;
@@ -175,8 +182,10 @@ stmt_parse_piece(FILE *in, enum stmt_format fmt, const struct stmt_sink *sink,
 	}
 	switch (fmt) {
 	case STMT_CAMT053:
+	case STMT_CAMT054:	/* the camt reader reads .052, .053 and .054 */
 		return camt053_parse(in, &ctx);
 	case STMT_MT940:
+	case STMT_MT942:	/* the MT940 reader reads both */
 		return mt940_parse(in, &ctx);
 	case STMT_OFX:
 		return ofx_parse(in, &ctx);

@@ -33,7 +33,9 @@
 #define STMT_FORMATS(F) \
 	F(STMT_CAMT053, "camt053", "camt.053") \
 	F(STMT_MT940, "mt940", "MT940") \
-	F(STMT_OFX, "ofx", "OFX")
+	F(STMT_OFX, "ofx", "OFX") \
+	F(STMT_MT942, "mt942", "MT942") \
+	F(STMT_CAMT054, "camt054", "camt.054")
 
 enum stmt_format {
 #define F(e, s, h) e,
@@ -104,6 +106,11 @@ struct stmt_txn {
 	int		 reversal;	/* camt RvslInd, MT940 RC/RD */
 	const char	*purpose_code;	/* camt BkTxCd Prtry or MT940 GVC ("166") */
 	const char	*check_number;	/* OFX CHECKNUM */
+	/*
+	 * camt: the TxDtls' own BkTxCd when the entry's (which is
+	 * rec.bank_transaction_code) says something else; else NULL.
+	 */
+	const char	*details_bank_transaction_code;
 	uint64_t	 line;		/* where the record begins */
 };
 
