@@ -24,6 +24,7 @@ struct got_txn {
 	int64_t		 amount;
 	int		 status, reversal;
 	char		 cp_name[512], cp_iban[64], desc[2048], btc[64];
+	char		 dbtc[64];	/* details_bank_transaction_code */
 	char		 bref[128], e2e[128], bank_id[256], purpose[64], check[32];
 	uint64_t	 line;
 	size_t		 stmt;
@@ -119,6 +120,7 @@ got_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 	cp(x->cp_iban, sizeof(x->cp_iban), t->rec.cp_iban);
 	cp(x->desc, sizeof(x->desc), t->rec.description);
 	cp(x->btc, sizeof(x->btc), t->rec.bank_transaction_code);
+	cp(x->dbtc, sizeof(x->dbtc), t->details_bank_transaction_code);
 	cp(x->bref, sizeof(x->bref), t->rec.bank_reference);
 	cp(x->e2e, sizeof(x->e2e), t->rec.end_to_end_id);
 	cp(x->bank_id, sizeof(x->bank_id), t->rec.bank_id);

@@ -475,6 +475,8 @@ cx_begin(struct cx *x)
 		fmt_copy(x->c->currency, 4, buf_str(SF(x, S_CCY)));
 	if (x->c->currency[0] == '\0' && x->c->nbal > 0)
 		fmt_copy(x->c->currency, 4, x->c->bal[0].currency);
+	if (x->c->currency[0] == '\0')
+		fmt_copy(x->c->currency, 4, x->e_ccy);
 	fmt_copy(a.currency, sizeof(a.currency), x->c->currency);
 	x->c->info.id = fmt_opt(SF(x, S_ID));
 	x->c->info.sequence = fmt_opt(SF(x, S_ESEQ)) != NULL ?
@@ -791,6 +793,12 @@ entry_end(struct cx *x)
 	enum stmt_rc	 rc;
 	char		 a[MONEY_STRLEN], b[MONEY_STRLEN];
 
+	/*
+	 * The statement begins with its first entry, once the entry's
+	 * currency is known: a notification may say no other.
+	 */
+	if ((rc = cx_begin(x)) != STMT_OK)
+		return rc;
 	if (x->e_amt.len == 0)
 		return fmt_reject(x->c, x->e_line, "entry without Amt");
 	if (x->e_cdi == 0)
@@ -926,7 +934,6 @@ bal_end(struct cx *x)
 static enum stmt_rc
 el_start(struct cx *x, const char *name, const char *ns, const char *ccy)
 {
-	enum stmt_rc	 rc;
 	size_t		 n;
 	int		 node;
 
@@ -1011,8 +1018,6 @@ el_start(struct cx *x, const char *name, const char *ns, const char *ccy)
 		return STMT_OK;
 	}
 	if (node == n_ntry) {
-		if ((rc = cx_begin(x)) != STMT_OK)
-			return rc;
 		entry_reset(x);
 		return STMT_OK;
 	}

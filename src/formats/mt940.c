@@ -832,6 +832,19 @@ details_nl(struct mt *m, const char *s, size_t n)
 			/* The last value may end with its own '/'. */
 			while (vl > 0 && s[i + tl + vl - 1] == '/')
 				vl--;
+			/*
+			 * ING's /REMI/USTD//text/ and /REMI/STRD/CUR/ref/: the
+			 * kind of remittance is no part of it.
+			 */
+			if (r == R_PURPOSE && vl > 6 &&
+			    memcmp(s + i + tl, "USTD//", 6) == 0) {
+				i += 6;
+				vl -= 6;
+			} else if (r == R_PURPOSE && vl > 9 &&
+			    memcmp(s + i + tl, "STRD/CUR/", 9) == 0) {
+				i += 9;
+				vl -= 9;
+			}
 			if (vl > 0 &&
 			    put_role(m, r, s + i + tl, vl, r == R_NAME) == -1)
 				goto toolong;
