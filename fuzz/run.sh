@@ -1,7 +1,8 @@
 #!/bin/sh
 # fuzz/run.sh SECONDS: builds the fuzzers (statement parsers, HTTP framing,
 # log lines) with clang and runs each for SECONDS seconds on a corpus seeded
-# from fuzz/seeds, the project's own test files and, when it is there,
+# from fuzz/seeds, the project's own test files (mt942 and camt054: the
+# files of tests/data/statements/real/ named so) and, when it is there,
 # ../shared/corpus.  Exits non-zero on the first finding (the crashing
 # input is left in the build dir's fuzz-out/).
 # BUILD_DIR overrides the build directory; FUZZERS picks some targets.
@@ -10,7 +11,7 @@ secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-fuzz}
 shared=${BANKFEED_CORPUS_DIR:-$root/../shared/corpus}
-fuzzers=${FUZZERS:-"camt053 mt940 ofx h1 logfmt"}
+fuzzers=${FUZZERS:-"camt053 camt054 mt940 mt942 ofx h1 logfmt"}
 
 CC=clang cmake -S "$root" -B "$build" -DBANKFEED_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -25,6 +26,9 @@ for t in $fuzzers; do
 	mkdir -p "$work" "$out"
 	cp "$root/fuzz/seeds/$t/"* "$work/" 2>/dev/null || true
 	cp "$root/tests/data/statements/$t/"* "$work/" 2>/dev/null || true
+	# Files written by others (real/), by the format in their name.
+	find "$root/tests/data/statements/real" -maxdepth 1 -type f \
+	    -name "*$t*" -exec cp {} "$work/" \; 2>/dev/null || true
 	if [ -d "$shared/$t" ]; then
 		find "$shared/$t" -maxdepth 1 -type f ! -name '*.md' \
 		    -exec cp {} "$work/" \;
