@@ -168,8 +168,11 @@ h_users_statements(struct req *r)
 		return;
 	}
 	if (fmt != NULL && stmt_format_parse(fmt, &f) != 0) {
-		resp_error_field(r, ERR_INVALID_REQUEST, "format",
-		    "Must be camt053, mt940 or ofx (or left out to detect it).");
+		char	names[256];
+
+		resp_error_field(r, ERR_INVALID_REQUEST, "format", "Must be one "
+		    "of %s (or left out to detect it).", stmt_format_names(", ",
+		    names, sizeof(names)));
 		return;
 	}
 	if (ct != NULL && strncasecmp(ct, "multipart/form-data", 19) == 0) {

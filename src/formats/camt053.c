@@ -23,8 +23,9 @@
  * into a bounded arena so the entry can be split into one record per
  * TxDtls once its amounts are known (camt_entry.c).  This file holds the
  * table of paths and the element handlers.  Lines are libxml2's: an
- * element's is the line where its start tag ends (past line 65535, when the reader
- * reads a file the SAX pass left, the parser's line, a few lines on).
+ * element's is the line where its start tag ends (past line 65535, when
+ * the reader reads a file the SAX pass left, the parser's line, a few
+ * lines on).
  *
  * Safety: no DTD is loaded, no entity substituted, no network used, and a
  * document with a DOCTYPE is refused outright, so external entities (XXE)

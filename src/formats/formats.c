@@ -44,6 +44,25 @@ stmt_format_name(enum stmt_format f)
 	return formats[f].name;
 }
 
+const char *
+stmt_format_names(const char *sep, char *out, size_t n)
+{
+	size_t	i, o = 0;
+	int	k;
+
+	if (n == 0)
+		return out;
+	out[0] = '\0';
+	for (i = 0; i < STMT__COUNT; i++) {
+		k = snprintf(out + o, n - o, "%s%s", i ? sep : "",
+		    formats[i].name);
+		if (k < 0 || (size_t)k >= n - o)
+			break;
+		o += (size_t)k;
+	}
+	return out;
+}
+
 int
 stmt_format_parse(const char *s, enum stmt_format *out)
 {

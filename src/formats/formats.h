@@ -179,6 +179,11 @@ struct stmt_diag {
 #define STMT_TEXT_MAX	32768	/* one multi-line field (:86:, Ustrd...) */
 
 const char	*stmt_format_name(enum stmt_format);
+/*
+ * The names of all formats joined by sep ("camt053|mt940|..."), into out
+ * (size n, truncated to fit); returns out.
+ */
+const char	*stmt_format_names(const char *sep, char *out, size_t n);
 int		 stmt_format_parse(const char *, enum stmt_format *);
 const char	*stmt_warn_name(enum stmt_warn);
 const char	*stmt_warn_description(enum stmt_warn);
