@@ -231,6 +231,30 @@ got_new(void)
 	return g;
 }
 
+#ifdef cmocka_unit_test
+/*
+ * Parses the file at path, or with path NULL the text s, as fmt (strict
+ * or not); the result must be want, else the diagnostic is printed and
+ * the test fails.  The caller frees the got.
+ */
+UNUSED static struct got *
+got_expect(const char *path, const char *s, enum stmt_format fmt, int strict,
+    enum stmt_rc want)
+{
+	struct got	*g = got_new();
+	enum stmt_rc	 rc;
+	char		 msg[STMT_MSGLEN + 64];
+
+	g->strict = strict;
+	rc = path != NULL ? got_file(path, fmt, g) : got_str(s, fmt, g);
+	if (rc != want)
+		print_error("%s: %s\n", path != NULL ? path : "text",
+		    stmt_diag_str(&g->diag, msg, sizeof(msg)));
+	assert_int_equal(rc, want);
+	return g;
+}
+#endif
+
 /* The balance of type t of statement s; NULL when absent. */
 UNUSED static const struct rec_balance *
 got_bal(const struct got_stmt *s, enum bal_type t)

@@ -28,46 +28,23 @@
 static struct got *
 own(const char *rel, enum stmt_format fmt, enum stmt_rc want)
 {
-	char		 path[1024], msg[STMT_MSGLEN + 64];
-	struct got	*g = got_new();
-	enum stmt_rc	 rc;
+	char	path[1024];
 
 	snprintf(path, sizeof(path), "%s/%s", BANKFEED_TEST_DATA, rel);
-	rc = got_file(path, fmt, g);
-	if (rc != want)
-		print_error("%s: %s\n", rel, stmt_diag_str(&g->diag, msg,
-		    sizeof(msg)));
-	assert_int_equal(rc, want);
-	return g;
+	return got_expect(path, NULL, fmt, 0, want);
 }
 
 static struct got *
 snippet(const char *s, enum stmt_format fmt, enum stmt_rc want)
 {
-	struct got	*g = got_new();
-	enum stmt_rc	 rc = got_str(s, fmt, g);
-	char		 msg[STMT_MSGLEN + 64];
-
-	if (rc != want)
-		print_error("%s\n", stmt_diag_str(&g->diag, msg, sizeof(msg)));
-	assert_int_equal(rc, want);
-	return g;
+	return got_expect(NULL, s, fmt, 0, want);
 }
 
 /* snippet() with sink.strict set. */
 static struct got *
 snippet_strict(const char *s, enum stmt_format fmt, enum stmt_rc want)
 {
-	struct got	*g = got_new();
-	enum stmt_rc	 rc;
-	char		 msg[STMT_MSGLEN + 64];
-
-	g->strict = 1;
-	rc = got_str(s, fmt, g);
-	if (rc != want)
-		print_error("%s\n", stmt_diag_str(&g->diag, msg, sizeof(msg)));
-	assert_int_equal(rc, want);
-	return g;
+	return got_expect(NULL, s, fmt, 1, want);
 }
 
 /* A buffer of n bytes: s repeated. The caller frees it. */
@@ -212,11 +189,9 @@ mt940_invalid_dates(void **state)
 
 	(void)state;
 	/* Month 13, strict: rejected with the line and the date. */
-	g = got_new();
-	g->strict = 1;
 	snprintf(path, sizeof(path), "%s/mt940/invalid_month.sta",
 	    BANKFEED_TEST_DATA);
-	assert_int_equal(got_file(path, STMT_MT940, g), STMT_REJECTED);
+	g = got_expect(path, NULL, STMT_MT940, 1, STMT_REJECTED);
 	assert_int_equal(g->diag.format, STMT_MT940);
 	assert_int_equal(g->diag.line, 5);
 	assert_non_null(strstr(g->diag.msg, "211301"));

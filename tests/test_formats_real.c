@@ -24,33 +24,16 @@
 static struct got *
 real(const char *file, enum stmt_format fmt, int strict, enum stmt_rc want)
 {
-	char		 path[1024], msg[STMT_MSGLEN + 64];
-	struct got	*g = got_new();
-	enum stmt_rc	 rc;
+	char	path[1024];
 
 	snprintf(path, sizeof(path), "%s/real/%s", BANKFEED_TEST_DATA, file);
-	g->strict = strict;
-	rc = got_file(path, fmt, g);
-	if (rc != want)
-		print_error("%s: %s\n", file, stmt_diag_str(&g->diag, msg,
-		    sizeof(msg)));
-	assert_int_equal(rc, want);
-	return g;
+	return got_expect(path, NULL, fmt, strict, want);
 }
 
 static struct got *
 text(const char *s, enum stmt_format fmt, int strict, enum stmt_rc want)
 {
-	struct got	*g = got_new();
-	enum stmt_rc	 rc;
-	char		 msg[STMT_MSGLEN + 64];
-
-	g->strict = strict;
-	rc = got_str(s, fmt, g);
-	if (rc != want)
-		print_error("%s\n", stmt_diag_str(&g->diag, msg, sizeof(msg)));
-	assert_int_equal(rc, want);
-	return g;
+	return got_expect(NULL, s, fmt, strict, want);
 }
 
 /* The format stmt_detect() gives the file real/<file>. */
