@@ -268,6 +268,15 @@ mt940_dash_line_inside_86(void **state)
 	assert_non_null(strstr(g->diag.msg, "INGEB2"));
 	assert_int_equal(g->diag.line, 23);	/* its "-" */
 	free(g);
+	/* Before the header lines of the next message, "-" ends it too. */
+	g = text(":20:A\n:25:1\n:13D:2001011200+0100\n"
+	    ":61:2001010101C1,NTRFNONREF\n:86:text\n-\n"
+	    "0000 01INGBNL2AXXXX00001\n940 00\n:20:B\n:25:1\n"
+	    ":60F:C200101EUR1,\n:62F:C200101EUR1,\n-\n", STMT_MT942, 1,
+	    STMT_OK);
+	assert_int_equal(g->nst, 2);
+	assert_string_equal(g->tx[0].desc, "text");
+	free(g);
 }
 
 /*

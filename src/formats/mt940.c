@@ -670,8 +670,10 @@ mt940_parse(FILE *in, struct fmt_ctx *c)
 		tl = s[0] == ':' ? tag_len(s, tag) : 0;
 		/* The line after a "-" in a :86: tells what the "-" was. */
 		if (m->dash_line != 0) {
+			/* A header line of the next message counts as one. */
 			if (s[0] == '{' || is_end_line(s, n) ||
-			    (tl > 0 && strcmp(tag, "20") == 0))
+			    (tl > 0 && strcmp(tag, "20") == 0) ||
+			    (tl == 0 && header_line(s, n)))
 				rc = mt_dash_ends(m);
 			else
 				rc = mt_add_line(m, "-", 1, m->dash_line);
