@@ -148,6 +148,10 @@ describe(struct cx *x, const struct txd *d)
 {
 	struct buf	*b = &x->o_desc;
 
+	/* The usual case, Ustrd alone: itself, not a copy. */
+	if (tf(x, d, X_ADDRMT) == NULL && tf(x, d, X_SREF) == NULL &&
+	    tf(x, d, X_USTRD) != NULL)
+		return tf(x, d, X_USTRD);
 	buf_reset(b);
 	add_text(b, tf(x, d, X_USTRD));
 	add_text(b, tf(x, d, X_ADDRMT));

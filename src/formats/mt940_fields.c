@@ -201,6 +201,7 @@ mt_txn(struct mt *m)
 	const char	*s, *p, *e, *amt, *nl;
 	size_t		 n = first_line(m, &s);
 	int		 vyear, em, ed, sign = 1, adj;
+	char		 dec = 0;
 	enum stmt_rc	 rc;
 
 	memset(t, 0, sizeof(*t));
@@ -266,15 +267,20 @@ mt_txn(struct mt *m)
 		    (int)(e - p > 20 ? 20 : e - p), p);
 	if (p < e && is_upper((unsigned char)*p))
 		p++;		/* funds code */
-	for (amt = p; p < e && (is_digit((unsigned char)*p) || *p == ',' ||
-	    *p == '.'); p++)
-		;
+	/* A comma, else Rabobank's point (decimal_mark()), seen as it goes. */
+	for (amt = p; p < e; p++) {
+		if (*p == ',')
+			dec = ',';
+		else if (*p == '.' && dec == 0)
+			dec = '.';
+		else if (!is_digit((unsigned char)*p))
+			break;
+	}
 	if (p == amt || p - amt > 15)
 		return fmt_reject(m->c, m->tag_line,
 		    ":61: amount missing or longer than 15 characters");
 	if ((rc = fmt_amount(m->c, m->tag_line, "amount", amt, (size_t)(p - amt),
-	    decimal_mark(amt, (size_t)(p - amt)), m->c->currency,
-	    &t->rec.amount)) != STMT_OK)
+	    dec != 0 ? dec : ',', m->c->currency, &t->rec.amount)) != STMT_OK)
 		return rc;
 	t->rec.amount *= sign;
 	memcpy(t->rec.currency, m->c->currency, 4);	/* NUL-terminated */
