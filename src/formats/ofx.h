@@ -70,10 +70,39 @@ struct ox {
 			 t_check, t_ref, t_name, t_memo, t_ccy, t_acct;
 };
 
-/* ofx_lex.c: each a stmt_rc. */
-/* The next token into o->tk (the one peeked at, if any). */
-enum stmt_rc	ofx_get(struct ox *);
+/* ofx_lex.c: reads the next token into t; a stmt_rc. */
+enum stmt_rc	ofx_lex(struct ox *, struct token *t);
+
+/*
+ * The next token into o->tk (the one peeked at, if any).  Inline: once
+ * per token, from ofx.c.
+ */
+static inline enum stmt_rc
+ofx_get(struct ox *o)
+{
+	struct token	tmp;
+
+	if (o->have_la) {
+		o->have_la = 0;
+		tmp = o->tk;
+		o->tk = o->la;
+		o->la = tmp;
+		return STMT_OK;
+	}
+	return ofx_lex(o, &o->tk);
+}
+
 /* Reads the token after o->tk into o->la, once. */
-enum stmt_rc	ofx_peek_tok(struct ox *);
+static inline enum stmt_rc
+ofx_peek_tok(struct ox *o)
+{
+	enum stmt_rc	rc;
+
+	if (o->have_la)
+		return STMT_OK;
+	if ((rc = ofx_lex(o, &o->la)) == STMT_OK)
+		o->have_la = 1;
+	return rc;
+}
 
 #endif

@@ -197,8 +197,8 @@ text_run(struct ox *o, struct buf *raw, int *any)
  * Reads the next token into t.  Text tokens that are only blanks are not
  * returned.  A stmt_rc on error.
  */
-static enum stmt_rc
-lex(struct ox *o, struct token *t)
+enum stmt_rc
+ofx_lex(struct ox *o, struct token *t)
 {
 	struct buf	*raw = &o->raw;
 	enum stmt_rc	 rc = STMT_OK;
@@ -304,31 +304,3 @@ text_out:
 			return rc;
 	}
 }
-
-enum stmt_rc
-ofx_get(struct ox *o)
-{
-	struct token	tmp;
-
-	if (o->have_la) {
-		o->have_la = 0;
-		tmp = o->tk;
-		o->tk = o->la;
-		o->la = tmp;
-		return STMT_OK;
-	}
-	return lex(o, &o->tk);
-}
-
-enum stmt_rc
-ofx_peek_tok(struct ox *o)
-{
-	enum stmt_rc	rc;
-
-	if (o->have_la)
-		return STMT_OK;
-	if ((rc = lex(o, &o->la)) == STMT_OK)
-		o->have_la = 1;
-	return rc;
-}
-
