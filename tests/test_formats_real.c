@@ -432,6 +432,15 @@ camt_statement_without_entries(void **state)
 	assert_int_equal(got_warned(g, STMT_W_NO_STATEMENT, "EMPTY"), 1);
 	assert_int_equal(g->w[0].line, 4);
 	free(g);
+	/* A statement without account id: at the line of its Stmt. */
+	g = text("<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:iso:"
+	    "20022:tech:xsd:camt.053.001.02\">\n<BkToCstmrStmt>\n<Stmt>"
+	    "<Id>NOACCT</Id>\n<Acct><Ccy>EUR</Ccy></Acct>\n"
+	    NTRY("CRDT", "", "") "</Stmt></BkToCstmrStmt></Document>\n",
+	    STMT_CAMT053, 1, STMT_REJECTED);
+	assert_non_null(strstr(g->diag.msg, "NOACCT"));
+	assert_int_equal(g->diag.line, 4);
+	free(g);
 }
 
 int
