@@ -186,6 +186,8 @@ mt940_invalid_dates(void **state)
 	struct got	*g;
 
 	char		 path[1024];
+	static const char bad_entry[] = ":20:X\n:25:1\n:60F:C210101EUR1,\n"
+	    ":61:2101021340C1,NTRFNONREF\n:62F:C210102EUR2,\n";
 
 	(void)state;
 	/* Month 13, strict: rejected with the line and the date. */
@@ -211,15 +213,11 @@ mt940_invalid_dates(void **state)
 	free(g);
 
 	/* An impossible entry date: the value date stands in for it. */
-	g = snippet(":20:X\n:25:1\n:60F:C210101EUR1,\n"
-	    ":61:2101021340C1,NTRFNONREF\n:62F:C210102EUR2,\n", STMT_MT940,
-	    STMT_OK);
+	g = snippet(bad_entry, STMT_MT940, STMT_OK);
 	assert_string_equal(g->tx[0].booking, "2021-01-02");
 	assert_int_equal(got_warned(g, STMT_W_INVALID_DATE, "1340"), 1);
 	free(g);
-	g = snippet_strict(":20:X\n:25:1\n:60F:C210101EUR1,\n"
-	    ":61:2101021340C1,NTRFNONREF\n:62F:C210102EUR2,\n", STMT_MT940,
-	    STMT_REJECTED);
+	g = snippet_strict(bad_entry, STMT_MT940, STMT_REJECTED);
 	assert_int_equal(g->diag.line, 4);
 	free(g);
 
