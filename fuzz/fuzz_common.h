@@ -80,6 +80,7 @@ fz_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 	touch(t->rec.end_to_end_id);
 	touch(t->purpose_code);
 	touch(t->check_number);
+	touch(t->details_bank_transaction_code);
 	return 0;
 }
 
@@ -119,7 +120,7 @@ static int
 fuzz_one(enum stmt_format fmt, const uint8_t *data, size_t size)
 {
 	struct stmt_sink	 sink = { NULL, fz_begin, fz_txn, fz_end,
-				    fz_account, fz_warning };
+				    fz_account, fz_warning, 0 };
 	struct stmt_diag	 d;
 	enum stmt_format	 det;
 	FILE			*f;
@@ -128,6 +129,8 @@ fuzz_one(enum stmt_format fmt, const uint8_t *data, size_t size)
 	(void)stmt_detect((const char *)data, size, &det);
 	if (size == 0)
 		return 0;
+	/* Strict and lenient both: the last byte chooses, the same each run. */
+	sink.strict = data[size - 1] & 1;
 	if ((f = fmemopen((void *)(uintptr_t)data, size, "rb")) == NULL)
 		return 0;
 	if (stmt_parse(f, fmt, &sink, &d) != STMT_OK)

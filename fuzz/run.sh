@@ -1,8 +1,9 @@
 #!/bin/sh
 # fuzz/run.sh SECONDS: builds the fuzzers (statement parsers, HTTP framing,
 # XS2A bank answers, log lines) with clang and runs each for SECONDS seconds,
-# as many at once as there are cores, on a corpus seeded
-# from fuzz/seeds, the project's own test files and, when it is there,
+# as many at once as there are cores, on a corpus seeded from fuzz/seeds,
+# the project's own test files (mt942 and camt054: the files of
+# tests/data/statements/real/ named so) and, when it is there,
 # ../shared/corpus.  Exits non-zero on the first finding (the crashing
 # input is left in the build dir's fuzz-out/).
 # BUILD_DIR overrides the build directory; FUZZERS picks some targets.
@@ -11,7 +12,7 @@ secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-fuzz}
 shared=${BANKFEED_CORPUS_DIR:-$root/../shared/corpus}
-fuzzers=${FUZZERS:-"camt053 mt940 ofx coda bai2 zip h1 logfmt xs2a"}
+fuzzers=${FUZZERS:-"camt053 camt054 mt940 mt942 ofx coda bai2 zip h1 logfmt xs2a"}
 
 CC=clang cmake -S "$root" -B "$build" -DBANKFEED_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -27,6 +28,9 @@ one_fuzzer() {
 	mkdir -p "$work" "$out"
 	cp "$root/fuzz/seeds/$t/"* "$work/" 2>/dev/null || true
 	cp "$root/tests/data/statements/$t/"* "$work/" 2>/dev/null || true
+	# Files written by others (real/), by the format in their name.
+	find "$root/tests/data/statements/real" -maxdepth 1 -type f \
+	    -name "*$t*" -exec cp {} "$work/" \; 2>/dev/null || true
 	if [ -d "$shared/$t" ]; then
 		find "$shared/$t" -maxdepth 1 -type f ! -name '*.md' \
 		    -exec cp {} "$work/" \;

@@ -24,6 +24,7 @@ struct got_txn {
 	int64_t		 amount;
 	int		 status, reversal;
 	char		 cp_name[512], cp_iban[64], desc[2048], btc[64];
+	char		 dbtc[64];	/* details_bank_transaction_code */
 	char		 bref[128], e2e[128], bank_id[256], purpose[64], check[32];
 	uint64_t	 line;
 	size_t		 stmt;
@@ -59,6 +60,7 @@ struct got {
 	char		 acct_bank_id[GOT_MAXACCT][128];
 	size_t		 nacct;
 	int		 stop_at_txn;	/* txn() returns 7 at this count */
+	int		 strict;	/* parse with sink.strict */
 	struct stmt_diag diag;
 };
 
@@ -118,6 +120,7 @@ got_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 	cp(x->cp_iban, sizeof(x->cp_iban), t->rec.cp_iban);
 	cp(x->desc, sizeof(x->desc), t->rec.description);
 	cp(x->btc, sizeof(x->btc), t->rec.bank_transaction_code);
+	cp(x->dbtc, sizeof(x->dbtc), t->details_bank_transaction_code);
 	cp(x->bref, sizeof(x->bref), t->rec.bank_reference);
 	cp(x->e2e, sizeof(x->e2e), t->rec.end_to_end_id);
 	cp(x->bank_id, sizeof(x->bank_id), t->rec.bank_id);
@@ -180,7 +183,7 @@ UNUSED static enum stmt_rc
 got_parse(FILE *f, enum stmt_format fmt, struct got *g)
 {
 	struct stmt_sink	sink = { g, got_begin, got_txn, got_end,
-				    got_account, got_warning };
+				    got_account, got_warning, g->strict };
 
 	return stmt_parse(f, fmt, &sink, &g->diag);
 }
@@ -227,6 +230,30 @@ got_new(void)
 		abort();
 	return g;
 }
+
+#ifdef cmocka_unit_test
+/*
+ * Parses the file at path, or with path NULL the text s, as fmt (strict
+ * or not); the result must be want, else the diagnostic is printed and
+ * the test fails.  The caller frees the got.
+ */
+UNUSED static struct got *
+got_expect(const char *path, const char *s, enum stmt_format fmt, int strict,
+    enum stmt_rc want)
+{
+	struct got	*g = got_new();
+	enum stmt_rc	 rc;
+	char		 msg[STMT_MSGLEN + 64];
+
+	g->strict = strict;
+	rc = path != NULL ? got_file(path, fmt, g) : got_str(s, fmt, g);
+	if (rc != want)
+		print_error("%s: %s\n", path != NULL ? path : "text",
+		    stmt_diag_str(&g->diag, msg, sizeof(msg)));
+	assert_int_equal(rc, want);
+	return g;
+}
+#endif
 
 /* The balance of type t of statement s; NULL when absent. */
 UNUSED static const struct rec_balance *

@@ -226,6 +226,57 @@ doubts_become_warnings(void **state)
 	res_free(&r);
 }
 
+/*
+ * Issue 15: an impossible MT940 date and a statement without its :62F:
+ * are imported with warnings (InvalidDate, MissingField); ?strict=true
+ * rejects the same files and stores nothing of them.
+ */
+static void
+impossible_dates_warn_unless_strict(void **state)
+{
+	char		 user[64], f[16384], *p;
+	struct res	 r;
+	long		 before;
+
+	(void)state;
+	new_user(user);
+	snprintf(f, sizeof(f), "%s", mt940("240301", 2, 10000));
+	/* the second entry's value date in month 13 */
+	p = strstr(strstr(f, ":61:") + 4, ":61:");
+	memcpy(p + 6, "13", 2);
+	upload(user, f, strlen(f), "?strict=true", &r);
+	assert_error(&r, 422, "STATEMENT_REJECTED");
+	assert_int_equal(jint(r.json, "error.data.line"), 7);
+	assert_non_null(strstr(jstr(r.json, "error.data.reason"), "241302"));
+	res_free(&r);
+	assert_int_equal(count_txns(user), 0);
+	upload(user, f, strlen(f), NULL, &r);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "status"), "completed");
+	assert_int_equal(jint(r.json, "result.transactions_added"), 2);
+	assert_string_equal(jstr(r.json, "warnings.0.name"), "InvalidDate");
+	assert_non_null(strstr(jstr(r.json, "warnings.0.detail"), "line 7"));
+	res_free(&r);
+
+	/* without its closing balance */
+	new_user(user);
+	snprintf(f, sizeof(f), "%s", mt940("240401", 2, 10000));
+	*strstr(f, ":62F:") = '\0';
+	upload(user, f, strlen(f), "?strict=true", &r);
+	assert_error(&r, 422, "STATEMENT_REJECTED");
+	assert_non_null(strstr(jstr(r.json, "error.data.reason"), ":62F:"));
+	res_free(&r);
+	before = count_txns(user);
+	upload(user, f, strlen(f), "?strict=false", &r);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "warnings.0.name"), "MissingField");
+	res_free(&r);
+	assert_int_equal(count_txns(user), before + 2);
+	upload(user, f, strlen(f), "?strict=yes", &r);
+	assert_error(&r, 400, "INVALID_REQUEST");
+	res_free(&r);
+}
+
 static void
 bad_files_are_rejected_and_change_nothing(void **state)
 {
@@ -344,6 +395,7 @@ main(void)
 		cmocka_unit_test(overlapping_files_store_nothing_twice),
 		cmocka_unit_test(multipart_upload_and_waiting),
 		cmocka_unit_test(doubts_become_warnings),
+		cmocka_unit_test(impossible_dates_warn_unless_strict),
 		cmocka_unit_test(bad_files_are_rejected_and_change_nothing),
 		cmocka_unit_test(upload_limits_and_bad_requests),
 		cmocka_unit_test(a_file_connection_is_not_synced),

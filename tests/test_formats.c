@@ -28,30 +28,23 @@
 static struct got *
 own(const char *rel, enum stmt_format fmt, enum stmt_rc want)
 {
-	char		 path[1024], msg[STMT_MSGLEN + 64];
-	struct got	*g = got_new();
-	enum stmt_rc	 rc;
+	char	path[1024];
 
 	snprintf(path, sizeof(path), "%s/%s", BANKFEED_TEST_DATA, rel);
-	rc = got_file(path, fmt, g);
-	if (rc != want)
-		print_error("%s: %s\n", rel, stmt_diag_str(&g->diag, msg,
-		    sizeof(msg)));
-	assert_int_equal(rc, want);
-	return g;
+	return got_expect(path, NULL, fmt, 0, want);
 }
 
 static struct got *
 snippet(const char *s, enum stmt_format fmt, enum stmt_rc want)
 {
-	struct got	*g = got_new();
-	enum stmt_rc	 rc = got_str(s, fmt, g);
-	char		 msg[STMT_MSGLEN + 64];
+	return got_expect(NULL, s, fmt, 0, want);
+}
 
-	if (rc != want)
-		print_error("%s\n", stmt_diag_str(&g->diag, msg, sizeof(msg)));
-	assert_int_equal(rc, want);
-	return g;
+/* snippet() with sink.strict set. */
+static struct got *
+snippet_strict(const char *s, enum stmt_format fmt, enum stmt_rc want)
+{
+	return got_expect(NULL, s, fmt, 1, want);
 }
 
 /* A buffer of n bytes: s repeated. The caller frees it. */
@@ -192,16 +185,43 @@ mt940_invalid_dates(void **state)
 {
 	struct got	*g;
 
+	char		 path[1024];
+	static const char bad_entry[] = ":20:X\n:25:1\n:60F:C210101EUR1,\n"
+	    ":61:2101021340C1,NTRFNONREF\n:62F:C210102EUR2,\n";
+
 	(void)state;
-	/* Month 13: rejected with the line and the date. */
-	g = own("mt940/invalid_month.sta", STMT_MT940, STMT_REJECTED);
+	/* Month 13, strict: rejected with the line and the date. */
+	snprintf(path, sizeof(path), "%s/mt940/invalid_month.sta",
+	    BANKFEED_TEST_DATA);
+	g = got_expect(path, NULL, STMT_MT940, 1, STMT_REJECTED);
 	assert_int_equal(g->diag.format, STMT_MT940);
 	assert_int_equal(g->diag.line, 5);
 	assert_non_null(strstr(g->diag.msg, "211301"));
 	assert_non_null(strstr(g->diag.msg, "value date"));
 	free(g);
 
-	/* Day 32 in a balance. */
+	/*
+	 * Lenient (the default): imported, the date before it (the opening
+	 * balance's) in its place, and an invalid_date warning at its line.
+	 */
+	g = own("mt940/invalid_month.sta", STMT_MT940, STMT_OK);
+	assert_int_equal(g->ntx, 1);
+	assert_string_equal(g->tx[0].value, "2021-01-01");
+	assert_string_equal(g->tx[0].booking, "2021-01-01");
+	assert_int_equal(got_warned(g, STMT_W_INVALID_DATE, "211301"), 1);
+	assert_int_equal(g->w[0].line, 5);
+	free(g);
+
+	/* An impossible entry date: the value date stands in for it. */
+	g = snippet(bad_entry, STMT_MT940, STMT_OK);
+	assert_string_equal(g->tx[0].booking, "2021-01-02");
+	assert_int_equal(got_warned(g, STMT_W_INVALID_DATE, "1340"), 1);
+	free(g);
+	g = snippet_strict(bad_entry, STMT_MT940, STMT_REJECTED);
+	assert_int_equal(g->diag.line, 4);
+	free(g);
+
+	/* Day 32 in the first balance: no date before it, rejected anyway. */
 	g = snippet(":20:X\n:25:1\n:60F:C210132EUR1,\n", STMT_MT940,
 	    STMT_REJECTED);
 	assert_int_equal(g->diag.line, 3);
@@ -226,10 +246,26 @@ mt940_broken_and_truncated(void **state)
 	size_t		 i;
 
 	(void)state;
-	/* Ends after a :61: without its closing balance. */
-	g = snippet(":20:X\n:25:1\n:60F:C210201EUR1,\n:61:2102010201C1,NTRF",
-	    STMT_MT940, STMT_REJECTED);
+	/* Ends after a :61: without its closing balance: strict rejects. */
+	g = snippet_strict(":20:X\n:25:1\n:60F:C210201EUR1,\n"
+	    ":61:2102010201C1,NTRF", STMT_MT940, STMT_REJECTED);
 	assert_non_null(strstr(g->diag.msg, "closing balance"));
+	assert_int_equal(g->diag.line, 4);
+	free(g);
+	/* Lenient: imported, with a missing_field warning at its end. */
+	g = snippet(":20:X\n:25:1\n:60F:C210201EUR1,\n:61:2102010201C1,NTRF",
+	    STMT_MT940, STMT_OK);
+	assert_int_equal(g->ntx, 1);
+	assert_int_equal(got_warned(g, STMT_W_MISSING_FIELD, ":62F:"), 1);
+	free(g);
+	/*
+	 * Ended by the next :20:, the missing :62F: is missed on the last
+	 * line of its statement, not on the next statement's :20:.
+	 */
+	g = snippet_strict(":20:X\n:25:1\n:60F:C210201EUR1,\n"
+	    ":61:2102010201C1,NTRF\n:86:text\n:20:Y\n:25:1\n"
+	    ":62F:C210201EUR1,\n", STMT_MT940, STMT_REJECTED);
+	assert_int_equal(g->diag.line, 5);
 	free(g);
 
 	/* Ends in the middle of a :61:. */
@@ -294,7 +330,9 @@ mt940_fields_past_their_limit(void **state)
 	    ":61:2102010201C1,NTRFNONREF\n:86:166%s:62F:C210201EUR2,\n", lines);
 	g = snippet(s, STMT_MT940, STMT_REJECTED);
 	assert_non_null(strstr(g->diag.msg, "longer than"));
-	assert_int_equal(g->diag.line, 5);
+	/* The line that goes past the limit; the message names the field's. */
+	assert_int_equal(g->diag.line, 590);
+	assert_non_null(strstr(g->diag.msg, ":86: (from line 5)"));
 	free(g);
 	free(s);
 	free(lines);
@@ -427,8 +465,17 @@ camt_refuses_entities_and_other_messages(void **state)
 	g = snippet(laughs, STMT_CAMT053, STMT_REJECTED);
 	assert_non_null(strstr(g->diag.msg, "entit"));
 	free(g);
-	g = own("camt053/camt054.xml", STMT_CAMT053, STMT_REJECTED);
+	/* camt.054 is read, and one without notifications is no statement. */
+	g = own("camt053/camt054.xml", STMT_CAMT054, STMT_REJECTED);
+	assert_non_null(strstr(g->diag.msg, "no <Ntfctn>"));
 	assert_non_null(strstr(g->diag.msg, "camt.054"));
+	assert_int_equal(g->diag.line, 3);
+	free(g);
+	/* Another message altogether. */
+	g = snippet("<?xml version=\"1.0\"?>\n<Document xmlns=\"urn:iso:std:"
+	    "iso:20022:tech:xsd:pain.001.001.03\">\n</Document>\n",
+	    STMT_CAMT053, STMT_REJECTED);
+	assert_non_null(strstr(g->diag.msg, "pain.001"));
 	assert_int_equal(g->diag.line, 2);
 	free(g);
 }
@@ -741,10 +788,10 @@ detection(void **state)
 		enum stmt_format	 fmt;
 	} files[] = {
 		{ "mt940/german_sepa_latin1.sta", STMT_MT940 },
-		{ "mt940/mt942_interim.sta", STMT_MT940 },
+		{ "mt940/mt942_interim.sta", STMT_MT942 },
 		{ "camt053/batch_reversal_v08.xml", STMT_CAMT053 },
 		{ "camt053/austrian_variant.xml", STMT_CAMT053 },
-		{ "camt053/camt054.xml", STMT_CAMT053 },
+		{ "camt053/camt054.xml", STMT_CAMT054 },
 		{ "ofx/sgml_latin1_bank_and_card.ofx", STMT_OFX },
 	};
 	enum stmt_format	 f;
@@ -971,6 +1018,7 @@ cli_rejects_and_usage(void **state)
 {
 	char		 path[1024];
 	char		*argv[] = { "import", path, NULL };
+	char		*strict[] = { "import", "--strict", path, NULL };
 	char		*noargs[] = { "import", NULL };
 	char		*badfmt[] = { "import", "--format", "pdf", path, NULL };
 	struct run	*r = malloc(sizeof(*r));
@@ -978,10 +1026,14 @@ cli_rejects_and_usage(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/mt940/invalid_month.sta",
 	    BANKFEED_TEST_DATA);
-	import(r, 2, argv);
+	import(r, 3, strict);
 	assert_int_equal(r->status, 1);
 	assert_string_equal(r->out, "");
 	assert_non_null(strstr(r->err, "MT940: line 5: invalid value date"));
+	/* Without --strict: imported, with the invalid_date warning. */
+	import(r, 2, argv);
+	assert_int_equal(r->status, 0);
+	assert_non_null(strstr(r->out, "\"code\":\"invalid_date\""));
 
 	import(r, 1, noargs);
 	assert_int_equal(r->status, 2);
@@ -1034,11 +1086,14 @@ big_mt940(size_t nstmt, int bad_last)
 	return path;
 }
 
-/* Runs `bankfeed import path`, stdout into a file; its size in *size. */
+/*
+ * Runs `bankfeed import --strict path`, stdout into a file; its size in
+ * *size.
+ */
 static int
 import_to_file(const char *path, const char *out, size_t *size)
 {
-	char	*argv[] = { "import", (char *)path, NULL };
+	char	*argv[] = { "import", "--strict", (char *)path, NULL };
 	int	 ofd = open(out, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	int	 efd = open("/dev/null", O_WRONLY), so = dup(1), se = dup(2);
 	int	 status;
@@ -1049,7 +1104,7 @@ import_to_file(const char *path, const char *out, size_t *size)
 	fflush(stderr);
 	dup2(ofd, 1);
 	dup2(efd, 2);
-	status = formats_cmd_import(2, argv);
+	status = formats_cmd_import(3, argv);
 	fflush(stdout);
 	dup2(so, 1);
 	dup2(se, 2);
@@ -1168,7 +1223,9 @@ mt940_glued_86_keeps_its_limit(void **state)
 	    ":62F:C210201EUR2,\n", first, lines);
 	g = snippet(s, STMT_MT940, STMT_REJECTED);
 	assert_non_null(strstr(g->diag.msg, "longer than"));
-	assert_int_equal(g->diag.line, 5);
+	/* The line that goes past the limit; the message names the field's. */
+	assert_int_equal(g->diag.line, 517);
+	assert_non_null(strstr(g->diag.msg, "(from line 5)"));
 	free(g);
 	free(s);
 	free(first);

@@ -93,7 +93,8 @@ static long
 parse_generated(gen_fn gen, size_t size, enum stmt_format fmt,
     struct count *c)
 {
-	struct stmt_sink	 sink = { c, c_begin, c_txn, NULL, NULL, c_warn };
+	struct stmt_sink	 sink = { c, c_begin, c_txn, NULL, NULL, c_warn,
+				    0 };
 	struct stmt_diag	 d;
 	int			 p[2], status;
 	pid_t			 pid;

@@ -58,7 +58,10 @@ slurp(const char *path, size_t *len)
 	return b;
 }
 
-/* Runs `bankfeed import path` with BANKFEED_IMPORT_SPLIT_BYTES=split. */
+/*
+ * Runs `bankfeed import --strict path` with BANKFEED_IMPORT_SPLIT_BYTES=
+ * split: strict, so that the impossible dates of the tests reject.
+ */
 static void
 import(struct run *r, const char *path, const char *split)
 {
@@ -75,7 +78,8 @@ import(struct run *r, const char *path, const char *split)
 		dup2(ofd, 1);
 		dup2(efd, 2);
 		setenv("BANKFEED_IMPORT_SPLIT_BYTES", split, 1);
-		execl(BANKFEED_BIN, "bankfeed", "import", path, (char *)NULL);
+		execl(BANKFEED_BIN, "bankfeed", "import", "--strict", path,
+		    (char *)NULL);
 		_exit(127);
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);

@@ -145,6 +145,7 @@ h_users_statements(struct req *r)
 	const char		*ct = req_header(r, "Content-Type");
 	const char		*fmt = req_query(r, "format");
 	const char		*ws = req_query(r, "wait_seconds");
+	const char		*st = req_query(r, "strict");
 	const char		*data = r->body.p;
 	size_t			 len = r->body.len;
 	char			 filename[256], cid[ID_MAX], tid[ID_MAX], path[4200];
@@ -161,10 +162,17 @@ h_users_statements(struct req *r)
 		    "Must be a whole number from 0 to 210.");
 		return;
 	}
+	if (st != NULL && strcmp(st, "true") != 0 && strcmp(st, "false") != 0) {
+		resp_error_field(r, ERR_INVALID_REQUEST, "strict",
+		    "Must be true or false.");
+		return;
+	}
 	if (fmt != NULL && stmt_format_parse(fmt, &f) != 0) {
-		resp_error_field(r, ERR_INVALID_REQUEST, "format",
-		    "Must be camt053, mt940, ofx, coda, bai2 or zip (or left "
-		    "out to detect it).");
+		char	names[256];
+
+		resp_error_field(r, ERR_INVALID_REQUEST, "format", "Must be one "
+		    "of %s (or left out to detect it).", stmt_format_names(", ",
+		    names, sizeof(names)));
 		return;
 	}
 	if (ct != NULL && strncasecmp(ct, "multipart/form-data", 19) == 0) {
@@ -200,8 +208,9 @@ h_users_statements(struct req *r)
 		resp_internal(r, "cannot store the upload");
 		return;
 	}
-	pj = json_pack("{s:s, s:s, s:s?}", "file", path, "filename", filename,
-	    "format", fmt);
+	pj = json_pack("{s:s, s:s, s:s?, s:b}", "file", path, "filename",
+	    filename, "format", fmt, "strict", st != NULL &&
+	    strcmp(st, "true") == 0);
 	params = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
 	json_decref(pj);
 	if (params == NULL || db_run(db, "INSERT INTO tasks (id, client_id, "

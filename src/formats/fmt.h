@@ -23,6 +23,7 @@ struct fmt_ctx {
 	const struct stmt_sink	*sink;
 	struct stmt_diag	*diag;
 	struct stmt_piece	*piece;		/* NULL: the whole file */
+	int			 strict;	/* sink->strict */
 	size_t			 index0;	/* statements before it */
 	const char		*member;	/* ZIP member being read (zip.c) */
 

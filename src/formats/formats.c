@@ -44,6 +44,25 @@ stmt_format_name(enum stmt_format f)
 	return formats[f].name;
 }
 
+const char *
+stmt_format_names(const char *sep, char *out, size_t n)
+{
+	size_t	i, o = 0;
+	int	k;
+
+	if (n == 0)
+		return out;
+	out[0] = '\0';
+	for (i = 0; i < STMT__COUNT; i++) {
+		k = snprintf(out + o, n - o, "%s%s", i ? sep : "",
+		    formats[i].name);
+		if (k < 0 || (size_t)k >= n - o)
+			break;
+		o += (size_t)k;
+	}
+	return out;
+}
+
 int
 stmt_format_parse(const char *s, enum stmt_format *out)
 {
@@ -118,7 +137,12 @@ stmt_detect(const char *head, size_t n, enum stmt_format *out)
 		return 0;
 	}
 	if (n > 0 && head[0] == '<') {
-		/* XML-ish: camt (any camt, refused later if not .053) or OFX. */
+		/* XML-ish: camt (any camt, refused later if unknown) or OFX. */
+		if (has(head, n, "camt.054.001.") ||
+		    has(head, n, "<BkToCstmrDbtCdtNtfctn")) {
+			*out = STMT_CAMT054;
+			return 0;
+		}
 		if (has(head, n, "urn:iso:std:iso:20022:tech:xsd:camt.") ||
 		    has(head, n, "camt.053") || has(head, n, "<BkToCstmrStmt")) {
 			*out = STMT_CAMT053;
@@ -133,7 +157,9 @@ stmt_detect(const char *head, size_t n, enum stmt_format *out)
 	}
 	if (line_starts(head, n, ":20:") || line_starts(head, n, "{1:") ||
 	    line_starts(head, n, "{4:")) {
-		*out = STMT_MT940;
+		/* An interim report: its header says 942, or it has :34F:. */
+		*out = has(head, n, "{2:I942") || has(head, n, "{2:O942") ||
+		    line_starts(head, n, ":34F:") ? STMT_MT942 : STMT_MT940;
 		return 0;
 	}
 	return -1;
@@ -197,8 +223,10 @@ fmt_dispatch(FILE *in, struct fmt_ctx *c)
 {
 	switch (c->fmt) {
 	case STMT_CAMT053:
+	case STMT_CAMT054:	/* the camt reader reads .052, .053 and .054 */
 		return camt053_parse(in, c);
 	case STMT_MT940:
+	case STMT_MT942:	/* the MT940 reader reads both */
 		return mt940_parse(in, c);
 	case STMT_OFX:
 		return ofx_parse(in, c);
@@ -222,6 +250,7 @@ fmt_ctx_init(struct fmt_ctx *c, enum stmt_format fmt,
 	c->fmt = fmt;
 	c->sink = sink;
 	c->diag = diag;
+	c->strict = sink->strict;
 	c->info.format = fmt;
 }
 

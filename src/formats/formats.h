@@ -34,6 +34,8 @@
 	F(STMT_CAMT053, "camt053", "camt.053") \
 	F(STMT_MT940, "mt940", "MT940") \
 	F(STMT_OFX, "ofx", "OFX") \
+	F(STMT_MT942, "mt942", "MT942") \
+	F(STMT_CAMT054, "camt054", "camt.054") \
 	F(STMT_CODA, "coda", "CODA") \
 	F(STMT_BAI2, "bai2", "BAI2") \
 	F(STMT_ZIP, "zip", "ZIP")
@@ -62,6 +64,8 @@ enum stmt_format {
 	  "a field or tag the parser does not know was skipped") \
 	W(STMT_W_DATE_ADJUSTED, "date_adjusted", \
 	  "a day that does not exist (30 February) was moved to the month's last day") \
+	W(STMT_W_INVALID_DATE, "invalid_date", \
+	  "an impossible date (month 13, day 32) was replaced by a date the file gives") \
 	W(STMT_W_EMPTY_FIELD, "empty_field", \
 	  "a field was present but empty and was ignored") \
 	W(STMT_W_MISSING_FIELD, "missing_field", \
@@ -109,6 +113,11 @@ struct stmt_txn {
 	int		 reversal;	/* camt RvslInd, MT940 RC/RD */
 	const char	*purpose_code;	/* camt BkTxCd Prtry or MT940 GVC ("166") */
 	const char	*check_number;	/* OFX CHECKNUM */
+	/*
+	 * camt: the TxDtls' own BkTxCd when the entry's (which is
+	 * rec.bank_transaction_code) says something else; else NULL.
+	 */
+	const char	*details_bank_transaction_code;
 	uint64_t	 line;		/* where the record begins */
 };
 
@@ -141,6 +150,13 @@ struct stmt_sink {
 	/* An account listed without a statement (OFX ACCTINFORS). */
 	int	(*account)(void *arg, const struct rec_account *);
 	int	(*warning)(void *arg, const struct stmt_warning *);
+	/*
+	 * An option of the parse rather than a callback: 1 rejects what a
+	 * lenient parse (0, the default) imports with a warning: impossible
+	 * MT940 dates (invalid_date) and an MT940 statement without its
+	 * closing balance :62F: (missing_field).
+	 */
+	int	  strict;
 };
 
 enum stmt_rc {
@@ -172,6 +188,11 @@ struct stmt_diag {
 #define STMT_TEXT_MAX	32768	/* one multi-line field (:86:, Ustrd...) */
 
 const char	*stmt_format_name(enum stmt_format);
+/*
+ * The names of all formats joined by sep ("camt053|mt940|..."), into out
+ * (size n, truncated to fit); returns out.
+ */
+const char	*stmt_format_names(const char *sep, char *out, size_t n);
 int		 stmt_format_parse(const char *, enum stmt_format *);
 const char	*stmt_warn_name(enum stmt_warn);
 const char	*stmt_warn_description(enum stmt_warn);

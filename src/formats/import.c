@@ -1,5 +1,5 @@
 /*
- * import: `bankfeed import FILE [--format camt053|mt940|ofx]`, the
+ * import: `bankfeed import FILE [--format NAME] [--strict]`, the
  * offline way to read a statement file: the normalized statements go to
  * stdout as JSON, written in chunks as the parser streams them.
  *
@@ -12,9 +12,9 @@
  * temporary file first too; memory stays bounded either way.
  *
  * A large MT940 file is read in pieces, one thread each (see "Pieces"
- * below): the output is the same to the byte.
+ * in import_split.c): the output is the same to the byte.
  */
-#include "formats/fmt.h"
+#include "formats/import.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,54 +32,8 @@
 #include "core/jw.h"
 #include "core/money.h"
 
-#define OUT_MAX		(4 * 1024 * 1024)	/* one transaction fits */
-#define OUT_FLUSH	(256 * 1024)
-#define OUT_KEEP	(1024 * 1024)		/* held in memory up to this */
-#define TAIL_MAX	(1024 * 1024)		/* warnings, listed accounts */
-#define MAX_LISTED	1000
-
-/*
- * The worst case of one transaction's JSON: its strings escaped (six
- * bytes per byte at most), the fixed keys and numbers.  Every string of
- * a record is bounded by the parsers' limits.
- */
-#define TXN_STRINGS	(STMT_TEXT_MAX + 14 * STMT_FIELD_MAX)
-#define TXN_JSON_MAX	(JSON_ESCAPED_MAX(TXN_STRINGS) + 64 * 15 + 1024)
-
-/* The held-back output: what one spill to the spool holds at most. */
-#define OB_CAP		(OUT_KEEP + TXN_JSON_MAX)
-
-/* A warning of a piece, kept for the listing (see on_warning_kept()). */
-struct kept {
-	enum stmt_warn	 code;
-	uint64_t	 line;
-	size_t		 off;		/* of the message in kept_msgs */
-};
-
-/*
- * The document is written by jw into b, a staging area that each
- * callback moves on into ob (flush), except the transactions: those go
- * straight into ob, the hot path.  ob goes on to the spool file.
- */
-struct out {
-	int		 spool;		/* the held-back JSON, -1 while in ob */
-	char		*ob;		/* OB_CAP bytes */
-	size_t		 olen;
-	struct buf	 b;
-	struct jw	 w;
-	int		 err;
-	struct buf	 warnings;	/* rendered JSON objects, comma-joined */
-	size_t		 nwarn, nwarn_listed;
-	struct buf	 accounts;
-	size_t		 nacct;
-	/* A piece's warnings, kept to be listed in file order at the end. */
-	struct kept	*kept;		/* MAX_LISTED, allocated at the first */
-	size_t		 nkept;
-	struct buf	 kept_msgs;	/* their messages, NUL-terminated */
-};
-
-static void
-out_init(struct out *o)
+void
+import_out_init(struct out *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->spool = -1;
@@ -90,8 +44,8 @@ out_init(struct out *o)
 	jw_init(&o->w, &o->b);
 }
 
-static void
-out_free(struct out *o)
+void
+import_out_free(struct out *o)
 {
 	if (o->spool != -1)
 		close(o->spool);
@@ -106,8 +60,8 @@ out_free(struct out *o)
 	buf_free(&o->kept_msgs);
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
+int
+import_write_all(int fd, const char *p, size_t n)
 {
 	ssize_t	k;
 
@@ -123,9 +77,9 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Writes ob to the spool file, created at the first spill. */
-static void
-spill(struct out *o)
+/* Writes ob to the spool file, created at the first import_spill. */
+void
+import_spill(struct out *o)
 {
 	FILE	*t;
 	int	 fd;
@@ -142,7 +96,7 @@ spill(struct out *o)
 		fclose(t);
 		o->spool = fd;
 	}
-	if (write_all(o->spool, o->ob, o->olen) == -1)
+	if (import_write_all(o->spool, o->ob, o->olen) == -1)
 		o->err = 1;
 	o->olen = 0;
 }
@@ -151,15 +105,15 @@ spill(struct out *o)
  * Moves what jw staged in b on into ob, and ob out of memory once it is
  * large: to the spool file, in pieces of OUT_FLUSH or more.
  */
-static void
-flush(struct out *o)
+void
+import_flush(struct out *o)
 {
 	if (o->b.len > 0) {
 		if (o->b.len > OB_CAP - o->olen)
-			spill(o);
+			import_spill(o);
 		if (o->b.len > OB_CAP) {
-			spill(o);
-			if (write_all(o->spool, o->b.p, o->b.len) == -1)
+			import_spill(o);
+			if (import_write_all(o->spool, o->b.p, o->b.len) == -1)
 				o->err = 1;
 		} else {
 			memcpy(o->ob + o->olen, o->b.p, o->b.len);
@@ -168,12 +122,12 @@ flush(struct out *o)
 		buf_reset(&o->b);
 	}
 	if (o->olen >= (o->spool == -1 ? OUT_KEEP : OUT_FLUSH))
-		spill(o);
+		import_spill(o);
 }
 
 /* The contents of the spool file fd (its offset is its end) to out. */
-static int
-emit_spool(int out, int fd)
+int
+import_emit_spool(int out, int fd)
 {
 	off_t	off = 0, end;
 	ssize_t	k;
@@ -194,7 +148,7 @@ emit_spool(int out, int fd)
 		if (lseek(fd, off, SEEK_SET) == -1)
 			return -1;
 		while ((k = read(fd, chunk, sizeof(chunk))) > 0)
-			if (write_all(out, chunk, (size_t)k) == -1)
+			if (import_write_all(out, chunk, (size_t)k) == -1)
 				return -1;
 		if (k == -1)
 			return -1;
@@ -210,11 +164,11 @@ emit_all(struct out *o)
 
 	if (fflush(stdout) != 0)
 		return -1;
-	if (o->spool != -1 && emit_spool(out, o->spool) == -1)
+	if (o->spool != -1 && import_emit_spool(out, o->spool) == -1)
 		return -1;
-	if (write_all(out, o->ob, o->olen) == -1)
+	if (import_write_all(out, o->ob, o->olen) == -1)
 		return -1;
-	return write_all(out, o->b.p != NULL ? o->b.p : "", o->b.len);
+	return import_write_all(out, o->b.p != NULL ? o->b.p : "", o->b.len);
 }
 
 static void
@@ -270,7 +224,7 @@ on_begin(void *arg, const struct stmt_info *i, const struct rec_account *a)
 	account_json(w, a);
 	jw_key(w, "transactions");
 	jw_arr(w);
-	flush(o);
+	import_flush(o);
 	return o->err;
 }
 
@@ -333,9 +287,9 @@ on_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 
 	(void)i;
 	jw_raw(&o->w, "", 0);	/* the comma, and jw knows a value came */
-	flush(o);
+	import_flush(o);
 	if (OB_CAP - o->olen < TXN_JSON_MAX)
-		spill(o);
+		import_spill(o);
 	p = start = o->ob + o->olen;
 	p = LIT(p, "{\"line\":");
 	p = tx_uint(p, t->line);
@@ -351,6 +305,8 @@ on_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 	p = tx_str(LIT(p, ",\"description\":"), r->description, &room);
 	p = tx_str(LIT(p, ",\"bank_transaction_code\":"),
 	    r->bank_transaction_code, &room);
+	p = tx_str(LIT(p, ",\"details_bank_transaction_code\":"),
+	    t->details_bank_transaction_code, &room);
 	p = tx_str(LIT(p, ",\"purpose_code\":"), t->purpose_code, &room);
 	p = tx_str(LIT(p, ",\"bank_reference\":"), r->bank_reference, &room);
 	p = tx_str(LIT(p, ",\"end_to_end_id\":"), r->end_to_end_id, &room);
@@ -362,7 +318,7 @@ on_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 		o->w.err = 1;	/* cannot happen with the parsers' limits */
 	o->olen += (size_t)(p - start);
 	if (o->olen >= (o->spool == -1 ? OUT_KEEP : OUT_FLUSH))
-		spill(o);
+		import_spill(o);
 	return o->err || o->w.err;
 }
 
@@ -393,7 +349,7 @@ on_end(void *arg, const struct stmt_info *i, const struct stmt_summary *s)
 	jw_arr_end(w);
 	jw_kint(w, "transaction_count", (int64_t)s->ntxns);
 	jw_obj_end(w);
-	flush(o);
+	import_flush(o);
 	return o->err;
 }
 
@@ -413,8 +369,8 @@ on_account(void *arg, const struct rec_account *a)
 	return 0;
 }
 
-static int
-on_warning(void *arg, const struct stmt_warning *x)
+int
+import_on_warning(void *arg, const struct stmt_warning *x)
 {
 	struct out	*o = arg;
 	struct jw	 w;
@@ -448,7 +404,7 @@ on_warning(void *arg, const struct stmt_warning *x)
 
 /*
  * A piece's warning: counted, and the first MAX_LISTED kept as they came.
- * Once every piece is read they go through on_warning() in file order,
+ * Once every piece is read they go through import_on_warning() in file order,
  * so the listing, its limits and the count are those of one parse.
  */
 static int
@@ -478,8 +434,8 @@ on_warning_kept(void *arg, const struct stmt_warning *x)
 	return 0;
 }
 
-static void
-sink_init(struct stmt_sink *sink, struct out *o, int piece)
+void
+import_sink_init(struct stmt_sink *sink, struct out *o, int piece)
 {
 	memset(sink, 0, sizeof(*sink));
 	sink->arg = o;
@@ -488,7 +444,7 @@ sink_init(struct stmt_sink *sink, struct out *o, int piece)
 	sink->end = on_end;
 	/* Accounts are listed by OFX only, which is never read in pieces. */
 	sink->account = piece ? NULL : on_account;
-	sink->warning = piece ? on_warning_kept : on_warning;
+	sink->warning = piece ? on_warning_kept : import_on_warning;
 }
 
 /* The document up to its statements. */
@@ -502,8 +458,8 @@ doc_head(struct out *o, enum stmt_format fmt)
 }
 
 /* The document after its statements: accounts, counts and warnings. */
-static void
-doc_tail(struct out *o, size_t nstatements, size_t ntxns)
+void
+import_doc_tail(struct out *o, size_t nstatements, size_t ntxns)
 {
 	jw_arr_end(&o->w);
 	jw_key(&o->w, "accounts");
@@ -522,8 +478,8 @@ doc_tail(struct out *o, size_t nstatements, size_t ntxns)
 }
 
 /* Says on stderr why the parse of path ended with rc, not STMT_OK. */
-static void
-parse_failed(const char *path, enum stmt_rc rc, const struct stmt_diag *diag,
+void
+import_parse_failed(const char *path, enum stmt_rc rc, const struct stmt_diag *diag,
     const struct out *o)
 {
 	char	msg[STMT_MSGLEN + 64];
@@ -542,459 +498,16 @@ parse_failed(const char *path, enum stmt_rc rc, const struct stmt_diag *diag,
 		    stmt_diag_str(diag, msg, sizeof(msg)));
 }
 
-/*
- * Pieces.  A large MT940 file (a regular file) is cut into pieces at the
- * ends of its messages, and the pieces are parsed at the same time, one
- * thread each, each into its own spool file; the document is then
- * written from them in order.  Right after an end-of-message line the
- * parser has ended its statement and skips to the next :20:, so a parse
- * started there afresh reads on as the whole-file parse would
- * (stmt_parse_piece()); it needs only the number of lines and of
- * statements before its piece, which a quick count of the pieces gives
- * before they are parsed.  The parse reports what it saw, and the two
- * are compared: a file where they differ (a control byte before a ":20:"
- * that the count does not see) is parsed again in one piece.  When a
- * piece is rejected the earliest rejected piece is the answer, with the
- * line the whole-file parse would give.
- *
- * BANKFEED_IMPORT_SPLIT_BYTES (environment) sets the size of a piece,
- * 4 MiB by default; 0 turns pieces off.  Files no larger than one piece
- * are read whole, and so is every file on a single CPU unless the
- * variable is set.
- */
-#define SPLIT_ENV	"BANKFEED_IMPORT_SPLIT_BYTES"
-#define SPLIT_BYTES	(4 * 1024 * 1024)
-#define SPLIT_THREADS	8
-#define SPLIT_PIECES	16
-#define SCAN_CHUNK	(256 * 1024)
-/* Read past a chunk: the whole of a line that starts in it. */
-#define SCAN_LOOK	(2 * STMT_FIELD_MAX)
-
-struct piece {
-	off_t		 start, end;
-	uint64_t	 lines;		/* its line ends, counted */
-	size_t		 n20;		/* its lines that start a statement */
-	int		 count_err;
-	struct stmt_piece sp;
-	struct out	 o;
-	struct stmt_diag diag;
-	enum stmt_rc	 rc;
-};
-
-struct split {
-	int		 fd;
-	const char	*path;
-	dev_t		 dev;		/* the file's, to open it again */
-	ino_t		 ino;
-	struct piece	*p;
-	size_t		 np;
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 counted_cv;
-	size_t		 next_count, ncounted, next_parse;
-	size_t		 failed;	/* the first piece that failed, or np */
-	int		 count_err;	/* reading failed: read the file whole */
-	int		 setup_err;
-};
-
-/* Reads n bytes at off into b; -1 when they are not all there. */
-static int
-read_at(int fd, char *b, size_t n, off_t off)
-{
-	ssize_t	k;
-
-	while (n > 0) {
-		if ((k = pread(fd, b, n, off)) == -1 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		b += k;
-		n -= (size_t)k;
-		off += k;
-	}
-	return 0;
-}
-
-/*
- * The CR or LF at b[i] (len bytes in b): a line end unless it is the CR
- * of a CRLF, as mt940.c reads them.  A CR that is the last byte is one:
- * a piece ends with one only where no LF follows.  The line after it is
- * looked at when it starts before len.
- */
-static inline void
-count_end(const char *b, size_t len, size_t i, uint64_t *lines, size_t *n20)
-{
-	if (b[i] == '\r' && i + 1 < len && b[i + 1] == '\n')
-		return;
-	(*lines)++;
-	if (i + 1 < len)
-		*n20 += (size_t)mt940_opens_stmt(b + i + 1, len - i - 1);
-}
-
-/*
- * Counts the line ends of a piece and its lines that start a statement,
- * reading it a chunk at a time into b (SCAN_CHUNK + SCAN_LOOK bytes).
- */
-static int
-count_piece(int fd, struct piece *p, char *b)
-{
-	off_t		 off = p->start;
-	size_t		 len, n, i;
-	uint64_t	 lines = 0;
-	size_t		 n20 = 0;
-
-	while (off < p->end) {
-		len = (size_t)(p->end - off);
-		if (len > SCAN_CHUNK + SCAN_LOOK)
-			len = SCAN_CHUNK + SCAN_LOOK;
-		if (read_at(fd, b, len, off) == -1)
-			return -1;
-		if (off == p->start)
-			n20 += (size_t)mt940_opens_stmt(b, len);
-		n = len < SCAN_CHUNK ? len : SCAN_CHUNK;
-		i = 0;
-#ifdef __SSE2__
-		for (; i + 16 <= n; i += 16) {
-			__m128i		x = _mm_loadu_si128((const __m128i *)
-					    (const void *)(b + i));
-			unsigned	m = (unsigned)_mm_movemask_epi8(
-					    _mm_or_si128(
-					    _mm_cmpeq_epi8(x, _mm_set1_epi8('\n')),
-					    _mm_cmpeq_epi8(x, _mm_set1_epi8('\r'))));
-
-			for (; m != 0; m &= m - 1)
-				count_end(b, len, i + (size_t)__builtin_ctz(m),
-				    &lines, &n20);
-		}
-#endif
-		for (; i < n; i++)
-			if (b[i] == '\n' || b[i] == '\r')
-				count_end(b, len, i, &lines, &n20);
-		off += (off_t)n;
-	}
-	p->lines = lines;
-	p->n20 = n20;
-	return 0;
-}
-
-/*
- * The length of the end-of-message line at s (mt940_end_mark()) with its
- * line end, or 0.  n bytes are here.
- */
-static size_t
-end_line_len(const char *s, size_t n)
-{
-	size_t	i;
-
-	if ((i = mt940_end_mark(s, n)) == 0 || i == n)
-		return 0;
-	if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
-		return i + 2;
-	if (s[i] == '\r' && i + 1 == n)
-		return 0;	/* an LF may follow: not known here */
-	return i + 1;
-}
-
-/*
- * The first place in [from, to) where a piece can start: right after an
- * end-of-message line that starts at or after from, and before the end
- * of the file.  0 when there is none.  from is at least 1: the byte
- * before it says whether a line starts at from.
- */
-static off_t
-find_split(int fd, off_t from, off_t to, off_t size, char *b)
-{
-	off_t	off = from - 1;
-	size_t	len, n, i, k;
-
-	while (off < to - 1) {
-		len = (size_t)(size - off);
-		if (len > SCAN_CHUNK + 16)
-			len = SCAN_CHUNK + 16;
-		if (read_at(fd, b, len, off) == -1)
-			return 0;
-		n = len < SCAN_CHUNK ? len : SCAN_CHUNK;
-		if ((off_t)n > to - 1 - off)
-			n = (size_t)(to - 1 - off);
-		for (i = 0; i < n; i++) {
-			if (b[i] != '\n' && b[i] != '\r')
-				continue;
-			/* A line starts at i + 1 (after a CRLF's LF only). */
-			if (b[i] == '\r' && i + 1 < len && b[i + 1] == '\n')
-				continue;
-			if ((k = end_line_len(b + i + 1, len - i - 1)) > 0 &&
-			    off + (off_t)(i + 1 + k) < size)
-				return off + (off_t)(i + 1 + k);
-		}
-		off += (off_t)n;
-	}
-	return 0;
-}
-
-/* The next piece to count or to parse, or np when there is none. */
-static size_t
-split_take(struct split *s, size_t *next, int parse)
-{
-	size_t	i;
-
-	pthread_mutex_lock(&s->lock);
-	i = *next;
-	/* Past a piece that failed nothing is needed any more. */
-	if (parse && (i > s->failed || s->count_err || s->setup_err))
-		i = s->np;
-	if (i < s->np)
-		(*next)++;
-	pthread_mutex_unlock(&s->lock);
-	return i;
-}
-
-static void
-split_parse(struct split *s, size_t i)
-{
-	struct piece		*p = &s->p[i];
-	struct stmt_sink	 sink;
-	struct stat		 st;
-	FILE			*f;
-	size_t			 k;
-
-	p->sp.bytes = (uint64_t)(p->end - p->start);
-	p->sp.first = i == 0;
-	p->sp.last = i == s->np - 1;
-	for (k = 0; k < i; k++) {
-		p->sp.line0 += s->p[k].lines;
-		p->sp.index0 += s->p[k].n20;
-	}
-	/* The piece's elements of the statements array, no bracket. */
-	jw_arr(&p->o.w);
-	buf_reset(&p->o.b);
-	/*
-	 * A FILE of its own, with its own offset and read-ahead: the file
-	 * opened again (the same file: checked), at the piece's start.
-	 */
-	f = fopen(s->path, "rb");
-	if (f == NULL || fstat(fileno(f), &st) == -1 || st.st_dev != s->dev ||
-	    st.st_ino != s->ino || fseeko(f, p->start, SEEK_SET) == -1 ||
-	    (p->o.ob = malloc(OB_CAP)) == NULL) {
-		/* Not a parse that failed: the file is read whole instead. */
-		p->rc = STMT_FAILED;
-		pthread_mutex_lock(&s->lock);
-		s->setup_err = 1;
-		pthread_mutex_unlock(&s->lock);
-	} else {
-		sink_init(&sink, &p->o, 1);
-		p->rc = stmt_parse_piece(f, STMT_MT940, &sink, &p->diag, &p->sp);
-	}
-	if (f != NULL)
-		fclose(f);
-	if (p->rc == STMT_OK) {
-		/* All of it to the spool file: memory for the next piece. */
-		flush(&p->o);
-		spill(&p->o);
-	}
-	free(p->o.ob);
-	p->o.ob = NULL;
-	p->o.olen = 0;
-	buf_free(&p->o.b);
-	if (p->rc != STMT_OK) {
-		pthread_mutex_lock(&s->lock);
-		if (i < s->failed)
-			s->failed = i;
-		pthread_mutex_unlock(&s->lock);
-	}
-}
-
-/*
- * A thread: counts pieces while there are some to count, waits until
- * all are, then parses pieces while there are some to parse.
- */
-static void *
-split_worker(void *arg)
-{
-	struct split	*s = arg;
-	char		*b = malloc(SCAN_CHUNK + SCAN_LOOK);
-	size_t		 i;
-
-	while ((i = split_take(s, &s->next_count, 0)) < s->np) {
-		s->p[i].count_err = b == NULL ||
-		    count_piece(s->fd, &s->p[i], b) == -1;
-		pthread_mutex_lock(&s->lock);
-		s->count_err |= s->p[i].count_err;
-		if (++s->ncounted == s->np)
-			pthread_cond_broadcast(&s->counted_cv);
-		pthread_mutex_unlock(&s->lock);
-	}
-	free(b);
-	pthread_mutex_lock(&s->lock);
-	while (s->ncounted < s->np)
-		pthread_cond_wait(&s->counted_cv, &s->lock);
-	pthread_mutex_unlock(&s->lock);
-	while ((i = split_take(s, &s->next_parse, 1)) < s->np)
-		split_parse(s, i);
-	return NULL;
-}
-
-/* The document: o's head, the pieces' statements, o's tail. */
-static int
-split_emit(struct out *o, size_t hlen, const struct split *s)
-{
-	int	out = fileno(stdout);
-	size_t	i, nst = 0;
-
-	if (fflush(stdout) != 0 || write_all(out, o->b.p, hlen) == -1)
-		return -1;
-	for (i = 0; i < s->np; i++) {
-		if (s->p[i].diag.nstatements == 0)
-			continue;
-		if ((nst > 0 && write_all(out, ",", 1) == -1) ||
-		    emit_spool(out, s->p[i].o.spool) == -1)
-			return -1;
-		nst += s->p[i].diag.nstatements;
-	}
-	return write_all(out, o->b.p + hlen, o->b.len - hlen);
-}
-
-/*
- * Cuts the file of in into pieces where it can (see "Pieces" above) and
- * imports them in threads, into o (the document's head and tail).
- * Returns 0 with *status when it did, -1 when the file is to be read in
- * one piece (too small, not a regular file, no place to cut, or counts
- * that disagree with the parse); nothing has been written then.
- */
-static int
-import_split(FILE *in, const char *path, struct out *o, int *status)
-{
-	struct split	 s;
-	struct stat	 st;
-	const char	*env = getenv(SPLIT_ENV);
-	char		*end, *b = NULL;
-	unsigned long long piece = SPLIT_BYTES;
-	long		 ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	pthread_t	 tid[SPLIT_THREADS];
-	size_t		 i, nthreads, nt = 0, want, hlen, nst = 0, ntx = 0;
-	uint64_t	 lines = 0;
-	off_t		 cut, prev = 0;
-	struct stmt_warning w;
-	int		 rv = -1;
-
-	memset(&s, 0, sizeof(s));
-	if (env != NULL && (*env < '0' || *env > '9'))
-		env = NULL;	/* not a number: as if unset */
-	if (env != NULL) {
-		errno = 0;
-		piece = strtoull(env, &end, 10);
-		if (errno != 0 || *end != '\0')
-			piece = SPLIT_BYTES;
-	}
-	nthreads = ncpu < 1 ? 1 : ncpu > SPLIT_THREADS ? SPLIT_THREADS :
-	    (size_t)ncpu;
-	if (piece == 0 || (nthreads < 2 && env == NULL) ||
-	    fstat(fileno(in), &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (unsigned long long)st.st_size <= piece)
-		return -1;
-	want = (size_t)(((unsigned long long)st.st_size + piece - 1) / piece);
-	if (want > SPLIT_PIECES)
-		want = SPLIT_PIECES;
-	if ((s.p = calloc(want, sizeof(*s.p))) == NULL ||
-	    (b = malloc(SCAN_CHUNK + 16)) == NULL)
-		goto out;
-	for (i = 0; i < want; i++)
-		out_init(&s.p[i].o);
-	s.fd = fileno(in);
-	s.path = path;
-	s.dev = st.st_dev;
-	s.ino = st.st_ino;
-	/* A cut near each i/want of the file, where one can be made. */
-	for (i = 1; i <= want; i++) {
-		cut = i == want ? st.st_size : find_split(s.fd,
-		    (off_t)((unsigned long long)st.st_size * (i) / want),
-		    (off_t)((unsigned long long)st.st_size * (i + 1) / want),
-		    st.st_size, b);
-		if (cut <= prev)
-			continue;
-		s.p[s.np].start = prev;
-		s.p[s.np].end = cut;
-		prev = cut;
-		s.np++;
-	}
-	free(b);
-	b = NULL;
-	if (s.np < 2)
-		goto out;
-	s.failed = s.np;
-	pthread_mutex_init(&s.lock, NULL);
-	pthread_cond_init(&s.counted_cv, NULL);
-	if (nthreads > s.np)
-		nthreads = s.np;
-	/* This thread is one of them. */
-	for (nt = 0; nt + 1 < nthreads; nt++)
-		if (pthread_create(&tid[nt], NULL, split_worker, &s) != 0)
-			break;
-	split_worker(&s);
-	for (i = 0; i < nt; i++)
-		pthread_join(tid[i], NULL);
-	pthread_cond_destroy(&s.counted_cv);
-	pthread_mutex_destroy(&s.lock);
-	if (s.count_err || s.setup_err)
-		goto out;
-
-	/* The counts the pieces started from, against what was parsed. */
-	for (i = 1; i < s.np && i <= s.failed; i++) {
-		lines += s.p[i - 1].sp.nlines;
-		nst += s.p[i - 1].diag.nstatements;
-		if (s.p[i].sp.line0 != lines || s.p[i].sp.index0 != nst)
-			goto out;
-	}
-	rv = 0;
-	*status = 1;
-	if (s.failed < s.np) {
-		parse_failed(path, s.p[s.failed].rc, &s.p[s.failed].diag,
-		    &s.p[s.failed].o);
-		goto out;
-	}
-	nst = 0;
-	for (i = 0; i < s.np; i++) {
-		struct out	*po = &s.p[i].o;
-
-		if (po->err) {
-			fprintf(stderr, "bankfeed import: writing the output "
-			    "failed\n");
-			goto out;
-		}
-		nst += s.p[i].diag.nstatements;
-		ntx += s.p[i].diag.ntxns;
-		for (size_t k = 0; k < po->nkept; k++) {
-			w.format = STMT_MT940;
-			w.code = po->kept[k].code;
-			w.line = po->kept[k].line;
-			w.message = po->kept_msgs.p + po->kept[k].off;
-			on_warning(o, &w);
-		}
-		o->nwarn += po->nwarn - po->nkept;
-	}
-	hlen = o->b.len;
-	doc_tail(o, nst, ntx);
-	if (jw_finish(&o->w) == -1) {
-		fprintf(stderr, "bankfeed import: %s: output too large\n", path);
-		goto out;
-	}
-	if (split_emit(o, hlen, &s) == -1) {
-		fprintf(stderr, "bankfeed import: writing the output failed\n");
-		goto out;
-	}
-	*status = 0;
-out:
-	free(b);
-	if (s.p != NULL)
-		for (i = 0; i < want; i++)
-			out_free(&s.p[i].o);
-	free(s.p);
-	return rv;
-}
-
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: bankfeed import FILE [--format camt053|mt940|"
-	    "ofx|coda|bai2|zip]\n       FILE - reads standard input\n");
+	char	names[256];
+
+	fprintf(stderr, "usage: bankfeed import FILE [--format %s] "
+	    "[--strict]\n       FILE - reads standard input; --strict "
+	    "rejects impossible dates and\n       MT940 statements without "
+	    ":62F: (a warning otherwise)\n",
+	    stmt_format_names("|", names, sizeof(names)));
 }
 
 /* Copies in to a temporary file, returned rewound; NULL on failure. */
@@ -1030,15 +543,17 @@ formats_cmd_import(int argc, char **argv)
 	struct out		 o;
 	char			 head[STMT_DETECT_LEN];
 	size_t			 n;
-	int			 i, status = 1, spooled = 0;
+	int			 i, status = 1, spooled = 0, strict = 0;
 	enum stmt_rc		 rc;
 
-	out_init(&o);
+	import_out_init(&o);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
 			fmtname = argv[++i];
 		else if (strncmp(argv[i], "--format=", 9) == 0)
 			fmtname = argv[i] + 9;
+		else if (strcmp(argv[i], "--strict") == 0)
+			strict = 1;
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage();
@@ -1065,7 +580,8 @@ formats_cmd_import(int argc, char **argv)
 	}
 	if (fmtname != NULL && stmt_format_parse(fmtname, &fmt) == -1) {
 		fprintf(stderr, "bankfeed import: unknown format \"%s\" "
-		    "(camt053, mt940 or ofx)\n", fmtname);
+		    "(%s)\n", fmtname, stmt_format_names(", ", head,
+		    sizeof(head)));
 		status = 2;
 		goto out;
 	}
@@ -1098,19 +614,20 @@ formats_cmd_import(int argc, char **argv)
 
 	doc_head(&o, fmt);
 	if (fmt == STMT_MT940 && !spooled &&
-	    import_split(in, path, &o, &status) == 0)
+	    import_split(in, path, strict, &o, &status) == 0)
 		goto out;
 	if ((o.ob = malloc(OB_CAP)) == NULL) {
 		fprintf(stderr, "bankfeed import: out of memory\n");
 		goto out;
 	}
-	sink_init(&sink, &o, 0);
+	import_sink_init(&sink, &o, 0);
+	sink.strict = strict;
 	rc = stmt_parse(in, fmt, &sink, &diag);
 	if (rc != STMT_OK) {
-		parse_failed(path, rc, &diag, &o);
+		import_parse_failed(path, rc, &diag, &o);
 		goto out;
 	}
-	doc_tail(&o, diag.nstatements, diag.ntxns);
+	import_doc_tail(&o, diag.nstatements, diag.ntxns);
 	if (jw_finish(&o.w) == -1) {
 		fprintf(stderr, "bankfeed import: %s: output too large\n", path);
 		goto out;
@@ -1126,6 +643,6 @@ ioerr:
 out:
 	if (in != NULL)
 		fclose(in);
-	out_free(&o);
+	import_out_free(&o);
 	return status;
 }

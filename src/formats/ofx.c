@@ -9,7 +9,8 @@
  * one followed by its own close tag is an empty leaf; any other is an
  * aggregate, kept on a bounded stack until its close tag, which also
  * closes whatever was left open inside it.  Leaves are acted on by their
- * parent's name, aggregates when they open and close.
+ * parent's name, aggregates when they open and close.  The tokenizer is
+ * ofx_lex.c; this file reads the aggregates and leaves.
  *
  * Bank (STMTRS) and credit card (CCSTMTRS) statements are imported with
  * their transactions; investment statements (INVSTMTRS) give their cash
@@ -18,7 +19,7 @@
  * gives accounts without statements.  A STATUS of severity ERROR, at sign
  * on or for a statement, rejects the file with the bank's message.
  */
-#include "formats/fmt.h"
+#include "formats/ofx.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -27,10 +28,6 @@
 #include <strings.h>
 
 #include "core/money.h"
-
-#define OFX_MAXDEPTH	32
-#define OFX_NAME_MAX	64
-#define OFX_READ	65536
 
 /* TRNTYPE values of OFX 2.1.1 (11.4.4.3). */
 static const char *const trntypes[] = {
@@ -49,65 +46,6 @@ static const struct {
 	{ "MONEYMRKT", ACCT_SAVINGS },
 	{ "CD", ACCT_SAVINGS },
 	{ "CREDITLINE", ACCT_LOAN },
-};
-
-enum tok { TK_EOF, TK_OPEN, TK_CLOSE, TK_TEXT };
-
-struct token {
-	enum tok	type;
-	struct buf	name;
-	struct buf	text;
-	uint64_t	line;
-	int		selfclose;
-};
-
-/* The statement or listed account being read. */
-enum kind { K_BANK, K_CC, K_INV };
-
-struct ox {
-	FILE		*in;
-	struct fmt_ctx	*c;
-	unsigned char	 rb[OFX_READ];
-	size_t		 rpos, rlen;
-	int		 reof;
-	uint64_t	 line, offset;
-
-	struct token	 tk, la;
-	int		 have_la;
-	struct buf	 raw;		/* text being read, before decoding */
-
-	char		 stack[OFX_MAXDEPTH][OFX_NAME_MAX + 1];
-	int		 depth;
-	int		 seen_ofx;
-	size_t		 stray_closes;
-
-	/* STATUS */
-	struct buf	 st_code, st_sev, st_msg;
-	struct buf	 trnuid;
-
-	/* statement */
-	int		 in_stmt;
-	enum kind	 kind;
-	struct buf	 a_bankid, a_branch, a_acctid, a_type, a_broker, a_desc;
-	struct buf	 a_bank_id;
-	char		 dtasof[11];
-	size_t		 n_inv_skipped;
-	int		 saw_positions;
-
-	/* listing */
-	int		 in_listing;
-	size_t		 n_listed;
-
-	/* balance */
-	struct buf	 b_amt;
-	char		 b_date[11];
-	uint64_t	 b_line;
-
-	/* transaction */
-	int		 in_txn;
-	uint64_t	 t_line;
-	struct buf	 t_type, t_posted, t_user, t_avail, t_amt, t_fitid,
-			 t_check, t_ref, t_name, t_memo, t_ccy, t_acct;
 };
 
 static struct buf *
@@ -150,326 +88,6 @@ ox_free(struct ox *o)
 
 	for (i = 0; (b = all_bufs(o, i)) != NULL; i++)
 		buf_free(b);
-}
-
-/* The byte k ahead of the read position (k < OFX_READ), or -1 at the end. */
-static int
-peek(struct ox *o, size_t k)
-{
-	if (o->rpos + k >= o->rlen && !o->reof) {
-		size_t	n;
-
-		memmove(o->rb, o->rb + o->rpos, o->rlen - o->rpos);
-		o->rlen -= o->rpos;
-		o->rpos = 0;
-		n = fread(o->rb + o->rlen, 1, sizeof(o->rb) - o->rlen, o->in);
-		o->rlen += n;
-		if (n == 0)
-			o->reof = 1;
-	}
-	return o->rpos + k < o->rlen ? o->rb[o->rpos + k] : -1;
-}
-
-static int
-next(struct ox *o)
-{
-	int	ch = peek(o, 0);
-
-	if (ch != -1) {
-		o->rpos++;
-		o->offset++;
-		if (ch == '\n')
-			o->line++;
-	}
-	return ch;
-}
-
-static int
-looking_at(struct ox *o, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (peek(o, i) != (unsigned char)s[i])
-			return 0;
-	return 1;
-}
-
-/* Skips past the string end (e.g. "?>", "-->"); -1 at the end of input. */
-static int
-skip_past(struct ox *o, const char *end)
-{
-	while (!looking_at(o, end))
-		if (next(o) == -1)
-			return -1;
-	while (*end++ != '\0')
-		next(o);
-	return 0;
-}
-
-/* Decodes the entity after '&' (already read) into b. */
-static int
-entity(struct ox *o, struct buf *b)
-{
-	static const struct {
-		const char	*name;
-		const char	*text;
-	} ents[] = {
-		{ "amp;", "&" }, { "lt;", "<" }, { "gt;", ">" },
-		{ "quot;", "\"" }, { "apos;", "'" }, { "nbsp;", " " },
-	};
-	char		num[12];
-	size_t		i, n;
-	unsigned long	cp = 0;
-
-	for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
-		if (looking_at(o, ents[i].name)) {
-			for (n = strlen(ents[i].name); n > 0; n--)
-				next(o);
-			return buf_addstr(b, ents[i].text);
-		}
-	if (peek(o, 0) == '#') {
-		int	hex = peek(o, 1) == 'x' || peek(o, 1) == 'X';
-
-		for (n = 0; n < sizeof(num) - 1; n++) {
-			int	ch = peek(o, n + 1 + hex);
-
-			if (ch == -1 || !(hex ? isxdigit(ch) : isdigit(ch)))
-				break;
-			num[n] = (char)ch;
-		}
-		num[n] = '\0';
-		if (n > 0 && n < 8 && peek(o, n + 1 + hex) == ';') {
-			for (i = 0; i < n + 2 + hex; i++)
-				next(o);
-			for (i = 0; i < n; i++)
-				cp = cp * (hex ? 16 : 10) + (unsigned long)(isdigit(
-				    (unsigned char)num[i]) ? num[i] - '0' :
-				    (tolower((unsigned char)num[i]) - 'a' + 10));
-			if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 &&
-			    cp <= 0xdfff))
-				return buf_addc(b, '?');
-			if (cp < 0x80)
-				return buf_addc(b, (char)cp);
-			if (cp < 0x800)
-				return buf_printf(b, "%c%c", (char)(0xc0 | (cp >> 6)),
-				    (char)(0x80 | (cp & 0x3f)));
-			if (cp < 0x10000)
-				return buf_printf(b, "%c%c%c",
-				    (char)(0xe0 | (cp >> 12)),
-				    (char)(0x80 | ((cp >> 6) & 0x3f)),
-				    (char)(0x80 | (cp & 0x3f)));
-			return buf_printf(b, "%c%c%c%c", (char)(0xf0 | (cp >> 18)),
-			    (char)(0x80 | ((cp >> 12) & 0x3f)),
-			    (char)(0x80 | ((cp >> 6) & 0x3f)),
-			    (char)(0x80 | (cp & 0x3f)));
-		}
-	}
-	return buf_addc(b, '&');
-}
-
-/*
- * Byte classes for the loops below: isspace() of the C locale, what ends
- * a tag name, what ends a run of text.
- */
-#define C_BLANK		1
-#define C_NAME_END	2
-#define C_TEXT_END	4
-#define C_NL		8
-static const unsigned char cls[256] = {
-	['\t'] = C_BLANK | C_NAME_END, ['\n'] = C_BLANK | C_NAME_END | C_NL,
-	['\v'] = C_BLANK | C_NAME_END, ['\f'] = C_BLANK | C_NAME_END,
-	['\r'] = C_BLANK | C_NAME_END, [' '] = C_BLANK | C_NAME_END,
-	['>'] = C_NAME_END, ['/'] = C_NAME_END, ['<'] = C_NAME_END | C_TEXT_END,
-	['&'] = C_TEXT_END,
-};
-
-/*
- * The tag name at the read position (at most OFX_NAME_MAX bytes, upper
- * case) into t->name, read straight from the buffer: one append, not a
- * call per byte.  -1 when it is longer.
- */
-static int
-tag_name(struct ox *o, struct token *t)
-{
-	char		 name[OFX_NAME_MAX + 1];
-	size_t		 n = 0;
-	const unsigned char *p, *e;
-	int		 c;
-
-	/* The name and the byte after it in the buffer, when the file has. */
-	peek(o, OFX_NAME_MAX + 1);
-	p = o->rb + o->rpos;
-	e = o->rb + o->rlen;
-	while (p + n < e && !(cls[c = p[n]] & C_NAME_END)) {
-		if (n == OFX_NAME_MAX)
-			return -1;
-		name[n++] = (char)(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-	}
-	o->rpos += n;
-	o->offset += n;
-	return buf_add(&t->name, name, n);
-}
-
-/*
- * A run of text up to the next '<' or '&' (or the end of what is read),
- * appended to raw in one piece; lines counted, *any set when it is not
- * all blanks.  0, or -1 past raw's limit.
- */
-static int
-text_run(struct ox *o, struct buf *raw, int *any)
-{
-	const unsigned char	*p = o->rb + o->rpos, *e = o->rb + o->rlen, *q;
-	int			 c;
-
-	for (q = p; q < e && !(cls[c = *q] & C_TEXT_END); q++) {
-		if (cls[c] & C_NL)
-			o->line++;
-		else if (!(cls[c] & C_BLANK))
-			*any = 1;
-	}
-	o->rpos += (size_t)(q - p);
-	o->offset += (uint64_t)(q - p);
-	return buf_add(raw, p, (size_t)(q - p));
-}
-
-/*
- * Reads the next token into t.  Text tokens that are only blanks are not
- * returned.  A stmt_rc on error.
- */
-static enum stmt_rc
-lex(struct ox *o, struct token *t)
-{
-	struct buf	*raw = &o->raw;
-	enum stmt_rc	 rc = STMT_OK;
-	int		ch, c1, any;
-
-	for (;;) {
-		buf_reset(&t->name);
-		buf_reset(&t->text);
-		t->selfclose = 0;
-		t->line = o->line;
-		ch = peek(o, 0);
-		if (ch == -1) {
-			if (ferror(o->in))
-				return fmt_failed(o->c, "read error");
-			t->type = TK_EOF;
-			return STMT_OK;
-		}
-		/* Markup other than a tag starts "<?" or "<!". */
-		c1 = ch == '<' ? peek(o, 1) : -1;
-		if (ch == '<' && c1 == '?') {
-			if (skip_past(o, "?>") == -1)
-				return fmt_reject(o->c, t->line, "unterminated "
-				    "<? processing instruction");
-			continue;
-		}
-		if (ch == '<' && c1 == '!' && looking_at(o, "<!--")) {
-			if (skip_past(o, "-->") == -1)
-				return fmt_reject(o->c, t->line, "unterminated "
-				    "comment");
-			continue;
-		}
-		if (ch == '<' && c1 == '!' && !looking_at(o, "<![CDATA[")) {
-			if (skip_past(o, ">") == -1)
-				return fmt_reject(o->c, t->line, "unterminated "
-				    "<! declaration");
-			continue;
-		}
-		if (ch == '<' && c1 != '!') {
-			next(o);
-			t->type = TK_OPEN;
-			if (peek(o, 0) == '/') {
-				next(o);
-				t->type = TK_CLOSE;
-			}
-			if (tag_name(o, t) == -1)
-				return fmt_reject(o->c, t->line, "tag name "
-				    "longer than %d characters", OFX_NAME_MAX);
-			/* Attributes (none in OFX) and blanks up to '>'. */
-			while ((ch = peek(o, 0)) != -1 && ch != '>' && ch != '<') {
-				if (ch == '/' && peek(o, 1) == '>')
-					t->selfclose = 1;
-				next(o);
-			}
-			if (ch != '>')
-				return fmt_reject(o->c, t->line, "tag <%s is not "
-				    "closed with '>'", buf_str(&t->name));
-			next(o);
-			if (t->name.len == 0)
-				return fmt_reject(o->c, t->line, "empty tag name");
-			return STMT_OK;
-		}
-		/* Text up to the next tag, CDATA sections merged in. */
-		buf_reset(raw);
-		any = 0;
-		t->type = TK_TEXT;
-		while ((ch = peek(o, 0)) != -1) {
-			int	r = 0;
-
-			if (ch == '<') {
-				if (peek(o, 1) != '!' ||
-				    !looking_at(o, "<![CDATA["))
-					break;
-				for (int i = 0; i < 9; i++)
-					next(o);
-				while (!looking_at(o, "]]>")) {
-					if ((ch = next(o)) == -1) {
-						rc = fmt_reject(o->c, t->line,
-						    "unterminated CDATA section");
-						goto text_out;
-					}
-					if ((r = buf_addc(raw, (char)ch)) == -1)
-						break;
-				}
-				if (r == 0)
-					skip_past(o, "]]>");
-				any = 1;
-			} else if (ch == '&') {
-				next(o);
-				r = entity(o, raw);
-			} else
-				r = text_run(o, raw, &any);
-			if (r == -1) {
-				rc = fmt_reject(o->c, t->line, "text longer than "
-				    "%d bytes", STMT_FIELD_MAX);
-				goto text_out;
-			}
-		}
-		if (any && fmt_text(&t->text, buf_str(raw), raw->len) == -1)
-			rc = fmt_reject(o->c, t->line, "text longer than %d bytes",
-			    STMT_FIELD_MAX);
-text_out:
-		if (rc != STMT_OK || any)
-			return rc;
-	}
-}
-
-static enum stmt_rc
-get(struct ox *o)
-{
-	struct token	tmp;
-
-	if (o->have_la) {
-		o->have_la = 0;
-		tmp = o->tk;
-		o->tk = o->la;
-		o->la = tmp;
-		return STMT_OK;
-	}
-	return lex(o, &o->tk);
-}
-
-static enum stmt_rc
-peek_tok(struct ox *o)
-{
-	enum stmt_rc	rc;
-
-	if (o->have_la)
-		return STMT_OK;
-	if ((rc = lex(o, &o->la)) == STMT_OK)
-		o->have_la = 1;
-	return rc;
 }
 
 static const char *
@@ -1017,7 +635,7 @@ ofx_parse(FILE *in, struct fmt_ctx *c)
 	ox_init(o, in, c);
 	fmt_stmt_reset(c);
 	for (;;) {
-		if ((rc = get(o)) != STMT_OK)
+		if ((rc = ofx_get(o)) != STMT_OK)
 			goto out;
 		if (o->tk.type == TK_EOF)
 			break;
@@ -1056,26 +674,26 @@ ofx_parse(FILE *in, struct fmt_ctx *c)
 				goto out;
 			continue;
 		}
-		if ((rc = peek_tok(o)) != STMT_OK)
+		if ((rc = ofx_peek_tok(o)) != STMT_OK)
 			goto out;
 		if (o->la.type == TK_TEXT) {
 			char	*v;
 
-			if ((rc = get(o)) != STMT_OK)
+			if ((rc = ofx_get(o)) != STMT_OK)
 				goto out;
 			fmt_trim(&o->tk.text);
 			v = o->tk.text.p != NULL ? o->tk.text.p : "";
 			if ((rc = leaf(o, name, v, line)) != STMT_OK)
 				goto out;
-			if ((rc = peek_tok(o)) != STMT_OK)
+			if ((rc = ofx_peek_tok(o)) != STMT_OK)
 				goto out;
 			if (o->la.type == TK_CLOSE && is(o->la.name.p, name) &&
-			    (rc = get(o)) != STMT_OK)
+			    (rc = ofx_get(o)) != STMT_OK)
 				goto out;
 			continue;
 		}
 		if (o->la.type == TK_CLOSE && is(o->la.name.p, name)) {
-			if ((rc = get(o)) != STMT_OK)
+			if ((rc = ofx_get(o)) != STMT_OK)
 				goto out;
 			/* <X></X>: an empty leaf, or an aggregate with nothing. */
 			if ((rc = push(o, name)) != STMT_OK ||

@@ -39,6 +39,7 @@ struct import {
 	char			 path[4096];
 	enum stmt_format	 format;
 	int			 have_format;
+	int			 strict;	/* ?strict=true of the upload */
 	struct accdata_batch	 batch;
 	struct stmt_diag	 diag;
 	enum stmt_rc		 rc;
@@ -278,6 +279,7 @@ import_start(struct task_run *run)
 	fmt = json_string_value(json_object_get(params, "format"));
 	if (fmt != NULL && stmt_format_parse(fmt, &im->format) == 0)
 		im->have_format = 1;
+	im->strict = json_is_true(json_object_get(params, "strict"));
 	json_decref(params);
 	run->impl = im;
 	return 0;
@@ -288,7 +290,7 @@ import_step(struct task_run *run, long long *wake_ms)
 {
 	struct import		*im = run->impl;
 	struct stmt_sink	 sink = { im, on_begin, on_txn, on_end, on_account,
-	    on_warning };
+	    on_warning, im->strict };
 	char			 head[STMT_DETECT_LEN];
 	size_t			 n;
 	FILE			*f;
