@@ -21,8 +21,10 @@ export interface ImportStatementOptions extends CallOptions {
   filename?: string;
   /** The file's Content-Type (default application/octet-stream). */
   contentType?: string;
-  format?: 'camt053' | 'mt940' | 'ofx';
+  format?: 'camt053' | 'camt054' | 'mt940' | 'mt942' | 'ofx' | 'coda' | 'bai2' | 'zip';
   wait_seconds?: number;
+  /** true rejects what a lenient import stores with a warning (an impossible MT940 date, a missing :62F:). */
+  strict?: boolean;
 }
 export interface SyncOptions extends CallOptions {
   /** The end user's IP address, when they are present (PSD2: the sync is then attended). */
@@ -83,11 +85,12 @@ export class Bankfeed {
   }
 
   // ---- statements --------------------------------------------------------
-  /** Uploads a statement file (camt.053, MT940/MT942, OFX) as the raw body; answers its import task. */
+  /** Uploads a statement file (camt.053/.052/.054, MT940/MT942, OFX, CODA, BAI2, or a ZIP archive of them) as the raw body; answers its import task. */
   importStatement(userId: string, file: Uint8Array | string, opts: ImportStatementOptions = {}): Promise<Task> {
     return this.transport.call('importStatement', {
       path: { id: userId },
-      query: { format: opts.format, wait_seconds: opts.wait_seconds },
+      query: { format: opts.format, wait_seconds: opts.wait_seconds,
+        strict: opts.strict === undefined ? undefined : String(opts.strict) },
       body: file,
       contentType: opts.contentType ?? 'application/octet-stream',
       headers: { 'X-Filename': opts.filename },

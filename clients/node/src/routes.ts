@@ -38,7 +38,7 @@ export const ROUTES: readonly Route[] = [
   { op: 'listUsers', method: 'GET', path: '/v1/users', auth: 'bearer', query: ['external_ref', ...PAGE], headers: [], request: null, response: 'UserList' },
   { op: 'getUser', method: 'GET', path: '/v1/users/{id}', auth: 'bearer', query: [], headers: [], request: null, response: 'User' },
   { op: 'deleteUser', method: 'DELETE', path: '/v1/users/{id}', auth: 'bearer', query: [], headers: [], request: null, response: null },
-  { op: 'importStatement', method: 'POST', path: '/v1/users/{id}/statements', auth: 'bearer', query: ['format', 'wait_seconds'], headers: [IK, 'X-Filename'], request: 'StatementUpload', response: 'Task' },
+  { op: 'importStatement', method: 'POST', path: '/v1/users/{id}/statements', auth: 'bearer', query: ['format', 'wait_seconds', 'strict'], headers: [IK, 'X-Filename'], request: 'StatementUpload', response: 'Task' },
   { op: 'createConnection', method: 'POST', path: '/v1/connections', auth: 'bearer', query: [], headers: [IK], request: 'ConnectionCreate', response: 'ConnectionCreated' },
   { op: 'listConnections', method: 'GET', path: '/v1/connections', auth: 'bearer', query: ['user_id', ...PAGE], headers: [], request: null, response: 'ConnectionList' },
   { op: 'getConnection', method: 'GET', path: '/v1/connections/{id}', auth: 'bearer', query: [], headers: [], request: null, response: 'Connection' },

@@ -89,10 +89,13 @@ class Client:
     def import_statement(self, user_id: str, file: Union[bytes, str], *,
                          filename: Optional[str] = None, content_type: str = "application/octet-stream",
                          format: Optional[str] = None, wait_seconds: Optional[int] = None,
-                         **kw: Any) -> m.Task:
-        """Uploads a statement file (camt.053, MT940/MT942, OFX) as the raw body; its import task."""
+                         strict: Optional[bool] = None, **kw: Any) -> m.Task:
+        """Uploads a statement file (camt.053/.052/.054, MT940/MT942, OFX, CODA, BAI2,
+        or a ZIP archive of them) as the raw body; its import task.  strict=True
+        rejects what a lenient import stores with a warning."""
         return self._call("import_statement", m.Task, path={"id": user_id},
-                          query={"format": format, "wait_seconds": wait_seconds},
+                          query={"format": format, "wait_seconds": wait_seconds,
+                                 "strict": None if strict is None else ("true" if strict else "false")},
                           body=file, content_type=content_type,
                           headers={"X-Filename": filename}, **kw)
 

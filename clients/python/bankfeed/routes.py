@@ -38,7 +38,7 @@ ROUTES: Tuple[Route, ...] = (
     Route("list_users", "GET", "/v1/users", "bearer", ("external_ref",) + PAGE, (), None, "UserList"),
     Route("get_user", "GET", "/v1/users/{id}", "bearer", (), (), None, "User"),
     Route("delete_user", "DELETE", "/v1/users/{id}", "bearer", (), (), None, None),
-    Route("import_statement", "POST", "/v1/users/{id}/statements", "bearer", ("format", "wait_seconds"),
+    Route("import_statement", "POST", "/v1/users/{id}/statements", "bearer", ("format", "wait_seconds", "strict"),
           (IK, "X-Filename"), "StatementUpload", "Task"),
     Route("create_connection", "POST", "/v1/connections", "bearer", (), (IK,), "ConnectionCreate", "ConnectionCreated"),
     Route("list_connections", "GET", "/v1/connections", "bearer", ("user_id",) + PAGE, (), None, "ConnectionList"),
