@@ -1,0 +1,860 @@
+/*
+ * The Connect page: where an end user links a bank account to a client's
+ * app.  The client makes a token (POST /v1/connect_tokens) and sends the
+ * browser to GET /connect?token=...; the page trades the token (once) for
+ * a session in a cookie and goes through the steps as plain forms, each
+ * POST answered 303 to GET /connect (post/redirect/get):
+ *
+ *   bank (search, pick) -> consent -> credentials -> the bank's
+ *   challenges (question, tan, choice, redirect, decoupled) -> success,
+ *   which sends the browser to redirect_uri?connection_id=... (a framing
+ *   page gets a postMessage instead).
+ *
+ * The bank is reached through the API's own handlers (POST /v1/connections,
+ * GET /v1/sessions/{id}, POST /v1/sessions/{id}/answers), called for the
+ * token's client (web_call): the page adds no authorization logic of its
+ * own, and what the bank says is recorded exactly as for the API.
+ */
+#include "web/web.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+#include "banks/institutions.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "http/http.h"
+#include "store/store.h"
+
+#define COOKIE	"bf_connect"
+#define PATH	"/connect"
+
+/* What a request of the page knows. */
+struct cpage {
+	struct req		*r;
+	struct web_session	 ws;
+	enum web_lang		 lang;
+	char			 redirect[2100];	/* "" when none */
+	char			 origin[300];		/* of redirect, or "" */
+	char			 client_name[256];
+	json_t			*allowed;		/* ids, or NULL: all */
+};
+
+/* How an error reads to the end user, and whether the bank's session
+ * survives it (the form can be sent again). */
+static const struct {
+	enum err	 e;
+	enum web_str	 text;
+	int		 keep_session;
+} plain[] = {
+	{ ERR_INVALID_PASSWORD, WS_E_CREDENTIALS, 0 },
+	{ ERR_LOGIN_CREDENTIALS_INVALID, WS_E_CREDENTIALS, 0 },
+	{ ERR_INVALID_USERNAME, WS_E_CREDENTIALS, 0 },
+	{ ERR_LOGIN_CREDENTIALS_INCOMPLETE, WS_E_INCOMPLETE, 0 },
+	{ ERR_ONLINE_ACCESS_BLOCKED, WS_E_BLOCKED, 0 },
+	{ ERR_PIN_CHANGE_REQUIRED, WS_E_BLOCKED, 0 },
+	{ ERR_HBCI_ACTIVATION_REQUIRED, WS_E_BLOCKED, 0 },
+	{ ERR_ACCOUNT_NOT_ACTIVATED, WS_E_BLOCKED, 0 },
+	{ ERR_TAN_SCHEME_NOT_ACTIVATED, WS_E_BLOCKED, 0 },
+	{ ERR_TAN_SCHEME_BLOCKED, WS_E_BLOCKED, 0 },
+	{ ERR_CHANNEL_NOT_PERMITTED, WS_E_BLOCKED, 0 },
+	{ ERR_INVALID_TAN, WS_E_CODE, 0 },
+	{ ERR_INVALID_OTP, WS_E_CODE, 0 },
+	{ ERR_INVALID_SECURITY_RESPONSE, WS_E_ANSWER, 0 },
+	{ ERR_QUESTION_NOT_FOUND, WS_E_ANSWER, 0 },
+	{ ERR_SECURITYRESPONSES_INCOMPLETE, WS_E_MISSING, 1 },
+	{ ERR_UNKNOWN_CHALLENGE_KEY, WS_E_CSRF, 1 },
+	{ ERR_SESSION_EXPIRED, WS_E_EXPIRED, 0 },
+	{ ERR_SESSION_NONEXISTENT, WS_E_EXPIRED, 0 },
+	{ ERR_CONCURRENT_SESSION, WS_E_CONCURRENT, 0 },
+	{ ERR_BANK_NOT_SUPPORTED, WS_E_BANK_DOWN, 0 },
+	{ ERR_SERVICE_UNAVAILABLE, WS_E_BANK_DOWN, 0 },
+	{ ERR_CONNECT_TOKEN_UNKNOWN, WS_E_LINK_UNKNOWN, 0 },
+	{ ERR_CONNECT_TOKEN_EXPIRED, WS_E_LINK_EXPIRED, 0 },
+	{ ERR_CONNECT_TOKEN_USED, WS_E_LINK_USED, 0 },
+	{ ERR_CONNECT_SESSION_INVALID, WS_E_SESSION_GONE, 0 },
+	{ ERR_CSRF_REJECTED, WS_E_CSRF, 0 },
+};
+
+/* The words for a catalog code: the table, else by the error's group. */
+static enum web_str
+plain_text(int code, int *keep_session)
+{
+	enum err	e = err_by_code(code);
+	size_t		i;
+
+	*keep_session = 0;
+	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+		if (plain[i].e == e) {
+			*keep_session = plain[i].keep_session;
+			return plain[i].text;
+		}
+	if (e == ERR_OK)
+		return WS_E_OTHER;
+	switch (err_info(e)->group) {
+	case ERRG_USER:
+		return WS_E_USER_OTHER;
+	case ERRG_BANK:
+	case ERRG_CONNECTIVITY:
+		return WS_E_BANK_DOWN;
+	default:
+		return WS_E_OTHER;
+	}
+}
+
+/* The alert box of an error: plain words, the bank's own, a reference. */
+static void
+error_box(struct buf *b, enum web_lang l, int code, const char *bank_message)
+{
+	enum err	 e = err_by_code(code);
+	int		 keep;
+	char		 ref[128];
+
+	buf_printf(b, "<div class=\"alert\" role=\"alert\" id=\"error\" "
+	    "data-error-code=\"%d\" data-error-name=\"%s\">\n<p><strong>",
+	    code, e != ERR_OK ? err_name(e) : "");
+	web_esc(b, web_t(l, WS_ERROR_H));
+	buf_addstr(b, "</strong></p>\n<p>");
+	web_esc(b, web_t(l, plain_text(code, &keep)));
+	buf_addstr(b, "</p>\n");
+	if (bank_message != NULL && *bank_message != '\0') {
+		buf_addstr(b, "<p>");
+		web_esc(b, web_t(l, WS_BANK_SAID));
+		buf_addstr(b, " <q>");
+		web_esc(b, bank_message);
+		buf_addstr(b, "</q></p>\n");
+	}
+	snprintf(ref, sizeof(ref), "%d %s", code, e != ERR_OK ? err_name(e) :
+	    "");
+	buf_addstr(b, "<p class=\"muted\">");
+	web_fmt(b, l, WS_REFERENCE, ref, NULL);
+	buf_addstr(b, "</p>\n</div>\n");
+}
+
+static void
+cpage_free(struct cpage *cp)
+{
+	json_decref(cp->allowed);
+	cp->allowed = NULL;
+}
+
+/* Sends a page of cp (frame-ancestors: the redirect's origin). */
+static void
+send(struct cpage *cp, int status, struct buf *b, int err)
+{
+	web_page_end(b);
+	web_send(cp->r, status, b, cp->origin, err);
+}
+
+/* A page that only says what went wrong (no session to go on with). */
+static void
+dead_end(struct req *r, enum web_lang l, enum err e)
+{
+	struct buf	b;
+
+	buf_init(&b, 1 << 20);
+	web_page_begin(&b, l, web_t(l, WS_TITLE), NULL, 0);
+	buf_addstr(&b, "<h1>");
+	web_esc(&b, web_t(l, WS_TITLE));
+	buf_addstr(&b, "</h1>\n");
+	error_box(&b, l, err_code(e), NULL);
+	web_page_end(&b);
+	web_send(r, err_http(e), &b, NULL, err_code(e));
+	buf_free(&b);
+}
+
+/* The origin (scheme://host[:port]) of an absolute URI. */
+static void
+uri_origin(const char *u, char *out, size_t n)
+{
+	const char	*h = strstr(u, "://");
+	size_t		 len;
+
+	*out = '\0';
+	if (h == NULL)
+		return;
+	len = (size_t)(h + 3 - u) + strcspn(h + 3, "/?#");
+	if (len < n)
+		snprintf(out, n, "%.*s", (int)len, u);
+}
+
+/* Loads the session's token details and the client's name. */
+static void
+cpage_context(struct cpage *cp)
+{
+	struct db	*db = store_db();
+	struct db_stmt	*s;
+	const char	*lang = NULL;
+	char		 tlang[4] = "";
+
+	s = db_q(db, "SELECT t.redirect_uri, t.institutions, t.language, c.name "
+	    "FROM clients c LEFT JOIN connect_tokens t ON t.token_hash = ? "
+	    "WHERE c.id = ?", "tt", cp->ws.token_hash, cp->ws.client_id);
+	if (s != NULL && db_step(s) == DB_ROW) {
+		snprintf(cp->redirect, sizeof(cp->redirect), "%s",
+		    db_col_text(s, 0) ? db_col_text(s, 0) : "");
+		if (db_col_text(s, 1) != NULL)
+			cp->allowed = json_loads(db_col_text(s, 1), 0, NULL);
+		snprintf(tlang, sizeof(tlang), "%s", db_col_text(s, 2) ?
+		    db_col_text(s, 2) : "");
+		snprintf(cp->client_name, sizeof(cp->client_name), "%s",
+		    db_col_text(s, 3) ? db_col_text(s, 3) : "");
+	}
+	db_done(s);
+	uri_origin(cp->redirect, cp->origin, sizeof(cp->origin));
+	if (*cp->ws.language)
+		lang = cp->ws.language;
+	else if (*tlang)
+		lang = tlang;
+	cp->lang = web_lang_pick(cp->r, lang);
+}
+
+/* Whether the token lets the end user pick institution id. */
+static int
+allowed(const struct cpage *cp, const struct institution *in)
+{
+	json_t	*e;
+	size_t	 i;
+
+	if (strcmp(in->protocol, "file") == 0)
+		return 0;
+	if (cp->allowed == NULL)
+		return 1;
+	json_array_foreach(cp->allowed, i, e)
+		if (strcmp(json_string_value(e), in->id) == 0)
+			return 1;
+	return 0;
+}
+
+/* The start of every step's page: title, step, and the last error. */
+static void
+page_head(struct cpage *cp, struct buf *b, int step, const char *script,
+    int refresh, enum web_str heading, const char *arg)
+{
+	char	n[8];
+
+	web_page_begin(b, cp->lang, web_t(cp->lang, WS_TITLE), script, refresh);
+	snprintf(n, sizeof(n), "%d", step);
+	buf_addstr(b, "<p class=\"step\">");
+	web_fmt(b, cp->lang, WS_STEP, n, NULL);
+	buf_addstr(b, "</p>\n<h1>");
+	web_fmt(b, cp->lang, heading, arg, NULL);
+	buf_addstr(b, "</h1>\n");
+	if (cp->ws.error_code != 0)
+		error_box(b, cp->lang, cp->ws.error_code, cp->ws.error_message);
+}
+
+/* A form of one button (and hidden fields): action, and its label. */
+static void
+button_form(struct cpage *cp, struct buf *b, const char *action,
+    enum web_str label, int secondary)
+{
+	buf_addstr(b, "<form method=\"post\" action=\"/connect\">\n");
+	web_csrf_field(b, &cp->ws);
+	buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"%s\"%s>",
+	    action, secondary ? " class=\"secondary\"" : "");
+	web_esc(b, web_t(cp->lang, label));
+	buf_addstr(b, "</button>\n</form>\n");
+}
+
+/* The end of every page: the language switch (a GET form). */
+static void
+page_foot(struct cpage *cp, struct buf *b)
+{
+	int	i;
+
+	buf_addstr(b, "<form class=\"lang\" method=\"get\" action=\"/connect\">"
+	    "\n<div><label for=\"lang\">");
+	web_esc(b, web_t(cp->lang, WS_LANGUAGE));
+	buf_addstr(b, "</label>\n<select id=\"lang\" name=\"lang\">\n");
+	for (i = 0; i < LANG__COUNT; i++) {
+		buf_printf(b, "<option value=\"%s\"%s>", web_lang_code(i),
+		    (int)cp->lang == i ? " selected" : "");
+		web_esc(b, web_t(i, WS_LANG_NAME));
+		buf_addstr(b, "</option>\n");
+	}
+	buf_addstr(b, "</select></div>\n<button type=\"submit\" "
+	    "class=\"secondary\">");
+	web_esc(b, web_t(cp->lang, WS_CHANGE));
+	buf_addstr(b, "</button>\n</form>\n<p class=\"muted\">");
+	web_esc(b, web_t(cp->lang, WS_SECURED));
+	buf_addstr(b, "</p>\n");
+}
+
+/* Case-insensitive substring test ("" is in everything). */
+static int
+contains(const char *hay, const char *needle)
+{
+	size_t	n = strlen(needle);
+
+	for (; *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return 1;
+	return n == 0;
+}
+
+static void
+page_banks(struct cpage *cp, struct buf *b)
+{
+	const char	*q = req_query(cp->r, "q");
+	size_t		 i, shown = 0;
+
+	page_head(cp, b, 1, "connect.js", 0, WS_PICK_H, NULL);
+	buf_addstr(b, "<form class=\"search\" method=\"get\" action=\"/connect\" "
+	    "role=\"search\">\n<div><label for=\"q\">");
+	web_esc(b, web_t(cp->lang, WS_SEARCH_LABEL));
+	buf_addstr(b, "</label>\n<input type=\"search\" id=\"q\" name=\"q\" "
+	    "autocomplete=\"off\" value=\"");
+	web_esc(b, q != NULL ? q : "");
+	buf_addstr(b, "\"></div>\n<button type=\"submit\">");
+	web_esc(b, web_t(cp->lang, WS_SEARCH_BTN));
+	buf_addstr(b, "</button>\n</form>\n<form method=\"post\" action=\""
+	    "/connect\">\n");
+	web_csrf_field(b, &cp->ws);
+	buf_addstr(b, "<input type=\"hidden\" name=\"action\" value=\"bank\">\n"
+	    "<ul class=\"banks\">\n");
+	for (i = 0; i < institutions_count(); i++) {
+		const struct institution *in = institution_at(i);
+
+		if (!allowed(cp, in) || (q != NULL && !contains(in->name, q) &&
+		    !contains(in->id, q)))
+			continue;
+		buf_addstr(b, "<li><button type=\"submit\" name=\"institution_id\""
+		    " value=\"");
+		web_esc(b, in->id);
+		buf_addstr(b, "\">");
+		web_esc(b, in->name);
+		if (strcmp(in->status, "up") != 0) {
+			buf_addstr(b, " <span class=\"note\">(");
+			web_esc(b, web_t(cp->lang, WS_MAINTENANCE));
+			buf_addstr(b, ")</span>");
+		}
+		buf_addstr(b, "</button></li>\n");
+		shown++;
+	}
+	buf_addstr(b, "</ul>\n</form>\n");
+	if (shown == 0) {
+		buf_addstr(b, "<p id=\"no-banks\">");
+		web_esc(b, web_t(cp->lang, WS_NO_BANKS));
+		buf_addstr(b, "</p>\n");
+	}
+}
+
+static void
+cancel_link(struct cpage *cp, struct buf *b)
+{
+	if (*cp->redirect == '\0')
+		return;
+	buf_addstr(b, "<p><a href=\"");
+	web_esc(b, cp->redirect);
+	buf_printf(b, "%serror=user_cancelled\">", strchr(cp->redirect, '?') ?
+	    "&" : "?");
+	web_esc(b, web_t(cp->lang, WS_CANCEL));
+	buf_addstr(b, "</a></p>\n");
+}
+
+static void
+page_consent(struct cpage *cp, struct buf *b, const struct institution *in)
+{
+	char	days[16];
+
+	snprintf(days, sizeof(days), "%d", (int)cfg.consent_days);
+	page_head(cp, b, 2, "connect.js", 0, WS_CONSENT_H, NULL);
+	buf_addstr(b, "<p>");
+	web_fmt(b, cp->lang, WS_CONSENT_INTRO, *cp->client_name ?
+	    cp->client_name : "bankfeed", in->name);
+	buf_addstr(b, "</p>\n<ul>\n<li>");
+	web_esc(b, web_t(cp->lang, WS_CONSENT_ACCOUNTS));
+	buf_addstr(b, "</li>\n<li>");
+	web_esc(b, web_t(cp->lang, WS_CONSENT_BALANCES));
+	buf_addstr(b, "</li>\n<li>");
+	web_esc(b, web_t(cp->lang, WS_CONSENT_TXNS));
+	buf_addstr(b, "</li>\n</ul>\n<p>");
+	web_fmt(b, cp->lang, WS_CONSENT_DAYS, days, NULL);
+	buf_addstr(b, "</p>\n<p>");
+	web_esc(b, web_t(cp->lang, WS_CONSENT_NOPAY));
+	buf_addstr(b, "</p>\n");
+	button_form(cp, b, "consent", WS_AGREE_BTN, 0);
+	button_form(cp, b, "change_bank", WS_OTHER_BANK, 1);
+	cancel_link(cp, b);
+}
+
+static void
+page_credentials(struct cpage *cp, struct buf *b, const struct institution *in)
+{
+	page_head(cp, b, 3, "connect.js", 0, WS_CRED_H, in->name);
+	buf_addstr(b, "<p>");
+	web_esc(b, web_t(cp->lang, WS_CRED_NOTE));
+	buf_addstr(b, "</p>\n<form method=\"post\" action=\"/connect\">\n");
+	web_csrf_field(b, &cp->ws);
+	buf_addstr(b, "<label for=\"username\">");
+	web_esc(b, web_t(cp->lang, WS_USERNAME));
+	buf_addstr(b, "</label>\n<input type=\"text\" id=\"username\" "
+	    "name=\"username\" autocomplete=\"username\" required "
+	    "maxlength=\"256\" autocapitalize=\"none\" spellcheck=\"false\">\n"
+	    "<label for=\"password\">");
+	web_esc(b, web_t(cp->lang, WS_PASSWORD));
+	buf_addstr(b, "</label>\n<input type=\"password\" id=\"password\" "
+	    "name=\"password\" autocomplete=\"current-password\" required "
+	    "maxlength=\"256\">\n<button type=\"submit\" name=\"action\" "
+	    "value=\"login\">");
+	web_esc(b, web_t(cp->lang, WS_SIGNIN_BTN));
+	buf_addstr(b, "</button>\n</form>\n");
+	button_form(cp, b, "change_bank", WS_OTHER_BANK, 1);
+	cancel_link(cp, b);
+}
+
+/* One challenge's fields (question, tan, choice) or its link (redirect). */
+static void
+challenge_fields(struct cpage *cp, struct buf *b, json_t *c, size_t i)
+{
+	const char	*key = json_string_value(json_object_get(c, "key"));
+	const char	*kind = json_string_value(json_object_get(c, "kind"));
+	const char	*prompt = json_string_value(json_object_get(c, "prompt"));
+	json_t		*opts = json_object_get(c, "options"), *o;
+	size_t		 j;
+
+	if (key == NULL || kind == NULL)
+		return;
+	if (strcmp(kind, "choice") == 0) {
+		buf_addstr(b, "<fieldset>\n<legend>");
+		web_esc(b, prompt != NULL ? prompt : web_t(cp->lang,
+		    WS_CHOICE_HINT));
+		buf_addstr(b, "</legend>\n");
+		json_array_foreach(opts, j, o) {
+			buf_printf(b, "<label for=\"c%zu_%zu\"><input type=\"radio\""
+			    " id=\"c%zu_%zu\" name=\"a_", i, j, i, j);
+			web_esc(b, key);
+			buf_addstr(b, "\" value=\"");
+			web_esc(b, json_string_value(o));
+			buf_printf(b, "\"%s> ", j == 0 ? " required" : "");
+			web_esc(b, json_string_value(o));
+			buf_addstr(b, "</label>\n");
+		}
+		buf_addstr(b, "</fieldset>\n");
+	} else if (strcmp(kind, "question") == 0 || strcmp(kind, "tan") == 0) {
+		int tan = strcmp(kind, "tan") == 0;
+
+		if (tan) {
+			buf_addstr(b, "<p>");
+			web_esc(b, web_t(cp->lang, WS_TAN_HINT));
+			buf_addstr(b, "</p>\n");
+		}
+		buf_printf(b, "<label for=\"c%zu\">", i);
+		web_esc(b, prompt != NULL ? prompt : key);
+		buf_printf(b, "</label>\n<input type=\"text\" id=\"c%zu\" "
+		    "name=\"a_", i);
+		web_esc(b, key);
+		buf_printf(b, "\" required maxlength=\"256\" autocomplete=\"%s\""
+		    "%s>\n", tan ? "one-time-code" : "off", tan ?
+		    " inputmode=\"numeric\"" : "");
+	} else if (strcmp(kind, "redirect") == 0) {
+		const char *url = json_string_value(json_object_get(c, "url"));
+
+		buf_addstr(b, "<p>");
+		web_esc(b, web_t(cp->lang, WS_REDIRECT_P));
+		buf_addstr(b, "</p>\n");
+		if (url != NULL && (strncmp(url, "https://", 8) == 0 ||
+		    strncmp(url, "http://", 7) == 0)) {
+			buf_addstr(b, "<p><a class=\"button\" id=\"bank-link\" "
+			    "target=\"_blank\" rel=\"noopener noreferrer\" href=\"");
+			web_esc(b, url);
+			buf_addstr(b, "\">");
+			web_esc(b, web_t(cp->lang, WS_REDIRECT_LINK));
+			buf_addstr(b, "</a></p>\n");
+		}
+	} else if (strcmp(kind, "decoupled") == 0) {
+		buf_addstr(b, "<p>");
+		web_esc(b, prompt != NULL ? prompt : "");
+		buf_addstr(b, "</p>\n<p>");
+		web_esc(b, web_t(cp->lang, WS_DECOUPLED_P));
+		buf_addstr(b, "</p>\n<p role=\"status\" aria-live=\"polite\">");
+		web_esc(b, web_t(cp->lang, WS_WAITING));
+		buf_addstr(b, "</p>\n");
+	}
+}
+
+/* The bank's challenges: one form with a field for each answer. */
+static void
+page_challenges(struct cpage *cp, struct buf *b, json_t *session)
+{
+	json_t	*chs = json_object_get(session, "challenges"), *c;
+	size_t	 i;
+	int	 answered = 0, waiting = 0;
+
+	json_array_foreach(chs, i, c) {
+		const char *kind = json_string_value(json_object_get(c, "kind"));
+
+		if (kind != NULL && strcmp(kind, "decoupled") == 0)
+			waiting = 1;
+		else if (kind != NULL && strcmp(kind, "redirect") != 0)
+			answered = 1;
+	}
+	page_head(cp, b, 4, "connect.js", waiting && !answered ? 3 : 0,
+	    WS_CHALLENGE_H, NULL);
+	buf_addstr(b, "<form method=\"post\" action=\"/connect\" "
+	    "id=\"challenge\">\n");
+	web_csrf_field(b, &cp->ws);
+	json_array_foreach(chs, i, c)
+		challenge_fields(cp, b, c, i);
+	buf_printf(b, "<button type=\"submit\" name=\"action\" value=\"%s\">",
+	    answered ? "answer" : "check");
+	web_esc(b, web_t(cp->lang, answered ? WS_CONTINUE_BTN : WS_DONE_BTN));
+	buf_addstr(b, "</button>\n</form>\n");
+	cancel_link(cp, b);
+}
+
+static void
+page_success(struct cpage *cp, struct buf *b)
+{
+	char	url[2300];
+
+	snprintf(url, sizeof(url), "%s%sconnection_id=%s", cp->redirect,
+	    strchr(cp->redirect, '?') != NULL ? "&" : "?", cp->ws.connection_id);
+	web_page_begin(b, cp->lang, web_t(cp->lang, WS_SUCCESS_H), "connect.js",
+	    0);
+	buf_addstr(b, "<div class=\"ok\" id=\"done\" data-connection-id=\"");
+	web_esc(b, cp->ws.connection_id);
+	buf_addstr(b, "\" data-origin=\"");
+	web_esc(b, cp->origin);
+	buf_addstr(b, "\" data-redirect=\"");
+	if (*cp->redirect)
+		web_esc(b, url);
+	buf_addstr(b, "\">\n<h1>");
+	web_esc(b, web_t(cp->lang, WS_SUCCESS_H));
+	buf_addstr(b, "</h1>\n<p>");
+	web_esc(b, web_t(cp->lang, *cp->redirect ? WS_SUCCESS_P :
+	    WS_SUCCESS_CLOSE));
+	buf_addstr(b, "</p>\n</div>\n");
+	if (*cp->redirect) {
+		buf_addstr(b, "<p><a class=\"button\" id=\"back\" href=\"");
+		web_esc(b, url);
+		buf_addstr(b, "\">");
+		web_esc(b, web_t(cp->lang, WS_BACK_BTN));
+		buf_addstr(b, "</a></p>\n");
+	}
+}
+
+/* Forgets the bank's session (and keeps the error to show). */
+static void
+drop_session(struct cpage *cp)
+{
+	cp->ws.session_id[0] = '\0';
+}
+
+static void
+set_error(struct cpage *cp, json_t *answer)
+{
+	json_t		*err = json_object_get(answer, "error");
+	const char	*msg = json_string_value(json_object_get(err, "message"));
+
+	cp->ws.error_code = (int)json_integer_value(json_object_get(err,
+	    "code"));
+	if (cp->ws.error_code == 0)
+		cp->ws.error_code = err_code(ERR_INTERNAL_ERROR);
+	snprintf(cp->ws.error_message, sizeof(cp->ws.error_message), "%s",
+	    msg != NULL ? msg : "");
+}
+
+/*
+ * The bank's session now (GET /v1/sessions/{id}: it also asks the bank
+ * whether a decoupled confirmation came): 1 with *out when there is one
+ * to show, 0 after it ended (an error is then the session's).
+ */
+static int
+bank_session(struct cpage *cp, json_t **out)
+{
+	json_t	*s = NULL;
+	int	 status;
+
+	*out = NULL;
+	if (*cp->ws.session_id == '\0')
+		return 0;
+	status = web_call(cp->r, h_sessions_get, NULL, cp->ws.session_id, &s);
+	if (status == 200) {
+		*out = s;
+		return 1;
+	}
+	if (status > 0)
+		set_error(cp, s);
+	drop_session(cp);
+	web_session_save(&cp->ws);
+	json_decref(s);
+	return 0;
+}
+
+static int
+connection_authorized(struct cpage *cp)
+{
+	return *cp->ws.connection_id != '\0' && db_exists(store_db(),
+	    "SELECT 1 FROM connections WHERE id = ? AND client_id = ? AND "
+	    "status = 'authorized'", "tt", cp->ws.connection_id,
+	    cp->ws.client_id) == 1;
+}
+
+/* Renders the step the session is at. */
+static void
+render(struct cpage *cp)
+{
+	struct buf	 b;
+	json_t		*s = NULL;
+	const struct institution *in = *cp->ws.institution_id ?
+	    institution_find(cp->ws.institution_id) : NULL;
+
+	buf_init(&b, 4 << 20);
+	if (connection_authorized(cp))
+		page_success(cp, &b);
+	else if (bank_session(cp, &s) && strcmp(json_string_value(
+	    json_object_get(s, "status")), "challenge_required") == 0)
+		page_challenges(cp, &b, s);
+	else if (s != NULL && connection_authorized(cp))
+		page_success(cp, &b);
+	else if (in != NULL && cp->ws.consented)
+		page_credentials(cp, &b, in);
+	else if (in != NULL)
+		page_consent(cp, &b, in);
+	else
+		page_banks(cp, &b);
+	if (!connection_authorized(cp))
+		page_foot(cp, &b);
+	send(cp, 200, &b, cp->ws.error_code);
+	json_decref(s);
+	buf_free(&b);
+}
+
+/*
+ * GET /connect?token=...: the token, once, becomes a session in a cookie,
+ * and the browser comes back without the token in its address.  The same
+ * browser opening the link again goes on with its session.
+ */
+static void
+open_token(struct req *r, const char *token)
+{
+	struct db	*db = store_db();
+	struct db_stmt	*s;
+	struct web_session ws, cur;
+	char		 hash[65], lang[4] = "";
+	int64_t		 expires = 0, used = 0, now = (int64_t)clock_now();
+	int		 found = 0;
+	enum web_lang	 l;
+
+	memset(&ws, 0, sizeof(ws));
+	web_token_hash(token, hash);
+	s = db_q(db, "SELECT client_id, user_id, language, expires_at, used_at "
+	    "FROM connect_tokens WHERE token_hash = ?", "t", hash);
+	if (s != NULL && db_step(s) == DB_ROW) {
+		found = 1;
+		snprintf(ws.client_id, sizeof(ws.client_id), "%s",
+		    db_col_text(s, 0));
+		snprintf(ws.user_id, sizeof(ws.user_id), "%s", db_col_text(s, 1));
+		snprintf(lang, sizeof(lang), "%s", db_col_text(s, 2) ?
+		    db_col_text(s, 2) : "");
+		expires = db_col_int(s, 3);
+		used = db_col_null(s, 4) ? 0 : 1;
+	}
+	db_done(s);
+	l = web_lang_pick(r, *lang ? lang : NULL);
+	if (!found) {
+		dead_end(r, l, ERR_CONNECT_TOKEN_UNKNOWN);
+		return;
+	}
+	if (web_session_load(r, "connect", COOKIE, &cur) &&
+	    strcmp(cur.token_hash, hash) == 0) {
+		web_redirect(r, PATH);
+		return;
+	}
+	if (used) {
+		dead_end(r, l, ERR_CONNECT_TOKEN_USED);
+		return;
+	}
+	if (expires <= now) {
+		dead_end(r, l, ERR_CONNECT_TOKEN_EXPIRED);
+		return;
+	}
+	if (db_run(db, "UPDATE connect_tokens SET used_at = ? WHERE token_hash "
+	    "= ? AND used_at IS NULL", "it", now, hash) != DB_OK) {
+		resp_internal(r, db_errmsg(db));
+		return;
+	}
+	if (db_changes(db) != 1) {
+		dead_end(r, l, ERR_CONNECT_TOKEN_USED);
+		return;
+	}
+	snprintf(ws.token_hash, sizeof(ws.token_hash), "%s", hash);
+	if (web_session_start(r, "connect", COOKIE, PATH, &ws) == -1) {
+		resp_internal(r, "cannot start a connect session");
+		return;
+	}
+	web_redirect(r, PATH);
+}
+
+void
+h_connect_get(struct req *r)
+{
+	struct cpage	 cp;
+	const char	*token = req_query(r, "token");
+	const char	*lang = req_query(r, "lang");
+	enum web_lang	 l;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.r = r;
+	if (store_db() == NULL) {
+		resp_internal(r, "no database");
+		return;
+	}
+	if (token != NULL) {
+		open_token(r, token);
+		return;
+	}
+	if (!web_session_load(r, "connect", COOKIE, &cp.ws)) {
+		dead_end(r, web_lang_pick(r, lang), ERR_CONNECT_SESSION_INVALID);
+		return;
+	}
+	snprintf(r->client_id, sizeof(r->client_id), "%s", cp.ws.client_id);
+	if (lang != NULL && web_lang_parse(lang, &l) == 0) {
+		snprintf(cp.ws.language, sizeof(cp.ws.language), "%s",
+		    web_lang_code(l));
+		web_session_save(&cp.ws);
+	}
+	cpage_context(&cp);
+	render(&cp);
+	cpage_free(&cp);
+}
+
+/* The form's answers: every field a_KEY, as {"KEY": value}. */
+static json_t *
+form_answers(struct req *r)
+{
+	json_t		*a = json_object();
+	const char	*p = r->body.p, *end = r->body.p + r->body.len;
+	char		 key[300], val[300];
+
+	while (p != NULL && p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp != NULL ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(pe - p));
+
+		if (eq != NULL && eq - p > 2 && strncmp(p, "a_", 2) == 0 &&
+		    form_decode(p + 2, (size_t)(eq - p - 2), key,
+		    sizeof(key)) == 0 && form_decode(eq + 1,
+		    (size_t)(pe - eq - 1), val, sizeof(val)) == 0)
+			json_object_set_new(a, key, json_string(val));
+		p = pe + 1;
+	}
+	return a;
+}
+
+/* Sends credentials to the bank: POST /v1/connections for the user. */
+static void
+act_login(struct cpage *cp)
+{
+	char	 user[300], pass[300];
+	json_t	*body, *out = NULL;
+	int	 status;
+
+	web_form(cp->r, "username", user, sizeof(user));
+	web_form(cp->r, "password", pass, sizeof(pass));
+	body = json_pack("{s:s, s:s, s:{s:s, s:s}}", "user_id", cp->ws.user_id,
+	    "institution_id", cp->ws.institution_id, "credentials",
+	    "username", user, "password", pass);
+	sodium_memzero(pass, sizeof(pass));
+	status = web_call(cp->r, h_connections_create, body, NULL, &out);
+	json_decref(body);
+	drop_session(cp);
+	cp->ws.error_code = 0;
+	cp->ws.error_message[0] = '\0';
+	if (status == 201) {
+		snprintf(cp->ws.connection_id, sizeof(cp->ws.connection_id), "%s",
+		    json_string_value(json_object_get(json_object_get(out,
+		    "connection"), "id")));
+		snprintf(cp->ws.session_id, sizeof(cp->ws.session_id), "%s",
+		    json_string_value(json_object_get(json_object_get(out,
+		    "session"), "id")));
+	} else if (status > 0)
+		set_error(cp, out);
+	json_decref(out);
+}
+
+/* Answers the challenges (or, none given, asks whether the user has
+ * confirmed at the bank): POST /v1/sessions/{id}/answers. */
+static void
+act_answer(struct cpage *cp, int with_answers)
+{
+	json_t	*body, *out = NULL;
+	int	 status, keep;
+
+	if (*cp->ws.session_id == '\0')
+		return;
+	body = json_pack("{s:o}", "answers", with_answers ?
+	    form_answers(cp->r) : json_object());
+	status = web_call(cp->r, h_sessions_answer, body, cp->ws.session_id,
+	    &out);
+	json_decref(body);
+	cp->ws.error_code = 0;
+	cp->ws.error_message[0] = '\0';
+	if (status > 0 && status != 200) {
+		set_error(cp, out);
+		plain_text(cp->ws.error_code, &keep);
+		if (!keep)
+			drop_session(cp);
+	}
+	json_decref(out);
+}
+
+void
+h_connect_post(struct req *r)
+{
+	struct cpage	 cp;
+	char		 action[32], inst[INSTITUTION_ID_MAX];
+	const struct institution *in;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.r = r;
+	if (store_db() == NULL) {
+		resp_internal(r, "no database");
+		return;
+	}
+	if (!web_session_load(r, "connect", COOKIE, &cp.ws)) {
+		dead_end(r, web_lang_pick(r, NULL), ERR_CONNECT_SESSION_INVALID);
+		return;
+	}
+	snprintf(r->client_id, sizeof(r->client_id), "%s", cp.ws.client_id);
+	cpage_context(&cp);
+	if (!web_csrf_ok(r, &cp.ws)) {
+		dead_end(r, cp.lang, ERR_CSRF_REJECTED);
+		goto out;
+	}
+	web_form(r, "action", action, sizeof(action));
+	if (connection_authorized(&cp))
+		;	/* done: nothing more to change */
+	else if (strcmp(action, "bank") == 0) {
+		web_form(r, "institution_id", inst, sizeof(inst));
+		if ((in = institution_find(inst)) != NULL && allowed(&cp, in)) {
+			snprintf(cp.ws.institution_id,
+			    sizeof(cp.ws.institution_id), "%s", in->id);
+			cp.ws.consented = 0;
+			cp.ws.error_code = 0;
+		}
+	} else if (strcmp(action, "change_bank") == 0) {
+		cp.ws.institution_id[0] = '\0';
+		cp.ws.consented = 0;
+		cp.ws.error_code = 0;
+		drop_session(&cp);
+	} else if (strcmp(action, "consent") == 0 && *cp.ws.institution_id)
+		cp.ws.consented = 1;
+	else if (strcmp(action, "login") == 0 && cp.ws.consented)
+		act_login(&cp);
+	else if (strcmp(action, "answer") == 0 || strcmp(action, "check") == 0)
+		act_answer(&cp, strcmp(action, "answer") == 0);
+	if (web_session_save(&cp.ws) == -1) {
+		resp_internal(r, "cannot save the connect session");
+		goto out;
+	}
+	web_redirect(r, PATH);
+out:
+	cpage_free(&cp);
+}
