@@ -182,7 +182,7 @@ web_cookie(struct req *r, const char *name, char *out, size_t outn)
 		if (strcasecmp(r->fname[i], "Cookie") != 0)
 			continue;
 		while (*p != '\0') {
-			size_t	n = strcspn(p, ";");
+			size_t	n;
 
 			p += strspn(p, " ");
 			n = strcspn(p, ";");
@@ -387,6 +387,15 @@ web_call(struct req *r, void (*handler)(struct req *), json_t *body,
 	int		 status;
 
 	*out = NULL;
+	/*
+	 * The end user is at the browser: its address is the PSU's (PSD2),
+	 * for banks that want it, unless a proxy in front said otherwise.
+	 */
+	if (req_header(r, "PSU-IP-Address") == NULL && *r->peer_ip != '\0' &&
+	    r->nfields < REQ_MAX_FIELDS) {
+		r->fname[r->nfields] = "PSU-IP-Address";
+		r->fvalue[r->nfields++] = r->peer_ip;
+	}
 	r->json = body;
 	r->params[0] = param;
 	handler(r);
