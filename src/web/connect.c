@@ -157,7 +157,7 @@ dead_end(struct req *r, enum web_lang l, enum err e)
 	struct buf	b;
 
 	buf_init(&b, 1 << 20);
-	web_page_begin(&b, l, web_t(l, WS_TITLE), NULL, 0);
+	web_page_begin(&b, l, web_t(l, WS_TITLE), NULL);
 	buf_addstr(&b, "<h1>");
 	web_esc(&b, web_t(l, WS_TITLE));
 	buf_addstr(&b, "</h1>\n");
@@ -233,11 +233,11 @@ allowed(const struct cpage *cp, const struct institution *in)
 /* The start of every step's page: title, step, and the last error. */
 static void
 page_head(struct cpage *cp, struct buf *b, int step, const char *script,
-    int refresh, enum web_str heading, const char *arg)
+    enum web_str heading, const char *arg)
 {
 	char	n[8];
 
-	web_page_begin(b, cp->lang, web_t(cp->lang, WS_TITLE), script, refresh);
+	web_page_begin(b, cp->lang, web_t(cp->lang, WS_TITLE), script);
 	snprintf(n, sizeof(n), "%d", step);
 	buf_addstr(b, "<p class=\"step\">");
 	web_fmt(b, cp->lang, WS_STEP, n, NULL);
@@ -303,7 +303,7 @@ page_banks(struct cpage *cp, struct buf *b)
 	const char	*q = req_query(cp->r, "q");
 	size_t		 i, shown = 0;
 
-	page_head(cp, b, 1, "connect.js", 0, WS_PICK_H, NULL);
+	page_head(cp, b, 1, "connect.js", WS_PICK_H, NULL);
 	buf_addstr(b, "<form class=\"search\" method=\"get\" action=\"/connect\" "
 	    "role=\"search\">\n<div><label for=\"q\">");
 	web_esc(b, web_t(cp->lang, WS_SEARCH_LABEL));
@@ -363,7 +363,7 @@ page_consent(struct cpage *cp, struct buf *b, const struct institution *in)
 	char	days[16];
 
 	snprintf(days, sizeof(days), "%d", (int)cfg.consent_days);
-	page_head(cp, b, 2, "connect.js", 0, WS_CONSENT_H, NULL);
+	page_head(cp, b, 2, "connect.js", WS_CONSENT_H, NULL);
 	buf_addstr(b, "<p>");
 	web_fmt(b, cp->lang, WS_CONSENT_INTRO, *cp->client_name ?
 	    cp->client_name : "bankfeed", in->name);
@@ -386,7 +386,7 @@ page_consent(struct cpage *cp, struct buf *b, const struct institution *in)
 static void
 page_credentials(struct cpage *cp, struct buf *b, const struct institution *in)
 {
-	page_head(cp, b, 3, "connect.js", 0, WS_CRED_H, in->name);
+	page_head(cp, b, 3, "connect.js", WS_CRED_H, in->name);
 	buf_addstr(b, "<p>");
 	web_esc(b, web_t(cp->lang, WS_CRED_NOTE));
 	buf_addstr(b, "</p>\n<form method=\"post\" action=\"/connect\">\n");
@@ -494,10 +494,12 @@ page_challenges(struct cpage *cp, struct buf *b, json_t *session)
 		else if (kind != NULL && strcmp(kind, "redirect") != 0)
 			answered = 1;
 	}
-	page_head(cp, b, 4, "connect.js", waiting && !answered ? 3 : 0,
-	    WS_CHALLENGE_H, NULL);
-	buf_addstr(b, "<form method=\"post\" action=\"/connect\" "
-	    "id=\"challenge\">\n");
+	page_head(cp, b, 4, "connect.js", WS_CHALLENGE_H, NULL);
+	/* A decoupled confirmation: the script asks the page again every
+	 * few seconds; without it, the button asks. */
+	buf_printf(b, "<form method=\"post\" action=\"/connect\" "
+	    "id=\"challenge\"%s>\n", waiting && !answered ?
+	    " data-poll=\"3\"" : "");
 	web_csrf_field(b, &cp->ws);
 	json_array_foreach(chs, i, c)
 		challenge_fields(cp, b, c, i);
@@ -515,8 +517,7 @@ page_success(struct cpage *cp, struct buf *b)
 
 	snprintf(url, sizeof(url), "%s%sconnection_id=%s", cp->redirect,
 	    strchr(cp->redirect, '?') != NULL ? "&" : "?", cp->ws.connection_id);
-	web_page_begin(b, cp->lang, web_t(cp->lang, WS_SUCCESS_H), "connect.js",
-	    0);
+	web_page_begin(b, cp->lang, web_t(cp->lang, WS_SUCCESS_H), "connect.js");
 	buf_addstr(b, "<div class=\"ok\" id=\"done\" data-connection-id=\"");
 	web_esc(b, cp->ws.connection_id);
 	buf_addstr(b, "\" data-origin=\"");
@@ -779,6 +780,15 @@ act_login(struct cpage *cp)
 	json_decref(out);
 }
 
+/* The bank's own page (a redirect) may have finished the session first. */
+static int
+already_authorized(json_t *answer)
+{
+	json_t	*code = json_object_get(json_object_get(answer, "error"), "code");
+
+	return json_integer_value(code) == err_code(ERR_ALREADY_AUTHORIZED);
+}
+
 /* Answers the challenges (or, none given, asks whether the user has
  * confirmed at the bank): POST /v1/sessions/{id}/answers. */
 static void
@@ -796,7 +806,7 @@ act_answer(struct cpage *cp, int with_answers)
 	json_decref(body);
 	cp->ws.error_code = 0;
 	cp->ws.error_message[0] = '\0';
-	if (status > 0 && status != 200) {
+	if (status > 0 && status != 200 && !already_authorized(out)) {
 		set_error(cp, out);
 		plain_text(cp->ws.error_code, &keep);
 		if (!keep)

@@ -120,15 +120,12 @@ web_fmt(struct buf *b, enum web_lang l, enum web_str s, const char *a1,
 
 void
 web_page_begin(struct buf *b, enum web_lang l, const char *title,
-    const char *script, int refresh)
+    const char *script)
 {
 	buf_printf(b, "<!doctype html>\n<html lang=\"%s\">\n<head>\n"
 	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\""
 	    "width=device-width, initial-scale=1\">\n<meta name=\"referrer\" "
 	    "content=\"no-referrer\">\n", web_lang_code(l));
-	if (refresh > 0)
-		buf_printf(b, "<meta http-equiv=\"refresh\" content=\"%d\">\n",
-		    refresh);
 	buf_addstr(b, "<title>");
 	web_esc(b, title);
 	buf_addstr(b, "</title>\n<link rel=\"stylesheet\" href=\"/assets/"

@@ -43,11 +43,11 @@ void		 web_fmt(struct buf *, enum web_lang, enum web_str,
 		    const char *a1, const char *a2);
 /*
  * The page frame: <!doctype html> to <main>, with the stylesheet and
- * scripts of the binary (only these: the CSP allows nothing else), and its
- * end.  refresh > 0 reloads the page that many seconds later.
+ * script of the binary (only these: the CSP allows nothing else), and its
+ * end.
  */
 void		 web_page_begin(struct buf *, enum web_lang, const char *title,
-		    const char *script, int refresh);
+		    const char *script);
 void		 web_page_end(struct buf *);
 /*
  * Answers r with the HTML page b and the security headers: a strict CSP
