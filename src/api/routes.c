@@ -45,6 +45,10 @@ const struct route routes[] = {
 	{ "GET",	"/connect",			h_connect_get,		0 },
 	{ "POST",	"/connect",			h_connect_post,		RT_FORM },
 	{ "GET",	"/assets/{name}",		h_web_asset,		0 },
+	{ "GET",	"/dashboard",			h_dashboard_get,	0 },
+	{ "POST",	"/dashboard/login",		h_dashboard_login,	RT_FORM },
+	{ "POST",	"/dashboard/logout",		h_dashboard_logout,	RT_FORM },
+	{ "POST",	"/dashboard/webhooks/resend",	h_dashboard_resend,	RT_FORM },
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

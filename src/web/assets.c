@@ -18,7 +18,7 @@ static const char css[] =
 "body{margin:0}\n"
 "main{max-width:34rem;margin:2rem auto;background:#fff;padding:1.5rem 1.75rem;"
 "border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.15)}\n"
-"main.wide{max-width:72rem}\n"
+"main:has(> .wide){max-width:76rem}\n"
 "h1{font-size:1.5rem;margin:0 0 1rem}\n"
 "h2{font-size:1.2rem;margin:1.5rem 0 .5rem}\n"
 "p.step{color:#4b5563;margin:0 0 .25rem;font-size:.9rem}\n"

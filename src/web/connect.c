@@ -686,7 +686,7 @@ open_token(struct req *r, const char *token)
 		return;
 	}
 	snprintf(ws.token_hash, sizeof(ws.token_hash), "%s", hash);
-	if (web_session_start(r, "connect", COOKIE, PATH, &ws) == -1) {
+	if (web_session_start(r, "connect", COOKIE, PATH, "Lax", &ws) == -1) {
 		resp_internal(r, "cannot start a connect session");
 		return;
 	}

@@ -241,7 +241,7 @@ web_token_new(const char *prefix, char token[WEB_TOKEN_MAX], char hash[65])
 
 int
 web_session_start(struct req *r, const char *kind, const char *cookie,
-    const char *path, struct web_session *ws)
+    const char *path, const char *samesite, struct web_session *ws)
 {
 	struct db	*db = store_db();
 	char		 value[WEB_TOKEN_MAX], hash[65];
@@ -261,7 +261,7 @@ web_session_start(struct req *r, const char *kind, const char *cookie,
 	    *ws->language ? ws->language : NULL, now + cfg.web_session_ttl,
 	    now) != DB_OK)
 		return -1;
-	web_set_cookie(r, cookie, value, path, "Lax");
+	web_set_cookie(r, cookie, value, path, samesite);
 	sodium_memzero(value, sizeof(value));
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/errors.h"
 #include "core/ids.h"
 
 struct req;
@@ -92,11 +93,13 @@ struct web_session {
 };
 
 /*
- * Starts a session of kind ("connect", "dashboard") for client_id and sets
- * its cookie (name, path).  ws is filled.  0, or -1.
+ * Starts a session of kind ("connect", "dashboard") for ws->client_id (and
+ * the other fields set in ws) and sets its cookie (name, path, SameSite:
+ * "Lax" for a page opened from another site, else "Strict").  ws gets its
+ * id and csrf token.  0, or -1.
  */
 int		 web_session_start(struct req *, const char *kind,
-		    const char *cookie, const char *path,
+		    const char *cookie, const char *path, const char *samesite,
 		    struct web_session *ws);
 /* Loads the live session of the request's cookie and moves its expiry:
  * 1 found, 0 none (no cookie, ended, another kind). */
@@ -122,6 +125,25 @@ void		 web_form(struct req *, const char *key, char *out, size_t n);
 int		 web_call(struct req *, void (*handler)(struct req *),
 		    json_t *body, const char *param, json_t **out);
 
+/*
+ * requests.c: the recent API requests of each client (this node's, since
+ * it started), for the dashboard.  dispatch_done() notes every request.
+ */
+struct web_request {
+	long long	at;
+	char		client_id[ID_MAX];
+	char		method[8];
+	char		path[160];
+	char		request_id[72];
+	int		status;
+	int		err_code;
+};
+
+void		 web_requests_note(const struct req *);
+/* The client's most recent requests, newest first: how many were written. */
+size_t		 web_requests_recent(const char *client_id,
+		    struct web_request *out, size_t max);
+
 /* GET /assets/{name}: the stylesheet and scripts of the pages. */
 void		 h_web_asset(struct req *);
 /* GET /connect, POST /connect: connect.c */
@@ -132,6 +154,8 @@ void		 h_dashboard_get(struct req *);
 void		 h_dashboard_login(struct req *);
 void		 h_dashboard_logout(struct req *);
 void		 h_dashboard_resend(struct req *);
+/* The login page, saying e (ERR_OK: nothing) above its form. */
+void		 dashboard_login_page(struct req *, enum err e);
 /* bankfeed dashboard-user add|list|delete */
 int		 dashboard_user_cmd(int argc, char **argv);
 
