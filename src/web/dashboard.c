@@ -281,9 +281,9 @@ section_webhooks(struct buf *b, struct db *db, const struct web_session *ws)
 		web_csrf_field(b, ws);
 		buf_addstr(b, "<input type=\"hidden\" name=\"event_id\" value=\"");
 		web_esc(b, id);
-		buf_addstr(b, "\"><button type=\"submit\" aria-label=\"Send ");
+		buf_addstr(b, "\"><button type=\"submit\" aria-label=\"Send again: ");
 		web_esc(b, id);
-		buf_addstr(b, " again\">Send again</button></form></td></tr>\n");
+		buf_addstr(b, "\">Send again</button></form></td></tr>\n");
 	}
 	db_done(s);
 	buf_addstr(b, "</tbody></table>\n");

@@ -55,6 +55,7 @@ async function server(env = {}) {
   dirs.push(dir);
   const s = await start(['serve', '--demo', '--listen', '127.0.0.1:0', '--data-dir', dir], env);
   const out = s.out();
+  s.dataDir = dir;
   s.clientId = out.match(/client_id: +(\S+)/)[1];
   s.clientSecret = out.match(/client_secret: +(\S+)/)[1];
   const t = await fetch(`${s.base}/oauth/token`, {
@@ -90,7 +91,7 @@ function check(cond, what) {
 
 // A page of a flow: watches CSP reports and requests to other origins.
 async function newPage(browser, base, options = {}) {
-  const context = await browser.newContext({ locale: options.locale || 'en-US', viewport: { width: 800, height: 900 } });
+  const context = await browser.newContext({ locale: options.locale || 'en-US', viewport: { width: options.width || 800, height: 900 } });
   const page = await context.newPage();
   const problems = [];
   const allowed = [new URL(base).origin, ...(options.origins || [])];
@@ -186,7 +187,9 @@ async function main() {
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
   const bank = await start(['sandbox-bank', '--listen', '127.0.0.1:0']);
-  const s = await server({ BANKFEED_SANDBOX_XS2A_URL: bank.base });
+  // Webhook events are given up after 4 s (the dashboard's re-send of a
+  // failed one goes out once those before it are done with).
+  const s = await server({ BANKFEED_SANDBOX_XS2A_URL: bank.base, BANKFEED_WEBHOOK_MAX_AGE_SECONDS: '4', BANKFEED_WEBHOOK_RETRY_BASE_MS: '200' });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   const app = 'http://localhost:9/done';
 
