@@ -134,8 +134,7 @@ logins_are_checked(void **state)
 	/* Without the login form's cookie: refused before any check. */
 	page(&S, "POST", "/dashboard/login", NULL, "pre=x&login=a&secret=b",
 	    NULL, &r);
-	assert_status(&r, 403);
-	contains(&r, "data-error-name=\"CSRF_REJECTED\"");
+	assert_error(&r, 403, "CSRF_REJECTED");
 	res_free(&r);
 	assert_int_equal(login(&S, S.client_id, "bfs_wrong", cookie, NULL),
 	    401);
@@ -225,8 +224,7 @@ clients_see_and_resend_only_their_own(void **state)
 	 * not found; one's own goes out again. */
 	snprintf(form, sizeof(form), "event_id=%s", event);
 	page(&S, "POST", "/dashboard/webhooks/resend", mine, form, NULL, &r);
-	assert_status(&r, 403);
-	contains(&r, "data-error-name=\"CSRF_REJECTED\"");
+	assert_error(&r, 403, "CSRF_REJECTED");
 	res_free(&r);
 	page(&S, "GET", "/dashboard", theirs, NULL, NULL, &r);
 	field(&r, "name=\"csrf\"", csrf2, sizeof(csrf2));

@@ -150,12 +150,17 @@ send(struct cpage *cp, int status, struct buf *b, int err)
 	web_send(cp->r, status, b, cp->origin, err);
 }
 
-/* A page that only says what went wrong (no session to go on with). */
+/* A page that only says what went wrong (no session to go on with); the
+ * error object for a client that does not ask for HTML. */
 static void
 dead_end(struct req *r, enum web_lang l, enum err e)
 {
 	struct buf	b;
 
+	if (!web_wants_html(r)) {
+		resp_error(r, e, NULL, NULL);
+		return;
+	}
 	buf_init(&b, 1 << 20);
 	web_page_begin(&b, l, web_t(l, WS_TITLE), NULL);
 	buf_addstr(&b, "<h1>");

@@ -85,7 +85,8 @@ fail_key(struct req *r, char key[RL_KEY_MAX])
 
 /*
  * The login page, with err (a catalog entry, or ERR_OK) said above the
- * form.  Sets the double-submit cookie its form must come back with.
+ * form (a client that does not ask for HTML gets the error object).  Sets
+ * the double-submit cookie its form must come back with.
  */
 void
 dashboard_login_page(struct req *r, enum err e)
@@ -94,6 +95,10 @@ dashboard_login_page(struct req *r, enum err e)
 	char		 pre[WEB_TOKEN_MAX], hash[65];
 	enum web_lang	 l = web_lang_pick(r, NULL);
 
+	if (e != ERR_OK && !web_wants_html(r)) {
+		resp_error(r, e, NULL, NULL);
+		return;
+	}
 	web_token_new("pre", pre, hash);
 	buf_init(&b, 1 << 20);
 	web_page_begin(&b, l, "bankfeed dashboard: log in", NULL);

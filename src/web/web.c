@@ -161,10 +161,18 @@ web_send(struct req *r, int status, struct buf *b, const char *frame_ancestors,
 	r->err_code = err;
 }
 
+int
+web_wants_html(struct req *r)
+{
+	const char	*a = req_header(r, "Accept");
+
+	return a != NULL && strstr(a, "text/html") != NULL;
+}
+
 void
 web_redirect(struct req *r, const char *location)
 {
-	resp_text(r, 303, "text/plain; charset=utf-8", "", 0);
+	resp_empty(r, 303);
 	resp_header(r, "Location", location);
 }
 

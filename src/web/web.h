@@ -58,6 +58,12 @@ void		 web_page_end(struct buf *);
  */
 void		 web_send(struct req *, int status, struct buf *b,
 		    const char *frame_ancestors, int err);
+/*
+ * Whether the request asks for HTML (a browser's Accept).  An error of a
+ * page is an HTML page for browsers and the API's error object (API.md)
+ * for every other client, with the same status and catalog entry.
+ */
+int		 web_wants_html(struct req *);
 /* 303 See Other to location (the page after a form). */
 void		 web_redirect(struct req *, const char *location);
 
