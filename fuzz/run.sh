@@ -10,7 +10,7 @@ secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-fuzz}
 shared=${BANKFEED_CORPUS_DIR:-$root/../shared/corpus}
-fuzzers=${FUZZERS:-"camt053 mt940 ofx h1 logfmt"}
+fuzzers=${FUZZERS:-"camt053 mt940 ofx h1 logfmt web"}
 
 CC=clang cmake -S "$root" -B "$build" -DBANKFEED_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

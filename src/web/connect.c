@@ -731,29 +731,6 @@ h_connect_get(struct req *r)
 	cpage_free(&cp);
 }
 
-/* The form's answers: every field a_KEY, as {"KEY": value}. */
-static json_t *
-form_answers(struct req *r)
-{
-	json_t		*a = json_object();
-	const char	*p = r->body.p, *end = r->body.p + r->body.len;
-	char		 key[300], val[300];
-
-	while (p != NULL && p < end) {
-		const char *amp = memchr(p, '&', (size_t)(end - p));
-		const char *pe = amp != NULL ? amp : end;
-		const char *eq = memchr(p, '=', (size_t)(pe - p));
-
-		if (eq != NULL && eq - p > 2 && strncmp(p, "a_", 2) == 0 &&
-		    form_decode(p + 2, (size_t)(eq - p - 2), key,
-		    sizeof(key)) == 0 && form_decode(eq + 1,
-		    (size_t)(pe - eq - 1), val, sizeof(val)) == 0)
-			json_object_set_new(a, key, json_string(val));
-		p = pe + 1;
-	}
-	return a;
-}
-
 /* Sends credentials to the bank: POST /v1/connections for the user. */
 static void
 act_login(struct cpage *cp)
@@ -805,7 +782,7 @@ act_answer(struct cpage *cp, int with_answers)
 	if (*cp->ws.session_id == '\0')
 		return;
 	body = json_pack("{s:o}", "answers", with_answers ?
-	    form_answers(cp->r) : json_object());
+	    web_form_fields(cp->r, "a_") : json_object());
 	status = web_call(cp->r, h_sessions_answer, body, cp->ws.session_id,
 	    &out);
 	json_decref(body);

@@ -364,6 +364,30 @@ web_form(struct req *r, const char *key, char *out, size_t n)
 		*out = '\0';
 }
 
+json_t *
+web_form_fields(struct req *r, const char *prefix)
+{
+	json_t		*a = json_object();
+	const char	*p = r->body.p, *end = r->body.p + r->body.len;
+	size_t		 pl = strlen(prefix);
+	char		 key[WEB_FIELD_MAX], val[WEB_FIELD_MAX];
+
+	while (p != NULL && p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *pe = amp != NULL ? amp : end;
+		const char *eq = memchr(p, '=', (size_t)(pe - p));
+
+		if (eq != NULL && (size_t)(eq - p) > pl &&
+		    strncmp(p, prefix, pl) == 0 &&
+		    form_decode(p + pl, (size_t)(eq - p) - pl, key,
+		    sizeof(key)) == 0 && form_decode(eq + 1,
+		    (size_t)(pe - eq - 1), val, sizeof(val)) == 0)
+			json_object_set_new(a, key, json_string(val));
+		p = pe + 1;
+	}
+	return a;
+}
+
 int
 web_csrf_ok(struct req *r, const struct web_session *ws)
 {

@@ -120,6 +120,13 @@ int		 web_csrf_ok(struct req *, const struct web_session *);
 void		 web_csrf_field(struct buf *, const struct web_session *);
 /* A field of the request's form body, decoded; "" when absent. */
 void		 web_form(struct req *, const char *key, char *out, size_t n);
+/*
+ * Every field of the form body whose name starts with prefix, as
+ * {"rest of the name": "value"} (decoded; fields of more than
+ * WEB_FIELD_MAX - 1 bytes, or with bad escapes or NUL, left out).
+ */
+#define WEB_FIELD_MAX	300
+json_t		*web_form_fields(struct req *, const char *prefix);
 
 /*
  * Runs an API handler for the session's client as if the client had called
