@@ -42,6 +42,7 @@ struct cpage {
 	char			 origin[300];		/* of redirect, or "" */
 	char			 client_name[256];
 	json_t			*allowed;		/* ids, or NULL: all */
+	int			 gone;		/* r was handed on (web_call) */
 };
 
 /* How an error reads to the end user, and whether the bank's session
@@ -574,17 +575,25 @@ set_error(struct cpage *cp, json_t *answer)
 static int
 bank_session(struct cpage *cp, json_t **out)
 {
-	json_t	*s = NULL;
-	int	 status;
+	json_t		*s = NULL;
+	const char	*st;
+	int		 status;
 
 	*out = NULL;
 	if (*cp->ws.session_id == '\0')
 		return 0;
 	status = web_call(cp->r, h_sessions_get, NULL, cp->ws.session_id, &s);
-	if (status == 200) {
+	if (status == -1) {
+		cp->gone = 1;
+		return 0;
+	}
+	st = json_string_value(json_object_get(s, "status"));
+	if (status == 200 && st != NULL && strcmp(st, "failed") != 0) {
 		*out = s;
 		return 1;
 	}
+	/* Failed at the bank meanwhile (a decoupled confirmation refused):
+	 * the session's error is the one to show. */
 	if (status > 0)
 		set_error(cp, s);
 	drop_session(cp);
@@ -627,7 +636,9 @@ render(struct cpage *cp)
 		page_banks(cp, &b);
 	if (!connection_authorized(cp))
 		page_foot(cp, &b);
-	send(cp, 200, &b, cp->ws.error_code);
+	/* Handed on: whoever took r answers it, not this page. */
+	if (!cp->gone)
+		send(cp, 200, &b, cp->ws.error_code);
 	json_decref(s);
 	buf_free(&b);
 }
@@ -747,6 +758,10 @@ act_login(struct cpage *cp)
 	sodium_memzero(pass, sizeof(pass));
 	status = web_call(cp->r, h_connections_create, body, NULL, &out);
 	json_decref(body);
+	if (status == -1) {
+		cp->gone = 1;
+		return;
+	}
 	drop_session(cp);
 	cp->ws.error_code = 0;
 	cp->ws.error_message[0] = '\0';
@@ -786,6 +801,10 @@ act_answer(struct cpage *cp, int with_answers)
 	status = web_call(cp->r, h_sessions_answer, body, cp->ws.session_id,
 	    &out);
 	json_decref(body);
+	if (status == -1) {
+		cp->gone = 1;
+		return;
+	}
 	cp->ws.error_code = 0;
 	cp->ws.error_message[0] = '\0';
 	if (status > 0 && status != 200 && !already_authorized(out)) {
@@ -842,6 +861,8 @@ h_connect_post(struct req *r)
 		act_login(&cp);
 	else if (strcmp(action, "answer") == 0 || strcmp(action, "check") == 0)
 		act_answer(&cp, strcmp(action, "answer") == 0);
+	if (cp.gone)
+		goto out;
 	if (web_session_save(&cp.ws) == -1) {
 		resp_internal(r, "cannot save the connect session");
 		goto out;

@@ -133,7 +133,8 @@ json_t		*web_form_fields(struct req *, const char *prefix);
  * it, with body (a JSON object, borrowed, or NULL) and path parameter
  * param; the handler's answer is taken back from r: its status, and its
  * JSON body in *out (owned; NULL when none).  -1 when the handler could not
- * answer at once (it suspended r).
+ * answer at once (it suspended r): r then belongs to whoever resumes it,
+ * and the caller must not touch it again.
  */
 int		 web_call(struct req *, void (*handler)(struct req *),
 		    json_t *body, const char *param, json_t **out);
