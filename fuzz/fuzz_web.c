@@ -23,6 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct req	 r;
 	struct buf	 b;
 	char		*in = malloc(size + 1), *cookie, *lang, *body, *end;
+
 	char		 out[128];
 	json_t		*f;
 	const char	*k;
@@ -36,10 +37,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	in[size] = '\0';
 	end = in + size;
 	cookie = in;
-	lang = memchr(in, '\0', size) != end ? in + strlen(in) + 1 : end;
-	body = lang < end ? lang + strlen(lang) + 1 : end;
-	if (body > end)
-		body = end;
+	lang = memchr(in, '\0', size);
+	lang = lang != NULL ? lang + 1 : end;
+	body = memchr(lang, '\0', (size_t)(end - lang));
+	body = body != NULL ? body + 1 : end;
 	memset(&r, 0, sizeof(r));
 	r.fname[0] = "Cookie";
 	r.fvalue[0] = cookie;
