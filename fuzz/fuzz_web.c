@@ -23,7 +23,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct req	 r;
 	struct buf	 b;
 	char		*in = malloc(size + 1), *cookie, *lang, *body, *end;
-
 	char		 out[128];
 	json_t		*f;
 	const char	*k;

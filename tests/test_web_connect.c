@@ -281,10 +281,13 @@ pages_send_a_strict_policy(void **state)
 	assert_null(strstr(r.body, "src=\"http"));
 	assert_null(strstr(r.body, "href=\"//"));
 	res_free(&r);
-	/* Without a redirect_uri, no page may frame it. */
-	new_token(&S, user, NULL, tok);
+	/* Without a redirect_uri, no page may frame it; the token's language
+	 * wins over the browser's. */
+	new_token(&S, user, "\"language\":\"fr\"", tok);
 	open_link(&S, &b, tok);
-	page_get(&S, &b, "/connect", NULL, &r);
+	page_get(&S, &b, "/connect", "de-DE,de;q=0.9", &r);
+	contains(&r, "<html lang=\"fr\">");
+	contains(&r, "Choisissez votre banque");
 	csp = res_header(&r, "Content-Security-Policy");
 	assert_non_null(strstr(csp, "frame-ancestors 'none'"));
 	free(csp);
