@@ -42,19 +42,23 @@ static struct {
 } pending[PENDING_MAX];
 static pthread_mutex_t	pending_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void
+/* 0, or -1 when PENDING_MAX logins are being checked already. */
+static int
 pending_put(const struct req *r, const char *email)
 {
 	size_t	i;
+	int	rc = -1;
 
 	pthread_mutex_lock(&pending_lock);
 	for (i = 0; i < PENDING_MAX; i++)
 		if (pending[i].r == NULL) {
 			pending[i].r = r;
 			snprintf(pending[i].email, LOGIN_MAX, "%s", email);
+			rc = 0;
 			break;
 		}
 	pthread_mutex_unlock(&pending_lock);
+	return rc;
 }
 
 /* Takes r's email into out ("" when none). */
@@ -223,10 +227,14 @@ h_dashboard_login(struct req *r)
 		goto out;
 	}
 	if (strchr(login, '@') != NULL) {
-		if (dashboard_user(login, &cc) == 0) {
-			pending_put(r, login);
+		/* An unknown email is answered as late as a check would be
+		 * (clients_check_end of no hash): the timing tells nothing. */
+		if (dashboard_user(login, &cc) == -1)
 			v = clients_check_end(&cc, secret, &hold_ms, r, checked);
-		}
+		else if (pending_put(r, login) == -1)
+			v = CLIENT_BUSY;
+		else
+			v = clients_check_end(&cc, secret, &hold_ms, r, checked);
 	} else if ((v = clients_check_begin(&cc, login, secret)) ==
 	    CLIENT_UNCHECKED)
 		v = clients_check_end(&cc, secret, &hold_ms, r, checked);
