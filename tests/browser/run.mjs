@@ -37,6 +37,7 @@ function start(args, env = {}) {
     let err = '';
     const timer = setTimeout(() => fail(new Error(`${args[0]} did not start: ${err}`)), 15000);
     p.stderr.on('data', (d) => { err += d; });
+    p.stderrText = () => err;
     p.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/listening on (http:\/\/[0-9.]+:\d+)/);
@@ -400,7 +401,20 @@ try {
   failures++;
   console.log(`FAIL setup: ${e.stack}`);
 } finally {
-  for (const p of procs) p.kill('SIGTERM');
+  // Every server stops; one built with sanitizers must have said nothing.
+  await Promise.all(procs.map((p) => new Promise((ok) => {
+    if (p.exitCode !== null) return ok();
+    p.removeAllListeners('exit');
+    p.on('exit', ok);
+    p.kill('SIGTERM');
+  })));
+  for (const p of procs) {
+    const m = p.stderrText().match(/(ERROR|WARNING): (Address|Leak|UndefinedBehavior)Sanitizer[^\n]*|runtime error:[^\n]*/);
+    if (m) {
+      failures++;
+      console.log(`FAIL ${p.spawnargs.slice(1, 2)}: ${m[0]}`);
+    }
+  }
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
 console.log(`browser: ${passed} passed, ${failures} failed; screenshots in ${SHOTS}`);
