@@ -415,14 +415,19 @@ connect_page_challenges(struct cpage *cp, struct buf *b, json_t *session)
 	json_array_foreach(chs, i, c) {
 		const char *kind = json_string_value(json_object_get(c, "kind"));
 
-		if (kind != NULL && strcmp(kind, "decoupled") == 0)
+		if (kind != NULL && (strcmp(kind, "decoupled") == 0 ||
+		    strcmp(kind, "redirect") == 0))
 			waiting = 1;
-		else if (kind != NULL && strcmp(kind, "redirect") != 0)
+		else if (kind != NULL)
 			answered = 1;
 	}
 	page_head(cp, b, 4, "connect.js", WS_CHALLENGE_H, NULL);
-	/* A decoupled confirmation: the script asks the page again every
-	 * few seconds; without it, the button asks. */
+	/*
+	 * A confirmation in the bank's app, or on its website (whose return
+	 * to bankfeed authorizes the session): the script asks the page
+	 * again every few seconds and shows the next step by itself; without
+	 * it, the button asks.
+	 */
 	buf_printf(b, "<form method=\"post\" action=\"/connect\" "
 	    "id=\"challenge\"%s>\n", waiting && !answered ?
 	    " data-poll=\"3\"" : "");
