@@ -12,7 +12,7 @@ secs=${1:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-fuzz}
 shared=${BANKFEED_CORPUS_DIR:-$root/../shared/corpus}
-fuzzers=${FUZZERS:-"camt053 camt054 mt940 mt942 ofx coda bai2 zip h1 logfmt xs2a"}
+fuzzers=${FUZZERS:-"camt053 camt054 mt940 mt942 ofx coda bai2 zip h1 logfmt xs2a web"}
 
 CC=clang cmake -S "$root" -B "$build" -DBANKFEED_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

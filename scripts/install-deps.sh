@@ -11,6 +11,7 @@ PKGS=(
   clang libclang-rt-14-dev
   sqlite3 curl
   debhelper dpkg-dev
+  chromium
 )
 
 # Node.js runs the OpenAPI checker of the test suite (tests/openapi).

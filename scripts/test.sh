@@ -22,6 +22,11 @@ if [ -f tests/openapi/check.mjs ]; then
   node tests/openapi/check.mjs docs/openapi.yaml build/exchanges.jsonl
 fi
 
+if [ -f tests/browser/run.mjs ]; then
+  echo "== browser: the Connect page and the dashboard in Chromium (Playwright, axe-core)"
+  (cd tests/browser && npm ci --silent --no-audit --no-fund >/dev/null)
+  node tests/browser/run.mjs build/bankfeed build/screenshots
+fi
 bash scripts/test-clients.sh   # the client libraries (clients/node, clients/python) against build/bankfeed
 
 echo "== Debian package"

@@ -13,6 +13,7 @@
 
 #include "api/api.h"
 #include "api/authflow.h"
+#include "web/web.h"
 #include "core/config.h"
 #include "core/errors_doc.h"
 #include "core/log.h"
@@ -35,6 +36,7 @@ struct command {
 static int cmd_help(int, char **);
 static int cmd_serve(int, char **);
 static int cmd_clients(int, char **);
+static int cmd_dashboard_user(int, char **);
 static int cmd_errors(int, char **);
 static int cmd_version(int, char **);
 static int cmd_config(int, char **);
@@ -42,6 +44,7 @@ static int cmd_config(int, char **);
 static const struct command commands[] = {
 	{ "serve", cmd_serve, "run the HTTP server (--demo: also make a demo client and print it)" },
 	{ "clients", cmd_clients, "create|list|delete API clients" },
+	{ "dashboard-user", cmd_dashboard_user, "add|list|delete people who log in to a client's /dashboard" },
 	{ "sandbox-bank", xs2a_bank_cmd, "run the Sandbox Bank as a Berlin Group XS2A bank (--listen HOST:PORT)" },
 	{ "import", formats_cmd_import, "print a statement file (camt.053, MT940, OFX, CODA, BAI2, ZIP) as normalized JSON" },
 	{ "backup", backup_cmd, "FILE [--with-key]: copy the database to FILE while the server runs" },
@@ -314,6 +317,18 @@ cmd_clients(int argc, char **argv)
 	if (setup(&argc, argv) == -1)
 		return 1;
 	rc = clients_cmd(argc, argv);
+	teardown();
+	return rc;
+}
+
+static int
+cmd_dashboard_user(int argc, char **argv)
+{
+	int	rc;
+
+	if (setup(&argc, argv) == -1)
+		return 1;
+	rc = dashboard_user_cmd(argc, argv);
 	teardown();
 	return rc;
 }

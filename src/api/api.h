@@ -121,5 +121,6 @@ void	h_users_statements(struct req *);
 void	h_webhook_put(struct req *);
 void	h_webhook_get(struct req *);
 void	h_webhook_delete(struct req *);
+void	h_connect_tokens_create(struct req *);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "api/api.h"
 #include "http/http.h"
+#include "web/web.h"
 
 #define AUTH	RT_AUTH
 #define JSON	RT_JSON
@@ -39,6 +40,15 @@ const struct route routes[] = {
 	{ "PUT",	"/v1/webhook",			h_webhook_put,		AUTH | JSON },
 	{ "GET",	"/v1/webhook",			h_webhook_get,		AUTH },
 	{ "DELETE",	"/v1/webhook",			h_webhook_delete,	AUTH },
+	{ "POST",	"/v1/connect_tokens",		h_connect_tokens_create, IDEM | JSON },
+	/* Pages for browsers (src/web): no bearer token, a session cookie. */
+	{ "GET",	"/connect",			h_connect_get,		0 },
+	{ "POST",	"/connect",			h_connect_post,		RT_FORM },
+	{ "GET",	"/assets/{name}",		h_web_asset,		0 },
+	{ "GET",	"/dashboard",			h_dashboard_get,	0 },
+	{ "POST",	"/dashboard/login",		h_dashboard_login,	RT_FORM },
+	{ "POST",	"/dashboard/logout",		h_dashboard_logout,	RT_FORM },
+	{ "POST",	"/dashboard/webhooks/resend",	h_dashboard_resend,	RT_FORM },
 };
 
 const size_t nroutes = sizeof(routes) / sizeof(routes[0]);

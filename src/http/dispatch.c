@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "store/db.h"
 #include "store/store.h"
+#include "web/web.h"
 
 static atomic_int	inflight;
 static atomic_int	stopping;
@@ -342,6 +343,8 @@ dispatch_done(struct req *r, int aborted)
 	path[o] = '\0';
 	/* Counted before the log line: tests wait for the line. */
 	metrics_http_done(r, (double)(clock_mono_ns() - r->t0_ns) / 1e9);
+	/* The dashboard's recent requests. */
+	web_requests_note(r);
 	/*
 	 * Lines an anonymous peer causes share a rate limit; access lines are
 	 * written in blocks (log.c).

@@ -486,7 +486,7 @@ h1_reason(int status)
 	static const struct { int code; const char *text; } reasons[] = {
 		{ 100, "Continue" }, { 200, "OK" }, { 201, "Created" },
 		{ 202, "Accepted" }, { 204, "No Content" },
-		{ 302, "Found" }, { 304, "Not Modified" },
+		{ 302, "Found" }, { 303, "See Other" }, { 304, "Not Modified" },
 		{ 400, "Bad Request" },
 		{ 401, "Unauthorized" }, { 403, "Forbidden" },
 		{ 404, "Not Found" }, { 405, "Method Not Allowed" },

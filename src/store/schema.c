@@ -256,6 +256,45 @@ static const char *const migrations[] = {
 	 * transaction.
 	 */
 	"ALTER TABLE transactions ADD COLUMN doc TEXT;",
+
+	/*
+	 * 5: the Connect page and the dashboard (src/web).  Connect tokens
+	 * and the sessions of browsers (a cookie's value) are stored only as
+	 * keyed hashes; a Connect session remembers what the page has done
+	 * so far.  Dashboard users log in with a password (argon2id).
+	 */
+	"CREATE TABLE connect_tokens ("
+	"  token_hash TEXT PRIMARY KEY,"
+	"  client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,"
+	"  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	"  redirect_uri TEXT,"
+	"  institutions TEXT,"			/* JSON array of ids, or NULL: all */
+	"  language TEXT,"
+	"  expires_at BIGINT NOT NULL,"
+	"  used_at BIGINT,"
+	"  created_at BIGINT NOT NULL);"
+	"CREATE TABLE web_sessions ("
+	"  id_hash TEXT PRIMARY KEY,"		/* keyed hash of the cookie */
+	"  kind TEXT NOT NULL,"			/* connect dashboard */
+	"  csrf TEXT NOT NULL,"
+	"  client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,"
+	"  token_hash TEXT,"			/* connect: the token it came from */
+	"  user_id TEXT,"			/* connect: the end user */
+	"  login TEXT,"				/* dashboard: who logged in */
+	"  institution_id TEXT,"		/* connect: the bank picked */
+	"  consented INTEGER NOT NULL DEFAULT 0,"
+	"  language TEXT,"			/* chosen on the page, or NULL */
+	"  connection_id TEXT,"			/* connect: the latest attempt */
+	"  session_id TEXT,"
+	"  error_code INTEGER,"			/* connect: the last failure */
+	"  error_message TEXT,"
+	"  expires_at BIGINT NOT NULL,"
+	"  created_at BIGINT NOT NULL);"
+	"CREATE TABLE dashboard_users ("
+	"  email TEXT PRIMARY KEY,"
+	"  client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,"
+	"  password_hash TEXT NOT NULL,"
+	"  created_at BIGINT NOT NULL);",
 };
 
 /* C steps of a migration, run after its SQL in the same transaction. */

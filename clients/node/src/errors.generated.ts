@@ -64,6 +64,16 @@ export class HttpVersionNotSupportedError extends ClientError { static override 
 export class RequestTimeoutError extends ClientError { static override readonly CODE: number = 1060; static override readonly NAME: string = "REQUEST_TIMEOUT"; static override readonly HTTP_STATUS: number = 408; static override readonly RETRYABLE: boolean = true; static override readonly ALIASES: readonly string[] = []; }
 /** 1061 NOT_IMPLEMENTED (HTTP 501): The request asks for something this server does not implement: a Transfer-Encoding other than chunked. */
 export class BankfeedNotImplementedError extends ClientError { static override readonly CODE: number = 1061; static override readonly NAME: string = "NOT_IMPLEMENTED"; static override readonly HTTP_STATUS: number = 501; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
+/** 1070 CONNECT_TOKEN_UNKNOWN (HTTP 404): The Connect link's token is not one this server issued. Open the link the app gave you again, or ask the app for a new one. */
+export class ConnectTokenUnknownError extends ClientError { static override readonly CODE: number = 1070; static override readonly NAME: string = "CONNECT_TOKEN_UNKNOWN"; static override readonly HTTP_STATUS: number = 404; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
+/** 1071 CONNECT_TOKEN_EXPIRED (HTTP 410): The Connect link's token has expired (30 minutes after it was issued). Ask the app for a new link. */
+export class ConnectTokenExpiredError extends ClientError { static override readonly CODE: number = 1071; static override readonly NAME: string = "CONNECT_TOKEN_EXPIRED"; static override readonly HTTP_STATUS: number = 410; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
+/** 1072 CONNECT_TOKEN_USED (HTTP 409): The Connect link's token was used already: each link opens one Connect session. Ask the app for a new link. */
+export class ConnectTokenUsedError extends ClientError { static override readonly CODE: number = 1072; static override readonly NAME: string = "CONNECT_TOKEN_USED"; static override readonly HTTP_STATUS: number = 409; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
+/** 1073 CONNECT_SESSION_INVALID (HTTP 401): No live Connect or dashboard session: the page's cookie is missing or its session has ended. Open the link from the app again, or log in again. */
+export class ConnectSessionInvalidError extends ClientError { static override readonly CODE: number = 1073; static override readonly NAME: string = "CONNECT_SESSION_INVALID"; static override readonly HTTP_STATUS: number = 401; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
+/** 1074 CSRF_REJECTED (HTTP 403): The form was not sent by the page this server gave out for this session (its anti-forgery token is missing or wrong). Reload the page and try again. */
+export class CsrfRejectedError extends ClientError { static override readonly CODE: number = 1074; static override readonly NAME: string = "CSRF_REJECTED"; static override readonly HTTP_STATUS: number = 403; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = []; }
 /** 10000 LOGIN_CREDENTIALS_INVALID (HTTP 422): Login credentials are invalid. */
 export class LoginCredentialsInvalidError extends UserError { static override readonly CODE: number = 10000; static override readonly NAME: string = "LOGIN_CREDENTIALS_INVALID"; static override readonly HTTP_STATUS: number = 422; static override readonly RETRYABLE: boolean = false; static override readonly ALIASES: readonly string[] = ["INVALID_LOGIN"]; }
 /** 10001 INVALID_PASSWORD (HTTP 422): PIN or password is invalid. */
@@ -166,15 +176,16 @@ export const ERROR_CLASSES: readonly BankfeedErrorClass[] = [
   MethodNotAllowedError, NotAcceptableError, PayloadTooLargeError, UnsupportedMediaTypeError,
   TooManyRequestsError, IdempotencyKeyReusedError, UriTooLongError, HeadersTooLargeError,
   HttpVersionNotSupportedError, RequestTimeoutError, BankfeedNotImplementedError,
-  LoginCredentialsInvalidError, InvalidPasswordError, OnlineAccessBlockedError,
-  TanSchemeNotActivatedError, InvalidTanError, NoAccountAuthorizationError,
-  TransactionRejectedError, PinChangeRequiredError, BusinessTransactionNotAuthorizedError,
-  HbciActivationRequiredError, AccountBlockedError, AccountNoLongerExistsError,
-  TanSchemeBlockedError, TransactionStatusInconclusiveError, AccountNotActivatedError,
-  RedundantSubmissionError, InvalidOtpError, InvalidConsentConfigurationError,
-  InvalidUsernameError, InvalidSecurityResponseError, AccountNotSupportedError,
-  ChannelNotPermittedError, QuestionNotFoundError, NoActiveConsentError, ScaRequiredError,
-  GenericUserError, BankProcessingNotPossibleError, BankOrAccountUnknownError,
+  ConnectTokenUnknownError, ConnectTokenExpiredError, ConnectTokenUsedError,
+  ConnectSessionInvalidError, CsrfRejectedError, LoginCredentialsInvalidError,
+  InvalidPasswordError, OnlineAccessBlockedError, TanSchemeNotActivatedError, InvalidTanError,
+  NoAccountAuthorizationError, TransactionRejectedError, PinChangeRequiredError,
+  BusinessTransactionNotAuthorizedError, HbciActivationRequiredError, AccountBlockedError,
+  AccountNoLongerExistsError, TanSchemeBlockedError, TransactionStatusInconclusiveError,
+  AccountNotActivatedError, RedundantSubmissionError, InvalidOtpError,
+  InvalidConsentConfigurationError, InvalidUsernameError, InvalidSecurityResponseError,
+  AccountNotSupportedError, ChannelNotPermittedError, QuestionNotFoundError, NoActiveConsentError,
+  ScaRequiredError, GenericUserError, BankProcessingNotPossibleError, BankOrAccountUnknownError,
   TransactionCanceledError, TechnicalMigrationError, TransactionNotPossibleError,
   LoginNotPossibleError, BankPopUpError, BankMaintenanceError, InvalidTppError, BankTlsFailedError,
   BankRequestRejectedError, BankResponseInvalidError, InternalError, TaskExpiredError,

@@ -160,6 +160,31 @@ class BankfeedNotImplementedError(ClientError):
     CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1061, "NOT_IMPLEMENTED", 501, False, ()
 
 
+class ConnectTokenUnknownError(ClientError):
+    "1070 CONNECT_TOKEN_UNKNOWN: The Connect link's token is not one this server issued. Open the link the app gave you again, or ask the app for a new one."
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1070, "CONNECT_TOKEN_UNKNOWN", 404, False, ()
+
+
+class ConnectTokenExpiredError(ClientError):
+    "1071 CONNECT_TOKEN_EXPIRED: The Connect link's token has expired (30 minutes after it was issued). Ask the app for a new link."
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1071, "CONNECT_TOKEN_EXPIRED", 410, False, ()
+
+
+class ConnectTokenUsedError(ClientError):
+    "1072 CONNECT_TOKEN_USED: The Connect link's token was used already: each link opens one Connect session. Ask the app for a new link."
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1072, "CONNECT_TOKEN_USED", 409, False, ()
+
+
+class ConnectSessionInvalidError(ClientError):
+    "1073 CONNECT_SESSION_INVALID: No live Connect or dashboard session: the page's cookie is missing or its session has ended. Open the link from the app again, or log in again."
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1073, "CONNECT_SESSION_INVALID", 401, False, ()
+
+
+class CsrfRejectedError(ClientError):
+    "1074 CSRF_REJECTED: The form was not sent by the page this server gave out for this session (its anti-forgery token is missing or wrong). Reload the page and try again."
+    CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 1074, "CSRF_REJECTED", 403, False, ()
+
+
 class LoginCredentialsInvalidError(UserError):
     "10000 LOGIN_CREDENTIALS_INVALID: Login credentials are invalid."
     CODE, NAME, HTTP_STATUS, RETRYABLE, ALIASES = 10000, "LOGIN_CREDENTIALS_INVALID", 422, False, ("INVALID_LOGIN",)
@@ -396,20 +421,21 @@ ERROR_CLASSES = (
     MethodNotAllowedError, NotAcceptableError, PayloadTooLargeError, UnsupportedMediaTypeError,
     TooManyRequestsError, IdempotencyKeyReusedError, UriTooLongError, HeadersTooLargeError,
     HttpVersionNotSupportedError, RequestTimeoutError, BankfeedNotImplementedError,
-    LoginCredentialsInvalidError, InvalidPasswordError, OnlineAccessBlockedError,
-    TanSchemeNotActivatedError, InvalidTanError, NoAccountAuthorizationError,
-    TransactionRejectedError, PinChangeRequiredError, BusinessTransactionNotAuthorizedError,
-    HbciActivationRequiredError, AccountBlockedError, AccountNoLongerExistsError,
-    TanSchemeBlockedError, TransactionStatusInconclusiveError, AccountNotActivatedError,
-    RedundantSubmissionError, InvalidOtpError, InvalidConsentConfigurationError,
-    InvalidUsernameError, InvalidSecurityResponseError, AccountNotSupportedError,
-    ChannelNotPermittedError, QuestionNotFoundError, NoActiveConsentError, ScaRequiredError,
-    GenericUserError, BankProcessingNotPossibleError, BankOrAccountUnknownError,
-    TransactionCanceledError, TechnicalMigrationError, TransactionNotPossibleError,
-    LoginNotPossibleError, BankPopUpError, BankMaintenanceError, InvalidTppError,
-    BankTlsFailedError, BankRequestRejectedError, BankResponseInvalidError, InternalError,
-    TaskExpiredError, ServiceUnavailableError, BankNotSupportedError, DirectAccessUpgradeError,
-    MultiAccessUpgradeError, PartialAccessUpgradeError,
+    ConnectTokenUnknownError, ConnectTokenExpiredError, ConnectTokenUsedError,
+    ConnectSessionInvalidError, CsrfRejectedError, LoginCredentialsInvalidError,
+    InvalidPasswordError, OnlineAccessBlockedError, TanSchemeNotActivatedError, InvalidTanError,
+    NoAccountAuthorizationError, TransactionRejectedError, PinChangeRequiredError,
+    BusinessTransactionNotAuthorizedError, HbciActivationRequiredError, AccountBlockedError,
+    AccountNoLongerExistsError, TanSchemeBlockedError, TransactionStatusInconclusiveError,
+    AccountNotActivatedError, RedundantSubmissionError, InvalidOtpError,
+    InvalidConsentConfigurationError, InvalidUsernameError, InvalidSecurityResponseError,
+    AccountNotSupportedError, ChannelNotPermittedError, QuestionNotFoundError,
+    NoActiveConsentError, ScaRequiredError, GenericUserError, BankProcessingNotPossibleError,
+    BankOrAccountUnknownError, TransactionCanceledError, TechnicalMigrationError,
+    TransactionNotPossibleError, LoginNotPossibleError, BankPopUpError, BankMaintenanceError,
+    InvalidTppError, BankTlsFailedError, BankRequestRejectedError, BankResponseInvalidError,
+    InternalError, TaskExpiredError, ServiceUnavailableError, BankNotSupportedError,
+    DirectAccessUpgradeError, MultiAccessUpgradeError, PartialAccessUpgradeError,
 )
 #: Every catalog entry by code.
 ERRORS_BY_CODE = {c.CODE: c for c in ERROR_CLASSES}
