@@ -3,7 +3,8 @@
 // must cover: every route (method, path, operationId, query and header
 // parameters, request and 2xx response schemas) and the fields of every
 // object schema.  The node and python spec tests both read this summary, so
-// that python needs no YAML parser.
+// that python needs no YAML parser.  Operations marked x-browser-page (HTML
+// pages for browsers) are left out.
 //
 //   node scripts/spec-summary.mjs [path/to/openapi.yaml] > summary.json
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,9 @@ export function specSummary(file = resolve(here, '../../../docs/openapi.yaml')) 
   for (const [path, item] of Object.entries(spec.paths)) {
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'put', 'post', 'delete', 'patch'].includes(method)) continue;
+      // Pages for browsers (the Connect page, the dashboard) are no API a
+      // library calls: the spec marks them x-browser-page.
+      if (op['x-browser-page']) continue;
       const params = [...(item.parameters || []), ...(op.parameters || [])].map(param);
       const request = { schema: null, fields: [], content_types: [] };
       if (op.requestBody) {
