@@ -25,6 +25,7 @@
 
 #include "core/buf.h"
 #include "core/jw.h"
+#include "store/db.h"
 
 /*
  * BANKFEED_TEST_DAYS_AHEAD=n runs every test server's bank clock n days
@@ -68,6 +69,8 @@ spawn(struct srv *s, const char *const *args, const char *const *env,
 		if (logfd >= 0)
 			dup2(logfd, STDERR_FILENO);
 		setenv("BANKFEED_LOG_LEVEL", "info", 1);
+		if (s->db_url[0] != '\0')
+			setenv("BANKFEED_DATABASE_URL", s->db_url, 1);
 		for (e = env; e != NULL && *e != NULL; e++)
 			putenv((char *)*e);
 		/* After the test's own settings. */
@@ -145,8 +148,10 @@ srv_new_client(struct srv *s, struct srv *c)
 	FILE	*f;
 
 	*c = *s;
-	snprintf(cmd, sizeof(cmd), "%s clients create --name test --data-dir %s "
-	    "2>/dev/null", BANKFEED_BIN, s->data);
+	snprintf(cmd, sizeof(cmd), "%s%s%s%s clients create --name test "
+	    "--data-dir %s 2>/dev/null", s->db_url[0] != '\0' ?
+	    "BANKFEED_DATABASE_URL='" : "", s->db_url, s->db_url[0] != '\0' ?
+	    "' " : "", BANKFEED_BIN, s->data);
 	if ((f = popen(cmd, "r")) == NULL)
 		return -1;
 	c->client_id[0] = c->client_secret[0] = '\0';
@@ -224,11 +229,76 @@ srv_start(struct srv *s, const char *const *env)
 }
 
 int
+srv_pg(void)
+{
+	const char	*p = getenv("BANKFEED_TEST_PG");
+
+	return p != NULL && *p != '\0';
+}
+
+/* Runs sql on the test cluster's maintenance database.  0 or -1. */
+static int
+pg_admin(const char *sql)
+{
+	struct db	*db;
+	const char	*why;
+	char		 url[512];
+	int		 rc;
+
+	snprintf(url, sizeof(url), "postgresql:///postgres?%s",
+	    getenv("BANKFEED_TEST_PG"));
+	if (db_open(url, &db, &why) != DB_OK) {
+		fprintf(stderr, "harness: %s: %s\n", url, why);
+		return -1;
+	}
+	rc = db_exec(db, sql) == DB_OK ? 0 : -1;
+	if (rc == -1)
+		fprintf(stderr, "harness: %s: %s\n", sql, db_errmsg(db));
+	db_close(db);
+	return rc;
+}
+
+int
+srv_pg_create(char *url, size_t n)
+{
+	static unsigned	 count;
+	char		 name[64], sql[128];
+
+	snprintf(name, sizeof(name), "bf_%ld_%u", (long)getpid(), ++count);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
+	if (pg_admin(sql) == -1)
+		return -1;
+	snprintf(url, n, "postgresql:///%s?%s", name, getenv("BANKFEED_TEST_PG"));
+	return 0;
+}
+
+void
+srv_pg_drop(const char *url)
+{
+	char	sql[128];
+	size_t	n;
+
+	if (strncmp(url, "postgresql:///", 14) != 0)
+		return;
+	n = strcspn(url + 14, "?");
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %.*s WITH (FORCE)",
+	    (int)n, url + 14);
+	pg_admin(sql);
+}
+
+int
 srv_start_in(struct srv *s, const char *sub, const char *const *env)
 {
 	struct srv	 c;
 
-	if (srv_init(s, sub) == -1 || start_on_dir(s, env) == -1)
+	if (srv_init(s, sub) == -1)
+		return -1;
+	if (srv_pg()) {
+		if (srv_pg_create(s->db_url, sizeof(s->db_url)) == -1)
+			return -1;
+		setenv("BANKFEED_DATABASE_URL", s->db_url, 1);
+	}
+	if (start_on_dir(s, env) == -1)
 		return -1;
 	if (srv_new_client(s, &c) == -1) {
 		fprintf(stderr, "harness: cannot create a client\n");
@@ -358,6 +428,10 @@ srv_cleanup(struct srv *s)
 	char	cmd[400];
 
 	srv_stop(s);
+	if (s->db_url[0] != '\0' && getenv("BANKFEED_KEEP_TEST_DIRS") == NULL) {
+		srv_pg_drop(s->db_url);
+		s->db_url[0] = '\0';
+	}
 	if (s->dir[0] != '\0' && getenv("BANKFEED_KEEP_TEST_DIRS") == NULL) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
 		if (system(cmd) != 0)
