@@ -286,6 +286,37 @@ srv_pg_drop(const char *url)
 	pg_admin(sql);
 }
 
+long
+srv_sql(struct srv *s, const char *sql)
+{
+	struct db	*db;
+	const char	*why;
+	char		 url[600];
+	long		 n = -1;
+
+	if (s->db_url[0] != '\0')
+		snprintf(url, sizeof(url), "%s", s->db_url);
+	else
+		snprintf(url, sizeof(url), "sqlite:%s/bankfeed.db", s->data);
+	if (db_open(url, &db, &why) != DB_OK) {
+		fprintf(stderr, "harness: %s: %s\n", url, why);
+		return -1;
+	}
+	if (db_run(db, sql, "") == DB_OK)
+		n = (long)db_changes(db);
+	else
+		fprintf(stderr, "harness: %s: %s\n", sql, db_errmsg(db));
+	db_close(db);
+	return n;
+}
+
+void
+srv_use_db(struct srv *s)
+{
+	if (s->db_url[0] != '\0')
+		setenv("BANKFEED_DATABASE_URL", s->db_url, 1);
+}
+
 int
 srv_start_in(struct srv *s, const char *sub, const char *const *env)
 {

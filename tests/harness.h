@@ -68,6 +68,13 @@ int	 srv_pg(void);
 /* A new empty database of the test cluster: its URL in url.  0 or -1. */
 int	 srv_pg_create(char *url, size_t n);
 void	 srv_pg_drop(const char *url);
+/*
+ * Runs sql (no parameters) on s's database, whichever it is, as an
+ * operator would by hand (the server stopped): the rows it changed, or -1.
+ */
+long	 srv_sql(struct srv *s, const char *sql);
+/* Points BANKFEED_DATABASE_URL at s's database for the CLI a test runs. */
+void	 srv_use_db(struct srv *s);
 /* Starts again on the same data dir (after srv_kill / srv_stop). */
 int	 srv_restart(struct srv *, const char *const *env);
 void	 srv_stop(struct srv *);	/* SIGTERM and wait */

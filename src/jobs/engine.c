@@ -195,7 +195,8 @@ claim(struct task_run *run)
 	s = db_q(db, "UPDATE tasks SET status = 'running', lease_owner = ?, "
 	    "lease_until = ?, started_at = COALESCE(started_at, ?), "
 	    "attempts = attempts + 1 WHERE id = (SELECT id FROM tasks WHERE "
-	    "status = 'queued' ORDER BY created_at, id LIMIT 1) AND status = "
+	    "status = 'queued' ORDER BY created_at, id LIMIT 1 "
+	    "/*pg FOR UPDATE SKIP LOCKED */) AND status = "
 	    "'queued' RETURNING id, client_id, connection_id, kind, params, "
 	    "started_at", "tii", node, (int64_t)(now + LEASE_SECONDS),
 	    (int64_t)now);

@@ -53,6 +53,12 @@ db_close(struct db *db)
 		db->drv->close(db);
 }
 
+int
+db_shared(struct db *db)
+{
+	return db->drv == &db_pg_driver;
+}
+
 const char *
 db_errmsg(struct db *db)
 {

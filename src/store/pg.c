@@ -5,6 +5,9 @@
  * bankfeed's SQL is written once, for both databases; where the dialects
  * truly differ, this file translates, in one place:
  *   - '?' placeholders become $1, $2 ...;
+ *   - a comment whose text starts "pg " is that text: a clause only
+ *     PostgreSQL has (FOR UPDATE SKIP LOCKED), which SQLite, one node,
+ *     reads as a comment;
  *   - an INSERT ... VALUES without an ON CONFLICT clause gets "ON CONFLICT
  *     DO NOTHING", and a row it did not insert is reported DB_CONSTRAINT
  *     as SQLite would: a failed statement in PostgreSQL would abort the
@@ -308,7 +311,13 @@ translate_query(const char *sql, int *nparams, int *insert_once)
 	for (p = sql; *p != '\0'; ) {
 		if (p == ret && buf_addstr(&b, "ON CONFLICT DO NOTHING ") == -1)
 			goto fail;
-		if ((q = skip_quoted(p)) > 0) {
+		if (strncmp(p, "/*pg ", 5) == 0 && (q = (size_t)(strstr(p,
+		    "*/") != NULL ? strstr(p, "*/") - p : 0)) > 0) {
+			/* PostgreSQL's alone: a comment to SQLite. */
+			if (buf_add(&b, p + 5, q - 5) == -1)
+				goto fail;
+			p += q + 2;
+		} else if ((q = skip_quoted(p)) > 0) {
 			if (buf_add(&b, p, q) == -1)
 				goto fail;
 			p += q;
