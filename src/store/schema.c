@@ -246,6 +246,17 @@ static const char *const migrations[] = {
 	"ALTER TABLE transactions_v3 RENAME TO transactions;"
 	"CREATE UNIQUE INDEX transactions_key ON transactions(account_num, bank_key);"
 	"CREATE INDEX transactions_feed ON transactions(connection_num, seq);",
+
+	/*
+	 * 4: the per-client request limit's token buckets, for nodes that
+	 * share a database (PostgreSQL; ratelimit.c): tokens in millionths,
+	 * at in unix milliseconds, ok whether the latest request got one.
+	 */
+	"CREATE TABLE rate_buckets ("
+	"  bucket TEXT PRIMARY KEY,"
+	"  tokens BIGINT NOT NULL,"
+	"  at BIGINT NOT NULL,"
+	"  ok INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -293,11 +304,18 @@ schema_migrate_to(struct db *db, int target)
 		return -1;
 	}
 	for (i = v; i < target && i < NMIGRATIONS; i++) {
-		if (db_begin(db) != DB_OK ||
-		    db_exec(db, migrations[i]) != DB_OK ||
+		if (db_begin(db) != DB_OK)
+			goto fail;
+		/* Nodes starting together: one applies it, the others see it. */
+		if (schema_version(db) > i) {
+			db_rollback(db);
+			continue;
+		}
+		if (db_exec(db, migrations[i]) != DB_OK ||
 		    db_run(db, "INSERT INTO schema_migrations (version, applied_at)"
 		    " VALUES (?, ?)", "ni", i + 1, (int64_t)time(NULL)) != DB_OK ||
 		    db_commit(db) != DB_OK) {
+fail:
 			log_error("msg=\"migration failed\" version=%d reason=\"%s\"",
 			    i + 1, db_errmsg(db));
 			db_rollback(db);
