@@ -10,7 +10,6 @@
 #include "core/metrics.h"
 #include "store/store.h"
 
-#define LEASE_SECONDS		60
 #define MAINTENANCE_MS		2000
 #define IDLE_POLL_MS		1000
 #define TASK_TIMEOUT_CAP	(10LL * 365 * 86400)
@@ -198,7 +197,7 @@ claim(struct task_run *run)
 	    "status = 'queued' ORDER BY created_at, id LIMIT 1 "
 	    "/*pg FOR UPDATE SKIP LOCKED */) AND status = "
 	    "'queued' RETURNING id, client_id, connection_id, kind, params, "
-	    "started_at", "tii", node, (int64_t)(now + LEASE_SECONDS),
+	    "started_at", "tii", node, (int64_t)(now + cfg.task_lease),
 	    (int64_t)now);
 	if (s == NULL)
 		return -1;
@@ -255,7 +254,7 @@ maintenance(void)
 	pthread_mutex_lock(&lock);
 	for (j = jobs; j != NULL; j = j->next)
 		db_run(db, "UPDATE tasks SET lease_until = ? WHERE id = ? AND "
-		    "lease_owner = ?", "itt", (int64_t)(now + LEASE_SECONDS), j->id,
+		    "lease_owner = ?", "itt", (int64_t)(now + cfg.task_lease), j->id,
 		    node);
 	pthread_mutex_unlock(&lock);
 	db_run(db, "UPDATE tasks SET status = 'expired', error_code = ?, "
