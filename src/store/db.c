@@ -6,17 +6,29 @@
  */
 #include "store/db_int.h"
 
+#include <stdatomic.h>
 #include <string.h>
+
+#include "core/clock.h"
 
 /* Storage failures seen by this thread's statements: see db_failures(). */
 static _Thread_local unsigned failures;
 static _Thread_local int last_busy;
+static atomic_llong last_busy_ns;
 
 void
 db_failed(int busy)
 {
 	failures++;
 	last_busy = busy;
+	if (busy)
+		atomic_store(&last_busy_ns, clock_mono_ns());
+}
+
+long long
+db_last_busy_ns(void)
+{
+	return atomic_load(&last_busy_ns);
 }
 
 unsigned

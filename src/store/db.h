@@ -47,6 +47,13 @@ const char	*db_errmsg(struct db *);
  * list.  busy (may be NULL) tells whether the latest was DB_BUSY.
  */
 unsigned	 db_failures(int *busy);
+/*
+ * When a statement of any thread last failed with DB_BUSY (a database
+ * locked past the timeout, or a PostgreSQL out of reach), on
+ * clock_mono_ns()'s clock; 0 if never.  Work that failed since it began
+ * is tried again rather than failed.
+ */
+long long	 db_last_busy_ns(void);
 
 /*
  * Whether other processes may write this database while this one runs
