@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "harness.h"
 #include "receiver.h"
 
@@ -242,9 +244,12 @@ syncs_survive_a_node_killed_mid_sync(void **state)
 	static char	 tasks[CONNS * ROUNDS][64];
 	struct receiver	*rx = rx_new(SECRET, 200);
 	char		 cids[CONNS][64], control[64], url[128], body[512];
+	char		 path[600], id[128], held[300];
 	struct res	 r;
+	FILE		*f;
 	size_t		 want;
-	int		 c, k, n = 0, killed_running = 0;
+	long		 killed_running = 0;
+	int		 c, k, n = 0;
 	time_t		 end;
 
 	(void)state;
@@ -261,6 +266,14 @@ syncs_survive_a_node_killed_mid_sync(void **state)
 	res_free(&r);
 	for (c = 0; c < CONNS; c++)
 		connect_user(pick(c), "user_slow", cids[c]);
+	/* A statement that counts the tasks node 2 runs (its node.id). */
+	snprintf(path, sizeof(path), "%s/node.id", node[2].data);
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(fgets(id, sizeof(id), f));
+	fclose(f);
+	id[strcspn(id, "\n")] = '\0';
+	snprintf(held, sizeof(held), "UPDATE tasks SET lease_owner = "
+	    "lease_owner WHERE status = 'running' AND lease_owner = '%s'", id);
 
 	for (k = 0; k < ROUNDS; k++) {
 		for (c = 0; c < CONNS; c++) {
@@ -273,14 +286,10 @@ syncs_survive_a_node_killed_mid_sync(void **state)
 			n++;
 		}
 		if (k == KILL_ROUND) {
-			char	status[32];
-
-			/* Its syncs are waiting at the bank (1 s) now. */
-			usleep(400000);
-			for (c = 0; c < CONNS; c++) {
-				task_status(tasks[n - CONNS + c], status,
-				    sizeof(status), 0);
-				killed_running += strcmp(status, "running") == 0;
+			/* Once it runs syncs (they wait at the bank 1 s). */
+			for (c = 0; c < 50 && killed_running <= 0; c++) {
+				killed_running = srv_sql(&node[0], held);
+				usleep(100000);
 			}
 			srv_kill(&node[2]);
 			alive[2] = 0;
@@ -382,6 +391,78 @@ request_limit_is_shared_by_the_nodes(void **state)
 	stop_nodes();
 }
 
+static pthread_barrier_t	 together;
+
+/*
+ * Starts a node, then waits for the test's end: a server gets SIGKILL
+ * when the thread that started it ends (PR_SET_PDEATHSIG, harness.c).
+ */
+static void *
+start_one(void *arg)
+{
+	struct srv	*n = arg;
+
+	if (srv_restart(n, NULL) != 0)
+		n->port = -1;
+	pthread_barrier_wait(&together);	/* all started */
+	pthread_barrier_wait(&together);	/* all stopped */
+	return NULL;
+}
+
+/*
+ * Nodes started at the same moment on a new database: one applies each
+ * migration, the others wait and find the schema made; all of them serve.
+ */
+static void
+nodes_started_together_migrate_once(void **state)
+{
+	struct srv	 n[NODES];
+	pthread_t	 t[NODES];
+	char		 url[512], tmpl[32], want[64];
+	struct res	 r;
+	int		 i, v, migrated = 0;
+
+	(void)state;
+	if (!srv_pg())
+		skip();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	assert_int_equal(srv_pg_create(url, sizeof(url)), 0);
+	for (i = 0; i < NODES; i++) {
+		memset(&n[i], 0, sizeof(n[i]));
+		snprintf(tmpl, sizeof(tmpl), "/tmp/bankfeed-test-XXXXXX");
+		assert_non_null(mkdtemp(tmpl));
+		snprintf(n[i].dir, sizeof(n[i].dir), "%s", tmpl);
+		snprintf(n[i].data, sizeof(n[i].data), "%s", tmpl);
+		snprintf(n[i].log, sizeof(n[i].log), "%s/server.log", tmpl);
+		snprintf(n[i].db_url, sizeof(n[i].db_url), "%s", url);
+	}
+	pthread_barrier_init(&together, NULL, NODES + 1);
+	for (i = 0; i < NODES; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, start_one, &n[i]), 0);
+	pthread_barrier_wait(&together);
+	for (i = 0; i < NODES; i++) {
+		assert_true(n[i].port > 0);
+		for (v = 1; v <= 4; v++) {
+			snprintf(want, sizeof(want), "msg=\"schema migrated\" "
+			    "version=%d", v);
+			migrated += log_contains(&n[i], want);
+		}
+		assert_int_equal(get(&n[i], "/health", &r), 0);
+		assert_status(&r, 200);
+		res_free(&r);
+	}
+	assert_int_equal(migrated, 4);	/* each once, on one node or another */
+	for (i = NODES - 1; i >= 0; i--) {
+		if (i > 0)
+			n[i].db_url[0] = '\0';
+		srv_cleanup(&n[i]);
+	}
+	pthread_barrier_wait(&together);
+	for (i = 0; i < NODES; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&together);
+}
+
 int
 main(void)
 {
@@ -389,6 +470,7 @@ main(void)
 		cmocka_unit_test(syncs_survive_a_node_killed_mid_sync),
 		cmocka_unit_test(fifth_unattended_sync_refused_on_every_node),
 		cmocka_unit_test(request_limit_is_shared_by_the_nodes),
+		cmocka_unit_test(nodes_started_together_migrate_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,38 +95,42 @@ db_q(struct db *db, const char *sql, const char *types, ...)
 	return s;
 }
 
+/* Runs a statement: to its end (all), or to its first row. */
+static enum db_rc
+vrun(struct db *db, const char *sql, const char *types, va_list ap, int all)
+{
+	struct db_stmt	*s;
+	enum db_rc	 rc;
+
+	if ((s = db->drv->vq(db, sql, types, ap)) == NULL)
+		return DB_ERROR;
+	while ((rc = db_step(s)) == DB_ROW && all)
+		;
+	db_done(s);
+	return rc;
+}
+
 enum db_rc
 db_run(struct db *db, const char *sql, const char *types, ...)
 {
-	struct db_stmt	*s;
 	enum db_rc	 rc;
 	va_list		 ap;
 
 	va_start(ap, types);
-	s = db->drv->vq(db, sql, types, ap);
+	rc = vrun(db, sql, types, ap, 1);
 	va_end(ap);
-	if (s == NULL)
-		return DB_ERROR;
-	while ((rc = db_step(s)) == DB_ROW)
-		;
-	db_done(s);
 	return rc == DB_DONE ? DB_OK : rc;
 }
 
 int
 db_exists(struct db *db, const char *sql, const char *types, ...)
 {
-	struct db_stmt	*s;
 	enum db_rc	 rc;
 	va_list		 ap;
 
 	va_start(ap, types);
-	s = db->drv->vq(db, sql, types, ap);
+	rc = vrun(db, sql, types, ap, 0);
 	va_end(ap);
-	if (s == NULL)
-		return -1;
-	rc = db_step(s);
-	db_done(s);
 	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 

@@ -48,6 +48,18 @@ struct db_driver {
 			    int (*)(struct db *, void *), void *, const char **);
 };
 
+/* A driver's table, from its functions PREFIX_open, PREFIX_close ... */
+#define DB_DRIVER(p) { \
+	.open = p##_open, .close = p##_close, .errmsg = p##_errmsg, \
+	.exec = p##_exec, .vq = p##_vq, .step = p##_step, .done = p##_done, \
+	.col_null = p##_col_null, .col_text = p##_col_text, \
+	.col_len = p##_col_len, .col_int = p##_col_int, \
+	.col_blob = p##_col_blob, .changes = p##_changes, \
+	.begin = p##_begin, .commit = p##_commit, \
+	.in_transaction = p##_in_transaction, .rollback = p##_rollback, \
+	.lock = p##_lock, .unlock = p##_unlock, .backup = p##_backup, \
+	.restore = p##_restore }
+
 extern const struct db_driver db_sqlite_driver;
 extern const struct db_driver db_pg_driver;
 

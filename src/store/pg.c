@@ -738,13 +738,4 @@ pg_restore(const char *url, const char *path, int (*check)(struct db *,
 	return DB_ERROR;
 }
 
-const struct db_driver db_pg_driver = {
-	.open = pg_open, .close = pg_close, .errmsg = pg_errmsg,
-	.exec = pg_exec, .vq = pg_vq, .step = pg_step, .done = pg_done,
-	.col_null = pg_col_null, .col_text = pg_col_text,
-	.col_len = pg_col_len, .col_int = pg_col_int,
-	.col_blob = pg_col_blob, .changes = pg_changes, .begin = pg_begin,
-	.commit = pg_commit, .in_transaction = pg_in_transaction,
-	.rollback = pg_rollback, .lock = pg_lock, .unlock = pg_unlock,
-	.backup = pg_backup, .restore = pg_restore,
-};
+const struct db_driver db_pg_driver = DB_DRIVER(pg);

@@ -291,10 +291,13 @@ schema_migrate_to(struct db *db, int target)
 {
 	int	v, i;
 
-	if (db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    " version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)") != DB_OK) {
+	/* Under the write lock: nodes starting together make it once. */
+	if (db_begin(db) != DB_OK || db_exec(db, "CREATE TABLE IF NOT EXISTS "
+	    "schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT "
+	    "NOT NULL)") != DB_OK || db_commit(db) != DB_OK) {
 		log_error("msg=\"cannot create schema_migrations\" reason=\"%s\"",
 		    db_errmsg(db));
+		db_rollback(db);
 		return -1;
 	}
 	v = schema_version(db);

@@ -659,13 +659,4 @@ out:
 	return rc;
 }
 
-const struct db_driver db_sqlite_driver = {
-	.open = sq_open, .close = sq_close, .errmsg = sq_errmsg,
-	.exec = sq_exec, .vq = sq_vq, .step = sq_step, .done = sq_done,
-	.col_null = sq_col_null, .col_text = sq_col_text,
-	.col_len = sq_col_len, .col_int = sq_col_int,
-	.col_blob = sq_col_blob, .changes = sq_changes, .begin = sq_begin,
-	.commit = sq_commit, .in_transaction = sq_in_transaction,
-	.rollback = sq_rollback, .lock = sq_lock, .unlock = sq_unlock,
-	.backup = sq_backup, .restore = sq_restore,
-};
+const struct db_driver db_sqlite_driver = DB_DRIVER(sq);
