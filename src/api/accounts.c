@@ -293,8 +293,14 @@ h_accounts_transactions(struct req *r)
 		    "Not a cursor this server gave out.");
 		return;
 	}
-	s = db_q(db, "SELECT " TXN_COLS " FROM accounts a JOIN transactions t "
-	    "ON t.account_num = a.num WHERE a.id = ? AND t.removed = 0 AND "
+	/*
+	 * The account's number first, as a value: PostgreSQL then reads the
+	 * rows in the primary key's order and stops at the limit (joined
+	 * the other way, it sorted every row of the account).
+	 */
+	s = db_q(db, "SELECT " TXN_COLS " FROM transactions t JOIN accounts a "
+	    "ON a.num = t.account_num WHERE t.account_num = (SELECT num FROM "
+	    "accounts WHERE id = ?) AND t.removed = 0 AND "
 	    "(t.sort_date < ? OR (t.sort_date = ? AND t.first_seq < ?)) AND "
 	    "t.sort_date >= ? AND t.sort_date <= ? AND t.status >= ? AND "
 	    "t.status <= ? ORDER BY t.sort_date DESC, t.first_seq DESC LIMIT ?",
