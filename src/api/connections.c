@@ -463,6 +463,7 @@ h_connections_sync(struct req *r)
 	char		 today[11], floor90[11], full[11], remaining[24], params[256];
 	char		 tmp[32], other[ID_MAX];
 	int		 unattended = psu_ip == NULL || *psu_ip == '\0';
+	int		 tries = 0;
 	struct sync_wait *sw;
 
 	v_init(&v);
@@ -577,7 +578,10 @@ again:
 	if (unattended_count(db, cid, now, NULL) != count ||
 	    tasks_active_for(db, cid, other)) {
 		db_rollback(db);
-		goto again;
+		if (++tries < 5)
+			goto again;
+		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL, NULL);
+		goto out;
 	}
 	if (db_run(db, "INSERT INTO tasks (id, client_id, connection_id, kind, "
 	    "status, params, created_at) VALUES (?, ?, ?, 'sync', 'queued', ?, ?)",

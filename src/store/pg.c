@@ -35,6 +35,7 @@
 
 #include <inttypes.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,8 @@ struct pg_db {
 	unsigned	 gen;		/* moved by each reset: statements re-prepared */
 	unsigned	 names;
 	int64_t		 changes;
+	int		 in_tx;		/* db_begin'd, not yet ended */
+	int		 tx_lost;	/* ... and the connection broke meanwhile */
 	char		 err[512];
 	struct pg_stmt	*cache;
 };
@@ -147,14 +150,46 @@ map_result(struct pg_db *db, PGresult *res)
 }
 
 /*
+ * Whether the server closed an idle connection since its last use (it
+ * restarted, or an administrator ended it): nothing is due from it, so
+ * anything to read is its farewell.  Seen before a statement is sent, not
+ * after: a statement is never sent twice.
+ */
+static int
+closed_meanwhile(struct pg_db *db)
+{
+	struct pollfd	p = { .fd = PQsocket(db->c), .events = POLLIN };
+
+	if (p.fd < 0 || poll(&p, 1, 0) != 1)
+		return 0;
+	PQconsumeInput(db->c);
+	return PQstatus(db->c) != CONNECTION_OK;
+}
+
+/*
  * A connection that broke is reset before its next statement.  0 when
  * the connection is usable, -1 (DB_BUSY counted) when it is still down.
  */
 static int
 usable(struct pg_db *db)
 {
-	if (PQstatus(db->c) == CONNECTION_OK)
+	/*
+	 * The server rolled back the transaction the caller is in: its
+	 * further statements must not run on their own, each committed at
+	 * once.  They fail until db_rollback (db_commit fails too).
+	 */
+	if (db->tx_lost) {
+		set_err(db, "the connection to PostgreSQL broke during the "
+		    "transaction");
+		db_failed(1);
+		return -1;
+	}
+	if (PQstatus(db->c) == CONNECTION_OK && !closed_meanwhile(db))
 		return 0;
+	if (db->in_tx) {
+		db->tx_lost = 1;
+		return usable(db);
+	}
 	PQreset(db->c);
 	if (PQstatus(db->c) != CONNECTION_OK) {
 		set_err(db, PQerrorMessage(db->c));
@@ -187,6 +222,8 @@ pg_open(const char *url, struct db **out, const char **why)
 			log_error("msg=\"cannot connect to PostgreSQL\" "
 			    "reason=\"%s\"", PQerrorMessage(db->c));
 		*why = "cannot connect to the PostgreSQL database";
+		/* Out of reach, for now: the caller answers 503 (db_failures). */
+		db_failed(1);
 		pg_close(&db->base);
 		return DB_ERROR;
 	}
@@ -662,14 +699,26 @@ pg_changes(struct db *db)
 static enum db_rc
 pg_begin(struct db *db)
 {
-	return run_text(PG(db), "BEGIN; SELECT pg_advisory_xact_lock("
+	enum db_rc	rc;
+
+	rc = run_text(PG(db), "BEGIN; SELECT pg_advisory_xact_lock("
 	    WRITE_LOCK_KEY ")");
+	if (rc == DB_OK)
+		PG(db)->in_tx = 1;
+	else if (PQtransactionStatus(PG(db)->c) != PQTRANS_IDLE)
+		run_text(PG(db), "ROLLBACK");
+	return rc;
 }
 
 static enum db_rc
 pg_commit(struct db *db)
 {
-	return run_text(PG(db), "COMMIT");
+	enum db_rc	rc;
+
+	rc = run_text(PG(db), "COMMIT");
+	PG(db)->in_tx = 0;
+	PG(db)->tx_lost = 0;
+	return rc;
 }
 
 static int
@@ -677,13 +726,15 @@ pg_in_transaction(struct db *db)
 {
 	PGTransactionStatusType	t = PQtransactionStatus(PG(db)->c);
 
-	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
-	    t == PQTRANS_ACTIVE;
+	return PG(db)->tx_lost || t == PQTRANS_INTRANS ||
+	    t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
 
 static void
 pg_rollback(struct db *db)
 {
+	PG(db)->tx_lost = 0;
+	PG(db)->in_tx = 0;
 	if (pg_in_transaction(db))
 		run_text(PG(db), "ROLLBACK");
 }
