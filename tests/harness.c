@@ -286,6 +286,32 @@ srv_pg_drop(const char *url)
 	pg_admin(sql);
 }
 
+int
+srv_connect(struct srv *s, const char *username, char cid[64])
+{
+	struct res	r;
+	char		body[512], user[64];
+	int		rc = -1;
+
+	if (post(s, "/v1/users", "{}", &r) != 0 || r.status != 201 ||
+	    jstr(r.json, "id") == NULL) {
+		res_free(&r);
+		return -1;
+	}
+	snprintf(user, sizeof(user), "%s", jstr(r.json, "id"));
+	res_free(&r);
+	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
+	    "\"sandbox\",\"credentials\":{\"username\":\"%s\","
+	    "\"password\":\"pass_good\"}}", user, username);
+	if (post(s, "/v1/connections", body, &r) == 0 && r.status == 201 &&
+	    jstr(r.json, "connection.id") != NULL) {
+		snprintf(cid, 64, "%s", jstr(r.json, "connection.id"));
+		rc = 0;
+	}
+	res_free(&r);
+	return rc;
+}
+
 long
 srv_sql(struct srv *s, const char *sql)
 {

@@ -73,6 +73,11 @@ void	 srv_pg_drop(const char *url);
  * operator would by hand (the server stopped): the rows it changed, or -1.
  */
 long	 srv_sql(struct srv *s, const char *sql);
+/*
+ * A new user with a connection to the Sandbox Bank as username (password
+ * pass_good), created on s: 0 with its id in cid, or -1.
+ */
+int	 srv_connect(struct srv *s, const char *username, char cid[64]);
 /* Points BANKFEED_DATABASE_URL at s's database for the CLI a test runs. */
 void	 srv_use_db(struct srv *s);
 /* Starts again on the same data dir (after srv_kill / srv_stop). */

@@ -99,24 +99,11 @@ pick(int i)
 	return NULL;
 }
 
-/* A new user's authorized connection of the sandbox's username; its id. */
+/* A new user's connection of the sandbox's username; its id. */
 static void
 connect_user(struct srv *s, const char *username, char cid[64])
 {
-	struct res	r;
-	char		body[512], user[64];
-
-	assert_int_equal(post(s, "/v1/users", "{}", &r), 0);
-	assert_status(&r, 201);
-	snprintf(user, sizeof(user), "%s", jstr(r.json, "id"));
-	res_free(&r);
-	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
-	    "\"sandbox\",\"credentials\":{\"username\":\"%s\","
-	    "\"password\":\"pass_good\"}}", user, username);
-	assert_int_equal(post(s, "/v1/connections", body, &r), 0);
-	assert_status(&r, 201);
-	snprintf(cid, 64, "%s", jstr(r.json, "connection.id"));
-	res_free(&r);
+	assert_int_equal(srv_connect(s, username, cid), 0);
 }
 
 /*

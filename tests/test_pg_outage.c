@@ -71,8 +71,7 @@ database_away_then_back(void **state)
 	    NULL };
 	static const char *const psu[] = { "PSU-IP-Address: 192.0.2.3", NULL };
 	char		 dir[] = "/tmp/bankfeed-pgout-XXXXXX", args[600];
-	char		 params[512], saved[512], cid[64], tid[64], user[64];
-	char		 path[256], body[512];
+	char		 params[512], saved[512], cid[64], tid[64], path[256];
 	struct srv	 s;
 	struct res	 r;
 	json_t		*accs;
@@ -90,16 +89,7 @@ database_away_then_back(void **state)
 
 	assert_int_equal(srv_start(&s, env), 0);
 	s.internal_ok = 1;
-	assert_int_equal(post(&s, "/v1/users", "{}", &r), 0);
-	snprintf(user, sizeof(user), "%s", jstr(r.json, "id"));
-	res_free(&r);
-	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
-	    "\"sandbox\",\"credentials\":{\"username\":\"user_slow\","
-	    "\"password\":\"pass_good\"}}", user);
-	assert_int_equal(post(&s, "/v1/connections", body, &r), 0);
-	assert_status(&r, 201);
-	snprintf(cid, sizeof(cid), "%s", jstr(r.json, "connection.id"));
-	res_free(&r);
+	assert_int_equal(srv_connect(&s, "user_slow", cid), 0);
 	snprintf(path, sizeof(path), "/v1/connections/%s/sync", cid);
 	assert_int_equal(req(&s, "POST", path, s.token, psu,
 	    "{\"wait_seconds\":0}", 18, &r), 0);
