@@ -450,6 +450,24 @@ nodes_started_together_migrate_once(void **state)
 	pthread_barrier_destroy(&together);
 }
 
+/* A lease shorter than two renewals would lapse under a live node. */
+static void
+a_short_task_lease_is_refused(void **state)
+{
+	char	 cmd[600], out[512] = "";
+	FILE	*f;
+	size_t	 n;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "%s serve --listen 127.0.0.1:0 --data-dir "
+	    "/nonexistent --task-lease 2 2>&1", BANKFEED_BIN);
+	assert_non_null(f = popen(cmd, "r"));
+	n = fread(out, 1, sizeof(out) - 1, f);
+	out[n] = '\0';
+	assert_int_not_equal(pclose(f), 0);
+	assert_non_null(strstr(out, "task-lease must be at least 3"));
+}
+
 int
 main(void)
 {
@@ -458,6 +476,7 @@ main(void)
 		cmocka_unit_test(fifth_unattended_sync_refused_on_every_node),
 		cmocka_unit_test(request_limit_is_shared_by_the_nodes),
 		cmocka_unit_test(nodes_started_together_migrate_once),
+		cmocka_unit_test(a_short_task_lease_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
