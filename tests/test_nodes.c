@@ -450,6 +450,90 @@ nodes_started_together_migrate_once(void **state)
 	pthread_barrier_destroy(&together);
 }
 
+struct idem_call {
+	struct srv	*s;
+	const char	*key;
+	long		 status;
+	char		 id[64];
+};
+
+static void *
+idem_post(void *arg)
+{
+	struct idem_call	*c = arg;
+	char			 hdr[128];
+	const char		*hdrs[] = { hdr, NULL };
+	const char		*body = "{\"external_ref\":\"idem-nodes\"}";
+	struct res		 r;
+
+	snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", c->key);
+	if (req(c->s, "POST", "/v1/users", c->s->token, hdrs, body,
+	    strlen(body), &r) == 0) {
+		c->status = r.status;
+		snprintf(c->id, sizeof(c->id), "%s", jstr(r.json, "id") ?
+		    jstr(r.json, "id") : "");
+	}
+	res_free(&r);
+	return NULL;
+}
+
+/*
+ * One Idempotency-Key sent to every node at once: one user is made, and
+ * each node answers with it (or, while the first request runs, 423
+ * RESOURCE_BUSY, to try again); sent again later with another body, it is refused on any.
+ */
+static void
+idempotency_key_holds_across_nodes(void **state)
+{
+	static const char *const env[] = { "BANKFEED_RATE_LIMIT=0", NULL };
+	struct idem_call c[NODES];
+	pthread_t	 t[NODES];
+	const char	*other[] = { "Idempotency-Key: idem-k", NULL };
+	struct res	 r;
+	char		 first[64] = "";
+	int		 i, made = 0;
+
+	(void)state;
+	if (!srv_pg())
+		skip();
+	start_nodes(env);
+	for (i = 0; i < NODES; i++) {
+		memset(&c[i], 0, sizeof(c[i]));
+		c[i].s = &node[i];
+		c[i].key = "idem-k";
+		assert_int_equal(pthread_create(&t[i], NULL, idem_post, &c[i]),
+		    0);
+	}
+	for (i = 0; i < NODES; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < NODES; i++) {
+		if (c[i].status == 423)
+			continue;	/* RESOURCE_BUSY: the first still ran */
+		assert_int_equal(c[i].status, 201);
+		if (made++ > 0)
+			assert_string_equal(c[i].id, first);
+		snprintf(first, sizeof(first), "%s", c[i].id);
+	}
+	assert_true(made >= 1);
+	/* Again on each node: the same user, replayed. */
+	for (i = 0; i < NODES; i++) {
+		c[i].status = 0;
+		idem_post(&c[i]);
+		assert_int_equal(c[i].status, 201);
+		if (i > 0)
+			assert_string_equal(c[i].id, c[0].id);
+	}
+	assert_int_equal(req(&node[2], "POST", "/v1/users", node[2].token,
+	    other, "{}", 2, &r), 0);
+	assert_error(&r, 422, "IDEMPOTENCY_KEY_REUSED");
+	res_free(&r);
+	assert_int_equal(get(&node[1], "/v1/users?external_ref=idem-nodes", &r),
+	    0);
+	assert_int_equal(json_array_size(jget(r.json, "data")), 1);
+	res_free(&r);
+	stop_nodes();
+}
+
 /* A lease shorter than two renewals would lapse under a live node. */
 static void
 a_short_task_lease_is_refused(void **state)
@@ -476,6 +560,7 @@ main(void)
 		cmocka_unit_test(fifth_unattended_sync_refused_on_every_node),
 		cmocka_unit_test(request_limit_is_shared_by_the_nodes),
 		cmocka_unit_test(nodes_started_together_migrate_once),
+		cmocka_unit_test(idempotency_key_holds_across_nodes),
 		cmocka_unit_test(a_short_task_lease_is_refused),
 	};
 
