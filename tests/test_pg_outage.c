@@ -24,6 +24,11 @@
 
 #define CLUSTER	BANKFEED_SOURCE_DIR "/scripts/pg-cluster.sh"
 
+/* The test's own cluster, stopped by teardown however the test ends. */
+static char	dir[] = "/tmp/bankfeed-pgout-XXXXXX";
+static int	made;
+static char	saved[512];
+
 /* Runs the cluster script with args; its first line of output in out. */
 static int
 cluster(const char *args, char *out, size_t n)
@@ -70,8 +75,7 @@ database_away_then_back(void **state)
 	    "BANKFEED_TASK_LEASE_SECONDS=3", "BANKFEED_SANDBOX_SLOW_MS=3000",
 	    NULL };
 	static const char *const psu[] = { "PSU-IP-Address: 192.0.2.3", NULL };
-	char		 dir[] = "/tmp/bankfeed-pgout-XXXXXX", args[600];
-	char		 params[512], saved[512], cid[64], tid[64], path[256];
+	char		 args[600], params[512], cid[64], tid[64], path[256];
 	struct srv	 s;
 	struct res	 r;
 	json_t		*accs;
@@ -82,6 +86,7 @@ database_away_then_back(void **state)
 	if (!srv_pg())
 		skip();
 	assert_non_null(mkdtemp(dir));
+	made = 1;
 	snprintf(args, sizeof(args), "start '%s'", dir);
 	assert_int_equal(cluster(args, params, sizeof(params)), 0);
 	snprintf(saved, sizeof(saved), "%s", getenv("BANKFEED_TEST_PG"));
@@ -143,16 +148,28 @@ database_away_then_back(void **state)
 	assert_true(log_contains(&s, "database connection restored"));
 
 	srv_cleanup(&s);
-	setenv("BANKFEED_TEST_PG", saved, 1);
-	snprintf(args, sizeof(args), "stop '%s'", dir);
-	cluster(args, NULL, 0);
+}
+
+static int
+teardown(void **state)
+{
+	char	args[600];
+
+	(void)state;
+	if (made) {
+		setenv("BANKFEED_TEST_PG", saved, 1);
+		snprintf(args, sizeof(args), "stop '%s'", dir);
+		cluster(args, NULL, 0);
+		made = 0;
+	}
+	return 0;
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(database_away_then_back),
+		cmocka_unit_test_teardown(database_away_then_back, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
