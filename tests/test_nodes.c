@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -450,6 +451,37 @@ nodes_started_together_migrate_once(void **state)
 	pthread_barrier_destroy(&together);
 }
 
+/*
+ * A task queued by a node that stopped before any node claimed it (as
+ * written to the database): another node runs it all the same.
+ */
+static void
+a_task_no_node_claimed_is_run(void **state)
+{
+	static const char *const env[] = { "BANKFEED_RATE_LIMIT=0", NULL };
+	char	 cid[64], tid[1][64], sql[512], from[11], to[11], status[32];
+	time_t	 now = (time_t)srv_bank_now(), then = now - 30 * 86400;
+
+	(void)state;
+	if (!srv_pg())
+		skip();
+	start_nodes(env);
+	connect_user(&node[0], "user_good", cid);
+	strftime(from, sizeof(from), "%Y-%m-%d", gmtime(&then));
+	strftime(to, sizeof(to), "%Y-%m-%d", gmtime(&now));
+	snprintf(tid[0], sizeof(tid[0]), "tsk_orphanorphanorphanorphan");
+	snprintf(sql, sizeof(sql), "INSERT INTO tasks (id, client_id, "
+	    "connection_id, kind, status, params, created_at) VALUES ('%s', "
+	    "'%s', '%s', 'sync', 'queued', '{\"from\":\"%s\",\"to\":\"%s\"}', "
+	    "%lld)", tid[0], node[0].client_id, cid, from, to,
+	    (long long)time(NULL));
+	assert_int_equal(srv_sql(&node[0], sql), 1);
+	wait_tasks(tid, 1, 20);
+	task_status(tid[0], status, sizeof(status), 1);
+	assert_string_equal(status, "completed");
+	stop_nodes();
+}
+
 struct idem_call {
 	struct srv	*s;
 	const char	*key;
@@ -561,6 +593,7 @@ main(void)
 		cmocka_unit_test(request_limit_is_shared_by_the_nodes),
 		cmocka_unit_test(nodes_started_together_migrate_once),
 		cmocka_unit_test(idempotency_key_holds_across_nodes),
+		cmocka_unit_test(a_task_no_node_claimed_is_run),
 		cmocka_unit_test(a_short_task_lease_is_refused),
 	};
 

@@ -269,7 +269,16 @@ maintenance(void)
 		log_info("msg=\"took back tasks whose node stopped\" count=%lld",
 		    (long long)db_changes(db));
 		engine_notify();
+		return;
 	}
+	/*
+	 * Queued tasks no claim reached: queued on a node that stopped
+	 * before it claimed them, or left when a claim failed (the
+	 * database away).  Every node looks, every few seconds.
+	 */
+	if (db_exists(db, "SELECT 1 FROM tasks WHERE status = 'queued' LIMIT 1",
+	    "") == 1)
+		engine_notify();
 }
 
 static void
