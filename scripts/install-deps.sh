@@ -8,6 +8,7 @@ PKGS=(
   build-essential cmake pkg-config
   libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev
   libcurl4-openssl-dev libssl-dev libxml2-dev libcmocka-dev zlib1g-dev
+  libpq-dev postgresql
   clang libclang-rt-14-dev
   sqlite3 curl
   debhelper dpkg-dev

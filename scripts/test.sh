@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds bankfeed twice (normal, and with AddressSanitizer + UBSan) and runs
 # every test in both: unit tests, API tests against the real server on
-# loopback, the OpenAPI check of the responses the API tests saw, the Debian
-# package (built and checked), and a short run of each fuzzer.
+# loopback, the OpenAPI check of the responses the API tests saw, the normal
+# build's suite again on PostgreSQL, the Debian package (built and checked),
+# and a short run of each fuzzer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -21,6 +22,13 @@ if [ -f tests/openapi/check.mjs ]; then
   node tests/openapi/check.mjs --selftest
   node tests/openapi/check.mjs docs/openapi.yaml build/exchanges.jsonl
 fi
+
+# The same suite on PostgreSQL (issue 13): scripts/pg-tests.sh.
+pg_pass() {
+  echo "== PostgreSQL: the normal build's suite on a throwaway cluster"
+  bash scripts/pg-tests.sh build "$jobs"
+}
+pg_pass
 
 if [ -f tests/browser/run.mjs ]; then
   echo "== browser: the Connect page and the dashboard in Chromium (Playwright, axe-core)"

@@ -68,6 +68,8 @@ spawn(struct srv *s, const char *const *args, const char *const *env,
 		if (logfd >= 0)
 			dup2(logfd, STDERR_FILENO);
 		setenv("BANKFEED_LOG_LEVEL", "info", 1);
+		if (s->db_url[0] != '\0')
+			setenv("BANKFEED_DATABASE_URL", s->db_url, 1);
 		for (e = env; e != NULL && *e != NULL; e++)
 			putenv((char *)*e);
 		/* After the test's own settings. */
@@ -145,8 +147,10 @@ srv_new_client(struct srv *s, struct srv *c)
 	FILE	*f;
 
 	*c = *s;
-	snprintf(cmd, sizeof(cmd), "%s clients create --name test --data-dir %s "
-	    "2>/dev/null", BANKFEED_BIN, s->data);
+	snprintf(cmd, sizeof(cmd), "%s%s%s%s clients create --name test "
+	    "--data-dir %s 2>/dev/null", s->db_url[0] != '\0' ?
+	    "BANKFEED_DATABASE_URL='" : "", s->db_url, s->db_url[0] != '\0' ?
+	    "' " : "", BANKFEED_BIN, s->data);
 	if ((f = popen(cmd, "r")) == NULL)
 		return -1;
 	c->client_id[0] = c->client_secret[0] = '\0';
@@ -228,7 +232,14 @@ srv_start_in(struct srv *s, const char *sub, const char *const *env)
 {
 	struct srv	 c;
 
-	if (srv_init(s, sub) == -1 || start_on_dir(s, env) == -1)
+	if (srv_init(s, sub) == -1)
+		return -1;
+	if (srv_pg()) {
+		if (srv_pg_create(s->db_url, sizeof(s->db_url)) == -1)
+			return -1;
+		setenv("BANKFEED_DATABASE_URL", s->db_url, 1);
+	}
+	if (start_on_dir(s, env) == -1)
 		return -1;
 	if (srv_new_client(s, &c) == -1) {
 		fprintf(stderr, "harness: cannot create a client\n");
@@ -358,6 +369,10 @@ srv_cleanup(struct srv *s)
 	char	cmd[400];
 
 	srv_stop(s);
+	if (s->db_url[0] != '\0' && getenv("BANKFEED_KEEP_TEST_DIRS") == NULL) {
+		srv_pg_drop(s->db_url);
+		s->db_url[0] = '\0';
+	}
 	if (s->dir[0] != '\0' && getenv("BANKFEED_KEEP_TEST_DIRS") == NULL) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", s->dir);
 		if (system(cmd) != 0)

@@ -27,6 +27,7 @@ struct srv {
 	int	 internal_ok;		/* the test causes internal errors */
 	char	 source_ip[46];		/* local address requests come from,
 					   e.g. 127.0.0.2; "" = the usual */
+	char	 db_url[512];		/* its PostgreSQL database, or "" */
 };
 
 struct res {
@@ -55,6 +56,30 @@ int	 srv_start_in(struct srv *, const char *sub, const char *const *env);
  */
 int	 srv_start_args(struct srv *, const char *const *args,
 	    const char *const *env);
+/*
+ * With BANKFEED_TEST_PG set (libpq URL parameters of a test cluster,
+ * e.g. "host=/tmp/pg&port=5433&user=bankfeed": scripts/pg-cluster.sh),
+ * each server started gets a new PostgreSQL database of its own (dropped
+ * by srv_cleanup) instead of the SQLite file in its data dir; its URL is
+ * in db_url and BANKFEED_DATABASE_URL (for the CLI the test runs).
+ * Whether the tests run on PostgreSQL:
+ */
+int	 srv_pg(void);
+/* A new empty database of the test cluster: its URL in url.  0 or -1. */
+int	 srv_pg_create(char *url, size_t n);
+void	 srv_pg_drop(const char *url);
+/*
+ * Runs sql (no parameters) on s's database, whichever it is, as an
+ * operator would by hand (the server stopped): the rows it changed, or -1.
+ */
+long	 srv_sql(struct srv *s, const char *sql);
+/*
+ * A new user with a connection to the Sandbox Bank as username (password
+ * pass_good), created on s: 0 with its id in cid, or -1.
+ */
+int	 srv_connect(struct srv *s, const char *username, char cid[64]);
+/* Points BANKFEED_DATABASE_URL at s's database for the CLI a test runs. */
+void	 srv_use_db(struct srv *s);
 /* Starts again on the same data dir (after srv_kill / srv_stop). */
 int	 srv_restart(struct srv *, const char *const *env);
 void	 srv_stop(struct srv *);	/* SIGTERM and wait */

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MAXGOT		256
+#define MAXGOT		1024
 
 struct got {
 	char	 id[64];		/* the body's id */

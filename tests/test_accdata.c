@@ -21,6 +21,8 @@
 #include "store/store.h"
 #include "store/txnkeys.h"
 
+#include "harness.h"
+
 static void
 txnkeys_holds_many_rows(void **state)
 {
@@ -68,7 +70,7 @@ txnkeys_holds_many_rows(void **state)
 }
 
 struct fixture {
-	char		 path[64];
+	char		 path[512];	/* SQLite file, or PostgreSQL URL */
 	struct db	*db;
 	char		 acc[ID_MAX];
 };
@@ -81,9 +83,13 @@ setup(void **state)
 	int		 fd;
 
 	assert_non_null(f);
-	snprintf(f->path, sizeof(f->path), "/tmp/bf-accdata-XXXXXX");
-	assert_true((fd = mkstemp(f->path)) >= 0);
-	close(fd);
+	if (srv_pg())
+		assert_int_equal(srv_pg_create(f->path, sizeof(f->path)), 0);
+	else {
+		snprintf(f->path, sizeof(f->path), "/tmp/bf-accdata-XXXXXX");
+		assert_true((fd = mkstemp(f->path)) >= 0);
+		close(fd);
+	}
 	assert_int_equal(db_open(f->path, &f->db, &why), DB_OK);
 	assert_int_equal(schema_migrate(f->db), 0);
 	assert_int_equal(db_exec(f->db, "INSERT INTO clients VALUES ('cli_1', "
@@ -101,9 +107,14 @@ static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
-	char		 p[80];
+	char		 p[600];
 
 	db_close(f->db);
+	if (srv_pg()) {
+		srv_pg_drop(f->path);
+		free(f);
+		return 0;
+	}
 	remove(f->path);
 	snprintf(p, sizeof(p), "%s-wal", f->path);
 	remove(p);
@@ -273,7 +284,11 @@ schema_2_rows_survive_migration(void **state)
 
 	/* the fixture made schema 3; this test wants a schema 2 file */
 	db_close(f->db);
-	remove(f->path);
+	if (srv_pg()) {
+		srv_pg_drop(f->path);
+		assert_int_equal(srv_pg_create(f->path, sizeof(f->path)), 0);
+	} else
+		remove(f->path);
 	assert_int_equal(db_open(f->path, &f->db, &why), DB_OK);
 	assert_int_equal(schema_migrate_to(f->db, 2), 0);
 	assert_int_equal(schema_version(f->db), 2);

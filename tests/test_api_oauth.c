@@ -597,6 +597,7 @@ verified_secrets_are_remembered_not_rehashed(void **state)
 
 	snprintf(cmd, sizeof(cmd), "%s clients delete %s --data-dir %s "
 	    ">/dev/null 2>&1", BANKFEED_BIN, s.client_id, s.dir);
+	srv_use_db(&s);
 	assert_int_equal(system(cmd), 0);
 	expect_token(&s, NULL, s.client_id, s.client_secret, 401);
 	srv_cleanup(&s);

@@ -64,6 +64,7 @@ bankfeed(struct srv *s, char *out, size_t outn, const char *fmt, ...)
 	va_end(ap);
 	snprintf(cmd, sizeof(cmd), "%s %s --data-dir '%s' 2>&1", BANKFEED_BIN,
 	    args, s->dir);
+	srv_use_db(s);
 	if ((f = popen(cmd, "r")) == NULL)
 		return -1;
 	while (n + 1 < outn && fgets(out + n, (int)(outn - n), f) != NULL)
@@ -449,6 +450,38 @@ bad_backups_are_refused_and_change_nothing(void **state)
 	srv_cleanup(&s);
 }
 
+/*
+ * On PostgreSQL, bankfeed backup and restore refuse and say what to use
+ * instead (pg_dump, pg_restore); no file is written and the data stays.
+ */
+static void
+postgresql_backups_are_left_to_pg_dump(void **state)
+{
+	struct srv	 s;
+	char		 cid[64], out[4096];
+	json_t		*before, *after;
+
+	(void)state;
+	assert_int_equal(srv_start(&s, NULL), 0);
+	link_user(&s, cid);
+	before = get_all(&s, "/v1/users");
+	assert_int_equal(bankfeed(&s, out, sizeof(out), "backup '%s' --with-key",
+	    bk("pg.db")), 1);
+	assert_non_null(strstr(out, "pg_dump"));
+	assert_int_equal(access(bk("pg.db"), F_OK), -1);
+	assert_int_equal(access(bk("pg.db.key"), F_OK), -1);
+	srv_stop(&s);
+	assert_int_equal(bankfeed(&s, out, sizeof(out), "restore '%s'",
+	    bk("pg.db")), 1);
+	assert_non_null(strstr(out, "pg_restore"));
+	assert_int_equal(srv_restart(&s, NULL), 0);
+	after = get_all(&s, "/v1/users");
+	assert_true(json_equal(before, after));
+	json_decref(before);
+	json_decref(after);
+	srv_cleanup(&s);
+}
+
 int
 main(void)
 {
@@ -456,6 +489,11 @@ main(void)
 		cmocka_unit_test(backup_while_serving_restores_into_a_wiped_dir),
 		cmocka_unit_test(bad_backups_are_refused_and_change_nothing),
 	};
+	const struct CMUnitTest pg_tests[] = {
+		cmocka_unit_test(postgresql_backups_are_left_to_pg_dump),
+	};
 
+	if (srv_pg())
+		return cmocka_run_group_tests(pg_tests, setup, teardown);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

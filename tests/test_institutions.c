@@ -20,7 +20,6 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -496,7 +495,6 @@ sync_of_an_institution_no_longer_configured(void **state)
 	struct srv	 s;
 	struct res	 r;
 	char		 cid[64], path[300], sql[256];
-	sqlite3		*h;
 
 	(void)state;
 	assert_int_equal(srv_start(&s, NULL), 0);
@@ -506,13 +504,9 @@ sync_of_an_institution_no_longer_configured(void **state)
 	res_free(&r);
 	srv_stop(&s);
 	/* As if it had been made to a bank of a file since changed. */
-	snprintf(path, sizeof(path), "%s/bankfeed.db", s.dir);
-	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
 	snprintf(sql, sizeof(sql), "UPDATE connections SET institution_id = "
 	    "'gone_bank' WHERE id = '%s'", cid);
-	assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_changes(h), 1);
-	sqlite3_close(h);
+	assert_int_equal(srv_sql(&s, sql), 1);
 	assert_int_equal(srv_restart(&s, NULL), 0);
 	snprintf(path, sizeof(path), "/v1/connections/%s/sync", cid);
 	assert_int_equal(post(&s, path, "{\"wait_seconds\":0}", &r), 0);

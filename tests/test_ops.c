@@ -70,7 +70,8 @@ data_files_are_private_whatever_the_umask(void **state)
 	assert_status(&r, 201);
 	res_free(&r);
 	assert_int_equal(mode_of(s.data, NULL), 0700);
-	for (f = files; *f != NULL; f++)
+	/* With PostgreSQL the data dir holds no database file. */
+	for (f = srv_pg() ? files + 3 : files; *f != NULL; f++)
 		if (mode_of(s.data, *f) != 0600)
 			fail_msg("%s/%s has mode %04o, want 0600", s.data, *f,
 			    mode_of(s.data, *f));
@@ -98,12 +99,14 @@ an_open_data_dir_is_reported(void **state)
 	/* As an older bankfeed, or a careless copy, could have left them. */
 	snprintf(db, sizeof(db), "%s/bankfeed.db", s.data);
 	assert_int_equal(chmod(s.data, 0755), 0);
-	assert_int_equal(chmod(db, 0644), 0);
+	if (!srv_pg())
+		assert_int_equal(chmod(db, 0644), 0);
 	assert_int_equal(srv_restart(&s, NULL), 0);
 	snprintf(want, sizeof(want), "path=\"%s\" mode=0755", s.data);
 	assert_true(log_wait(&s, want, 5000));
 	snprintf(want, sizeof(want), "path=\"%s\" mode=0644", db);
-	assert_true(log_wait(&s, want, 5000));
+	if (!srv_pg())
+		assert_true(log_wait(&s, want, 5000));
 	srv_cleanup(&s);
 }
 

@@ -428,6 +428,26 @@ sync_waited(void *arg, int finished)
 	free(sw);
 }
 
+/* The PSD2 count of unattended accesses in the rolling 24 hours. */
+static long long
+unattended_count(struct db *db, const char *cid, long long now,
+    long long *oldest)
+{
+	struct db_stmt	*s;
+	long long	 count = 0;
+
+	s = db_q(db, "SELECT COUNT(*), MIN(at) FROM sync_log WHERE connection_id "
+	    "= ? AND unattended = 1 AND at > ?", "ti", cid,
+	    (int64_t)(now - 86400));
+	if (s != NULL && db_step(s) == DB_ROW) {
+		count = db_col_int(s, 0);
+		if (oldest != NULL)
+			*oldest = db_col_int(s, 1);
+	}
+	db_done(s);
+	return count;
+}
+
 void
 h_connections_sync(struct req *r)
 {
@@ -441,8 +461,9 @@ h_connections_sync(struct req *r)
 	long long	 count = 0, oldest = 0;
 	char		 cid[ID_MAX], inst_id[64], status[32], tid[ID_MAX];
 	char		 today[11], floor90[11], full[11], remaining[24], params[256];
-	char		 tmp[32];
+	char		 tmp[32], other[ID_MAX];
 	int		 unattended = psu_ip == NULL || *psu_ip == '\0';
+	int		 tries = 0;
 	struct sync_wait *sw;
 
 	v_init(&v);
@@ -473,15 +494,8 @@ h_connections_sync(struct req *r)
 	consent = db_col_int(s, 2);
 	authz = db_col_int(s, 3);
 	db_done(s);
-	/* PSD2 count of unattended accesses in the rolling 24 hours. */
-	s = db_q(db, "SELECT COUNT(*), MIN(at) FROM sync_log WHERE connection_id "
-	    "= ? AND unattended = 1 AND at > ?", "ti", cid,
-	    (int64_t)(now - 86400));
-	if (s != NULL && db_step(s) == DB_ROW) {
-		count = db_col_int(s, 0);
-		oldest = db_col_int(s, 1);
-	}
-	db_done(s);
+again:
+	count = unattended_count(db, cid, now, &oldest);
 	snprintf(remaining, sizeof(remaining), "%lld", count >= UNATTENDED_PER_DAY ?
 	    0 : UNATTENDED_PER_DAY - count - (unattended ? 1 : 0));
 	/* A sync already under way is the answer. */
@@ -552,8 +566,24 @@ h_connections_sync(struct req *r)
 	    today, unattended ? "" : ",\"psu_ip\":\"", unattended ? "" : psu_ip,
 	    unattended ? "" : "\"");
 	id_new("tsk", tid);
-	if (db_begin(db) != DB_OK ||
-	    db_run(db, "INSERT INTO tasks (id, client_id, connection_id, kind, "
+	if (db_begin(db) != DB_OK) {
+		resp_internal(r, db_errmsg(db));
+		goto out;
+	}
+	/*
+	 * Decided again under the write lock: another request, on this node
+	 * or another one sharing the database, may have started a sync
+	 * since the count.
+	 */
+	if (unattended_count(db, cid, now, NULL) != count ||
+	    tasks_active_for(db, cid, other)) {
+		db_rollback(db);
+		if (++tries < 5)
+			goto again;
+		resp_error(r, ERR_SERVICE_UNAVAILABLE, NULL, NULL);
+		goto out;
+	}
+	if (db_run(db, "INSERT INTO tasks (id, client_id, connection_id, kind, "
 	    "status, params, created_at) VALUES (?, ?, ?, 'sync', 'queued', ?, ?)",
 	    "tttti", tid, r->client_id, cid, params, (int64_t)time(NULL)) != DB_OK ||
 	    db_run(db, "INSERT INTO sync_log (connection_id, at, unattended) "

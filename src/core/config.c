@@ -131,6 +131,11 @@ config_load(int *argcp, char **argv)
 		fprintf(stderr, "bankfeed: oauth-max-hashes must be at least 1\n");
 		return -1;
 	}
+	/* Leases are renewed every 2 seconds: a shorter one would lapse. */
+	if (cfg.task_lease < 3) {
+		fprintf(stderr, "bankfeed: task-lease must be at least 3\n");
+		return -1;
+	}
 	if (split_listen() == -1)
 		return -1;
 	loaded = 1;

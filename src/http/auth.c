@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "core/config.h"
+#include "store/store.h"
 
 int
 auth_bearer(struct req *r)
@@ -38,6 +39,12 @@ static struct ratelimit	v1_limit = { .lock = PTHREAD_MUTEX_INITIALIZER };
 int
 rate_limit_check(const char *client_id, int *retry_after)
 {
+	struct db	*db = store_db();
+
+	/* Several nodes on one database: the database holds the bucket. */
+	if (db != NULL && db_shared(db))
+		return ratelimit_take_db(db, client_id, (double)cfg.rate_limit,
+		    (double)cfg.rate_burst, retry_after);
 	return ratelimit_take(&v1_limit, &client_id, 1, (double)cfg.rate_limit,
 	    (double)cfg.rate_burst, retry_after);
 }

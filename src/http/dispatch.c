@@ -238,7 +238,7 @@ storage_failed(struct req *r)
 void
 dispatch(struct req *r)
 {
-	int			 retry;
+	int			 retry, busy;
 	unsigned		 failures;
 	const char		*psu;
 	char			 tmp[32];
@@ -265,9 +265,14 @@ dispatch(struct req *r)
 	}
 	if (negotiate(r) == -1)
 		return;
+	failures = db_failures(NULL);
 	if (r->route->flags & RT_AUTH) {
-		if (auth_bearer(r) == -1)
+		if (auth_bearer(r) == -1) {
+			/* A token that could not be looked up: no 401. */
+			if (db_failures(NULL) != failures)
+				storage_failed(r);
 			return;
+		}
 		if (rate_limit_check(r->client_id, &retry) == -1) {
 			snprintf(tmp, sizeof(tmp), "%d", retry);
 			resp_header(r, "Retry-After", tmp);
@@ -287,14 +292,24 @@ dispatch(struct req *r)
 		    "such as 203.0.113.7 or 2001:db8::7.");
 		return;
 	}
-	if ((r->route->flags & RT_IDEMPOTENT) && idem_begin(r))
+	if ((r->route->flags & RT_IDEMPOTENT) && idem_begin(r)) {
+		if (db_failures(&busy) != failures && busy)
+			storage_failed(r);
 		return;
+	}
 	r->idem_pending = (r->route->flags & RT_IDEMPOTENT) != 0;
 	failures = db_failures(NULL);
 	r->route->handler(r);
 	if (r->suspended)
 		return;
-	if (r->answered && r->status < 400 && db_failures(NULL) != failures)
+	/*
+	 * A storage failure is never a success, and with a database out of
+	 * reach (busy: locked, or a PostgreSQL that went away) whatever the
+	 * handler concluded (500, or a 404 for a row it could not read) is
+	 * 503 with Retry-After.
+	 */
+	if (r->answered && db_failures(&busy) != failures &&
+	    (r->status < 400 || busy))
 		storage_failed(r);
 }
 

@@ -224,6 +224,13 @@ int		 ratelimit_take(struct ratelimit *, const char *const *keys,
 void		 ratelimit_give(struct ratelimit *, const char *const *keys,
 		    size_t n, double rate, double burst);
 void		 ratelimit_reset(struct ratelimit *);
+/*
+ * The same for one key, with the bucket kept in the database, so that
+ * nodes sharing it (PostgreSQL) share the limit.
+ */
+struct db;
+int		 ratelimit_take_db(struct db *, const char *key, double rate,
+		    double burst, int *retry_after);
 /* The key of a peer's address: IPv4 as it is, IPv6 by its /64. */
 void		 ratelimit_addr_key(const char *addr, char *out, size_t n);
 

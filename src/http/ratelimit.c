@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "store/db.h"
 
 #define RL_PROBE	8
 #define RL_KEYS_MAX	4	/* keys one call may take from */
@@ -149,6 +150,62 @@ ratelimit_give(struct ratelimit *t, const char *const *keys, size_t n,
 			    b->tokens + 1.0;
 		}
 	pthread_mutex_unlock(&t->lock);
+}
+
+/*
+ * The bucket in the database (rate_buckets, schema migration 6), for
+ * nodes sharing one: one statement refills it and takes a token, or
+ * leaves it short and says so (ok), decided by the database.  Tokens are
+ * counted in millionths, times in unix milliseconds.  The refilled amount
+ * is written out in each place it is used: SET expressions all read the
+ * row as it was.
+ */
+#define RL_MICRO	1000000LL
+#define RL_REFILLED	"(CASE WHEN rate_buckets.tokens + (? - rate_buckets.at) " \
+	"* ? > ? THEN ? ELSE rate_buckets.tokens + (? - rate_buckets.at) * ? END)"
+
+int
+ratelimit_take_db(struct db *db, const char *key, double rate, double burst,
+    int *retry_after)
+{
+	struct db_stmt	*s;
+	const int64_t	 one = RL_MICRO;
+	int64_t		 now, per_ms, full, tokens;
+	int		 ok = 1;
+	struct timespec	 ts;
+
+	if (rate <= 0.0)
+		return 0;
+	if (burst < 1.0)
+		burst = 1.0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	per_ms = (int64_t)(rate * RL_MICRO / 1000.0);
+	full = (int64_t)(burst * RL_MICRO);
+	s = db_q(db, "INSERT INTO rate_buckets (bucket, tokens, at, ok) VALUES "
+	    "(?, ?, ?, 1) ON CONFLICT (bucket) DO UPDATE SET tokens = CASE WHEN "
+	    RL_REFILLED " >= ? THEN " RL_REFILLED " - ? ELSE " RL_REFILLED
+	    " END, ok = CASE WHEN " RL_REFILLED " >= ? THEN 1 ELSE 0 END, at = ? "
+	    "RETURNING tokens, ok", "tiiiiiiiiiiiiiiiiiiiiiiiiiiiiii",
+	    key, full - one, now,
+	    now, per_ms, full, full, now, per_ms, one,
+	    now, per_ms, full, full, now, per_ms, one,
+	    now, per_ms, full, full, now, per_ms,
+	    now, per_ms, full, full, now, per_ms, one, now);
+	if (s == NULL)
+		return 0;	/* the database failing is answered elsewhere */
+	if (db_step(s) == DB_ROW) {
+		tokens = db_col_int(s, 0);
+		ok = (int)db_col_int(s, 1);
+		if (!ok) {
+			double wait = (double)(RL_MICRO - tokens) / RL_MICRO /
+			    rate;
+
+			*retry_after = wait < 1.0 ? 1 : (int)ceil(wait);
+		}
+	}
+	db_done(s);
+	return ok ? 0 : -1;
 }
 
 void

@@ -10,7 +10,6 @@
 #include "core/metrics.h"
 #include "store/store.h"
 
-#define LEASE_SECONDS		60
 #define MAINTENANCE_MS		2000
 #define IDLE_POLL_MS		1000
 #define TASK_TIMEOUT_CAP	(10LL * 365 * 86400)
@@ -195,9 +194,10 @@ claim(struct task_run *run)
 	s = db_q(db, "UPDATE tasks SET status = 'running', lease_owner = ?, "
 	    "lease_until = ?, started_at = COALESCE(started_at, ?), "
 	    "attempts = attempts + 1 WHERE id = (SELECT id FROM tasks WHERE "
-	    "status = 'queued' ORDER BY created_at, id LIMIT 1) AND status = "
+	    "status = 'queued' ORDER BY created_at, id LIMIT 1 "
+	    "/*pg FOR UPDATE SKIP LOCKED */) AND status = "
 	    "'queued' RETURNING id, client_id, connection_id, kind, params, "
-	    "started_at", "tii", node, (int64_t)(now + LEASE_SECONDS),
+	    "started_at", "tii", node, (int64_t)(now + cfg.task_lease),
 	    (int64_t)now);
 	if (s == NULL)
 		return -1;
@@ -256,7 +256,7 @@ maintenance(void)
 		if (!j->transient)
 			db_run(db, "UPDATE tasks SET lease_until = ? WHERE "
 			    "id = ? AND lease_owner = ?", "itt",
-			    (int64_t)(now + LEASE_SECONDS), j->id, node);
+			    (int64_t)(now + cfg.task_lease), j->id, node);
 	pthread_mutex_unlock(&lock);
 	db_run(db, "UPDATE tasks SET status = 'expired', error_code = ?, "
 	    "finished_at = ?, lease_owner = NULL WHERE status IN ('queued', "
@@ -270,7 +270,16 @@ maintenance(void)
 		log_info("msg=\"took back tasks whose node stopped\" count=%lld",
 		    (long long)db_changes(db));
 		engine_notify();
+		return;
 	}
+	/*
+	 * Queued tasks no claim reached: queued on a node that stopped
+	 * before it claimed them, or left when a claim failed (the
+	 * database away).  Every node looks, every few seconds.
+	 */
+	if (db_exists(db, "SELECT 1 FROM tasks WHERE status = 'queued' LIMIT 1",
+	    "") == 1)
+		engine_notify();
 }
 
 static void

@@ -44,6 +44,7 @@ struct sync {
 	char			 institution_id[64];
 	const char		*institution;	/* its id in institutions.def */
 	long long		 t0_ms;		/* when this node started it */
+	long long		 t0_ns;		/* the same, clock_mono_ns() */
 	char			 from[11], to[11], psu_ip[64];
 	char			*state;		/* vault memory */
 	size_t			 statelen;
@@ -316,6 +317,7 @@ sync_start(struct task_run *run)
 	s->run = run;
 	s->institution = "unknown";
 	s->t0_ms = bank_monotonic_ms();
+	s->t0_ns = clock_mono_ns();
 	bank_fetch_result_init(&s->res);
 	st = db_q(db, "SELECT institution_id, state, secret FROM connections "
 	    "WHERE id = ?", "t", run->connection_id);
@@ -506,6 +508,21 @@ sync_finish(struct task_run *run, int expired)
 	}
 	if (e == ERR_OK)
 		e = ERR_INTERNAL_ERROR;
+	/*
+	 * The database went out of reach meanwhile (PostgreSQL restarted,
+	 * say): the task is queued again, for this node or another, rather
+	 * than failed.  Should that write fail too, its lease runs out and
+	 * a node takes it back all the same.
+	 */
+	if (e == ERR_INTERNAL_ERROR && db_last_busy_ns() >= s->t0_ns &&
+	    db_run(db, "UPDATE tasks SET status = 'queued', lease_owner = NULL "
+	    "WHERE id = ? AND status = 'running'", "t", run->id) == DB_OK) {
+		log_warn("event=sync_requeued task_id=%s msg=\"the database was "
+		    "out of reach\"", run->id);
+		sync_free(s);
+		engine_notify();
+		return;
+	}
 	if (e == ERR_NO_ACTIVE_CONSENT || e == ERR_QUESTION_NOT_FOUND)
 		db_run(db, "UPDATE connections SET status = 'expired', error_code "
 		    "= ?, error_message = ? WHERE id = ?", "ntt", err_code(e),

@@ -47,6 +47,7 @@
 #include "core/vault.h"
 #include "store/store.h"
 
+#define CLAIM_MARGIN_MS	30000	/* a claim outlives an attempt by this */
 #define GAVE_UP		INT64_MAX	/* next_attempt_at: no more attempts */
 #define SLOTS		8		/* deliveries in flight (clients) at once */
 #define POLL_MS		1000		/* look for events committed without a wake */
@@ -133,6 +134,7 @@ struct pick {
 	size_t		 sealedn;
 	int64_t		 attempts;
 	int64_t		 created_at;
+	int64_t		 due;		/* next_attempt_at as read */
 };
 
 /* Settings, read once by webhooks_start(). */
@@ -769,6 +771,26 @@ finish(struct db *db, struct slot *sl, CURLcode cc)
 }
 
 /*
+ * Takes the event for this node: its next attempt is moved past the time
+ * this attempt may take (the timeout and a margin), where no node
+ * (another one sharing a PostgreSQL database, or this one) picks it again;
+ * the attempt's outcome then sets it.  Should the node die meanwhile, the
+ * event is tried again once that time has passed: at least once, never
+ * two attempts at the same time.  1 taken, 0 when another node was first.
+ */
+static int
+claim(struct db *db, struct pick *p)
+{
+	int64_t	lease = now_ms() + set.timeout_ms + CLAIM_MARGIN_MS;
+
+	if (db_run(db, "UPDATE webhook_outbox SET next_attempt_at = ? WHERE "
+	    "id = ? AND delivered_at IS NULL AND next_attempt_at = ?", "iti",
+	    lease, p->id, p->due) != DB_OK)
+		return 0;
+	return db_changes(db) == 1;
+}
+
+/*
  * Gives up every event past its deadline that is still waiting (those
  * queued behind a failing one, mostly).  A read first: the write lock is
  * taken only when there is something to write.
@@ -888,6 +910,7 @@ scan(struct db *db, int64_t now)
 		snprintf(p->type, sizeof(p->type), "%s", db_col_text(s, 2));
 		p->payload = dup_col(s, 3);
 		p->attempts = db_col_int(s, 4);
+		p->due = at;
 		p->created_at = db_col_int(s, 6);
 		p->url = dup_col(s, 7);
 		blob = db_col_blob(s, 8, &p->sealedn);
@@ -907,6 +930,10 @@ scan(struct db *db, int64_t now)
 		while (j < SLOTS && slots[j].busy)
 			j++;
 		why = NULL;
+		if (!claim(db, &picks[i])) {
+			pick_free(&picks[i]);
+			continue;
+		}
 		if (curl_up() == -1)
 			why = "cannot initialize libcurl";
 		if (why != NULL || j == SLOTS ||
@@ -1009,6 +1036,13 @@ run(void *arg)
 			    "client_id=%s msg=\"stopping; it will be sent again "
 			    "after the next start\"", slots[i].id, slots[i].type,
 			    slots[i].client_id);
+			/* Its claim given back: due again now, on any node. */
+			if (db != NULL)
+				db_run(db, "UPDATE webhook_outbox SET "
+				    "next_attempt_at = ? WHERE id = ? AND "
+				    "delivered_at IS NULL AND next_attempt_at < ?",
+				    "iti", now_ms(), slots[i].id,
+				    (int64_t)GAVE_UP);
 			slot_clear(&slots[i]);
 		}
 	return NULL;

@@ -947,7 +947,8 @@ accdata_version(struct db *db, int64_t *out)
 {
 	int64_t	v = atomic_load(&mem_version);
 
-	if (v >= 0) {
+	/* Other nodes' writes move only the database's counter. */
+	if (v >= 0 && !db_shared(db)) {
 		*out = v;
 		return 0;
 	}

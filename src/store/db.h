@@ -1,8 +1,8 @@
 /*
  * db: the one small interface bankfeed's code uses to reach its database.
  *
- * A driver implements it (sqlite.c now; pg.c is planned behind the same
- * calls).  SQL is written once, portable between SQLite and PostgreSQL:
+ * A driver implements it (sqlite.c; pg.c for PostgreSQL, chosen by a
+ * postgres:// URL: db.c).  SQL is written once, portable between SQLite and PostgreSQL:
  * '?' placeholders, INTEGER/BIGINT/TEXT columns, unix seconds for times,
  * INSERT ... ON CONFLICT, RETURNING.
  *
@@ -47,6 +47,20 @@ const char	*db_errmsg(struct db *);
  * list.  busy (may be NULL) tells whether the latest was DB_BUSY.
  */
 unsigned	 db_failures(int *busy);
+/*
+ * When a statement of any thread last failed with DB_BUSY (a database
+ * locked past the timeout, or a PostgreSQL out of reach), on
+ * clock_mono_ns()'s clock; 0 if never.  Work that failed since it began
+ * is tried again rather than failed.
+ */
+long long	 db_last_busy_ns(void);
+
+/*
+ * Whether other processes may write this database while this one runs
+ * (PostgreSQL, shared by several nodes): what a process keeps in memory
+ * about the data must then be checked against the database.
+ */
+int		 db_shared(struct db *);
 
 /* Runs SQL without results or parameters (schema changes, pragmas). */
 enum db_rc	 db_exec(struct db *, const char *sql);

@@ -295,6 +295,17 @@ static const char *const migrations[] = {
 	"  client_id TEXT NOT NULL REFERENCES clients(id) ON DELETE CASCADE,"
 	"  password_hash TEXT NOT NULL,"
 	"  created_at BIGINT NOT NULL);",
+
+	/*
+	 * 6: the per-client request limit's token buckets, for nodes that
+	 * share a database (PostgreSQL; ratelimit.c): tokens in millionths,
+	 * at in unix milliseconds, ok whether the latest request got one.
+	 */
+	"CREATE TABLE rate_buckets ("
+	"  bucket TEXT PRIMARY KEY,"
+	"  tokens BIGINT NOT NULL,"
+	"  at BIGINT NOT NULL,"
+	"  ok INTEGER NOT NULL);",
 };
 
 /* C steps of a migration, run after its SQL in the same transaction. */
@@ -334,10 +345,13 @@ schema_migrate_to(struct db *db, int target)
 {
 	int	v, i;
 
-	if (db_exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    " version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)") != DB_OK) {
+	/* Under the write lock: nodes starting together make it once. */
+	if (db_begin(db) != DB_OK || db_exec(db, "CREATE TABLE IF NOT EXISTS "
+	    "schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT "
+	    "NOT NULL)") != DB_OK || db_commit(db) != DB_OK) {
 		log_error("msg=\"cannot create schema_migrations\" reason=\"%s\"",
 		    db_errmsg(db));
+		db_rollback(db);
 		return -1;
 	}
 	v = schema_version(db);
@@ -347,14 +361,21 @@ schema_migrate_to(struct db *db, int target)
 		return -1;
 	}
 	for (i = v; i < target && i < NMIGRATIONS; i++) {
-		if (db_begin(db) != DB_OK ||
-		    db_exec(db, migrations[i]) != DB_OK ||
+		if (db_begin(db) != DB_OK)
+			goto fail;
+		/* Nodes starting together: one applies it, the others see it. */
+		if (schema_version(db) > i) {
+			db_rollback(db);
+			continue;
+		}
+		if (db_exec(db, migrations[i]) != DB_OK ||
 		    (i < (int)(sizeof(migration_steps) /
 		    sizeof(migration_steps[0])) && migration_steps[i] != NULL &&
 		    migration_steps[i](db) == -1) ||
 		    db_run(db, "INSERT INTO schema_migrations (version, applied_at)"
 		    " VALUES (?, ?)", "ni", i + 1, (int64_t)time(NULL)) != DB_OK ||
 		    db_commit(db) != DB_OK) {
+fail:
 			log_error("msg=\"migration failed\" version=%d reason=\"%s\"",
 			    i + 1, db_errmsg(db));
 			db_rollback(db);

@@ -4,7 +4,7 @@
  * keyed by SQL text.  Backups are VACUUM INTO copies; a restore renames a
  * checked copy over the database file.
  */
-#include "store/db.h"
+#include "store/db_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,34 +22,22 @@
 #include "core/files.h"
 #include "core/log.h"
 
-#include "core/log.h"
-
 #define BUSY_TIMEOUT_MS 10000
 
-struct db_stmt {
-	struct db	*db;
+struct sq_stmt {
+	struct db_stmt	 base;
+	struct sq_db	*db;
 	sqlite3_stmt	*st;
 	const char	*sql;		/* the caller's text, for cache lookup */
 	int		 in_use;
-	struct db_stmt	*next;
+	struct sq_stmt	*next;
 };
 
-struct db {
+struct sq_db {
+	struct db	 base;
 	sqlite3		*h;
-	struct db_stmt	*cache;
+	struct sq_stmt	*cache;
 };
-
-/* Storage failures seen by this thread's statements: see db_failures(). */
-static _Thread_local unsigned failures;
-static _Thread_local int last_busy;
-
-unsigned
-db_failures(int *busy)
-{
-	if (busy != NULL)
-		*busy = last_busy;
-	return failures;
-}
 
 static enum db_rc
 map_rc(int rc)
@@ -65,12 +53,10 @@ map_rc(int rc)
 		return DB_CONSTRAINT;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		failures++;
-		last_busy = 1;
+		db_failed(1);
 		return DB_BUSY;
 	default:
-		failures++;
-		last_busy = 0;
+		db_failed(0);
 		return DB_ERROR;
 	}
 }
@@ -122,7 +108,7 @@ url_path(const char *url, const char **why)
 	if (strncmp(url, "sqlite:", 7) == 0)
 		return url + 7;
 	if (strstr(url, "://") != NULL) {
-		*why = "unsupported database URL scheme (this build knows sqlite:PATH)";
+		*why = "unsupported database URL scheme (sqlite:PATH or postgres://...)";
 		return NULL;
 	}
 	return url;
@@ -135,10 +121,23 @@ no_file(const char *path)
 	return *path == '\0' || strcmp(path, ":memory:") == 0;
 }
 
-enum db_rc
-db_open(const char *url, struct db **out, const char **why)
+static void sq_close(struct db *);
+
+static enum db_rc
+sq_exec_h(struct sq_db *db, const char *sql)
 {
-	struct db	*db;
+	int	rc;
+
+	rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	if (rc == SQLITE_ROW)
+		rc = SQLITE_OK;
+	return map_rc(rc);
+}
+
+static enum db_rc
+sq_open(const char *url, struct db **out, const char **why)
+{
+	struct sq_db	*db;
 	const char	*path;
 
 	*out = NULL;
@@ -148,43 +147,38 @@ db_open(const char *url, struct db **out, const char **why)
 		*why = "out of memory";
 		return DB_ERROR;
 	}
+	db->base.drv = &db_sqlite_driver;
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		*why = "cannot open the SQLite database file";
-		db_close(db);
+		sq_close(&db->base);
 		return DB_ERROR;
 	}
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
-	if (db_exec(db, db_sqlite_pragmas) != DB_OK ||
-	    db_exec(db, "PRAGMA foreign_keys=ON") != DB_OK) {
+	if (sq_exec_h(db, db_sqlite_pragmas) != DB_OK ||
+	    sq_exec_h(db, "PRAGMA foreign_keys=ON") != DB_OK) {
 		*why = "cannot set up the SQLite database (is it a database file?)";
-		db_close(db);
+		sq_close(&db->base);
 		return DB_ERROR;
 	}
 	warn_exposed_once(path);
-	*out = db;
+	*out = &db->base;
 	return DB_OK;
 }
 
-/*
- * page_size applies to a new file only (before its first table; an
- * existing one keeps its size until a VACUUM).  A transaction row is
- * about 300 bytes and its table is clustered (WITHOUT ROWID): a B-tree
- * page holds whole rows even in its interior, and SQLite advises rows
- * under a twentieth of a page.  With 4 KB pages a first sync stored
- * 30 % slower; 16 KB pages hold a day or more of an account's rows.
- * 16 MB of pages per connection: a 100,000-row sync's indexes stay in
- * memory instead of being read back from the file.
- */
 const char db_sqlite_pragmas[] = "PRAGMA page_size=16384; "
     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
     "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY";
 
-void
-db_close(struct db *db)
+#define SQ(d)	((struct sq_db *)(d))
+#define SQS(s)	((struct sq_stmt *)(s))
+
+static void
+sq_close(struct db *base)
 {
-	struct db_stmt	*s, *n;
+	struct sq_db	*db = SQ(base);
+	struct sq_stmt	*s, *n;
 
 	if (db == NULL)
 		return;
@@ -197,27 +191,22 @@ db_close(struct db *db)
 	free(db);
 }
 
-const char *
-db_errmsg(struct db *db)
+static const char *
+sq_errmsg(struct db *db)
 {
-	return sqlite3_errmsg(db->h);
+	return sqlite3_errmsg(SQ(db)->h);
 }
 
-enum db_rc
-db_exec(struct db *db, const char *sql)
+static enum db_rc
+sq_exec(struct db *db, const char *sql)
 {
-	int	rc;
-
-	rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
-	if (rc == SQLITE_ROW)
-		rc = SQLITE_OK;
-	return map_rc(rc);
+	return sq_exec_h(SQ(db), sql);
 }
 
-static struct db_stmt *
-stmt_get(struct db *db, const char *sql)
+static struct sq_stmt *
+stmt_get(struct sq_db *db, const char *sql)
 {
-	struct db_stmt	*s;
+	struct sq_stmt	*s;
 
 	for (s = db->cache; s != NULL; s = s->next)
 		if (!s->in_use && (s->sql == sql || strcmp(s->sql, sql) == 0)) {
@@ -231,6 +220,7 @@ stmt_get(struct db *db, const char *sql)
 		free(s);
 		return NULL;
 	}
+	s->base.drv = &db_sqlite_driver;
 	s->db = db;
 	s->sql = sql;
 	s->in_use = 1;
@@ -244,7 +234,7 @@ stmt_get(struct db *db, const char *sql)
 }
 
 static int
-bind_args(struct db_stmt *s, const char *types, va_list ap)
+bind_args(struct sq_stmt *s, const char *types, va_list ap)
 {
 	int	 i, rc = SQLITE_OK;
 
@@ -289,151 +279,100 @@ bind_args(struct db_stmt *s, const char *types, va_list ap)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
-static struct db_stmt *
-db_vq(struct db *db, const char *sql, const char *types, va_list ap)
-{
-	struct db_stmt	*s;
+static void sq_done(struct db_stmt *);
 
-	if ((s = stmt_get(db, sql)) == NULL)
+static struct db_stmt *
+sq_vq(struct db *db, const char *sql, const char *types, va_list ap)
+{
+	struct sq_stmt	*s;
+
+	if ((s = stmt_get(SQ(db), sql)) == NULL)
 		return NULL;
 	if (bind_args(s, types, ap) == -1) {
-		db_done(s);
+		sq_done(&s->base);
 		return NULL;
 	}
-	return s;
+	return &s->base;
 }
 
-struct db_stmt *
-db_q(struct db *db, const char *sql, const char *types, ...)
+static enum db_rc
+sq_step(struct db_stmt *s)
 {
-	struct db_stmt	*s;
-	va_list		 ap;
-
-	va_start(ap, types);
-	s = db_vq(db, sql, types, ap);
-	va_end(ap);
-	return s;
+	return map_rc(sqlite3_step(SQS(s)->st));
 }
 
-enum db_rc
-db_run(struct db *db, const char *sql, const char *types, ...)
+static void
+sq_done(struct db_stmt *base)
 {
-	struct db_stmt	*s;
-	enum db_rc	 rc;
-	va_list		 ap;
+	struct sq_stmt	*s = SQS(base);
 
-	va_start(ap, types);
-	s = db_vq(db, sql, types, ap);
-	va_end(ap);
-	if (s == NULL)
-		return DB_ERROR;
-	while ((rc = db_step(s)) == DB_ROW)
-		;
-	db_done(s);
-	return rc == DB_DONE ? DB_OK : rc;
-}
-
-int
-db_exists(struct db *db, const char *sql, const char *types, ...)
-{
-	struct db_stmt	*s;
-	enum db_rc	 rc;
-	va_list		 ap;
-
-	va_start(ap, types);
-	s = db_vq(db, sql, types, ap);
-	va_end(ap);
-	if (s == NULL)
-		return -1;
-	rc = db_step(s);
-	db_done(s);
-	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
-}
-
-enum db_rc
-db_step(struct db_stmt *s)
-{
-	return map_rc(sqlite3_step(s->st));
-}
-
-void
-db_done(struct db_stmt *s)
-{
-	if (s == NULL)
-		return;
 	sqlite3_reset(s->st);
 	sqlite3_clear_bindings(s->st);
 	s->in_use = 0;
 }
 
-int
-db_col_null(struct db_stmt *s, int i)
+static int
+sq_col_null(struct db_stmt *s, int i)
 {
-	return sqlite3_column_type(s->st, i) == SQLITE_NULL;
+	return sqlite3_column_type(SQS(s)->st, i) == SQLITE_NULL;
 }
 
-const char *
-db_col_text(struct db_stmt *s, int i)
+static const char *
+sq_col_text(struct db_stmt *s, int i)
 {
-	return (const char *)sqlite3_column_text(s->st, i);
+	return (const char *)sqlite3_column_text(SQS(s)->st, i);
 }
 
-size_t
-db_col_len(struct db_stmt *s, int i)
+static size_t
+sq_col_len(struct db_stmt *s, int i)
 {
-	return (size_t)sqlite3_column_bytes(s->st, i);
+	return (size_t)sqlite3_column_bytes(SQS(s)->st, i);
 }
 
-int64_t
-db_col_int(struct db_stmt *s, int i)
+static int64_t
+sq_col_int(struct db_stmt *s, int i)
 {
-	return sqlite3_column_int64(s->st, i);
+	return sqlite3_column_int64(SQS(s)->st, i);
 }
 
-const void *
-db_col_blob(struct db_stmt *s, int i, size_t *n)
+static const void *
+sq_col_blob(struct db_stmt *s, int i, size_t *n)
 {
-	const void	*p = sqlite3_column_blob(s->st, i);
+	const void	*p = sqlite3_column_blob(SQS(s)->st, i);
 
-	*n = (size_t)sqlite3_column_bytes(s->st, i);
+	*n = (size_t)sqlite3_column_bytes(SQS(s)->st, i);
 	return p;
 }
 
-int64_t
-db_col_time(struct db_stmt *s, int i)
+static int64_t
+sq_changes(struct db *db)
 {
-	return db_col_null(s, i) ? -1 : db_col_int(s, i);
+	return sqlite3_changes64(SQ(db)->h);
 }
 
-int64_t
-db_changes(struct db *db)
+static enum db_rc
+sq_begin(struct db *db)
 {
-	return sqlite3_changes64(db->h);
+	return sq_exec(db, "BEGIN IMMEDIATE");
 }
 
-enum db_rc
-db_begin(struct db *db)
+static enum db_rc
+sq_commit(struct db *db)
 {
-	return db_exec(db, "BEGIN IMMEDIATE");
+	return sq_exec(db, "COMMIT");
 }
 
-enum db_rc
-db_commit(struct db *db)
+static int
+sq_in_transaction(struct db *db)
 {
-	return db_exec(db, "COMMIT");
+	return !sqlite3_get_autocommit(SQ(db)->h);
 }
 
-int
-db_in_transaction(struct db *db)
+static void
+sq_rollback(struct db *db)
 {
-	return !sqlite3_get_autocommit(db->h);
-}
-
-void
-db_rollback(struct db *db)
-{
-	if (!sqlite3_get_autocommit(db->h))
-		db_exec(db, "ROLLBACK");
+	if (!sqlite3_get_autocommit(SQ(db)->h))
+		sq_exec(db, "ROLLBACK");
 }
 
 /*
@@ -458,8 +397,8 @@ struct db_lock {
  * claim.  It is a file of its own, never the database: closing any
  * descriptor of the database file would drop SQLite's own POSIX locks.
  */
-enum db_rc
-db_lock(const char *url, int exclusive, struct db_lock **out,
+static enum db_rc
+sq_lock(const char *url, int exclusive, struct db_lock **out,
     const char **why)
 {
 	const char	*path;
@@ -498,8 +437,8 @@ db_lock(const char *url, int exclusive, struct db_lock **out,
 	return DB_OK;
 }
 
-void
-db_unlock(struct db_lock *l)
+static void
+sq_unlock(struct db_lock *l)
 {
 	if (l == NULL)
 		return;
@@ -507,8 +446,8 @@ db_unlock(struct db_lock *l)
 	free(l);
 }
 
-enum db_rc
-db_backup(const char *url, const char *path, const char **why)
+static enum db_rc
+sq_backup(const char *url, const char *path, const char **why)
 {
 	const char	*src;
 	sqlite3		*h = NULL;
@@ -629,7 +568,7 @@ done:
 static int
 open_checked(const char *path, struct db **out, const char **why)
 {
-	struct db	*db;
+	struct sq_db	*db;
 	sqlite3_stmt	*st = NULL;
 	const char	*res = NULL;
 	int		 rc = -1;
@@ -639,6 +578,7 @@ open_checked(const char *path, struct db **out, const char **why)
 		*why = "out of memory";
 		return -1;
 	}
+	db->base.drv = &db_sqlite_driver;
 	if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
 	    sqlite3_prepare_v2(db->h, "PRAGMA integrity_check", -1, &st,
@@ -655,14 +595,14 @@ open_checked(const char *path, struct db **out, const char **why)
 out:
 	sqlite3_finalize(st);
 	if (rc == 0)
-		*out = db;
+		*out = &db->base;
 	else
-		db_close(db);
+		sq_close(&db->base);
 	return rc;
 }
 
-enum db_rc
-db_restore(const char *url, const char *from, int (*check)(struct db *,
+static enum db_rc
+sq_restore(const char *url, const char *from, int (*check)(struct db *,
     void *), void *arg, const char **why)
 {
 	struct db_lock	*lk = NULL;
@@ -682,7 +622,7 @@ db_restore(const char *url, const char *from, int (*check)(struct db *,
 		*why = "the database path is too long";
 		return DB_ERROR;
 	}
-	if ((rc = db_lock(url, 1, &lk, why)) != DB_OK)
+	if ((rc = sq_lock(url, 1, &lk, why)) != DB_OK)
 		return rc;
 	rc = DB_ERROR;
 	/* A copy left by a restore that stopped midway. */
@@ -715,6 +655,8 @@ out:
 		unlink(tmp);
 		remove_journals(tmp);
 	}
-	db_unlock(lk);
+	sq_unlock(lk);
 	return rc;
 }
+
+const struct db_driver db_sqlite_driver = DB_DRIVER(sq);
