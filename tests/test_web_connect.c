@@ -20,12 +20,22 @@
 #include "harness.h"
 
 static struct srv	S;
+static struct srv	B;	/* bankfeed sandbox-bank: a bank over XS2A */
 
 static int
 setup(void **state)
 {
+	const char *const args[] = { "sandbox-bank", "--listen", "127.0.0.1:0",
+	    "--latency-ms", "300", NULL };
+	char		 url[128];
+	const char	*env[] = { url, NULL };
+
 	(void)state;
-	return srv_start(&S, NULL);
+	if (srv_start_args(&B, args, NULL) != 0)
+		return -1;
+	snprintf(url, sizeof(url), "BANKFEED_SANDBOX_XS2A_URL=http://"
+	    "127.0.0.1:%d", B.port);
+	return srv_start(&S, env);
 }
 
 static int
@@ -33,6 +43,7 @@ teardown(void **state)
 {
 	(void)state;
 	srv_cleanup(&S);
+	srv_cleanup(&B);
 	return 0;
 }
 
@@ -338,14 +349,16 @@ forms_without_the_sessions_csrf_are_refused(void **state)
 	res_free(&r);
 }
 
-/* Goes to the credentials of the Sandbox Bank and signs in as username. */
+/* Goes to the credentials of institution and signs in as username. */
 static void
-sign_in(struct srv *s, struct browser *b, const char *username,
-    struct res *page)
+sign_in_at(struct srv *s, struct browser *b, const char *institution,
+    const char *username, struct res *page)
 {
 	char	fields[256];
 
-	step(s, b, "action=bank&institution_id=sandbox", page);
+	snprintf(fields, sizeof(fields), "action=bank&institution_id=%s",
+	    institution);
+	step(s, b, fields, page);
 	contains(page, "Allow access to your account data");
 	contains(page, "180 days");
 	res_free(page);
@@ -356,6 +369,14 @@ sign_in(struct srv *s, struct browser *b, const char *username,
 	snprintf(fields, sizeof(fields), "action=login&username=%s&password="
 	    "pass_good", username);
 	step(s, b, fields, page);
+}
+
+/* The same at the Sandbox Bank (in process: it answers at once). */
+static void
+sign_in(struct srv *s, struct browser *b, const char *username,
+    struct res *page)
+{
+	sign_in_at(s, b, "sandbox", username, page);
 }
 
 /* The connection of a success page, as the API shows it. */
@@ -482,6 +503,47 @@ clients_see_only_their_own(void **state)
 	res_free(&r);
 }
 
+/*
+ * A bank reached over XS2A answers later (sandbox-bank, 300 ms an answer):
+ * the API's handlers wait for it without an HTTP thread, and the page
+ * still answers each form with its redirect and shows the next step, an
+ * embedded TAN and a confirmation in the bank's app alike.
+ */
+static void
+a_bank_that_answers_later_leads_to_the_app_too(void **state)
+{
+	struct browser	 b;
+	struct res	 p;
+	char		 user[64], tok[64];
+	int		 i;
+
+	(void)state;
+	new_user(&S, user);
+	new_token(&S, user, "\"redirect_uri\":\"http://localhost:9/done\"", tok);
+	open_link(&S, &b, tok);
+	sign_in_at(&S, &b, "sandbox_xs2a", "user_mfa_tan", &p);
+	contains(&p, "autocomplete=\"one-time-code\"");
+	res_free(&p);
+	step(&S, &b, "action=answer&a_tan=123456", &p);
+	contains(&p, "Your account is connected");
+	connected(&S, &p, "http://localhost:9/done?connection_id=con_");
+	res_free(&p);
+
+	/* Decoupled: the page waits; asking again finds it confirmed. */
+	new_token(&S, user, NULL, tok);
+	open_link(&S, &b, tok);
+	sign_in_at(&S, &b, "sandbox_xs2a", "user_sca_decoupled", &p);
+	for (i = 0; i < 40 && strstr(p.body, "Your account is connected") ==
+	    NULL; i++) {
+		res_free(&p);
+		usleep(250 * 1000);
+		step(&S, &b, "action=check", &p);
+	}
+	contains(&p, "Your account is connected");
+	connected(&S, &p, NULL);
+	res_free(&p);
+}
+
 int
 main(void)
 {
@@ -492,6 +554,7 @@ main(void)
 		cmocka_unit_test(pages_send_a_strict_policy),
 		cmocka_unit_test(forms_without_the_sessions_csrf_are_refused),
 		cmocka_unit_test(every_challenge_kind_leads_to_the_app),
+		cmocka_unit_test(a_bank_that_answers_later_leads_to_the_app_too),
 		cmocka_unit_test(errors_read_in_plain_words),
 		cmocka_unit_test(clients_see_only_their_own),
 	};

@@ -96,6 +96,13 @@ struct req {
 	size_t			 nhdrs;
 	int			 answered;
 	int			 suspended;	/* answered later by another thread */
+	/*
+	 * Called by req_resume() before the answer goes out, on the thread
+	 * that resumes: a page that called an API handler which suspended
+	 * turns the handler's answer into its own (web_call).
+	 */
+	void			(*on_resume)(struct req *, void *);
+	void			*on_resume_arg;
 	int			 idem_pending;	/* idem_end() due once answered */
 	int			 err_code;	/* catalog code of an error answer, else 0 */
 };

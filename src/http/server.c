@@ -1241,7 +1241,12 @@ req_resume(struct req *r)
 	struct conn	*c = r->conn;
 	struct worker	*w = c->w;
 	uint64_t	 one = 1;
+	void		(*then)(struct req *, void *) = r->on_resume;
 
+	if (then != NULL) {
+		r->on_resume = NULL;
+		then(r, r->on_resume_arg);
+	}
 	if (!r->answered)
 		resp_internal(r, "resumed without an answer");
 	pthread_mutex_lock(&w->qlock);

@@ -31,12 +31,26 @@
 #define COOKIE	CONNECT_COOKIE
 #define PATH	CONNECT_PATH
 
+static struct cpage *
+cpage_new(struct req *r)
+{
+	struct cpage	*cp = calloc(1, sizeof(*cp));
+
+	if (cp == NULL)
+		resp_internal(r, "out of memory");
+	else
+		cp->r = r;
+	return cp;
+}
+
 static void
-cpage_free(struct cpage *cp)
+cpage_done(struct cpage *cp)
 {
 	json_decref(cp->allowed);
-	cp->allowed = NULL;
+	free(cp);
 }
+
+
 
 /* The origin (scheme://host[:port]) of an absolute URI. */
 static void
@@ -106,26 +120,15 @@ set_error(struct cpage *cp, json_t *answer)
 }
 
 /*
- * The bank's session now (GET /v1/sessions/{id}: it also asks the bank
- * whether a decoupled confirmation came): 1 with *out when there is one
- * to show, 0 after it ended (an error is then the session's).
+ * What GET /v1/sessions/{id} answered (status, s): 1 with *out when there
+ * is a session to show, 0 after it ended (an error is then the session's).
  */
 static int
-bank_session(struct cpage *cp, json_t **out)
+bank_session_result(struct cpage *cp, int status, json_t *s, json_t **out)
 {
-	json_t		*s = NULL;
-	const char	*st;
-	int		 status;
+	const char	*st = json_string_value(json_object_get(s, "status"));
 
 	*out = NULL;
-	if (*cp->ws.session_id == '\0')
-		return 0;
-	status = web_call(cp->r, h_sessions_get, NULL, cp->ws.session_id, &s);
-	if (status == -1) {
-		cp->gone = 1;
-		return 0;
-	}
-	st = json_string_value(json_object_get(s, "status"));
 	if (status == 200 && st != NULL && strcmp(st, "failed") != 0) {
 		*out = s;
 		return 1;
@@ -140,6 +143,45 @@ bank_session(struct cpage *cp, json_t **out)
 	return 0;
 }
 
+static void	render_step(struct cpage *, int, json_t *);
+
+/* The session's answer came after the bank's (web_call's then). */
+static void
+bank_session_then(struct req *r, int status, json_t *s, void *arg)
+{
+	struct cpage	*cp = arg;
+	json_t		*out;
+	int		 have;
+
+	(void)r;
+	have = bank_session_result(cp, status, s, &out);
+	render_step(cp, have, out);
+	cpage_done(cp);
+}
+
+/*
+ * The bank's session now (GET /v1/sessions/{id}: it also asks the bank
+ * whether a decoupled confirmation came): 1 with *out when there is one
+ * to show, 0 after it ended.  -1 when the bank must be waited for: the
+ * page is then rendered by bank_session_then(), perhaps already, so cp
+ * is no longer the caller's to touch.
+ */
+static int
+bank_session(struct cpage *cp, json_t **out)
+{
+	json_t		*s = NULL;
+	int		 status;
+
+	*out = NULL;
+	if (*cp->ws.session_id == '\0')
+		return 0;
+	status = web_call(cp->r, h_sessions_get, NULL, cp->ws.session_id, &s,
+	    bank_session_then, cp);
+	if (status == -1)
+		return -1;
+	return bank_session_result(cp, status, s, out);
+}
+
 static int
 connection_authorized(struct cpage *cp)
 {
@@ -149,20 +191,22 @@ connection_authorized(struct cpage *cp)
 	    cp->ws.client_id) == 1;
 }
 
-/* Renders the step the session is at. */
+/*
+ * Renders the step the session is at, given the bank's session (have, s:
+ * bank_session's answer; s is freed here).
+ */
 static void
-render(struct cpage *cp)
+render_step(struct cpage *cp, int have, json_t *s)
 {
 	struct buf	 b;
-	json_t		*s = NULL;
 	const struct institution *in = *cp->ws.institution_id ?
 	    institution_find(cp->ws.institution_id) : NULL;
 
 	buf_init(&b, 4 << 20);
 	if (connection_authorized(cp))
 		connect_page_success(cp, &b);
-	else if (bank_session(cp, &s) && strcmp(json_string_value(
-	    json_object_get(s, "status")), "challenge_required") == 0)
+	else if (have && strcmp(json_string_value(json_object_get(s,
+	    "status")), "challenge_required") == 0)
 		connect_page_challenges(cp, &b, s);
 	else if (s != NULL && connection_authorized(cp))
 		connect_page_success(cp, &b);
@@ -174,11 +218,25 @@ render(struct cpage *cp)
 		connect_page_banks(cp, &b);
 	if (!connection_authorized(cp))
 		connect_page_foot(cp, &b);
-	/* Handed on: whoever took r answers it, not this page. */
-	if (!cp->gone)
-		connect_send(cp, 200, &b, cp->ws.error_code);
+	connect_send(cp, 200, &b, cp->ws.error_code);
 	json_decref(s);
 	buf_free(&b);
+}
+
+/*
+ * Renders the step the session is at and frees cp; or, when the bank must
+ * be waited for, leaves both to bank_session_then().
+ */
+static void
+render(struct cpage *cp)
+{
+	json_t	*s = NULL;
+	int	 have = 0;
+
+	if (!connection_authorized(cp) && (have = bank_session(cp, &s)) == -1)
+		return;
+	render_step(cp, have, s);
+	cpage_done(cp);
 }
 
 /*
@@ -250,13 +308,11 @@ open_token(struct req *r, const char *token)
 void
 h_connect_get(struct req *r)
 {
-	struct cpage	 cp;
+	struct cpage	*cp;
 	const char	*token = req_query(r, "token");
 	const char	*lang = req_query(r, "lang");
 	enum web_lang	 l;
 
-	memset(&cp, 0, sizeof(cp));
-	cp.r = r;
 	if (store_db() == NULL) {
 		resp_internal(r, "no database");
 		return;
@@ -265,41 +321,39 @@ h_connect_get(struct req *r)
 		open_token(r, token);
 		return;
 	}
-	if (!web_session_load(r, "connect", COOKIE, &cp.ws)) {
+	if ((cp = cpage_new(r)) == NULL)
+		return;
+	if (!web_session_load(r, "connect", COOKIE, &cp->ws)) {
 		connect_dead_end(r, web_lang_pick(r, lang), ERR_CONNECT_SESSION_INVALID);
+		cpage_done(cp);
 		return;
 	}
-	snprintf(r->client_id, sizeof(r->client_id), "%s", cp.ws.client_id);
+	snprintf(r->client_id, sizeof(r->client_id), "%s", cp->ws.client_id);
 	if (lang != NULL && web_lang_parse(lang, &l) == 0) {
-		snprintf(cp.ws.language, sizeof(cp.ws.language), "%s",
+		snprintf(cp->ws.language, sizeof(cp->ws.language), "%s",
 		    web_lang_code(l));
-		web_session_save(&cp.ws);
+		web_session_save(&cp->ws);
 	}
-	cpage_context(&cp);
-	render(&cp);
-	cpage_free(&cp);
+	cpage_context(cp);
+	render(cp);
 }
 
-/* Sends credentials to the bank: POST /v1/connections for the user. */
+/* A step's form is done: the session is saved and the browser comes back
+ * to GET /connect (post/redirect/get); cp goes. */
 static void
-act_login(struct cpage *cp)
+post_done(struct cpage *cp)
 {
-	char	 user[300], pass[300];
-	json_t	*body, *out = NULL;
-	int	 status;
+	if (web_session_save(&cp->ws) == -1)
+		resp_internal(cp->r, "cannot save the connect session");
+	else
+		web_redirect(cp->r, PATH);
+	cpage_done(cp);
+}
 
-	web_form(cp->r, "username", user, sizeof(user));
-	web_form(cp->r, "password", pass, sizeof(pass));
-	body = json_pack("{s:s, s:s, s:{s:s, s:s}}", "user_id", cp->ws.user_id,
-	    "institution_id", cp->ws.institution_id, "credentials",
-	    "username", user, "password", pass);
-	sodium_memzero(pass, sizeof(pass));
-	status = web_call(cp->r, h_connections_create, body, NULL, &out);
-	json_decref(body);
-	if (status == -1) {
-		cp->gone = 1;
-		return;
-	}
+/* What POST /v1/connections answered (status, out; out is freed). */
+static void
+login_result(struct cpage *cp, int status, json_t *out)
+{
 	drop_session(cp);
 	cp->ws.error_code = 0;
 	cp->ws.error_message[0] = '\0';
@@ -315,6 +369,42 @@ act_login(struct cpage *cp)
 	json_decref(out);
 }
 
+static void
+login_then(struct req *r, int status, json_t *out, void *arg)
+{
+	(void)r;
+	login_result(arg, status, out);
+	post_done(arg);
+}
+
+/*
+ * Sends credentials to the bank: POST /v1/connections for the user.  -1
+ * when the bank must be waited for: login_then() finishes the page, and
+ * cp is no longer the caller's.
+ */
+static int
+act_login(struct cpage *cp)
+{
+	char	 user[300], pass[300];
+	json_t	*body, *out = NULL;
+	int	 status;
+
+	web_form(cp->r, "username", user, sizeof(user));
+	web_form(cp->r, "password", pass, sizeof(pass));
+	body = json_pack("{s:s, s:s, s:{s:s, s:s}}", "user_id", cp->ws.user_id,
+	    "institution_id", cp->ws.institution_id, "credentials",
+	    "username", user, "password", pass);
+	sodium_memzero(pass, sizeof(pass));
+	/* Once the bank has answered, login_then() finishes the page. */
+	status = web_call(cp->r, h_connections_create, body, NULL, &out,
+	    login_then, cp);
+	json_decref(body);
+	if (status == -1)
+		return -1;
+	login_result(cp, status, out);
+	return 0;
+}
+
 /* The bank's own page (a redirect) may have finished the session first. */
 static int
 already_authorized(json_t *answer)
@@ -324,25 +414,12 @@ already_authorized(json_t *answer)
 	return json_integer_value(code) == err_code(ERR_ALREADY_AUTHORIZED);
 }
 
-/* Answers the challenges (or, none given, asks whether the user has
- * confirmed at the bank): POST /v1/sessions/{id}/answers. */
+/* What POST /v1/sessions/{id}/answers answered (out is freed). */
 static void
-act_answer(struct cpage *cp, int with_answers)
+answer_result(struct cpage *cp, int status, json_t *out)
 {
-	json_t	*body, *out = NULL;
-	int	 status, keep;
+	int	keep;
 
-	if (*cp->ws.session_id == '\0')
-		return;
-	body = json_pack("{s:o}", "answers", with_answers ?
-	    web_form_fields(cp->r, "a_") : json_object());
-	status = web_call(cp->r, h_sessions_answer, body, cp->ws.session_id,
-	    &out);
-	json_decref(body);
-	if (status == -1) {
-		cp->gone = 1;
-		return;
-	}
 	cp->ws.error_code = 0;
 	cp->ws.error_message[0] = '\0';
 	if (status > 0 && status != 200 && !already_authorized(out)) {
@@ -354,59 +431,88 @@ act_answer(struct cpage *cp, int with_answers)
 	json_decref(out);
 }
 
+static void
+answer_then(struct req *r, int status, json_t *out, void *arg)
+{
+	(void)r;
+	answer_result(arg, status, out);
+	post_done(arg);
+}
+
+/*
+ * Answers the challenges (or, none given, asks whether the user has
+ * confirmed at the bank): POST /v1/sessions/{id}/answers.  -1 as
+ * act_login, with answer_then().
+ */
+static int
+act_answer(struct cpage *cp, int with_answers)
+{
+	json_t	*body, *out = NULL;
+	int	 status;
+
+	if (*cp->ws.session_id == '\0')
+		return 0;
+	body = json_pack("{s:o}", "answers", with_answers ?
+	    web_form_fields(cp->r, "a_") : json_object());
+	status = web_call(cp->r, h_sessions_answer, body, cp->ws.session_id,
+	    &out, answer_then, cp);
+	json_decref(body);
+	if (status == -1)
+		return -1;
+	answer_result(cp, status, out);
+	return 0;
+}
+
 void
 h_connect_post(struct req *r)
 {
-	struct cpage	 cp;
+	struct cpage	*cp;
 	char		 action[32], inst[INSTITUTION_ID_MAX];
 	const struct institution *in;
 
-	memset(&cp, 0, sizeof(cp));
-	cp.r = r;
 	if (store_db() == NULL) {
 		resp_internal(r, "no database");
 		return;
 	}
-	if (!web_session_load(r, "connect", COOKIE, &cp.ws)) {
+	if ((cp = cpage_new(r)) == NULL)
+		return;
+	if (!web_session_load(r, "connect", COOKIE, &cp->ws)) {
 		connect_dead_end(r, web_lang_pick(r, NULL), ERR_CONNECT_SESSION_INVALID);
+		cpage_done(cp);
 		return;
 	}
-	snprintf(r->client_id, sizeof(r->client_id), "%s", cp.ws.client_id);
-	cpage_context(&cp);
-	if (!web_csrf_ok(r, &cp.ws)) {
-		connect_dead_end(r, cp.lang, ERR_CSRF_REJECTED);
-		goto out;
+	snprintf(r->client_id, sizeof(r->client_id), "%s", cp->ws.client_id);
+	cpage_context(cp);
+	if (!web_csrf_ok(r, &cp->ws)) {
+		connect_dead_end(r, cp->lang, ERR_CSRF_REJECTED);
+		cpage_done(cp);
+		return;
 	}
 	web_form(r, "action", action, sizeof(action));
-	if (connection_authorized(&cp))
+	if (connection_authorized(cp))
 		;	/* done: nothing more to change */
 	else if (strcmp(action, "bank") == 0) {
 		web_form(r, "institution_id", inst, sizeof(inst));
-		if ((in = institution_find(inst)) != NULL && connect_allowed(&cp, in)) {
-			snprintf(cp.ws.institution_id,
-			    sizeof(cp.ws.institution_id), "%s", in->id);
-			cp.ws.consented = 0;
-			cp.ws.error_code = 0;
+		if ((in = institution_find(inst)) != NULL && connect_allowed(cp, in)) {
+			snprintf(cp->ws.institution_id,
+			    sizeof(cp->ws.institution_id), "%s", in->id);
+			cp->ws.consented = 0;
+			cp->ws.error_code = 0;
 		}
 	} else if (strcmp(action, "change_bank") == 0) {
-		cp.ws.institution_id[0] = '\0';
-		cp.ws.consented = 0;
-		cp.ws.error_code = 0;
-		drop_session(&cp);
-	} else if (strcmp(action, "consent") == 0 && *cp.ws.institution_id)
-		cp.ws.consented = 1;
-	else if (strcmp(action, "login") == 0 && cp.ws.consented)
-		act_login(&cp);
-	else if (strcmp(action, "answer") == 0 || strcmp(action, "check") == 0)
-		act_answer(&cp, strcmp(action, "answer") == 0);
-	if (cp.gone)
-		goto out;
-	if (web_session_save(&cp.ws) == -1) {
-		resp_internal(r, "cannot save the connect session");
-		goto out;
+		cp->ws.institution_id[0] = '\0';
+		cp->ws.consented = 0;
+		cp->ws.error_code = 0;
+		drop_session(cp);
+	} else if (strcmp(action, "consent") == 0 && *cp->ws.institution_id)
+		cp->ws.consented = 1;
+	else if (strcmp(action, "login") == 0 && cp->ws.consented) {
+		if (act_login(cp) == -1)
+			return;		/* login_then() finishes the page */
+	} else if (strcmp(action, "answer") == 0 ||
+	    strcmp(action, "check") == 0) {
+		if (act_answer(cp, strcmp(action, "answer") == 0) == -1)
+			return;		/* answer_then() finishes the page */
 	}
-	web_redirect(r, PATH);
-out:
-	cpage_free(&cp);
+	post_done(cp);
 }
-

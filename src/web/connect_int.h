@@ -24,7 +24,6 @@ struct cpage {
 	char			 origin[300];		/* of redirect, or "" */
 	char			 client_name[256];
 	json_t			*allowed;		/* ids, or NULL: all */
-	int			 gone;		/* r was handed on (web_call) */
 };
 
 /* connect_pages.c */

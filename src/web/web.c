@@ -406,36 +406,14 @@ web_csrf_field(struct buf *b, const struct web_session *ws)
 	buf_addstr(b, "\">\n");
 }
 
-int
-web_call(struct req *r, void (*handler)(struct req *), json_t *body,
-    const char *param, json_t **out)
+/* Takes the API handler's answer back from r, for the page to answer. */
+static int
+web_take(struct req *r, json_t **out)
 {
-	json_t		*saved_json = r->json;
-	const char	*saved_param = r->params[0];
-	size_t		 i;
-	int		 status;
+	size_t	i;
+	int	status = r->status;
 
 	*out = NULL;
-	/*
-	 * The end user is at the browser: its address is the PSU's (PSD2),
-	 * for banks that want it, unless a proxy in front said otherwise.
-	 */
-	if (req_header(r, "PSU-IP-Address") == NULL && *r->peer_ip != '\0' &&
-	    r->nfields < REQ_MAX_FIELDS) {
-		r->fname[r->nfields] = "PSU-IP-Address";
-		r->fvalue[r->nfields++] = r->peer_ip;
-	}
-	r->json = body;
-	r->params[0] = param;
-	handler(r);
-	r->json = saved_json;
-	r->params[0] = saved_param;
-	if (r->suspended) {
-		log_error("msg=\"an API handler suspended a page's request\" "
-		    "request_id=%s", r->request_id);
-		return -1;
-	}
-	status = r->status;
 	if (r->out.len > 0)
 		*out = json_loadb(r->out.p, r->out.len, 0, NULL);
 	/* The page answers for itself: nothing of the API's answer stays. */
@@ -445,4 +423,76 @@ web_call(struct req *r, void (*handler)(struct req *), json_t *body,
 	r->answered = 0;
 	r->err_code = 0;
 	return status;
+}
+
+/* What a call whose handler suspended r needs when r is resumed. */
+struct web_wait {
+	web_then_fn	 then;
+	void		*arg;
+	json_t		*body;		/* kept until the handler is done */
+	json_t		*saved_json;
+	const char	*saved_param;
+};
+
+/* req_resume()'s hook: the handler has answered; the page goes on. */
+static void
+web_resumed(struct req *r, void *arg)
+{
+	struct web_wait	*w = arg;
+	web_then_fn	 then = w->then;
+	void		*then_arg = w->arg;
+	json_t		*out;
+	int		 status;
+
+	r->json = w->saved_json;
+	r->params[0] = w->saved_param;
+	json_decref(w->body);
+	free(w);
+	status = web_take(r, &out);
+	then(r, status, out, then_arg);
+}
+
+int
+web_call(struct req *r, void (*handler)(struct req *), json_t *body,
+    const char *param, json_t **out, web_then_fn then, void *arg)
+{
+	struct web_wait	*w;
+
+	*out = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		resp_internal(r, "out of memory");
+		return 0;
+	}
+	w->then = then;
+	w->arg = arg;
+	w->body = json_incref(body);
+	w->saved_json = r->json;
+	w->saved_param = r->params[0];
+	/*
+	 * The end user is at the browser: its address is the PSU's (PSD2),
+	 * for banks that want it, unless a proxy in front said otherwise.
+	 */
+	if (req_header(r, "PSU-IP-Address") == NULL && *r->peer_ip != '\0' &&
+	    r->nfields < REQ_MAX_FIELDS) {
+		r->fname[r->nfields] = "PSU-IP-Address";
+		r->fvalue[r->nfields++] = r->peer_ip;
+	}
+	/*
+	 * Set before the handler runs: a handler that suspends r may have it
+	 * resumed by another thread before it even returns here.
+	 */
+	r->on_resume = web_resumed;
+	r->on_resume_arg = w;
+	r->json = body;
+	r->params[0] = param;
+	handler(r);
+	if (r->suspended)
+		return -1;	/* r and w are web_resumed()'s now */
+	r->on_resume = NULL;
+	r->on_resume_arg = NULL;
+	r->json = w->saved_json;
+	r->params[0] = w->saved_param;
+	json_decref(w->body);
+	free(w);
+	return web_take(r, out);
 }

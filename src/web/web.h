@@ -133,11 +133,16 @@ json_t		*web_form_fields(struct req *, const char *prefix);
  * it, with body (a JSON object, borrowed, or NULL) and path parameter
  * param; the handler's answer is taken back from r: its status, and its
  * JSON body in *out (owned; NULL when none).  -1 when the handler could not
- * answer at once (it suspended r): r then belongs to whoever resumes it,
- * and the caller must not touch it again.
+ * answer at once (it suspended r while the bank works): then(r, status,
+ * out, arg) is called with its answer when r is resumed, on the thread
+ * that resumes it (perhaps before web_call returns), and must answer r;
+ * the caller must not touch r, nor what arg points to, again.
  */
+typedef void	(*web_then_fn)(struct req *, int status, json_t *out,
+		    void *arg);
 int		 web_call(struct req *, void (*handler)(struct req *),
-		    json_t *body, const char *param, json_t **out);
+		    json_t *body, const char *param, json_t **out,
+		    web_then_fn then, void *arg);
 
 /*
  * requests.c: the recent API requests of each client (this node's, since
