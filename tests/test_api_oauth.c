@@ -272,8 +272,9 @@ a_bad_trusted_proxy_stops_the_start(void **state)
 	int	 status;
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "BANKFEED_TRUSTED_PROXIES='127.0.0.1, "
-	    "10.0.0.0/33' %s serve --listen 127.0.0.1:0 --data-dir "
+	/* (a database of its own: the suite's PostgreSQL pass names one) */
+	snprintf(cmd, sizeof(cmd), "env -u BANKFEED_DATABASE_URL "
+	    "BANKFEED_TRUSTED_PROXIES='127.0.0.1, 10.0.0.0/33' %s serve --listen 127.0.0.1:0 --data-dir "
 	    "\"$(mktemp -d)\" 2>&1", BANKFEED_BIN);
 	assert_non_null(p = popen(cmd, "r"));
 	n = fread(out, 1, sizeof(out) - 1, p);

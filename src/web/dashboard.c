@@ -303,8 +303,10 @@ section_chart(struct buf *b, struct db *db, const char *client)
 	const int	 W = 720, H = 220, L = 40, R = 40, T = 10, B = 30;
 	double		 bw = (double)(W - L - R) / CHART_DAYS;
 
-	s = db_q(db, "SELECT created_at / 86400, COUNT(*), SUM(status IN "
-	    "('failed', 'expired')) FROM tasks WHERE client_id = ? AND kind = "
+	/* CASE, not SUM of a comparison: PostgreSQL sums no booleans. */
+	s = db_q(db, "SELECT created_at / 86400, COUNT(*), SUM(CASE WHEN status "
+	    "IN ('failed', 'expired') THEN 1 ELSE 0 END) FROM tasks WHERE "
+	    "client_id = ? AND kind = "
 	    "'sync' AND created_at >= ? GROUP BY 1", "ti", client,
 	    (today - CHART_DAYS + 1) * 86400);
 	while (s != NULL && db_step(s) == DB_ROW) {
