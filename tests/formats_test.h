@@ -120,7 +120,7 @@ got_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 	cp(x->cp_iban, sizeof(x->cp_iban), t->rec.cp_iban);
 	cp(x->desc, sizeof(x->desc), t->rec.description);
 	cp(x->btc, sizeof(x->btc), t->rec.bank_transaction_code);
-	cp(x->dbtc, sizeof(x->dbtc), t->details_bank_transaction_code);
+	cp(x->dbtc, sizeof(x->dbtc), t->rec.details_bank_transaction_code);
 	cp(x->bref, sizeof(x->bref), t->rec.bank_reference);
 	cp(x->e2e, sizeof(x->e2e), t->rec.end_to_end_id);
 	cp(x->bank_id, sizeof(x->bank_id), t->rec.bank_id);

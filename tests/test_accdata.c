@@ -328,13 +328,14 @@ schema_2_rows_survive_migration(void **state)
 	    ""), 1);
 	assert_int_equal(db_exists(f->db, "SELECT 1 FROM transactions WHERE "
 	    "id = 'txn_c' AND account_num = 1 AND connection_num = 1", ""), 1);
-	/* schema 4 gave the old rows the object the API shows for them */
+	/* schema 7 gave the old rows the object the API shows for them */
 	assert_int_equal(db_exists(f->db, "SELECT 1 FROM transactions WHERE "
 	    "id = 'txn_c' AND doc = '{\"id\":\"txn_c\",\"account_id\":"
 	    "\"acc_2\",\"status\":\"booked\",\"booking_date\":\"2026-01-03\","
 	    "\"value_date\":null,\"amount\":\"9.00\",\"currency\":\"EUR\","
 	    "\"counterparty\":{\"name\":null,\"iban\":null},\"description\":"
-	    "null,\"bank_transaction_code\":null,\"bank_reference\":null}'", ""),
+	    "null,\"bank_transaction_code\":null,\"bank_reference\":null,"
+	    "\"details_bank_transaction_code\":null}'", ""),
 	    1);
 	assert_int_equal(db_exists(f->db, "SELECT 1 FROM transactions WHERE "
 	    "doc IS NULL", ""), 0);

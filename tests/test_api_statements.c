@@ -227,6 +227,75 @@ doubts_become_warnings(void **state)
 }
 
 /*
+ * A camt entry whose transaction details name another bank transaction
+ * code: the entry's is the transaction's, the details' is shown beside it
+ * (details_bank_transaction_code); an entry without one shows null.
+ */
+static void
+both_bank_transaction_codes_are_shown(void **state)
+{
+	static const char f[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\">"
+	    "<BkToCstmrStmt><GrpHdr><MsgId>M1</MsgId><CreDtTm>"
+	    "2024-03-02T08:00:00</CreDtTm></GrpHdr><Stmt><Id>S1</Id>"
+	    "<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy>"
+	    "</Acct>"
+	    "<Ntry><Amt Ccy=\"EUR\">12.50</Amt><CdtDbtInd>DBIT</CdtDbtInd>"
+	    "<Sts>BOOK</Sts><BookgDt><Dt>2024-03-01</Dt></BookgDt><ValDt><Dt>"
+	    "2024-03-01</Dt></ValDt><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>IDDT"
+	    "</Cd><SubFmlyCd>UPDD</SubFmlyCd></Fmly></Domn></BkTxCd><NtryDtls>"
+	    "<TxDtls><BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>IDDT</Cd><SubFmlyCd>"
+	    "ESDD</SubFmlyCd></Fmly></Domn></BkTxCd><RmtInf><Ustrd>Strom Maerz"
+	    "</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
+	    "<Ntry><Amt Ccy=\"EUR\">3.00</Amt><CdtDbtInd>DBIT</CdtDbtInd>"
+	    "<Sts>BOOK</Sts><BookgDt><Dt>2024-03-01</Dt></BookgDt><BkTxCd>"
+	    "<Domn><Cd>PMNT</Cd><Fmly><Cd>CCRD</Cd><SubFmlyCd>POSD</SubFmlyCd>"
+	    "</Fmly></Domn></BkTxCd><NtryDtls><TxDtls><RmtInf><Ustrd>Kaffee"
+	    "</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>"
+	    "</Stmt></BkToCstmrStmt></Document>\n";
+	char		 user[64], path[256];
+	struct res	 r, t;
+	json_t		*tx;
+	size_t		 i;
+	int		 seen = 0;
+
+	(void)state;
+	new_user(user);
+	assert_int_equal(req(&S, "POST", (snprintf(path, sizeof(path),
+	    "/v1/users/%s/statements?wait_seconds=10", user), path), S.token,
+	    (const char *[]){ "Content-Type: application/xml", NULL }, f,
+	    strlen(f), &r), 0);
+	assert_status(&r, 200);
+	assert_string_equal(jstr(r.json, "status"), "completed");
+	res_free(&r);
+	snprintf(path, sizeof(path), "/v1/accounts?user_id=%s", user);
+	assert_int_equal(get(&S, path, &r), 0);
+	snprintf(path, sizeof(path), "/v1/accounts/%s/transactions",
+	    jstr(json_array_get(jget(r.json, "data"), 0), "id"));
+	res_free(&r);
+	assert_int_equal(get(&S, path, &t), 0);
+	assert_status(&t, 200);
+	json_array_foreach(jget(t.json, "data"), i, tx) {
+		if (strcmp(jstr(tx, "amount"), "-12.50") == 0) {
+			assert_string_equal(jstr(tx, "bank_transaction_code"),
+			    "PMNT-IDDT-UPDD");
+			assert_string_equal(jstr(tx,
+			    "details_bank_transaction_code"), "PMNT-IDDT-ESDD");
+			seen++;
+		} else {
+			assert_string_equal(jstr(tx, "bank_transaction_code"),
+			    "PMNT-CCRD-POSD");
+			assert_true(json_is_null(json_object_get(tx,
+			    "details_bank_transaction_code")));
+			seen++;
+		}
+	}
+	assert_int_equal(seen, 2);
+	res_free(&t);
+}
+
+/*
  * Issue 15: an impossible MT940 date and a statement without its :62F:
  * are imported with warnings (InvalidDate, MissingField); ?strict=true
  * rejects the same files and stores nothing of them.
@@ -396,6 +465,7 @@ main(void)
 		cmocka_unit_test(multipart_upload_and_waiting),
 		cmocka_unit_test(doubts_become_warnings),
 		cmocka_unit_test(impossible_dates_warn_unless_strict),
+		cmocka_unit_test(both_bank_transaction_codes_are_shown),
 		cmocka_unit_test(bad_files_are_rejected_and_change_nothing),
 		cmocka_unit_test(upload_limits_and_bad_requests),
 		cmocka_unit_test(a_file_connection_is_not_synced),

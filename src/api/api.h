@@ -81,7 +81,7 @@ int	clients_cmd(int argc, char **argv);
  * (t a row of transactions, a its account): the object stored with the row
  * (txn_json.h), its id and its account's, then sort_date, first_seq,
  * removed and seq.  accounts_write_txn needs only the object in the
- * statement's first column; -1 for a row without one (none is: schema 4
+ * statement's first column; -1 for a row without one (none is: schema 7
  * gave every row one).
  */
 #define TXN_COLS "t.doc, t.id, a.id, t.sort_date, t.first_seq, t.removed, " \

@@ -92,6 +92,11 @@ struct rec_txn {
 	const char	*description;	/* remittance information */
 	const char	*bank_transaction_code;
 	const char	*bank_reference;
+	/*
+	 * camt: the TxDtls' own bank transaction code when the entry's
+	 * (bank_transaction_code, which wins) says something else; else NULL.
+	 */
+	const char	*details_bank_transaction_code;
 	const char	*end_to_end_id;
 };
 

@@ -29,5 +29,7 @@ txn_json_write(struct jw *w, const struct txn_view *t)
 	jw_kstr(w, "description", t->description);
 	jw_kstr(w, "bank_transaction_code", t->bank_transaction_code);
 	jw_kstr(w, "bank_reference", t->bank_reference);
+	jw_kstr(w, "details_bank_transaction_code",
+	    t->details_bank_transaction_code);
 	jw_obj_end(w);
 }

@@ -32,6 +32,7 @@ struct txn_view {
 	const char	*description;
 	const char	*bank_transaction_code;
 	const char	*bank_reference;
+	const char	*details_bank_transaction_code;
 };
 
 void	txn_json_write(struct jw *, const struct txn_view *);

@@ -225,7 +225,7 @@ emit(struct cx *x, const struct txd *d, int64_t amount, int credit,
 	t.rec.bank_transaction_code = x->o_btc.len ? x->o_btc.p :
 	    t.purpose_code;
 	if (x->o_btc2.len > 0 && strcmp(x->o_btc2.p, x->o_btc.p) != 0)
-		t.details_bank_transaction_code = x->o_btc2.p;
+		t.rec.details_bank_transaction_code = x->o_btc2.p;
 	t.rec.bank_reference = fmt_opt(&x->e_asref);
 	t.rec.end_to_end_id = tf(x, d, X_E2E);
 	if (t.rec.end_to_end_id != NULL &&

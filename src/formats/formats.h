@@ -113,11 +113,6 @@ struct stmt_txn {
 	int		 reversal;	/* camt RvslInd, MT940 RC/RD */
 	const char	*purpose_code;	/* camt BkTxCd Prtry or MT940 GVC ("166") */
 	const char	*check_number;	/* OFX CHECKNUM */
-	/*
-	 * camt: the TxDtls' own BkTxCd when the entry's (which is
-	 * rec.bank_transaction_code) says something else; else NULL.
-	 */
-	const char	*details_bank_transaction_code;
 	uint64_t	 line;		/* where the record begins */
 };
 

@@ -306,7 +306,7 @@ on_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 	p = tx_str(LIT(p, ",\"bank_transaction_code\":"),
 	    r->bank_transaction_code, &room);
 	p = tx_str(LIT(p, ",\"details_bank_transaction_code\":"),
-	    t->details_bank_transaction_code, &room);
+	    r->details_bank_transaction_code, &room);
 	p = tx_str(LIT(p, ",\"purpose_code\":"), t->purpose_code, &room);
 	p = tx_str(LIT(p, ",\"bank_reference\":"), r->bank_reference, &room);
 	p = tx_str(LIT(p, ",\"end_to_end_id\":"), r->end_to_end_id, &room);

@@ -535,7 +535,8 @@ content_hash(const struct rec_txn *t, unsigned char h[TXNKEYS_HASH],
 {
 	const char	*f[] = { t->booking_date, t->value_date, t->currency,
 	    t->cp_name, t->cp_iban, t->description, t->bank_transaction_code,
-	    t->bank_reference, t->status == TXN_BOOKED ? "b" : "p" };
+	    t->bank_reference, t->status == TXN_BOOKED ? "b" : "p",
+	    t->details_bank_transaction_code };
 
 	hash_fields(t->amount, f, sizeof(f) / sizeof(f[0]), h);
 	sodium_bin2hex(out, 33, h, TXNKEYS_HASH);
@@ -569,7 +570,9 @@ txn_doc(struct buf *doc, const struct accdata_batch *b,
 		.currency = t->currency, .cp_name = t->cp_name,
 		.cp_iban = t->cp_iban, .description = t->description,
 		.bank_transaction_code = t->bank_transaction_code,
-		.bank_reference = t->bank_reference };
+		.bank_reference = t->bank_reference,
+		.details_bank_transaction_code =
+		    t->details_bank_transaction_code };
 	struct jw	w;
 
 	buf_init(doc, 1u << 20);
@@ -605,12 +608,14 @@ txn_update(struct accdata_batch *b, const struct rec_txn *t, const char *key,
 	    "pending_key = COALESCE(?, pending_key), status = ?, "
 	    "booking_date = ?, value_date = ?, amount = ?, currency = ?, "
 	    "cp_name = ?, cp_iban = ?, description = ?, "
-	    "bank_transaction_code = ?, bank_reference = ?, chash = ?, "
+	    "bank_transaction_code = ?, bank_reference = ?, "
+	    "details_bank_transaction_code = ?, chash = ?, "
 	    "doc = ?, removed = 0, seq = ? WHERE account_num = ? AND "
-	    "bank_key = ?", "tttttittttttt" "tiit", key, pending_key,
+	    "bank_key = ?", "tttttitttttttt" "tiit", key, pending_key,
 	    txn_status(t), nz(t->booking_date),
 	    nz(t->value_date), t->amount, t->currency, t->cp_name, t->cp_iban,
-	    t->description, t->bank_transaction_code, t->bank_reference, chash,
+	    t->description, t->bank_transaction_code, t->bank_reference,
+	    t->details_bank_transaction_code, chash,
 	    buf_str(&doc), b->seq, b->acc_num, match_key) == DB_OK ? 0 : -1;
 	buf_free(&doc);
 	return rc;
@@ -752,13 +757,15 @@ txn_insert(struct accdata_batch *b, const struct rec_txn *t, const char *key,
 	rc = (int)db_run(b->db, "INSERT INTO transactions (account_num, "
 	    "sort_date, first_seq, id, bank_key, pending_key, status, "
 	    "booking_date, value_date, amount, currency, cp_name, cp_iban, "
-	    "description, bank_transaction_code, bank_reference, chash, doc, "
-	    "removed, seq, connection_num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)", "itittttttitttttt" "ttii",
+	    "description, bank_transaction_code, bank_reference, "
+	    "details_bank_transaction_code, chash, doc, removed, seq, "
+	    "connection_num) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?, ?, 0, ?, ?)", "itittttttitttttt" "tttii",
 	    b->acc_num, sort_date, b->seq, id_out, key, NULL, txn_status(t),
 	    nz(t->booking_date), nz(t->value_date), t->amount, t->currency,
 	    t->cp_name, t->cp_iban, t->description, t->bank_transaction_code,
-	    t->bank_reference, chash, buf_str(&doc), b->seq, b->con_num);
+	    t->bank_reference, t->details_bank_transaction_code, chash,
+	    buf_str(&doc), b->seq, b->con_num);
 	buf_free(&doc);
 	return rc;
 }
@@ -981,7 +988,7 @@ accdata_bump_version(struct db *db)
 }
 
 /*
- * Gives every row without a doc its doc (schema 4, for rows stored
+ * Gives every row without a doc its doc (schema 7's step, for rows stored
  * before), rendered from its columns by the same writer as a new row's.
  * Runs inside the migration's transaction, 512 rows at a time in the
  * table's key order, each batch after the last: the rows of a batch are
@@ -990,7 +997,7 @@ accdata_bump_version(struct db *db)
 int
 accdata_backfill_docs(struct db *db)
 {
-	enum { BATCH = 512, NCOL = 13 };
+	enum { BATCH = 512, NCOL = 14 };
 	struct db_stmt	*s;
 	char		*rows[BATCH][NCOL];
 	int64_t		 amount[BATCH], num[BATCH], seq[BATCH];
@@ -1002,7 +1009,8 @@ accdata_backfill_docs(struct db *db)
 		s = db_q(db, "SELECT t.account_num, t.first_seq, t.sort_date, "
 		    "t.id, a.id, t.status, t.booking_date, t.value_date, "
 		    "t.currency, t.cp_name, t.cp_iban, t.description, "
-		    "t.bank_transaction_code, t.bank_reference, t.amount FROM "
+		    "t.bank_transaction_code, t.bank_reference, "
+		    "t.details_bank_transaction_code, t.amount FROM "
 		    "transactions t JOIN accounts a ON a.num = t.account_num "
 		    "WHERE (t.account_num, t.sort_date, t.first_seq) > (?, ?, ?) "
 		    "AND t.doc IS NULL ORDER BY t.account_num, t.sort_date, "
@@ -1017,7 +1025,7 @@ accdata_backfill_docs(struct db *db)
 
 				rows[n][k] = v != NULL ? strdup(v) : NULL;
 			}
-			amount[n] = db_col_int(s, 14);
+			amount[n] = db_col_int(s, 15);
 		}
 		db_done(s);
 		for (i = 0; i < n && rc == 0; i++) {
@@ -1029,7 +1037,8 @@ accdata_backfill_docs(struct db *db)
 				.cp_name = r[7], .cp_iban = r[8],
 				.description = r[9],
 				.bank_transaction_code = r[10],
-				.bank_reference = r[11] };
+				.bank_reference = r[11],
+				.details_bank_transaction_code = r[12] };
 			struct buf	 doc;
 			struct jw	 w;
 

@@ -129,7 +129,7 @@ const char *accdata_account_key(const struct rec_account *);
 void	accdata_mask_number(const char *number, char out[32]);
 
 /*
- * Schema 4's step: gives each stored transaction without one its doc, the
+ * Schema 7's step: gives each stored transaction without one its doc, the
  * object the API shows (txn_json.h).  0, or -1 on a storage error.
  */
 int	accdata_backfill_docs(struct db *);

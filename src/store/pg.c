@@ -51,8 +51,6 @@
 #define OID_INT8	20
 #define OID_TEXT	25
 
-/* The key of the advisory lock db_begin takes ("bankfeed" in ASCII). */
-#define WRITE_LOCK_KEY	"7089057462440355172"
 
 #define PARAMS_MAX	64
 
@@ -514,7 +512,7 @@ pg_begin(struct db *db)
 	enum db_rc	rc;
 
 	rc = run_text(PG(db), "BEGIN; SELECT pg_advisory_xact_lock("
-	    WRITE_LOCK_KEY ")");
+	    PG_WRITE_LOCK_KEY ")");
 	if (rc == DB_OK)
 		PG(db)->in_tx = 1;
 	else if (PQtransactionStatus(PG(db)->c) != PQTRANS_IDLE)

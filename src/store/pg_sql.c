@@ -138,8 +138,13 @@ translate_trigger(struct buf *b, const char *p, size_t *used)
 	if (!word_at(when, "WHEN") || (begin = find_word(when, "BEGIN")) ==
 	    NULL || (end = find_word(begin, "END")) == NULL)
 		return -1;
+	/*
+	 * The body reads MAX(num) + 1: under the write lock, or two inserts
+	 * outside a transaction of db_begin's would take the same number.
+	 */
 	if (buf_printf(b, "CREATE FUNCTION %s_fn() RETURNS trigger "
-	    "LANGUAGE plpgsql AS $bf$ BEGIN %.*s RETURN NULL; END $bf$; "
+	    "LANGUAGE plpgsql AS $bf$ BEGIN PERFORM pg_advisory_xact_lock("
+	    PG_WRITE_LOCK_KEY "); %.*s RETURN NULL; END $bf$; "
 	    "CREATE TRIGGER %s AFTER INSERT ON %s FOR EACH ROW WHEN (%.*s) "
 	    "EXECUTE FUNCTION %s_fn()", name, (int)(end - begin - 5),
 	    begin + 5, name, table, (int)(begin - when - 4), when + 4,

@@ -252,8 +252,8 @@ static const char *const migrations[] = {
 	 * 4: each transaction keeps the object the API shows for it (doc,
 	 * txn_json.h), written with the row: a page read copies 100 stored
 	 * objects instead of rendering 1,400 columns.  Rows stored before are
-	 * given theirs by accdata_backfill_docs(), in this migration's
-	 * transaction.
+	 * given theirs by migration 7's step (accdata_backfill_docs(), which
+	 * reads migration 7's column too).
 	 */
 	"ALTER TABLE transactions ADD COLUMN doc TEXT;",
 
@@ -306,11 +306,21 @@ static const char *const migrations[] = {
 	"  tokens BIGINT NOT NULL,"
 	"  at BIGINT NOT NULL,"
 	"  ok INTEGER NOT NULL);",
+
+	/*
+	 * 7: a camt entry's transaction details may name a bank transaction
+	 * code of their own beside the entry's (which wins): it is kept and
+	 * shown as details_bank_transaction_code.  Every doc is written
+	 * again (accdata_backfill_docs) with the new member, null for the
+	 * rows stored before.
+	 */
+	"ALTER TABLE transactions ADD COLUMN details_bank_transaction_code TEXT;"
+	"UPDATE transactions SET doc = NULL;",
 };
 
 /* C steps of a migration, run after its SQL in the same transaction. */
 static int (*const migration_steps[])(struct db *) = {
-	[3] = accdata_backfill_docs,
+	[6] = accdata_backfill_docs,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -81,6 +81,8 @@ export interface Transaction {
   booking_date: DateString | null; value_date: DateString | null; amount: string; currency: string;
   counterparty: Counterparty; description: string | null; bank_transaction_code: string | null;
   bank_reference: string | null;
+  /** camt: the transaction details' own bank transaction code, when it differs from the entry's. */
+  details_bank_transaction_code: string | null;
 }
 export interface RemovedTransaction { id: string; account_id: string }
 export interface TransactionsSyncPage {
@@ -139,7 +141,7 @@ export const MODEL_FIELDS: Readonly<Record<string, readonly string[]>> = {
   Account: fields<Account>()(['id', 'connection_id', 'name', 'type', 'iban', 'masked_number', 'currency', 'status', 'error', 'holder', 'balances']),
   AccountList: fields<Page<Account>>()(['data', 'next_cursor']),
   Counterparty: fields<Counterparty>()(['name', 'iban']),
-  Transaction: fields<Transaction>()(['id', 'account_id', 'status', 'booking_date', 'value_date', 'amount', 'currency', 'counterparty', 'description', 'bank_transaction_code', 'bank_reference']),
+  Transaction: fields<Transaction>()(['id', 'account_id', 'status', 'booking_date', 'value_date', 'amount', 'currency', 'counterparty', 'description', 'bank_transaction_code', 'bank_reference', 'details_bank_transaction_code']),
   TransactionList: fields<Page<Transaction>>()(['data', 'next_cursor']),
   RemovedTransaction: fields<RemovedTransaction>()(['id', 'account_id']),
   TransactionsSyncPage: fields<TransactionsSyncPage>()(['added', 'modified', 'removed', 'next_cursor', 'has_more']),

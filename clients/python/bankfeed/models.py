@@ -336,6 +336,7 @@ class Transaction:
     description: Optional[str]
     bank_transaction_code: Optional[str]
     bank_reference: Optional[str]
+    details_bank_transaction_code: Optional[str] = None
 
 
 @dataclass
