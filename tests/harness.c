@@ -712,3 +712,36 @@ prism_proxy_stop(pid_t pid)
 	kill(-pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 }
+
+void
+srv_new_user(struct srv *s, char id[64])
+{
+	struct res	r;
+
+	assert_int_equal(post(s, "/v1/users", "{}", &r), 0);
+	assert_status(&r, 201);
+	snprintf(id, 64, "%s", jstr(r.json, "id"));
+	res_free(&r);
+}
+
+int
+srv_start_with_bank(struct srv *s, struct srv *bank, int latency_ms,
+    const char *const *env)
+{
+	char		 lat[16], url[128];
+	const char	*args[] = { "sandbox-bank", "--listen", "127.0.0.1:0",
+	    "--latency-ms", lat, NULL };
+	const char	*all[16];
+	size_t		 n = 0;
+
+	snprintf(lat, sizeof(lat), "%d", latency_ms);
+	if (srv_start_args(bank, args, NULL) != 0)
+		return -1;
+	snprintf(url, sizeof(url), "BANKFEED_SANDBOX_XS2A_URL=http://"
+	    "127.0.0.1:%d", bank->port);
+	all[n++] = url;
+	while (env != NULL && *env != NULL && n < 15)
+		all[n++] = *env++;
+	all[n] = NULL;
+	return srv_start(s, all);
+}

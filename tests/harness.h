@@ -90,6 +90,16 @@ void	 srv_cleanup(struct srv *);	/* stop if running, remove the dir */
 long long srv_bank_now(void);
 /* Creates another client (CLI) and fills id/secret/token of c. */
 int	 srv_new_client(struct srv *, struct srv *c);
+/*
+ * Starts `bankfeed sandbox-bank` as bank (every answer latency_ms late; 0:
+ * at once) and then s with env (NULL-terminated, up to 14 settings) and
+ * BANKFEED_SANDBOX_XS2A_URL naming the bank: the built-in institution
+ * sandbox_xs2a reaches it over XS2A.
+ */
+int	 srv_start_with_bank(struct srv *s, struct srv *bank, int latency_ms,
+	    const char *const *env);
+/* Creates a user of s's client (POST /v1/users, which must answer 201). */
+void	 srv_new_user(struct srv *, char id[64]);
 
 /*
  * One request.  token may be NULL; headers is a NULL-terminated list of

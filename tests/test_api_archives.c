@@ -43,16 +43,6 @@ teardown(void **state)
 	return 0;
 }
 
-static void
-new_user(char id[64])
-{
-	struct res	r;
-
-	assert_int_equal(post(&S, "/v1/users", "{}", &r), 0);
-	snprintf(id, 64, "%s", jstr(r.json, "id"));
-	res_free(&r);
-}
-
 /* POSTs a file as the raw body, as a client sends a .cod or .zip file. */
 static void
 send_file(const char *user, const void *body, size_t len, const char *name,
@@ -112,7 +102,7 @@ coda_and_bai2_files_import(void **state)
 	struct res	 r;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	coda = zipw_slurp(DATA "/coda/odoo_ontvangen_2013.cod", &clen);
 	send_file(user, coda, clen, "kbc.cod", NULL, &r);
 	assert_status(&r, 200);
@@ -158,7 +148,7 @@ trailer_checks_become_warnings(void **state)
 	struct res	 r;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	codaw_one(&w, "1", "030324", "000000000009000", "000003",
 	    "000000000005000");
 	send_file(user, w.p, w.len, "belfius.cod", NULL, &r);
@@ -187,7 +177,7 @@ an_archive_imports_each_member(void **state)
 	struct res	 r;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	codaw_one(&w, "1", "030324", "000000000009000", "000009",
 	    "000000000001000");
 	bai2 = zipw_slurp(DATA "/bai2/moov_sample1.txt", &blen);
@@ -232,7 +222,7 @@ bad_archives_are_rejected_and_change_nothing(void **state)
 	struct res	 r;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	send_file(user, mt940, strlen(mt940), "abn.sta", NULL, &r);
 	assert_string_equal(jstr(r.json, "status"), "completed");
 	res_free(&r);

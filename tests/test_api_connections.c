@@ -40,17 +40,6 @@ teardown(void **state)
 	return 0;
 }
 
-static void
-make_user(struct srv *s, char id[64])
-{
-	struct res	r;
-
-	assert_int_equal(post(s, "/v1/users", "{}", &r), 0);
-	assert_status(&r, 201);
-	snprintf(id, 64, "%s", jstr(r.json, "id"));
-	res_free(&r);
-}
-
 /* POST /v1/connections for a new user of s. */
 static void
 connect_as(struct srv *s, const char *username, const char *password,
@@ -58,7 +47,7 @@ connect_as(struct srv *s, const char *username, const char *password,
 {
 	char	user[64], body[512];
 
-	make_user(s, user);
+	srv_new_user(s, user);
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
 	    "\"sandbox\",\"credentials\":{\"username\":\"%s\",\"password\":"
 	    "\"%s\"},\"store_credentials\":%s}", user, username, password,
@@ -283,7 +272,7 @@ bad_connection_requests(void **state)
 	struct srv	 other;
 
 	(void)state;
-	make_user(&S, user);
+	srv_new_user(&S, user);
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
 	    "\"sandbox\",\"credentials\":{\"username\":\"user_good\"}}", user);
 	assert_int_equal(post(&S, "/v1/connections", body, &r), 0);
@@ -495,7 +484,7 @@ concurrent_session(void **state)
 	 * no conflict for client o: it gets its own session.
 	 */
 	assert_int_equal(srv_new_client(&S, &o), 0);
-	make_user(&o, ouser);
+	srv_new_user(&o, ouser);
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
 	    "\"sandbox\",\"credentials\":{\"username\":\"user_mfa_tan\","
 	    "\"password\":\"pass_good\"}}", ouser);

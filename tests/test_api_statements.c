@@ -60,16 +60,6 @@ teardown(void **state)
 }
 
 static void
-new_user(char id[64])
-{
-	struct res	r;
-
-	assert_int_equal(post(&S, "/v1/users", "{}", &r), 0);
-	snprintf(id, 64, "%s", jstr(r.json, "id"));
-	res_free(&r);
-}
-
-static void
 upload(const char *user, const char *body, size_t len, const char *query,
     struct res *r)
 {
@@ -138,7 +128,7 @@ an_upload_imports_and_a_repeat_adds_nothing(void **state)
 	struct res	 r;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	upload(user, f, strlen(f), NULL, &r);
 	assert_status(&r, 200);
 	assert_string_equal(jstr(r.json, "kind"), "import");
@@ -166,7 +156,7 @@ overlapping_files_store_nothing_twice(void **state)
 	struct res	 r;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	snprintf(a, sizeof(a), "%s", mt940("240301", 6, 10000));	/* 1-6 */
 	snprintf(b, sizeof(b), "%s", mt940("240304", 6, 6250));		/* 4-9 */
 	upload(user, a, strlen(a), NULL, &r);
@@ -188,7 +178,7 @@ multipart_upload_and_waiting(void **state)
 	struct res	 r;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	n = snprintf(body, sizeof(body), "--XyZ\r\nContent-Disposition: form-data; "
 	    "name=\"note\"\r\n\r\nhello\r\n--XyZ\r\nContent-Disposition: form-data; "
 	    "name=\"file\"; filename=\"march.sta\"\r\nContent-Type: text/plain\r\n"
@@ -212,7 +202,7 @@ doubts_become_warnings(void **state)
 	struct res	 r;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	snprintf(f, sizeof(f), "%s", mt940("240301", 2, 10000));
 	/* a closing balance that does not follow from the entries */
 	p = strstr(f, ":62F:");
@@ -261,7 +251,7 @@ both_bank_transaction_codes_are_shown(void **state)
 	int		 seen = 0;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	assert_int_equal(req(&S, "POST", (snprintf(path, sizeof(path),
 	    "/v1/users/%s/statements?wait_seconds=10", user), path), S.token,
 	    (const char *[]){ "Content-Type: application/xml", NULL }, f,
@@ -308,7 +298,7 @@ impossible_dates_warn_unless_strict(void **state)
 	long		 before;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	snprintf(f, sizeof(f), "%s", mt940("240301", 2, 10000));
 	/* the second entry's value date in month 13 */
 	p = strstr(strstr(f, ":61:") + 4, ":61:");
@@ -328,7 +318,7 @@ impossible_dates_warn_unless_strict(void **state)
 	res_free(&r);
 
 	/* without its closing balance */
-	new_user(user);
+	srv_new_user(&S, user);
 	snprintf(f, sizeof(f), "%s", mt940("240401", 2, 10000));
 	*strstr(f, ":62F:") = '\0';
 	upload(user, f, strlen(f), "?strict=true", &r);
@@ -356,7 +346,7 @@ bad_files_are_rejected_and_change_nothing(void **state)
 	char		*loc;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	snprintf(f, sizeof(f), "%s", mt940("240301", 3, 10000));
 	upload(user, f, strlen(f), NULL, &r);
 	res_free(&r);
@@ -410,7 +400,7 @@ upload_limits_and_bad_requests(void **state)
 	struct srv	 other;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	big = malloc(300000);
 	memset(big, 'x', 300000);
 	upload(user, big, 300000, NULL, &r);
@@ -446,7 +436,7 @@ a_file_connection_is_not_synced(void **state)
 	struct res	 r;
 
 	(void)state;
-	new_user(user);
+	srv_new_user(&S, user);
 	upload(user, f, strlen(f), NULL, &r);
 	snprintf(path, sizeof(path), "/v1/connections/%s/sync",
 	    jstr(r.json, "connection_id"));

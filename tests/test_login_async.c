@@ -47,18 +47,11 @@ static const char *const PSU[] = { "PSU-IP-Address: 192.0.2.44", NULL };
 static int
 setup(void **unused)
 {
-	const char *const args[] = { "sandbox-bank", "--listen", "127.0.0.1:0",
-	    "--latency-ms", "2000", NULL };
-	char		 url[128];
-	const char	*env[] = { url, "BANKFEED_THREADS=2",
+	const char	*env[] = { "BANKFEED_THREADS=2",
 	    "BANKFEED_WEBHOOK_RETRY_BASE_MS=200", NULL };
 
 	(void)unused;
-	if (srv_start_args(&B, args, NULL) != 0)
-		return -1;
-	snprintf(url, sizeof(url), "BANKFEED_SANDBOX_XS2A_URL=http://"
-	    "127.0.0.1:%d", B.port);
-	return srv_start(&S, env);
+	return srv_start_with_bank(&S, &B, 2000, env);
 }
 
 static int
@@ -77,23 +70,6 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-make_user_on(struct srv *s, char id[64])
-{
-	struct res	r;
-
-	assert_int_equal(post(s, "/v1/users", "{}", &r), 0);
-	assert_status(&r, 201);
-	snprintf(id, 64, "%s", jstr(r.json, "id"));
-	res_free(&r);
-}
-
-static void
-make_user(char id[64])
-{
-	make_user_on(&S, id);
 }
 
 /* The body of POST /v1/connections for user as username at sandbox_xs2a. */
@@ -158,7 +134,7 @@ login_start(struct login *l, const char *username, const char *key)
 {
 	char	user[64];
 
-	make_user_on(l->s != NULL ? l->s : &S, user);
+	srv_new_user(l->s != NULL ? l->s : &S, user);
 	login_body(l->body, sizeof(l->body), user, username);
 	l->key = key;
 	assert_int_equal(pthread_create(&l->th, NULL, login_main, l), 0);
@@ -317,7 +293,7 @@ login_decoupled(struct srv *s, char cid[64], char sid[64])
 	struct res	r;
 	char		body[512], user[64];
 
-	make_user_on(s, user);
+	srv_new_user(s, user);
 	login_body(body, sizeof(body), user, "user_sca_decoupled");
 	assert_int_equal(req(s, "POST", "/v1/connections", s->token, PSU, body,
 	    strlen(body), &r), 0);
@@ -383,7 +359,7 @@ an_answer_while_another_waits_is_busy(void **unused)
 	char			 body[512], user[64], *h;
 
 	(void)unused;
-	make_user(user);
+	srv_new_user(&S, user);
 	login_body(body, sizeof(body), user, "user_mfa_tan");
 	assert_int_equal(req(&S, "POST", "/v1/connections", S.token, PSU, body,
 	    strlen(body), &r), 0);

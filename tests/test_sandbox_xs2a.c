@@ -49,17 +49,8 @@ static const char *const PSU[] = { "PSU-IP-Address: 192.0.2.44", NULL };
 static int
 setup(void **unused)
 {
-	const char *const args[] = { "sandbox-bank", "--listen", "127.0.0.1:0",
-	    NULL };
-	char		 url[128];
-	const char	*env[] = { url, NULL };
-
 	(void)unused;
-	if (srv_start_args(&B, args, NULL) != 0)
-		return -1;
-	snprintf(url, sizeof(url), "BANKFEED_SANDBOX_XS2A_URL=http://"
-	    "127.0.0.1:%d", B.port);
-	return srv_start(&S, env);
+	return srv_start_with_bank(&S, &B, 0, NULL);
 }
 
 static int

@@ -25,17 +25,8 @@ static struct srv	B;	/* bankfeed sandbox-bank: a bank over XS2A */
 static int
 setup(void **state)
 {
-	const char *const args[] = { "sandbox-bank", "--listen", "127.0.0.1:0",
-	    "--latency-ms", "300", NULL };
-	char		 url[128];
-	const char	*env[] = { url, NULL };
-
 	(void)state;
-	if (srv_start_args(&B, args, NULL) != 0)
-		return -1;
-	snprintf(url, sizeof(url), "BANKFEED_SANDBOX_XS2A_URL=http://"
-	    "127.0.0.1:%d", B.port);
-	return srv_start(&S, env);
+	return srv_start_with_bank(&S, &B, 300, NULL);
 }
 
 static int
@@ -52,17 +43,6 @@ struct browser {
 	char	cookie[128];
 	char	csrf[64];
 };
-
-static void
-new_user(struct srv *s, char id[64])
-{
-	struct res	r;
-
-	assert_int_equal(post(s, "/v1/users", "{}", &r), 0);
-	assert_status(&r, 201);
-	snprintf(id, 64, "%s", jstr(r.json, "id"));
-	res_free(&r);
-}
 
 /* A connect token of s's client for user (extra: more JSON members). */
 static void
@@ -181,7 +161,7 @@ tokens_are_checked_field_by_field(void **state)
 	char		user[64], body[512];
 
 	(void)state;
-	new_user(&S, user);
+	srv_new_user(&S, user);
 	assert_int_equal(post(&S, "/v1/connect_tokens", "{}", &r), 0);
 	assert_error(&r, 400, "INVALID_REQUEST");
 	assert_non_null(jget(jget(r.json, "error.data"), "user_id"));
@@ -214,7 +194,7 @@ a_token_opens_one_session_once(void **state)
 	char		 user[64], tok[64], path[128];
 
 	(void)state;
-	new_user(&S, user);
+	srv_new_user(&S, user);
 	new_token(&S, user, NULL, tok);
 	open_link(&S, &b, tok);
 	/* The same browser again: it goes on with its session. */
@@ -248,7 +228,7 @@ an_old_token_has_expired(void **state)
 
 	(void)state;
 	assert_int_equal(srv_start(&t, env), 0);
-	new_user(&t, user);
+	srv_new_user(&t, user);
 	new_token(&t, user, NULL, tok);
 	sleep(2);
 	memset(&b, 0, sizeof(b));
@@ -268,7 +248,7 @@ pages_send_a_strict_policy(void **state)
 	char		 user[64], tok[64], *csp, *v;
 
 	(void)state;
-	new_user(&S, user);
+	srv_new_user(&S, user);
 	new_token(&S, user, "\"redirect_uri\":\"https://app.example.com/"
 	    "linked?x=1\"", tok);
 	open_link(&S, &b, tok);
@@ -327,7 +307,7 @@ forms_without_the_sessions_csrf_are_refused(void **state)
 	char		 user[64], tok[64];
 
 	(void)state;
-	new_user(&S, user);
+	srv_new_user(&S, user);
 	new_token(&S, user, NULL, tok);
 	open_link(&S, &a, tok);
 	new_token(&S, user, NULL, tok);
@@ -411,7 +391,7 @@ every_challenge_kind_leads_to_the_app(void **state)
 	char		 user[64], tok[64];
 
 	(void)state;
-	new_user(&S, user);
+	srv_new_user(&S, user);
 	new_token(&S, user, "\"redirect_uri\":\"http://localhost:9/done\"", tok);
 	open_link(&S, &b, tok);
 	sign_in(&S, &b, "user_mfa_choice", &p);
@@ -451,7 +431,7 @@ errors_read_in_plain_words(void **state)
 	char		 user[64], tok[64];
 
 	(void)state;
-	new_user(&S, user);
+	srv_new_user(&S, user);
 	new_token(&S, user, NULL, tok);
 	open_link(&S, &b, tok);
 	step(&S, &b, "action=bank&institution_id=sandbox", &p);
@@ -494,7 +474,7 @@ clients_see_only_their_own(void **state)
 	char		 user[64], body[128];
 
 	(void)state;
-	new_user(&S, user);
+	srv_new_user(&S, user);
 	assert_int_equal(srv_new_client(&S, &other), 0);
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\"}", user);
 	assert_int_equal(req(&S, "POST", "/v1/connect_tokens", other.token, NULL,
@@ -518,7 +498,7 @@ a_bank_that_answers_later_leads_to_the_app_too(void **state)
 	int		 i;
 
 	(void)state;
-	new_user(&S, user);
+	srv_new_user(&S, user);
 	new_token(&S, user, "\"redirect_uri\":\"http://localhost:9/done\"", tok);
 	open_link(&S, &b, tok);
 	sign_in_at(&S, &b, "sandbox_xs2a", "user_mfa_tan", &p);

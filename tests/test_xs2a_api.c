@@ -108,17 +108,6 @@ teardown(void **unused)
 	return 0;
 }
 
-static void
-make_user(char id[64])
-{
-	struct res	r;
-
-	assert_int_equal(post(&S, "/v1/users", "{}", &r), 0);
-	assert_status(&r, 201);
-	snprintf(id, 64, "%s", jstr(r.json, "id"));
-	res_free(&r);
-}
-
 /* POST /v1/connections to xs2a_test, as the end user at 203.0.113.9. */
 static void
 connect_xs2a(struct res *r)
@@ -127,7 +116,7 @@ connect_xs2a(struct res *r)
 	    NULL };
 	char	user[64], body[512];
 
-	make_user(user);
+	srv_new_user(&S, user);
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"institution_id\":"
 	    "\"xs2a_test\",\"credentials\":{\"username\":\"PSU-4711\","
 	    "\"password\":\"-\"}}", user);

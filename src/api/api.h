@@ -99,6 +99,13 @@ void	h_metrics(struct req *);
 void	h_oauth_token(struct req *);
 void	h_institutions_list(struct req *);
 void	h_institutions_get(struct req *);
+/*
+ * users.c: whether user_id is a user of r's client: 1, else 0 with r
+ * answered 404 (naming field, when not NULL, as the body's member).
+ */
+struct db;
+int	users_of_client(struct req *, struct db *, const char *user_id,
+	    const char *field);
 void	h_users_create(struct req *);
 void	h_users_list(struct req *);
 void	h_users_get(struct req *);

@@ -122,12 +122,8 @@ h_connect_tokens_create(struct req *r)
 		resp_internal(r, "no database");
 		goto out;
 	}
-	if (db_exists(db, "SELECT 1 FROM users WHERE id = ? AND client_id = ?",
-	    "tt", user_id, r->client_id) != 1) {
-		resp_error_field(r, ERR_ENTITY_NOT_FOUND, "user_id",
-		    "No user %s.", user_id);
+	if (!users_of_client(r, db, user_id, "user_id"))
 		goto out;
-	}
 	web_token_new("ct", token, hash);
 	list = insts != NULL ? json_dumps(insts, JSON_COMPACT) : NULL;
 	/* Tokens long expired go as new ones come. */

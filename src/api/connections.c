@@ -169,12 +169,8 @@ h_connections_create(struct req *r)
 		resp_internal(r, "no database");
 		goto out;
 	}
-	if (db_exists(db, "SELECT 1 FROM users WHERE id = ? AND client_id = ?",
-	    "tt", user_id, r->client_id) != 1) {
-		resp_error_field(r, ERR_ENTITY_NOT_FOUND, "user_id",
-		    "No user %s.", user_id);
+	if (!users_of_client(r, db, user_id, "user_id"))
 		goto out;
-	}
 	if ((inst = connectable(r, inst_id, 0)) == NULL)
 		goto out;
 	login_hash(inst_id, username, lh);

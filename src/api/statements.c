@@ -194,11 +194,8 @@ h_users_statements(struct req *r)
 		resp_internal(r, "no database");
 		return;
 	}
-	if (db_exists(db, "SELECT 1 FROM users WHERE id = ? AND client_id = ?",
-	    "tt", req_param(r, 0), r->client_id) != 1) {
-		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
+	if (!users_of_client(r, db, req_param(r, 0), NULL))
 		return;
-	}
 	if (file_connection(db, req_param(r, 0), r->client_id, cid) == -1) {
 		resp_internal(r, db_errmsg(db));
 		return;

@@ -166,3 +166,18 @@ h_users_delete(struct req *r)
 	    r->client_id);
 	resp_empty(r, 204);
 }
+
+int
+users_of_client(struct req *r, struct db *db, const char *user_id,
+    const char *field)
+{
+	if (db_exists(db, "SELECT 1 FROM users WHERE id = ? AND client_id = ?",
+	    "tt", user_id, r->client_id) == 1)
+		return 1;
+	if (field != NULL)
+		resp_error_field(r, ERR_ENTITY_NOT_FOUND, field, "No user %s.",
+		    user_id);
+	else
+		resp_error(r, ERR_ENTITY_NOT_FOUND, NULL, NULL);
+	return 0;
+}
