@@ -80,7 +80,7 @@ fz_txn(void *arg, const struct stmt_info *i, const struct stmt_txn *t)
 	touch(t->rec.end_to_end_id);
 	touch(t->purpose_code);
 	touch(t->check_number);
-	touch(t->details_bank_transaction_code);
+	touch(t->rec.details_bank_transaction_code);
 	return 0;
 }
 

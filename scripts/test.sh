@@ -49,6 +49,6 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 if [ -x fuzz/run.sh ]; then
   echo "== fuzzers, a short run each"
-  fuzz/run.sh "${BANKFEED_FUZZ_SECONDS:-20}"
+  fuzz/run.sh "${BANKFEED_FUZZ_SECONDS:-10}"
 fi
 echo "all tests passed"

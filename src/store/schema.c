@@ -314,8 +314,8 @@ static const char *const migrations[] = {
 	 * again (accdata_backfill_docs) with the new member, null for the
 	 * rows stored before.
 	 */
-	"ALTER TABLE transactions ADD COLUMN details_bank_transaction_code TEXT;"
-	"UPDATE transactions SET doc = NULL;",
+	("ALTER TABLE transactions ADD COLUMN details_bank_transaction_code TEXT;"
+	"UPDATE transactions SET doc = NULL;"),
 };
 
 /* C steps of a migration, run after its SQL in the same transaction. */
