@@ -207,7 +207,9 @@ details_gvc(struct mt *m, const char *s, size_t n)
 		j = i + 3 < n ? next_subfield(s, n, i + 3, delim) : n;
 		v = s + i + 3;
 		vn = j - (i + 3);
-		if (m->gvc_role[code] == 0) {
+		/* Not two digits (a dialect's stray delimiter): no code. */
+		if (s[i + 1] < '0' || s[i + 1] > '9' || s[i + 2] < '0' ||
+		    s[i + 2] > '9' || m->gvc_role[code] == 0) {
 			rc = fmt_warn(m->c, STMT_W_UNKNOWN_CODE, m->t_details_lines,
 			    "unknown :86: subfield %c%02d ignored", delim, code);
 			if (rc != STMT_OK)
