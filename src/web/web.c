@@ -460,8 +460,9 @@ web_call(struct req *r, void (*handler)(struct req *), json_t *body,
 
 	*out = NULL;
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		/* taken back as the handler's answer would be: a 500 to show */
 		resp_internal(r, "out of memory");
-		return 0;
+		return web_take(r, out);
 	}
 	w->then = then;
 	w->arg = arg;
